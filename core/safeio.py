@@ -1,0 +1,235 @@
+"""Bounded, root-confined reading of untrusted files.
+
+Every reader goes through a :class:`ReadContext`: it refuses links that leave the
+catalog root, bounds file sizes and nesting depth, loads YAML with a safe loader,
+accepts NaN/Infinity in JSON, and turns every failure into a :class:`Problem`
+instead of an exception. Nothing here writes to disk.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import yaml
+
+from .records import Problem
+
+try:  # PyYAML's C loader is several times faster; fall back to pure Python.
+    _SafeLoader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _SafeLoader = yaml.SafeLoader
+
+KiB = 1024
+MiB = 1024 * KiB
+
+MAX_STRUCTURED_BYTES = 16 * MiB
+"""Largest config/metrics/definition file parsed as JSON or YAML."""
+MAX_TEXT_BYTES = 4 * MiB
+"""Largest plain-text file (env, seeds, notes ...) read whole."""
+MAX_NODES = 200_000
+"""Largest number of values a parsed document may expand to (defeats YAML alias bombs)."""
+MAX_DEPTH = 64
+"""Deepest nesting accepted in a parsed document."""
+
+
+class Unreadable(Exception):
+    """A file could not be read; the message is meant for the user."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+@dataclass
+class ReadContext:
+    """Where reading happens (the catalog root) and where problems are collected."""
+
+    root: Path
+    problems: list[Problem] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.root = Path(os.path.realpath(self.root))
+
+    # -- paths --------------------------------------------------------------
+    def rel(self, path: Path | str) -> str:
+        """``path`` relative to the root with POSIX separators (as given, links not resolved)."""
+        p = Path(os.path.abspath(path))
+        try:
+            return p.relative_to(self.root).as_posix()
+        except ValueError:
+            return p.as_posix()
+
+    def problem(self, path: Path | str, message: str, line: int | None = None) -> None:
+        """Record a problem about ``path``."""
+        self.problems.append(Problem(self.rel(path), message, line))
+
+    def inside_root(self, path: Path | str) -> bool:
+        """True when ``path``, links resolved, stays inside the root."""
+        real = os.path.realpath(path)
+        return real == str(self.root) or real.startswith(str(self.root) + os.sep)
+
+    def check_file(self, path: Path, max_bytes: int | None) -> int:
+        """Check that ``path`` is a regular file we may read; return its size or raise Unreadable."""
+        if path.is_symlink():
+            try:
+                target = path.resolve(strict=True)
+            except (OSError, RuntimeError):
+                raise Unreadable("broken or looping symbolic link; not read") from None
+            if not self.inside_root(target):
+                raise Unreadable("symbolic link points outside the root; not read")
+        try:
+            st = path.stat()
+        except OSError as exc:
+            raise Unreadable(f"cannot read: {exc.strerror or exc}") from None
+        import stat as _stat
+
+        if not _stat.S_ISREG(st.st_mode):
+            raise Unreadable("not a regular file; not read")
+        if max_bytes is not None and st.st_size > max_bytes:
+            raise Unreadable(
+                f"file is {_human_bytes(st.st_size)}, over the {_human_bytes(max_bytes)} limit; not read"
+            )
+        return st.st_size
+
+    # -- reading --------------------------------------------------------------
+    def read_bytes(self, path: Path, max_bytes: int = MAX_TEXT_BYTES) -> bytes:
+        """Bytes of a checked file, or raise Unreadable."""
+        self.check_file(path, max_bytes)
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read(max_bytes + 1)
+        except OSError as exc:
+            raise Unreadable(f"cannot read: {exc.strerror or exc}") from None
+        if len(data) > max_bytes:  # grew while we looked
+            raise Unreadable(f"file is over the {_human_bytes(max_bytes)} limit; not read")
+        return data
+
+    def read_text(self, path: Path, max_bytes: int = MAX_TEXT_BYTES) -> str | None:
+        """Text of ``path`` decoded as UTF-8, or None with a problem recorded.
+
+        Binary files (NUL bytes) are refused. Invalid UTF-8 is decoded with
+        replacement characters and reported, so the rest of the file still counts.
+        """
+        try:
+            return self._text(path, max_bytes)
+        except Unreadable as exc:
+            self.problem(path, exc.message, exc.line)
+            return None
+
+    def _text(self, path: Path, max_bytes: int) -> str:
+        data = self.read_bytes(path, max_bytes)
+        if b"\x00" in data[:65536]:
+            raise Unreadable("binary data (NUL bytes), not text; not read")
+        if data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            self.problem(path, f"not valid UTF-8 (byte {exc.start}); undecodable bytes replaced", line)
+            return data.decode("utf-8", errors="replace")
+
+    def iter_lines(self, path: Path) -> Iterator[tuple[int, str]]:
+        """Stream (line number, text) of a possibly huge text file, without a size limit.
+
+        Used for split id lists and logs. Raises Unreadable for links outside the
+        root, non-regular or binary files.
+        """
+        self.check_file(path, None)
+        try:
+            with open(path, "rb") as fh:
+                head = fh.read(65536)
+                if b"\x00" in head:
+                    raise Unreadable("binary data (NUL bytes), not text; not read")
+                fh.seek(0)
+                for number, raw in enumerate(fh, start=1):
+                    yield number, raw.decode("utf-8", errors="replace").rstrip("\r\n")
+        except OSError as exc:
+            raise Unreadable(f"cannot read: {exc.strerror or exc}") from None
+
+    def load_structured(self, path: Path, max_bytes: int = MAX_STRUCTURED_BYTES) -> Any:
+        """Parse a JSON or YAML file (by suffix; ``.json`` is JSON, anything else YAML).
+
+        Returns the document, or None with a problem recorded. An empty file is a
+        problem ("empty file") and returns None.
+        """
+        try:
+            text = self._text(path, max_bytes)
+            if not text.strip():
+                raise Unreadable("empty file (still being written?)")
+            if path.suffix.lower() == ".json":
+                doc = parse_json(text)
+            else:
+                doc = parse_yaml(text)
+            return doc
+        except Unreadable as exc:
+            self.problem(path, exc.message, exc.line)
+            return None
+
+
+def parse_json(text: str) -> Any:
+    """Parse JSON, allowing NaN and ±Infinity, bounding nesting and size; raise Unreadable."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        hint = " (file ends early: truncated or still being written?)" if exc.pos >= len(text.rstrip()) else ""
+        raise Unreadable(f"invalid JSON: {exc.msg}{hint}", exc.lineno) from None
+    except RecursionError:
+        raise Unreadable(f"JSON nested deeper than {MAX_DEPTH} levels; not read") from None
+    check_bounds(doc)
+    return doc
+
+
+def parse_yaml(text: str) -> Any:
+    """Parse YAML with the safe loader (no ``!!python`` objects), bounding nesting and expansion."""
+    try:
+        doc = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - safe loader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        what = exc.problem or str(exc).splitlines()[0]
+        if "python/" in str(exc):
+            what = "unsafe YAML tag (e.g. !!python/...) refused"
+        raise Unreadable(f"invalid YAML: {what}", line) from None
+    except yaml.YAMLError as exc:
+        raise Unreadable(f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise Unreadable(f"YAML nested deeper than {MAX_DEPTH} levels; not read") from None
+    check_bounds(doc)
+    return doc
+
+
+def check_bounds(doc: Any) -> None:
+    """Raise Unreadable when ``doc`` expands to more than MAX_NODES values or MAX_DEPTH levels.
+
+    Shared sub-objects (YAML aliases) are counted every time they appear, so an
+    alias bomb is caught after at most MAX_NODES steps.
+    """
+    budget = MAX_NODES
+    stack: list[tuple[Any, int]] = [(doc, 0)]
+    while stack:
+        node, depth = stack.pop()
+        budget -= 1
+        if budget < 0:
+            raise Unreadable(
+                f"document expands to more than {MAX_NODES:,} values (YAML alias bomb?); not read"
+            )
+        if depth > MAX_DEPTH:
+            raise Unreadable(f"nested deeper than {MAX_DEPTH} levels; not read")
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+
+
+def _human_bytes(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"  # pragma: no cover
