@@ -1,0 +1,467 @@
+"""Reader for a run's data splits: id lists kept only as a count and a hash, re-read on demand.
+
+Where splits are found (see :func:`read_splits`):
+
+* ``splits/<name>_ids.txt`` or ``splits/<name>.txt``: one id per line;
+* ``splits/<name>.csv`` (or ``.tsv``) with a header: ids from the id column
+  (:data:`ID_COLUMNS`, else the first ``*_id`` column, else the first column);
+  a CSV with a ``split`` column (:data:`SPLIT_COLUMNS`) holds one split per
+  distinct value, named by that value;
+* ``splits/splits.json`` and ``<run>/splits.json``: ``{"train": [ids], "val": [ids]}``
+  (also ``{"splits": {...}}`` and ``{"train": {"ids": [...]}}``).
+
+The hash (:func:`hash_ids`) is the sha256 of the ids stripped of surrounding
+whitespace, blank ones dropped, sorted as Python strings (by code point), each
+followed by ``\\n``, encoded as UTF-8. Duplicates are kept in count and hash.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from itertools import pairwise
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterable, Iterator, Mapping, NamedTuple
+
+from ..records import Split
+from ..safeio import ReadContext, Unreadable, parse_json
+
+SPLITS_DIR = "splits"
+"""Folder of a run holding the split files."""
+SPLITS_JSON = "splits.json"
+"""Name of the one JSON file of splits, read in the splits folder and in the run folder."""
+TEXT_SUFFIXES: tuple[str, ...] = (".txt",)
+CSV_DELIMITERS: Mapping[str, str] = {".csv": ",", ".tsv": "\t"}
+ID_NAME_SUFFIXES: tuple[str, ...] = ("_ids", "-ids", "_indices", "_idx")
+"""Removed from a file stem to get the split name: ``val_ids.txt`` -> ``val``."""
+ID_COLUMNS: tuple[str, ...] = ("id", "example_id", "row_id", "sample_id", "record_id")
+"""CSV id columns in order of preference (case-insensitive); then the first ``*_id``, then the first column."""
+SPLIT_COLUMNS: tuple[str, ...] = ("split", "subset", "partition")
+"""A CSV column naming each row's split, turning one file into several splits."""
+JSON_ID_KEYS: tuple[str, ...] = ("ids", "indices")
+"""Keys holding the id list when a splits.json entry is a mapping."""
+UNSUPPORTED_SUFFIXES: tuple[str, ...] = (".npy", ".npz", ".parquet", ".pkl", ".pickle", ".feather", ".arrow", ".h5", ".hdf5")
+"""Split files we recognise but cannot read; reported so a missing split is explained."""
+
+_HASH_CHUNK = 65_536
+
+Message = tuple[str, "int | None"]
+
+
+class ParsedSplit(NamedTuple):
+    """One split as parsed from a file, ids included (sorted); never stored in a record."""
+
+    name: str
+    column: str | None
+    ids: list[str]
+
+
+# -- hashing -------------------------------------------------------------------
+
+
+def normalise_ids(raw: Iterable[str]) -> list[str]:
+    """Ids stripped, blanks dropped and sorted as strings: the canonical form that is hashed."""
+    ids = [s for s in (r.strip() for r in raw) if s]
+    ids.sort()
+    return ids
+
+
+def hash_ids(ids: Iterable[str]) -> str:
+    """sha256 hex of the normalised ids, each followed by ``\\n`` (order and blank lines do not matter)."""
+    return _digest(normalise_ids(ids))
+
+
+def _digest(sorted_ids: list[str]) -> str:
+    """sha256 of already normalised, sorted ids, hashed in chunks so huge splits need no second copy."""
+    h = hashlib.sha256()
+    for start in range(0, len(sorted_ids), _HASH_CHUNK):
+        chunk = sorted_ids[start : start + _HASH_CHUNK]
+        h.update(("\n".join(chunk) + "\n").encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
+# -- pure parsing ------------------------------------------------------------------
+
+
+def split_name(file_name: str) -> str:
+    """Split name from a file name: the stem minus ``_ids`` (``val_ids.txt`` -> ``val``)."""
+    stem = PurePosixPath(file_name).stem
+    lowered = stem.lower()
+    for suffix in ID_NAME_SUFFIXES:
+        if lowered.endswith(suffix) and len(stem) > len(suffix):
+            return stem[: -len(suffix)]
+    return stem
+
+
+def parse_split_text(text: str, file_name: str) -> tuple[list[ParsedSplit], list[Message]]:
+    """Splits in the text of one split file, its format chosen from ``file_name``; for tests and previews.
+
+    Raises nothing: an unreadable file gives no splits and a message.
+    """
+    lines = list(enumerate(text.splitlines(), start=1))
+    try:
+        kind = _kind(file_name)
+        if kind == "json":
+            if not text.strip():
+                raise Unreadable("empty file (still being written?)")
+            return _json_splits(parse_json(text))
+        if kind == "csv":
+            return _csv_splits(iter(lines), CSV_DELIMITERS[PurePosixPath(file_name).suffix.lower()], file_name)
+        if kind == "text":
+            ids, messages = _text_ids(iter(lines))
+            return [ParsedSplit(split_name(file_name), None, normalise_ids(ids))], messages
+    except Unreadable as exc:
+        return [], [(exc.message, exc.line)]
+    return [], [("not a split file name", None)]
+
+
+def _kind(file_name: str) -> str:
+    """text, csv, json, unsupported or ignore, from a file name in a splits folder."""
+    lowered = file_name.lower()
+    suffix = PurePosixPath(lowered).suffix
+    if lowered.startswith(".") or lowered.startswith("readme"):
+        return "ignore"
+    if lowered == SPLITS_JSON:
+        return "json"
+    if suffix in TEXT_SUFFIXES:
+        return "text"
+    if suffix in CSV_DELIMITERS:
+        return "csv"
+    if suffix in UNSUPPORTED_SUFFIXES:
+        return "unsupported"
+    return "ignore"
+
+
+def _text_ids(lines: Iterator[tuple[int, str]]) -> tuple[list[str], list[Message]]:
+    """Ids of a one-id-per-line file (stripped, blanks dropped, unsorted), streaming the lines."""
+    ids: list[str] = []
+    replaced: int | None = None
+    for number, text in lines:
+        if number == 1:
+            text = text.removeprefix("\ufeff")
+        stripped = text.strip()
+        if stripped:
+            ids.append(stripped)
+            if replaced is None and "\ufffd" in stripped:
+                replaced = number
+    messages: list[Message] = []
+    if replaced is not None:
+        messages.append(("not valid UTF-8: undecodable bytes replaced, ids may not match the data", replaced))
+    return ids, messages
+
+
+class _CsvLayout(NamedTuple):
+    """Which columns of a split CSV hold the ids and the split names."""
+
+    id_col: int
+    id_name: str | None
+    split_col: int | None
+    has_header: bool
+    several_columns: bool
+
+
+def _csv_layout(first: list[str], column: str | None) -> _CsvLayout:
+    """Choose the id (and split) column from the first row; a row of numbers only means there is no header."""
+    cells = [c.strip().removeprefix("\ufeff") for c in first]
+    several = len(cells) > 1
+    if all(_is_number(c) for c in cells if c) and any(cells):
+        if column is not None:
+            raise Unreadable(f"column '{column}' not found: the file has no header")
+        return _CsvLayout(0, None, None, False, several)
+    lowered = [c.lower() for c in cells]
+    if column is not None:
+        if column not in cells:
+            raise Unreadable(f"column '{column}' not in the header")
+        id_col = cells.index(column)
+    else:
+        id_col = next((lowered.index(c) for c in ID_COLUMNS if c in lowered), -1)
+        if id_col < 0:
+            id_col = next((i for i, c in enumerate(lowered) if c.endswith("_id")), 0)
+    split_col = next((lowered.index(c) for c in SPLIT_COLUMNS if c in lowered and lowered.index(c) != id_col), None)
+    return _CsvLayout(id_col, cells[id_col] or None, split_col, True, several)
+
+
+def _csv_rows(lines: Iterator[tuple[int, str]], delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """(line, cells) of a CSV stream, blank rows skipped; a malformed file raises Unreadable with its line."""
+    where = [0]
+
+    def texts() -> Iterator[str]:
+        for number, text in lines:
+            where[0] = number
+            yield text
+
+    reader = csv.reader(texts(), delimiter=delimiter)
+    try:
+        for row in reader:
+            if row and any(cell.strip() for cell in row):
+                yield where[0], row
+    except csv.Error as exc:
+        raise Unreadable(f"unreadable CSV: {exc}", where[0]) from None
+
+
+def _csv_groups(
+    lines: Iterator[tuple[int, str]], delimiter: str, column: str | None = None
+) -> tuple[_CsvLayout | None, dict[str | None, list[str]], list[Message]]:
+    """Ids of a split CSV grouped by split value (key None without a split column), unsorted."""
+    rows = _csv_rows(lines, delimiter)
+    first = next(rows, None)
+    if first is None:
+        return None, {}, []
+    layout = _csv_layout(first[1], column)
+    groups: dict[str | None, list[str]] = {}
+    no_id: list[int] = []
+    no_split: list[int] = []
+    data = rows if layout.has_header else _chain_first(first, rows)
+    for number, row in data:
+        value = row[layout.id_col].strip() if layout.id_col < len(row) else ""
+        if number == 1:
+            value = value.removeprefix("\ufeff").strip()
+        if not value:
+            _tally(no_id, number)
+            continue
+        key: str | None = None
+        if layout.split_col is not None:
+            key = row[layout.split_col].strip() if layout.split_col < len(row) else ""
+            if not key:
+                _tally(no_split, number)
+                continue
+        groups.setdefault(key, []).append(value)
+    messages: list[Message] = []
+    if no_id:
+        messages.append((f"{no_id[1]} row(s) without an id skipped", no_id[0]))
+    if no_split:
+        messages.append((f"{no_split[1]} row(s) without a split name skipped", no_split[0]))
+    return layout, groups, messages
+
+
+def _csv_splits(lines: Iterator[tuple[int, str]], delimiter: str, file_name: str) -> tuple[list[ParsedSplit], list[Message]]:
+    """Splits of one CSV: a single split named after the file, or one per value of its split column."""
+    layout, groups, messages = _csv_groups(lines, delimiter)
+    if layout is None:
+        return [ParsedSplit(split_name(file_name), None, [])], messages
+    column = layout.id_name if layout.several_columns or layout.split_col is not None else None
+    if layout.split_col is None:
+        ids = groups.get(None, [])
+        ids.sort()
+        return [ParsedSplit(split_name(file_name), column, ids)], messages
+    out = []
+    for name in sorted(groups):
+        ids = groups[name]
+        ids.sort()
+        out.append(ParsedSplit(str(name), column, ids))
+    if not out:
+        messages.append(("no rows with a split name", None))
+    return out, messages
+
+
+def _json_splits(doc: Any) -> tuple[list[ParsedSplit], list[Message]]:
+    """Splits of a splits.json document: name -> id list (or -> {"ids": [...]}), other entries ignored as metadata."""
+    if not isinstance(doc, Mapping):
+        return [], [(f"splits.json holds a {type(doc).__name__}; expected split name -> list of ids", None)]
+    base, prefix = doc, ""
+    if isinstance(doc.get("splits"), Mapping):
+        base, prefix = doc["splits"], "splits."
+    out: list[ParsedSplit] = []
+    messages: list[Message] = []
+    for raw_key, value in base.items():
+        key = str(raw_key)
+        items, column = _json_entry(value, prefix + key)
+        if items is None:
+            continue
+        ids, bad = _json_ids(items)
+        if bad:
+            messages.append((f"split '{key}': {bad} item(s) not text or integers skipped", None))
+        ids.sort()
+        out.append(ParsedSplit(key, column, ids))
+    if not out:
+        messages.append(('no id lists found; expected {"train": [ids], "val": [ids]}', None))
+    return out, messages
+
+
+def _json_entry(value: Any, column: str) -> tuple[list[Any] | None, str]:
+    """The id list of one splits.json entry and its dotted key, or None when the entry is metadata."""
+    if isinstance(value, list):
+        return value, column
+    if isinstance(value, Mapping):
+        for k in JSON_ID_KEYS:
+            if isinstance(value.get(k), list):
+                return value[k], f"{column}.{k}"
+    return None, column
+
+
+def _json_ids(items: list[Any]) -> tuple[list[str], int]:
+    """Ids of a JSON list as text (integers as digits), stripped and de-blanked; count of unusable items."""
+    ids: list[str] = []
+    bad = 0
+    for item in items:
+        if isinstance(item, str):
+            text = item.strip()
+        elif isinstance(item, (int, float)) and not isinstance(item, bool):
+            text = str(item)
+        else:
+            bad += 1
+            continue
+        if text:
+            ids.append(text)
+    return ids, bad
+
+
+# -- reading ----------------------------------------------------------------------
+
+
+def read_splits(run_dir: Path, ctx: ReadContext) -> tuple[Split, ...]:
+    """Splits of a run, from ``run_dir/splits/`` and ``run_dir/splits.json``, as count + hash records.
+
+    Text and CSV files are streamed with ``ctx.iter_lines`` so huge id lists work;
+    the ids are held only while one file is sorted and hashed. Problems (empty
+    split, duplicate ids, binary or unreadable files, links leaving the root, a
+    split name found twice) are recorded in ``ctx``; nothing is raised. When two
+    files give the same split name the first (by file name; ``run_dir/splits.json``
+    last) is kept.
+    """
+    found: list[Split] = []
+    sources: dict[str, str] = {}
+    for path in _split_files(run_dir, ctx):
+        try:
+            parsed, messages = _read_file(ctx, path)
+        except Unreadable as exc:
+            ctx.problem(path, exc.message, exc.line)
+            continue
+        for message, line in messages:
+            ctx.problem(path, message, line)
+        for split in parsed:
+            record = _summarise(ctx, path, split)
+            if record.name in sources:
+                ctx.problem(path, f"split '{record.name}' already read from {sources[record.name]}; this one ignored")
+                continue
+            sources[record.name] = record.source
+            found.append(record)
+    return tuple(found)
+
+
+def load_split_ids(root: Path, split: Split) -> list[str]:
+    """The ids of ``split`` re-read from its source under ``root``, normalised and sorted like the hash.
+
+    Raises :class:`Unreadable` when the source is outside ``root`` (also through
+    links), missing or unreadable; callers show the message.
+    """
+    ctx = ReadContext(root)
+    rel = PurePosixPath(split.source)
+    if rel.is_absolute() or ".." in rel.parts or not rel.parts:
+        raise Unreadable(f"split source {split.source!r} is not inside the root; not read")
+    path = ctx.root.joinpath(*rel.parts)
+    if not ctx.inside_root(path):
+        raise Unreadable(f"split source {split.source!r} leads outside the root; not read")
+    kind = _kind(path.name)
+    if kind == "json":
+        doc = ctx.load_structured(path)
+        if doc is None:
+            problem = ctx.problems[-1] if ctx.problems else None
+            raise Unreadable(problem.message if problem else "not read", problem.line if problem else None)
+        value = _lookup(doc, split.column) if split.column else _MISSING
+        if value is _MISSING:
+            value = _lookup(doc, split.name)
+        items, _ = _json_entry(value, "")
+        if items is None:
+            raise Unreadable(f"no id list for split '{split.name}' in {split.source}")
+        return normalise_ids(_json_ids(items)[0])
+    if kind == "csv":
+        delimiter = CSV_DELIMITERS[path.suffix.lower()]
+        layout, groups, _ = _csv_groups(ctx.iter_lines(path), delimiter, split.column)
+        if layout is not None and layout.split_col is not None:
+            return normalise_ids(groups.get(split.name, []))
+        return normalise_ids(groups.get(None, []))
+    if kind == "text":
+        return normalise_ids(_text_ids(ctx.iter_lines(path))[0])
+    raise Unreadable(f"{split.source} is not a split file runsift can read")
+
+
+def _split_files(run_dir: Path, ctx: ReadContext) -> Iterator[Path]:
+    """Split files of a run in reading order; folder-level trouble becomes a problem."""
+    folder = run_dir / SPLITS_DIR
+    if folder.is_symlink() or folder.exists():
+        if not ctx.inside_root(folder):
+            ctx.problem(folder, "splits folder is a link leading outside the root; not read")
+        elif not folder.is_dir():
+            ctx.problem(folder, "'splits' is not a folder; not read")
+        else:
+            try:
+                entries = sorted(folder.iterdir(), key=lambda p: p.name)
+            except OSError as exc:
+                ctx.problem(folder, f"cannot list: {exc.strerror or exc}")
+                entries = []
+            for path in entries:
+                kind = _kind(path.name)
+                if kind == "ignore":
+                    continue
+                if kind == "unsupported":
+                    ctx.problem(path, f"'{path.suffix}' split files are not supported; not read")
+                    continue
+                yield path
+    top = run_dir / SPLITS_JSON
+    if top.is_symlink() or top.exists():
+        yield top
+
+
+def _read_file(ctx: ReadContext, path: Path) -> tuple[list[ParsedSplit], list[Message]]:
+    """Parse one split file through ``ctx`` (streaming text and CSV); raises Unreadable."""
+    kind = _kind(path.name)
+    if kind == "json":
+        doc = ctx.load_structured(path)
+        return _json_splits(doc) if doc is not None else ([], [])
+    if kind == "csv":
+        return _csv_splits(ctx.iter_lines(path), CSV_DELIMITERS[path.suffix.lower()], path.name)
+    ids, messages = _text_ids(ctx.iter_lines(path))
+    ids.sort()
+    return [ParsedSplit(split_name(path.name), None, ids)], messages
+
+
+def _summarise(ctx: ReadContext, path: Path, split: ParsedSplit) -> Split:
+    """Count and hash one parsed split (ids sorted), reporting emptiness and duplicates."""
+    ids = split.ids
+    if not ids:
+        ctx.problem(path, f"split '{split.name}' is empty (no ids)")
+    duplicates = sum(1 for a, b in pairwise(ids) if a == b)
+    if duplicates:
+        ctx.problem(path, f"split '{split.name}': {duplicates} duplicate ids")
+    return Split(name=split.name, count=len(ids), sha256=_digest(ids), source=ctx.rel(path), column=split.column)
+
+
+_MISSING = object()
+
+
+def _lookup(node: Any, dotted: str) -> Any:
+    """Value at a dotted key path in nested mappings (keys may themselves contain dots), else _MISSING."""
+    if not isinstance(node, Mapping):
+        return _MISSING
+    if dotted in node:
+        return node[dotted]
+    for index, char in enumerate(dotted):
+        if char == "." and dotted[:index] in node:
+            found = _lookup(node[dotted[:index]], dotted[index + 1 :])
+            if found is not _MISSING:
+                return found
+    return _MISSING
+
+
+def _chain_first(first: tuple[int, list[str]], rest: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str]]]:
+    """``first`` then the rest: puts back a header-less CSV's first row."""
+    yield first
+    yield from rest
+
+
+def _tally(slot: list[int], line: int) -> None:
+    """Count into ``[first line, count]``, remembering the first line."""
+    if slot:
+        slot[1] += 1
+    else:
+        slot.extend((line, 1))
+
+
+def _is_number(text: str) -> bool:
+    """True for text that parses as a number (header-less CSV detection)."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
