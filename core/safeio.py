@@ -16,6 +16,7 @@ from typing import Any, Iterator
 
 import yaml
 
+from .fmt import format_size
 from .records import Problem
 
 try:  # PyYAML's C loader is several times faster; fall back to pure Python.
@@ -92,7 +93,7 @@ class ReadContext:
             raise Unreadable("not a regular file; not read")
         if max_bytes is not None and st.st_size > max_bytes:
             raise Unreadable(
-                f"file is {_human_bytes(st.st_size)}, over the {_human_bytes(max_bytes)} limit; not read"
+                f"file is {format_size(st.st_size)}, over the {format_size(max_bytes)} limit; not read"
             )
         return st.st_size
 
@@ -106,7 +107,7 @@ class ReadContext:
         except OSError as exc:
             raise Unreadable(f"cannot read: {exc.strerror or exc}") from None
         if len(data) > max_bytes:  # grew while we looked
-            raise Unreadable(f"file is over the {_human_bytes(max_bytes)} limit; not read")
+            raise Unreadable(f"file is over the {format_size(max_bytes)} limit; not read")
         return data
 
     def read_text(self, path: Path, max_bytes: int = MAX_TEXT_BYTES) -> str | None:
@@ -177,7 +178,8 @@ def parse_json(text: str) -> Any:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        hint = " (file ends early: truncated or still being written?)" if exc.pos >= len(text.rstrip()) else ""
+        ends_early = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
+        hint = " (file ends early: truncated or still being written?)" if ends_early else ""
         raise Unreadable(f"invalid JSON: {exc.msg}{hint}", exc.lineno) from None
     except RecursionError:
         raise Unreadable(f"JSON nested deeper than {MAX_DEPTH} levels; not read") from None
@@ -225,11 +227,3 @@ def check_bounds(doc: Any) -> None:
             stack.extend((v, depth + 1) for v in node.values())
         elif isinstance(node, list):
             stack.extend((v, depth + 1) for v in node)
-
-
-def _human_bytes(n: int) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"  # pragma: no cover

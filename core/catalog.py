@@ -1,0 +1,478 @@
+"""The catalog: every record below a root, indexed in an SQLite cache kept outside it.
+
+``Catalog.open(root)`` walks the root, re-reads only records whose files changed
+since the cache was written (size or mtime), drops records that disappeared, and
+answers list/filter/sort queries from real SQL columns so that a 100k-run list is
+quick. Full records are loaded one at a time with :meth:`Catalog.get`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import math
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from .discover import Found, discover
+from .loader import load
+from .mappings import flatten
+from .query import Filter, Sort, compile_filters, sort_sql
+from .records import Problem, Record
+from .serialize import from_dict, to_dict
+
+SCHEMA_VERSION = 3
+PARALLEL_MIN = 400
+"""Below this many records to read, a process pool costs more than it saves."""
+
+Progress = Callable[[int, int], None]
+"""Called as ``progress(done, total)`` while records are read."""
+
+
+class CatalogError(Exception):
+    """A catalog-level failure the user must act on (bad root, cache inside the root ...)."""
+
+
+class RunNotFound(CatalogError):
+    """No record matches the reference; ``candidates`` lists near misses."""
+
+    def __init__(self, ref: str, candidates: list[str]) -> None:
+        hint = f"; did you mean: {', '.join(candidates)}" if candidates else ""
+        super().__init__(f"no run matches {ref!r}{hint}")
+        self.ref = ref
+        self.candidates = candidates
+
+
+class AmbiguousRun(CatalogError):
+    """Several records match the reference; ``candidates`` lists them."""
+
+    def __init__(self, ref: str, candidates: list[str]) -> None:
+        shown = ", ".join(candidates[:10]) + (" ..." if len(candidates) > 10 else "")
+        super().__init__(f"{ref!r} matches {len(candidates)} records: {shown}; give more of the path")
+        self.ref = ref
+        self.candidates = candidates
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What a list of records shows: the real columns of the cache, no details."""
+
+    id: str
+    kind: str
+    project: str
+    name: str
+    path: str
+    status: str
+    started: str | None
+    run_number: int | None
+    sweep: str | None
+    metrics: Mapping[str, float]
+    problems: tuple[Problem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshStats:
+    """What a refresh did."""
+
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    seconds: float = 0.0
+
+
+def default_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/runsift`` (``~/.cache/runsift`` when unset)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "runsift"
+
+
+def cache_path_for(root: Path, cache_dir: Path | None = None) -> Path:
+    """Cache file of a root: one per absolute root path, named so a person can tell which."""
+    root = Path(os.path.realpath(root))
+    digest = hashlib.sha256(str(root).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in root.name)[:40] or "root"
+    return Path(cache_dir or default_cache_dir()) / f"{safe}-{digest}.sqlite"
+
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS records (
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, project TEXT, name TEXT, path TEXT,
+    status TEXT, started TEXT, run_number INTEGER, sweep TEXT,
+    n_problems INTEGER NOT NULL, problems TEXT NOT NULL, metrics TEXT NOT NULL,
+    fingerprint TEXT NOT NULL, detail TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS metrics (id TEXT NOT NULL, name TEXT NOT NULL, value REAL);
+CREATE INDEX IF NOT EXISTS metrics_by_name ON metrics (name, value);
+CREATE INDEX IF NOT EXISTS metrics_by_id ON metrics (id);
+CREATE TABLE IF NOT EXISTS facets (id TEXT NOT NULL, key TEXT NOT NULL, text TEXT, num REAL);
+CREATE INDEX IF NOT EXISTS facets_by_key ON facets (key, num);
+CREATE INDEX IF NOT EXISTS facets_by_id ON facets (id);
+"""
+
+
+class Catalog:
+    """Records below one root, backed by an SQLite cache (on disk, or in memory with ``use_cache=False``)."""
+
+    def __init__(self, root: Path, db: sqlite3.Connection, cache_file: Path | None) -> None:
+        self.root = root
+        self.db = db
+        self.cache_file = cache_file
+        self.problems: list[Problem] = []
+        """Problems not attached to a record (folders that could not be entered ...)."""
+        self.last_refresh = RefreshStats()
+
+    # -- opening ---------------------------------------------------------------
+    @classmethod
+    def open(
+        cls,
+        root: str | os.PathLike[str],
+        *,
+        cache_dir: str | os.PathLike[str] | None = None,
+        use_cache: bool = True,
+        refresh: bool = True,
+        workers: int | None = None,
+        progress: Progress | None = None,
+    ) -> Catalog:
+        """Open the catalog of ``root``; with ``refresh`` bring the cache up to date with the disk."""
+        root_path = Path(os.path.realpath(os.fspath(root)))
+        if not root_path.is_dir():
+            raise CatalogError(f"{os.fspath(root)!r} is not a folder")
+        cache_file: Path | None = None
+        if use_cache:
+            cache_file = cache_path_for(root_path, Path(cache_dir) if cache_dir else None)
+            real_cache_dir = os.path.realpath(cache_file.parent)
+            if real_cache_dir == str(root_path) or real_cache_dir.startswith(str(root_path) + os.sep):
+                raise CatalogError(
+                    f"the cache folder {cache_file.parent} is inside the runs folder; runsift never writes "
+                    "there. Choose another --cache-dir or use --no-cache"
+                )
+            db = _connect_cache(cache_file, root_path)
+        else:
+            db = sqlite3.connect(":memory:", check_same_thread=False)
+            db.executescript(_DDL)
+        catalog = cls(root_path, db, cache_file)
+        if refresh:
+            catalog.refresh(workers=workers, progress=progress)
+        return catalog
+
+    def close(self) -> None:
+        """Close the cache."""
+        self.db.close()
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- indexing ----------------------------------------------------------------
+    def refresh(self, *, workers: int | None = None, progress: Progress | None = None) -> RefreshStats:
+        """Walk the root; read new and changed records, drop vanished ones."""
+        started = time.perf_counter()
+        found, self.problems = discover(self.root)
+        cached = dict(self.db.execute("SELECT id, fingerprint FROM records"))
+        stale = [f for f in found if cached.get(f.id) != f.fingerprint]
+        present = {f.id for f in found}
+        removed = [i for i in cached if i not in present]
+        added = sum(1 for f in stale if f.id not in cached)
+        with self.db:
+            for ids in _chunks(removed, 500):
+                _delete(self.db, ids)
+            for batch in _read_all(stale, self.root, workers, progress):
+                _delete(self.db, [row[0][0] for row in batch])
+                _insert(self.db, batch)
+        self.last_refresh = RefreshStats(
+            added=added,
+            changed=len(stale) - added,
+            removed=len(removed),
+            unchanged=len(found) - len(stale),
+            seconds=time.perf_counter() - started,
+        )
+        return self.last_refresh
+
+    # -- queries -----------------------------------------------------------------
+    def list(
+        self,
+        *,
+        kind: str | None = None,
+        filters: Iterable[Filter] = (),
+        sort: Sort | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Summary]:
+        """Summaries of the records that pass every filter, sorted (default: by id)."""
+        sql, params = self._select("r.id, r.kind, r.project, r.name, r.path, r.status, r.started, r.run_number, r.sweep, r.problems, r.metrics", kind, filters, sort)
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [limit, offset]
+        return [_summary(row) for row in self.db.execute(sql, params)]
+
+    def count(self, *, kind: str | None = None, filters: Iterable[Filter] = ()) -> int:
+        """How many records pass the filters."""
+        sql, params = self._select("COUNT(*)", kind, filters, None)
+        return int(self.db.execute(sql, params).fetchone()[0])
+
+    def ids(self, *, kind: str | None = None, filters: Iterable[Filter] = (), sort: Sort | None = None) -> list[str]:
+        """Ids of the matching records in order (cheap: no decoding)."""
+        sql, params = self._select("r.id", kind, filters, sort)
+        return [row[0] for row in self.db.execute(sql, params)]
+
+    def _select(self, columns: str, kind: str | None, filters: Iterable[Filter], sort: Sort | None) -> tuple[str, list[Any]]:
+        where, params = compile_filters(list(filters))
+        join, order, join_params = ("", "r.id", []) if sort is None else sort_sql(sort)
+        if kind is not None:
+            where = f"r.kind = ? AND ({where})"
+            params = [kind, *params]
+        sql = f"SELECT {columns} FROM records r {join} WHERE {where}"
+        if not columns.startswith("COUNT"):
+            sql += f" ORDER BY {order}"
+        return sql, [*join_params, *params]
+
+    def get(self, record_id: str) -> Record:
+        """The full record with this id (raises RunNotFound)."""
+        row = self.db.execute("SELECT detail FROM records WHERE id = ?", (record_id,)).fetchone()
+        if row is None:
+            raise RunNotFound(record_id, self._near(record_id))
+        return from_dict(json.loads(row[0]))
+
+    def metric_names(self, kind: str = "run") -> list[str]:
+        """Final-metric names in the catalog, most common first."""
+        rows = self.db.execute(
+            "SELECT m.name, COUNT(*) c FROM metrics m JOIN records r ON r.id = m.id WHERE r.kind = ? "
+            "GROUP BY m.name ORDER BY c DESC, m.name",
+            (kind,),
+        )
+        return [name for name, _ in rows]
+
+    def resolve(self, ref: str, *, kind: str | None = None, cwd: str | None = None) -> str:
+        """The id of the record ``ref`` names: an id, a path, or a unique suffix of an id."""
+        ids = self.ids(kind=kind)
+        known = set(ids)
+        ref_clean = ref.strip().rstrip("/").replace(os.sep, "/")
+        if ref_clean in known:
+            return ref_clean
+        candidate = Path(cwd or os.getcwd(), ref).resolve() if not os.path.isabs(ref) else Path(ref).resolve()
+        try:
+            as_id = candidate.relative_to(self.root).as_posix()
+        except ValueError:
+            as_id = None
+        if as_id in known:
+            return as_id
+        matches = [i for i in ids if i.endswith("/" + ref_clean) or i.rsplit("/", 1)[-1] == ref_clean]
+        if not matches:
+            matches = [i for i in ids if ref_clean in i.rsplit("/", 1)[-1]]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise AmbiguousRun(ref, matches)
+        raise RunNotFound(ref, self._near(ref_clean, ids))
+
+    def _near(self, ref: str, ids: list[str] | None = None) -> list[str]:
+        ids = ids if ids is not None else self.ids()
+        names = {i.rsplit("/", 1)[-1]: i for i in ids}
+        close = difflib.get_close_matches(ref.rsplit("/", 1)[-1], list(names), n=5, cutoff=0.6)
+        return [names[c] for c in close]
+
+
+# -- cache plumbing -------------------------------------------------------------------
+
+
+def _connect_cache(cache_file: Path, root: Path) -> sqlite3.Connection:
+    """Open (or rebuild, when unreadable or of another schema) the cache file."""
+    cache_file.parent.mkdir(parents=True, exist_ok=True)
+    for attempt in range(2):
+        try:
+            db = sqlite3.connect(cache_file, timeout=30, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            version = _meta(db, "schema")
+            if version is not None and version != str(SCHEMA_VERSION):
+                db.close()
+                _remove_cache(cache_file)
+                continue
+            db.executescript(_DDL)
+            with db:
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('root', ?)", (str(root),))
+            return db
+        except sqlite3.DatabaseError:
+            if attempt:
+                raise
+            _remove_cache(cache_file)
+    raise CatalogError(f"cannot open cache {cache_file}")  # pragma: no cover
+
+
+def _meta(db: sqlite3.Connection, key: str) -> str | None:
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    except sqlite3.OperationalError:
+        return None
+    return row[0] if row else None
+
+
+def _remove_cache(cache_file: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        try:
+            os.remove(str(cache_file) + suffix)
+        except FileNotFoundError:
+            pass
+
+
+Row = tuple[tuple[Any, ...], list[tuple[str, str, float | None]], list[tuple[str, str, str | None, float | None]]]
+
+
+def _delete(db: sqlite3.Connection, ids: list[str]) -> None:
+    if not ids:
+        return
+    marks = ",".join("?" * len(ids))
+    for table in ("records", "metrics", "facets"):
+        db.execute(f"DELETE FROM {table} WHERE id IN ({marks})", ids)
+
+
+def _insert(db: sqlite3.Connection, batch: list[Row]) -> None:
+    db.executemany("INSERT INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [r[0] for r in batch])
+    db.executemany("INSERT INTO metrics VALUES (?,?,?)", [m for r in batch for m in r[1]])
+    db.executemany("INSERT INTO facets VALUES (?,?,?,?)", [f for r in batch for f in r[2]])
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _read_all(stale: list[Found], root: Path, workers: int | None, progress: Progress | None) -> Iterator[list[Row]]:
+    """Read records, in worker processes when there are enough to pay for them; yield batches of rows."""
+    total = len(stale)
+    if progress:
+        progress(0, total)
+    if not stale:
+        return
+    n_workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
+    batch: list[Row] = []
+    done = 0
+    if n_workers > 1 and total >= PARALLEL_MIN:
+        chunk = max(16, min(256, total // (n_workers * 8)))
+        with ProcessPoolExecutor(max_workers=n_workers, mp_context=get_context("spawn")) as pool:
+            rows: Iterable[Row] = pool.map(_read_row, stale, [root] * total, chunksize=chunk)
+            for row in rows:
+                batch.append(row)
+                done += 1
+                if len(batch) >= 500:
+                    yield batch
+                    batch = []
+                    if progress:
+                        progress(done, total)
+    else:
+        for found in stale:
+            batch.append(_read_row(found, root))
+            done += 1
+            if len(batch) >= 200:
+                yield batch
+                batch = []
+                if progress:
+                    progress(done, total)
+    if batch:
+        yield batch
+    if progress:
+        progress(total, total)
+
+
+def _read_row(found: Found, root: Path) -> Row:
+    """Read one record and flatten it into cache rows (runs in a worker process)."""
+    try:
+        record = load(found, root)
+        detail = to_dict(record)
+    except Exception as exc:  # noqa: BLE001 - a reader bug must cost one record, not the catalog
+        detail = {
+            "kind": found.kind,
+            "id": found.id,
+            "path": str(found.dir),
+            "project": found.project,
+            "name": found.name,
+            "problems": [{"file": found.id, "message": f"runsift could not read this record: {type(exc).__name__}: {exc}", "line": None}],
+        }
+        record = from_dict(detail)
+        detail = to_dict(record)
+    final = detail.get("metrics", {}).get("final", {}) if found.kind == "run" else {}
+    problems = detail.get("problems", [])
+    main = (
+        found.id,
+        found.kind,
+        found.project,
+        found.name,
+        str(found.dir),
+        detail.get("status", "unknown"),
+        detail.get("started"),
+        detail.get("run_number"),
+        detail.get("sweep"),
+        len(problems),
+        json.dumps(problems),
+        json.dumps(final),
+        found.fingerprint,
+        json.dumps(detail),
+    )
+    metric_rows = [(found.id, name, _real(value)) for name, value in final.items()]
+    return main, metric_rows, list(_facets(found.id, detail))
+
+
+def _real(value: Any) -> float | None:
+    """SQLite has no NaN: store non-finite values as NULL in the sortable column."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def _facets(record_id: str, detail: Mapping[str, Any]) -> Iterator[tuple[str, str, str | None, float | None]]:
+    """Flattened details a filter or sort may ask for: config.*, data.*, seeds.*, env.python/os, code.*."""
+    if detail.get("kind", "run") != "run":
+        return
+    for key, value in flatten(detail.get("config", {}), "config."):
+        yield _facet(record_id, key, value)
+    for key, value in (detail.get("seeds") or {}).items():
+        yield _facet(record_id, f"seeds.{key}", value)
+    data = detail.get("data") or {}
+    for key in ("name", "version", "format", "rows"):
+        if data.get(key) is not None:
+            yield _facet(record_id, f"data.{key}", data[key])
+    for key, value in {**(data.get("hashes") or {}), **(data.get("extra") or {})}.items():
+        yield _facet(record_id, f"data.{key}", value)
+    env = detail.get("env") or {}
+    for key in ("python", "os"):
+        if env.get(key) is not None:
+            yield _facet(record_id, f"env.{key}", env[key])
+    code = detail.get("code") or {}
+    for key in ("commit", "dirty"):
+        if code.get(key) is not None:
+            yield _facet(record_id, f"code.{key}", code[key])
+
+
+def _facet(record_id: str, key: str, value: Any) -> tuple[str, str, str | None, float | None]:
+    if isinstance(value, bool):
+        return record_id, key, "true" if value else "false", None
+    if isinstance(value, (int, float)):
+        return record_id, key, repr(value), _real(value)
+    if value is None:
+        return record_id, key, None, None
+    if isinstance(value, (list, dict)):
+        return record_id, key, json.dumps(value, sort_keys=True, default=str), None
+    text = str(value)
+    try:
+        number = float(text)
+    except ValueError:
+        number = None
+    return record_id, key, text, number if number is not None and math.isfinite(number) else None
+
+
+def _summary(row: tuple[Any, ...]) -> Summary:
+    problems = tuple(Problem(p["file"], p["message"], p.get("line")) for p in json.loads(row[9])) if row[9] != "[]" else ()
+    return Summary(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], json.loads(row[10]), problems)

@@ -1,0 +1,222 @@
+"""Find the runs, sweeps and A/B records below a root, without reading their contents.
+
+The walk never follows links to folders (so link loops cannot trap it), lists each
+record's files with size and mtime (the fingerprint the cache compares), and
+reports what it could not enter as catalog-level problems.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat as statmod
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .readers.abtest import is_abtest_dir
+from .readers.data import DATA_FILE_NAMES
+from .readers.env import ENV_FILE_NAMES
+from .readers.metrics import METRICS_FILE_NAMES, is_metrics_file
+from .readers.seeds import SEED_FILE_NAMES
+from .readers.sweep import BASELINE_NAMES, is_sweep_dir
+from .records import Kind, Problem
+
+CONFIG_NAMES: tuple[str, ...] = ("config.yaml", "config.yml", "config.json")
+CODE_NAMES: tuple[str, ...] = ("code_commit.txt", "commit.txt", "git_commit.txt", "code_version.txt")
+NOTES_NAMES: tuple[str, ...] = ("notes.md", "notes.txt", "NOTES.md", "README.md", "notes")
+STATUS_NAMES: tuple[str, ...] = ("status.txt", "STATUS", "status")
+ERROR_NAMES: tuple[str, ...] = ("error.log", "error.txt", "traceback.txt", "FAILED", "stderr.log")
+SPLITS_DIR = "splits"
+ARTIFACTS_DIR = "artifacts"
+SWEEP_RUNS_DIR = "runs"
+
+RUN_ANCHORS = frozenset(CONFIG_NAMES) | {"metrics.json"}
+RUN_FILES = (
+    RUN_ANCHORS
+    | set(CODE_NAMES)
+    | set(NOTES_NAMES)
+    | set(STATUS_NAMES)
+    | set(ERROR_NAMES)
+    | set(ENV_FILE_NAMES)
+    | set(SEED_FILE_NAMES)
+    | set(DATA_FILE_NAMES)
+    | set(METRICS_FILE_NAMES)
+    | {SPLITS_DIR, ARTIFACTS_DIR, "splits.json"}
+)
+
+MAX_DEPTH = 24
+"""Deepest folder level searched for records."""
+MAX_LISTED = 5_000
+"""Most files listed inside one record (artifacts folders can be huge)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileStat:
+    """One file of a record: path relative to the record folder, size and mtime."""
+
+    rel: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(slots=True)
+class Found:
+    """A record located on disk, not yet read."""
+
+    kind: Kind
+    dir: Path
+    id: str
+    project: str
+    name: str
+    sweep: str | None = None
+    files: tuple[FileStat, ...] = ()
+    members: list[str] = field(default_factory=list)
+    extra_inputs: tuple[FileStat, ...] = ()
+    """Files outside the folder that shape the record (a sweep's baseline config)."""
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever a file of the record is added, removed, resized or touched."""
+        h = hashlib.blake2b(digest_size=16)
+        for f in (*self.files, *self.extra_inputs):
+            h.update(f"{f.rel}\0{f.size}\0{f.mtime_ns}\n".encode("utf-8", "surrogateescape"))
+        for member in self.members:  # a sweep changes when runs join or leave it
+            h.update(f"member\0{member}\n".encode("utf-8", "surrogateescape"))
+        return h.hexdigest()
+
+
+def is_run_dir(names: set[str]) -> bool:
+    """A config or metrics.json together with at least one other run-container file."""
+    anchors = names & RUN_ANCHORS
+    if not anchors:
+        return False
+    return len(names & RUN_FILES) >= 2 or any(is_metrics_file(n) for n in names - anchors)
+
+
+def discover(root: Path) -> tuple[list[Found], list[Problem]]:
+    """All records below ``root`` (sorted by id) and the problems met while walking."""
+    root = Path(os.path.realpath(root))
+    found: list[Found] = []
+    problems: list[Problem] = []
+    # (folder, depth, project, sweep id when inside a sweep's runs/ folder)
+    stack: list[tuple[Path, int, str, str | None]] = [(root, 0, root.name, None)]
+    sweeps: dict[str, Found] = {}
+    while stack:
+        folder, depth, project, sweep_id = stack.pop()
+        entries = _scan(folder, root, problems)
+        if entries is None:
+            continue
+        names = {e.name for e in entries}
+        rel = _rel(folder, root)
+        if folder != root and sweep_id is None and is_sweep_dir(names):
+            rec = Found("sweep", folder, rel, project, folder.name, files=_listing(folder, entries, depth=1))
+            found.append(rec)
+            sweeps[rel] = rec
+            for entry in entries:
+                if entry.name == SWEEP_RUNS_DIR and _is_real_dir(entry):
+                    stack.append((Path(entry.path), depth + 1, project, rel))
+            continue
+        if folder != root and is_abtest_dir(names):
+            found.append(Found("abtest", folder, rel, project, folder.name, files=_listing(folder, entries, depth=1)))
+            continue
+        if folder != root and (is_run_dir(names) or (sweep_id is not None and names & RUN_FILES)):
+            rec = Found("run", folder, rel, project, folder.name, sweep=sweep_id, files=_listing(folder, entries))
+            if sweep_id is not None:
+                sweeps[sweep_id].members.append(rel)
+                rec.extra_inputs = _baseline_stats(sweeps[sweep_id])
+            found.append(rec)
+            continue
+        if depth >= MAX_DEPTH:
+            problems.append(Problem(rel, f"folder nesting deeper than {MAX_DEPTH} levels; not searched"))
+            continue
+        child_project = project if (folder == root or sweep_id is not None) else folder.name
+        for entry in entries:
+            if entry.name.startswith(".") or not _is_dir_entry(entry, root, problems):
+                continue
+            stack.append((Path(entry.path), depth + 1, child_project, sweep_id))
+    found.sort(key=lambda f: f.id)
+    for rec in sweeps.values():
+        rec.members.sort()
+    return found, problems
+
+
+def _baseline_stats(sweep: Found) -> tuple[FileStat, ...]:
+    return tuple(
+        FileStat(f"../../{f.rel}", f.size, f.mtime_ns) for f in sweep.files if f.rel in BASELINE_NAMES
+    )
+
+
+def _scan(folder: Path, root: Path, problems: list[Problem]) -> list[os.DirEntry[str]] | None:
+    try:
+        with os.scandir(folder) as it:
+            return sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        problems.append(Problem(_rel(folder, root), f"cannot list folder: {exc.strerror or exc}"))
+        return None
+
+
+def _is_real_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
+
+
+def _is_dir_entry(entry: os.DirEntry[str], root: Path, problems: list[Problem]) -> bool:
+    """True for a real sub-folder; a link to a folder is reported and skipped."""
+    if _is_real_dir(entry):
+        return True
+    if entry.is_symlink():
+        try:
+            is_dir = entry.is_dir(follow_symlinks=True)
+        except OSError:
+            is_dir = False
+        target = os.path.realpath(entry.path)
+        if is_dir or not os.path.exists(target):
+            inside = target == str(root) or target.startswith(str(root) + os.sep)
+            why = "points inside the root" if inside else "points outside the root"
+            if not os.path.exists(target):
+                why = "is broken or loops"
+            problems.append(Problem(_rel(Path(entry.path), root), f"link to a folder {why}; not followed"))
+    return False
+
+
+def _listing(folder: Path, entries: list[os.DirEntry[str]], depth: int = 3) -> tuple[FileStat, ...]:
+    """Files of a record folder (and of its sub-folders down to ``depth``), with size and mtime."""
+    out: list[FileStat] = []
+
+    def visit(entries: list[os.DirEntry[str]], prefix: str, level: int) -> None:
+        for entry in entries:
+            if len(out) >= MAX_LISTED:
+                return
+            rel = prefix + entry.name
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if statmod.S_ISDIR(st.st_mode):
+                if level < depth:
+                    try:
+                        with os.scandir(entry.path) as it:
+                            children = sorted(it, key=lambda e: e.name)
+                    except OSError:
+                        continue
+                    visit(children, rel + "/", level + 1)
+                continue
+            if statmod.S_ISLNK(st.st_mode):
+                try:  # the target's size and mtime, so edits behind a link are noticed
+                    st = os.stat(entry.path)
+                except OSError:
+                    pass
+            out.append(FileStat(rel, st.st_size, st.st_mtime_ns))
+
+    visit(entries, "", 1)
+    return tuple(out)
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        rel = path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+    return rel if rel != "." else ""

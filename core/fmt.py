@@ -1,0 +1,59 @@
+"""One way to turn values into short human text, shared by the CLI, Markdown and the app."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+
+def format_number(value: Any, digits: int = 4) -> str:
+    """Compact number: 0.9134, 1.2e-05, 12,345, nan, inf."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return format_value(value)
+    if isinstance(value, int):
+        return f"{value:,}" if abs(value) >= 10_000 else str(value)
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    if value == 0:
+        return "0"
+    if abs(value) >= 1e6 or abs(value) < 1e-4:
+        return f"{value:.{max(digits - 1, 1)}e}"
+    if abs(value) >= 1000:
+        return f"{value:,.1f}"
+    return f"{value:.{digits}g}" if abs(value) >= 1 else f"{value:.{digits}f}".rstrip("0").rstrip(".") or "0"
+
+
+def format_delta(delta: float | None, relative: float | None = None) -> str:
+    """Signed change with relative change: ``+0.0031 (+0.34%)``."""
+    if delta is None:
+        return ""
+    text = ("+" if delta > 0 else "") + format_number(delta)
+    if relative is not None and math.isfinite(relative):
+        text += f" ({relative * 100:+.2f}%)"
+    return text
+
+
+def format_value(value: Any) -> str:
+    """Any config/record value as one line of text (None -> '—')."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return format_number(value)
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, default=str, ensure_ascii=False)
+    return str(value)
+
+
+def format_size(size: int) -> str:
+    """Bytes as 812 B, 3.4 KiB, 1.2 MiB."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"  # pragma: no cover
