@@ -1,0 +1,56 @@
+"""Which way is better for a metric: higher (auc, accuracy ...) or lower (loss, error ...)."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from .records import MetricDefinition
+
+Goal = Literal["max", "min"]
+
+_LOWER = re.compile(
+    r"(loss|error|err\b|rmse|mse|mae|mape|smape|wer|cer|perplexity|ppl|latency|brier|logloss|"
+    r"log_loss|nll|fpr|fnr|eer|ece|calibration_error|regret|time|seconds|duration|cost|distance)",
+    re.IGNORECASE,
+)
+_HIGHER = re.compile(
+    r"(auc|acc|accuracy|f1|f_1|fbeta|precision|recall|ndcg|map\b|mrr|bleu|rouge|meteor|r2|iou|dice|"
+    r"hit|top[_-]?\d|tpr|specificity|sensitivity|score|conversion|ctr|lift|coverage|kappa|mcc|"
+    r"throughput|reward|return|ap\b|pr_auc)",
+    re.IGNORECASE,
+)
+
+_WORDS: dict[str, Goal] = {
+    "max": "max", "maximize": "max", "maximise": "max", "higher": "max", "higher_is_better": "max", "up": "max",
+    "min": "min", "minimize": "min", "minimise": "min", "lower": "min", "lower_is_better": "min", "down": "min",
+}
+
+
+def normalise_goal(word: object) -> Goal | None:
+    """``maximize``/``higher``/``max`` -> "max"; ``minimize``/``lower``/``min`` -> "min"; else None."""
+    if not isinstance(word, str):
+        return None
+    return _WORDS.get(word.strip().lower().replace(" ", "_").replace("-", "_"))
+
+
+def metric_goal(name: str, definition: MetricDefinition | None = None, declared: object = None) -> Goal | None:
+    """Goal of a metric: declared (sweep.yaml) first, then its definition, then its name; None if unknown."""
+    goal = normalise_goal(declared)
+    if goal is None and definition is not None:
+        goal = definition.goal
+    if goal is not None:
+        return goal
+    if _LOWER.search(name):
+        return "min"
+    if _HIGHER.search(name):
+        return "max"
+    return None
+
+
+def is_better(name: str, a: float, b: float, definition: MetricDefinition | None = None) -> bool | None:
+    """True when ``b`` is better than ``a``, False when worse, None when equal or unknown direction."""
+    goal = metric_goal(name, definition)
+    if goal is None or a == b:
+        return None
+    return (b > a) if goal == "max" else (b < a)
