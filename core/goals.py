@@ -22,16 +22,20 @@ _HIGHER = re.compile(
 )
 
 _WORDS: dict[str, Goal] = {
-    "max": "max", "maximize": "max", "maximise": "max", "higher": "max", "higher_is_better": "max", "up": "max",
-    "min": "min", "minimize": "min", "minimise": "min", "lower": "min", "lower_is_better": "min", "down": "min",
+    "max": "max", "maximize": "max", "maximise": "max", "maximum": "max", "higher": "max",
+    "high": "max", "up": "max", "increase": "max", "greater": "max", "larger": "max",
+    "bigger": "max", "higher is better": "max", "greater is better": "max",
+    "min": "min", "minimize": "min", "minimise": "min", "minimum": "min", "lower": "min",
+    "low": "min", "down": "min", "decrease": "min", "smaller": "min", "less": "min",
+    "lower is better": "min", "smaller is better": "min",
 }
 
 
 def normalise_goal(word: object) -> Goal | None:
-    """``maximize``/``higher``/``max`` -> "max"; ``minimize``/``lower``/``min`` -> "min"; else None."""
+    """"max"/"min" for the many ways files say it (maximize, higher, lower_is_better ...), else None."""
     if not isinstance(word, str):
         return None
-    return _WORDS.get(word.strip().lower().replace(" ", "_").replace("-", "_"))
+    return _WORDS.get(re.sub(r"[\s_\-]+", " ", word.strip().lower()))
 
 
 def metric_goal(name: str, definition: MetricDefinition | None = None, declared: object = None) -> Goal | None:

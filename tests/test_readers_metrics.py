@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from runsift.core.goals import normalise_goal
 from runsift.core.readers.metrics import (
     METRICS_FILE_NAMES,
     is_metrics_file,
     is_thresholded,
     last_values,
-    normalise_goal,
     parse_metrics_csv,
     parse_metrics_document,
     parse_metrics_jsonl,

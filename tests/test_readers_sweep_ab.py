@@ -24,7 +24,6 @@ from runsift.core.readers.abtest import (
 from runsift.core.readers.sweep import (
     effective_config,
     is_sweep_dir,
-    normalize_goal,
     parse_leaderboard,
     read_sweep,
 )
@@ -145,24 +144,6 @@ def test_sweep_without_spec_is_reported(tmp_path: Path) -> None:
     assert sweep.baseline_config == {"lr": 0.1}
     assert [p.file for p in sweep.problems] == ["s/sweep.yaml"]
     assert "no sweep spec" in sweep.problems[0].message
-
-
-@pytest.mark.parametrize(
-    ("word", "goal"),
-    [
-        ("maximize", "max"),
-        ("Maximise", "max"),
-        ("max", "max"),
-        ("higher", "max"),
-        ("minimize", "min"),
-        ("MIN", "min"),
-        ("lower", "min"),
-        ("sideways", None),
-        (3, None),
-    ],
-)
-def test_normalize_goal(word: object, goal: str | None) -> None:
-    assert normalize_goal(word) == goal
 
 
 @pytest.mark.parametrize(

@@ -34,6 +34,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
+from ..goals import normalise_goal
 from ..records import MetricDefinition, Metrics
 from ..safeio import ReadContext, Unreadable, parse_json, parse_yaml
 
@@ -78,15 +79,6 @@ _DEF_VERSION_KEYS = ("version", "v")
 _DEF_THRESHOLD_KEYS = ("threshold", "thresh", "cutoff")
 _DEF_TEXT_KEYS = ("text", "description", "desc", "definition", "formula")
 _DEF_GOAL_KEYS = ("goal", "mode", "direction", "objective")
-
-_GOALS = {
-    "max": "max", "maximize": "max", "maximise": "max", "maximum": "max", "higher": "max",
-    "high": "max", "up": "max", "increase": "max", "greater": "max", "larger": "max",
-    "bigger": "max", "higher is better": "max", "greater is better": "max",
-    "min": "min", "minimize": "min", "minimise": "min", "minimum": "min", "lower": "min",
-    "low": "min", "down": "min", "decrease": "min", "smaller": "min", "less": "min",
-    "lower is better": "min", "smaller is better": "min",
-}
 
 _SPECIAL_FLOATS = {
     "nan": math.nan, "+nan": math.nan, "-nan": math.nan,
@@ -156,14 +148,6 @@ def is_thresholded(name: str) -> bool:
     if words == {"precision"} and tokens & {"average", "avg", "mean"}:
         return False  # average precision is threshold-free
     return True
-
-
-def normalise_goal(value: Any) -> str | None:
-    """``"max"``/``"min"`` for the many ways files say it (maximize, higher, lower_is_better ...), else None."""
-    if not isinstance(value, str):
-        return None
-    key = re.sub(r"[\s_\-]+", " ", value.strip().lower())
-    return _GOALS.get(key)
 
 
 def resolve_thresholds(

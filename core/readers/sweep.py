@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Literal, Mapping
 
+from ..goals import normalise_goal
 from ..records import LeaderboardRow, Sweep
 from ..safeio import MAX_STRUCTURED_BYTES, ReadContext
 
@@ -37,10 +38,6 @@ GOAL_KEYS: tuple[str, ...] = ("goal", "mode", "direction")
 """Keys that may say whether the sweep metric is maximised or minimised."""
 RUN_ID_COLUMNS: tuple[str, ...] = ("run_id", "run", "id", "run_name", "name", "trial_id", "trial")
 """Leaderboard columns that may hold the run id (case-insensitive), in order of preference."""
-
-_MAX_WORDS = {"max", "maximize", "maximise", "maximum", "higher", "higher_is_better", "greater", "larger", "up"}
-_MIN_WORDS = {"min", "minimize", "minimise", "minimum", "lower", "lower_is_better", "less", "smaller", "down"}
-
 
 # -- finding files ---------------------------------------------------------------
 def find_files(folder: Path, candidates: Iterable[str]) -> list[Path]:
@@ -98,18 +95,6 @@ def is_sweep_dir(names: set[str]) -> bool:
 
 
 # -- sweep spec -----------------------------------------------------------------
-def normalize_goal(value: Any) -> Literal["max", "min"] | None:
-    """``"max"``/``"min"`` from maximize/minimize/max/min/higher/lower (any case), else None."""
-    if not isinstance(value, str):
-        return None
-    word = value.strip().lower().replace("-", "_").replace(" ", "_")
-    if word in _MAX_WORDS:
-        return "max"
-    if word in _MIN_WORDS:
-        return "min"
-    return None
-
-
 def parse_sweep_spec(spec: Mapping[str, Any]) -> tuple[str | None, Literal["max", "min"] | None, list[str]]:
     """Metric name, goal and messages about what was not understood, from a parsed sweep spec.
 
@@ -141,7 +126,7 @@ def parse_sweep_spec(spec: Mapping[str, Any]) -> tuple[str | None, Literal["max"
             if key in spec:
                 goal_raw, goal_key = spec[key], key
                 break
-    goal = normalize_goal(goal_raw)
+    goal = normalise_goal(goal_raw)
     if goal_key is not None and goal is None:
         issues.append(
             f"{goal_key}: {goal_raw!r} is not a goal (expected maximize/minimize, max/min or higher/lower)"
