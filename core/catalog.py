@@ -14,6 +14,7 @@ import json
 import math
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -25,11 +26,11 @@ from typing import Any
 from .discover import Found, discover
 from .loader import load
 from .mappings import flatten
-from .query import Filter, Sort, compile_filters, sort_sql
+from .query import Filter, Sort, compile_filters, sort_rows
 from .records import Problem, Record
 from .serialize import from_dict, to_dict
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 PARALLEL_MIN = 400
 """Below this many records to read, a process pool costs more than it saves."""
 
@@ -112,10 +113,9 @@ CREATE TABLE IF NOT EXISTS records (
     fingerprint TEXT NOT NULL, detail TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS metrics (id TEXT NOT NULL, name TEXT NOT NULL, value REAL);
-CREATE INDEX IF NOT EXISTS metrics_by_name ON metrics (name, value);
 CREATE INDEX IF NOT EXISTS metrics_by_id ON metrics (id);
 CREATE TABLE IF NOT EXISTS facets (id TEXT NOT NULL, key TEXT NOT NULL, text TEXT, num REAL);
-CREATE INDEX IF NOT EXISTS facets_by_key ON facets (key, num);
+CREATE INDEX IF NOT EXISTS facets_by_key ON facets (key);
 CREATE INDEX IF NOT EXISTS facets_by_id ON facets (id);
 """
 
@@ -130,6 +130,9 @@ class Catalog:
         self.problems: list[Problem] = []
         """Problems not attached to a record (folders that could not be entered ...)."""
         self.last_refresh = RefreshStats()
+        self._summaries: list[Summary] | None = None
+        self._lock = threading.RLock()
+        """One connection, several threads (the app's workers): every use of ``db`` holds this."""
 
     # -- opening ---------------------------------------------------------------
     @classmethod
@@ -180,17 +183,21 @@ class Catalog:
         """Walk the root; read new and changed records, drop vanished ones."""
         started = time.perf_counter()
         found, self.problems = discover(self.root)
-        cached = dict(self.db.execute("SELECT id, fingerprint FROM records"))
+        with self._lock:
+            cached = dict(self.db.execute("SELECT id, fingerprint FROM records"))
         stale = [f for f in found if cached.get(f.id) != f.fingerprint]
         present = {f.id for f in found}
         removed = [i for i in cached if i not in present]
         added = sum(1 for f in stale if f.id not in cached)
-        with self.db:
+        with self._lock, self.db:
             for ids in _chunks(removed, 500):
                 _delete(self.db, ids)
-            for batch in _read_all(stale, self.root, workers, progress):
+            self._summaries = None
+        for batch in _read_all(stale, self.root, workers, progress):
+            with self._lock, self.db:  # short transactions: readers in other threads get turns
                 _delete(self.db, [row[0][0] for row in batch])
                 _insert(self.db, batch)
+                self._summaries = None
         self.last_refresh = RefreshStats(
             added=added,
             changed=len(stale) - added,
@@ -201,6 +208,23 @@ class Catalog:
         return self.last_refresh
 
     # -- queries -----------------------------------------------------------------
+    def summaries(self) -> list[Summary]:
+        """Every record's summary, by id; loaded once per refresh and kept in memory."""
+        with self._lock:
+            if self._summaries is None:
+                rows = self.db.execute(
+                    "SELECT id, kind, project, name, path, status, started, run_number, sweep, problems, metrics "
+                    "FROM records ORDER BY id"
+                )
+                self._summaries = [_summary(row) for row in rows]
+            return self._summaries
+
+    def facet(self, key: str) -> dict[str, tuple[str | None, float | None]]:
+        """``{record id: (text, number)}`` for one detail key such as ``config.optimizer.lr``."""
+        with self._lock:
+            rows = self.db.execute("SELECT id, text, num FROM facets WHERE key = ?", (key,))
+            return {rid: (text, num) for rid, text, num in rows}
+
     def list(
         self,
         *,
@@ -211,47 +235,38 @@ class Catalog:
         offset: int = 0,
     ) -> list[Summary]:
         """Summaries of the records that pass every filter, sorted (default: by id)."""
-        sql, params = self._select("r.id, r.kind, r.project, r.name, r.path, r.status, r.started, r.run_number, r.sweep, r.problems, r.metrics", kind, filters, sort)
+        match = compile_filters(filters, self.facet)
+        rows = [r for r in self.summaries() if (kind is None or r.kind == kind) and match(r)]
+        if sort is not None:
+            rows = sort_rows(rows, sort, self.facet)
         if limit is not None:
-            sql += " LIMIT ? OFFSET ?"
-            params += [limit, offset]
-        return [_summary(row) for row in self.db.execute(sql, params)]
+            return rows[offset : offset + limit]
+        return rows[offset:] if offset else rows
 
     def count(self, *, kind: str | None = None, filters: Iterable[Filter] = ()) -> int:
         """How many records pass the filters."""
-        sql, params = self._select("COUNT(*)", kind, filters, None)
-        return int(self.db.execute(sql, params).fetchone()[0])
+        return len(self.list(kind=kind, filters=filters))
 
     def ids(self, *, kind: str | None = None, filters: Iterable[Filter] = (), sort: Sort | None = None) -> list[str]:
-        """Ids of the matching records in order (cheap: no decoding)."""
-        sql, params = self._select("r.id", kind, filters, sort)
-        return [row[0] for row in self.db.execute(sql, params)]
-
-    def _select(self, columns: str, kind: str | None, filters: Iterable[Filter], sort: Sort | None) -> tuple[str, list[Any]]:
-        where, params = compile_filters(list(filters))
-        join, order, join_params = ("", "r.id", []) if sort is None else sort_sql(sort)
-        if kind is not None:
-            where = f"r.kind = ? AND ({where})"
-            params = [kind, *params]
-        sql = f"SELECT {columns} FROM records r {join} WHERE {where}"
-        if not columns.startswith("COUNT"):
-            sql += f" ORDER BY {order}"
-        return sql, [*join_params, *params]
+        """Ids of the matching records in order."""
+        return [r.id for r in self.list(kind=kind, filters=filters, sort=sort)]
 
     def get(self, record_id: str) -> Record:
         """The full record with this id (raises RunNotFound)."""
-        row = self.db.execute("SELECT detail FROM records WHERE id = ?", (record_id,)).fetchone()
+        with self._lock:
+            row = self.db.execute("SELECT detail FROM records WHERE id = ?", (record_id,)).fetchone()
         if row is None:
             raise RunNotFound(record_id, self._near(record_id))
         return from_dict(json.loads(row[0]))
 
     def metric_names(self, kind: str = "run") -> list[str]:
         """Final-metric names in the catalog, most common first."""
-        rows = self.db.execute(
-            "SELECT m.name, COUNT(*) c FROM metrics m JOIN records r ON r.id = m.id WHERE r.kind = ? "
-            "GROUP BY m.name ORDER BY c DESC, m.name",
-            (kind,),
-        )
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT m.name, COUNT(*) c FROM metrics m JOIN records r ON r.id = m.id WHERE r.kind = ? "
+                "GROUP BY m.name ORDER BY c DESC, m.name",
+                (kind,),
+            ).fetchall()
         return [name for name, _ in rows]
 
     def resolve(self, ref: str, *, kind: str | None = None, cwd: str | None = None) -> str:

@@ -1,41 +1,60 @@
-"""Filter and sort expressions, compiled to SQL over the catalog's cache tables.
+"""Filter and sort expressions over catalog summaries.
 
 Filters: ``project=fraud-model``, ``val_auc>0.9``, ``config.optimizer.lr=0.01``,
 ``status!=failed``, ``name~cosine`` (contains), or a bare word (free text over
 id, name and project). Operators: ``= != > >= < <= ~``. Keys: a record field, a
 metric (bare name or ``metrics.NAME``), or ``config.``, ``data.``, ``seeds.``,
 ``env.``, ``code.`` paths. Sort keys are the same keys, ``-KEY`` for descending.
+
+Evaluation happens in memory over :class:`~runsift.core.catalog.Summary` rows, so
+the command line and the app share one implementation and typing a filter in the
+app never waits for disk. Detail keys (``config.`` ...) are looked up through a
+``facets`` callback that returns ``{record id: (text, number)}`` for one key.
 """
 
 from __future__ import annotations
 
+import math
+import operator
 import re
 import shlex
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
-FIELDS: dict[str, str] = {
-    "id": "r.id",
-    "kind": "r.kind",
-    "project": "r.project",
-    "name": "r.name",
-    "path": "r.path",
-    "status": "r.status",
-    "started": "r.started",
-    "run_number": "r.run_number",
-    "sweep": "r.sweep",
-    "problems": "r.n_problems",
-}
-"""Record fields that live in real columns of the ``records`` table."""
+FIELDS: tuple[str, ...] = ("id", "kind", "project", "name", "path", "status", "started", "run_number", "sweep", "problems")
+"""Record fields every summary carries."""
 
 FACET_PREFIXES: tuple[str, ...] = ("config.", "data.", "seeds.", "env.", "code.")
-"""Key prefixes answered from the ``facets`` table (flattened record details)."""
+"""Key prefixes answered from the record details (flattened into the cache's facets table)."""
 
 OPERATORS: tuple[str, ...] = ("!=", ">=", "<=", "=", ">", "<", "~")
 _SPLIT = re.compile(r"^(?P<key>[^=!<>~\s][^=!<>~]*?)\s*(?P<op>!=|>=|<=|==|=|>|<|~)\s*(?P<value>.*)$")
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
+
+FacetValue = tuple[str | None, float | None]
+FacetLookup = Callable[[str], Mapping[str, FacetValue]]
+"""``lookup(key) -> {record id: (text, number)}`` for one detail key such as ``config.optimizer.lr``."""
 
 
 class QueryError(ValueError):
     """A filter or sort expression the user has to fix; the message says how."""
+
+
+class Row(Protocol):
+    """What filters read from a record summary."""
+
+    id: str
+    kind: str
+    project: str
+    name: str
+    path: str
+    status: str
+    started: str | None
+    run_number: int | None
+    sweep: str | None
+    metrics: Mapping[str, float]
+    problems: Sequence[object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +92,9 @@ def parse_filter(expr: str) -> Filter:
         op = "="
     if value == "" and op not in ("=", "!="):
         raise QueryError(f"filter {expr!r} has no value after {op}")
-    return Filter(key, op, value)
+    flt = Filter(key, op, value)
+    _check(flt)
+    return flt
 
 
 def parse_filters(text: str) -> list[Filter]:
@@ -101,90 +122,139 @@ def parse_sort(text: str) -> Sort:
     return Sort(text, descending)
 
 
+def as_number(value: Any) -> float | None:
+    """The value as a finite-or-not float when it is a number or numeric text, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def is_facet(key: str) -> bool:
+    """True for keys answered from record details rather than the summary."""
+    return key.startswith(FACET_PREFIXES)
+
+
+def metric_of(key: str) -> str:
+    """Metric name a key refers to (``metrics.val_auc`` or ``val_auc``)."""
+    return key[len("metrics.") :] if key.startswith("metrics.") else key
+
+
 def _unquote(value: str) -> str:
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
         return value[1:-1]
     return value
 
 
-def as_number(value: str) -> float | None:
-    """The value as a number, when it is one (``1e-3``, ``0.01``, ``42``)."""
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    return number
-
-
-def _like(value: str) -> str:
-    return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def compile_filters(filters: list[Filter]) -> tuple[str, list[object]]:
-    """SQL WHERE clause (over ``records r``) and its parameters for all filters, AND-ed."""
-    clauses: list[str] = []
-    params: list[object] = []
-    for f in filters:
-        clause, p = _compile(f)
-        clauses.append(clause)
-        params.extend(p)
-    return (" AND ".join(clauses) if clauses else "1"), params
-
-
-def _compile(f: Filter) -> tuple[str, list[object]]:
-    if f.key is None:
-        like = _like(f.value)
-        return (
-            "(r.id LIKE ? ESCAPE '\\' OR r.name LIKE ? ESCAPE '\\' OR r.project LIKE ? ESCAPE '\\')",
-            [like, like, like],
-        )
-    key = f.key
-    number = as_number(f.value)
-    if key in FIELDS:
-        return _compare(FIELDS[key], f.op, f.value, number)
-    if key.startswith(FACET_PREFIXES):
-        inner, params = _compare("x.num" if number is not None and f.op != "~" else "x.text", _positive(f.op), f.value, number)
-        sub = f"EXISTS (SELECT 1 FROM facets x WHERE x.id = r.id AND x.key = ? AND {inner})"
-        return (f"NOT {sub}" if f.op == "!=" else sub), [key, *params]
-    metric = key[len("metrics.") :] if key.startswith("metrics.") else key
-    if number is None and f.op != "~":
-        raise QueryError(f"metric {metric!r} is a number: compare it with a number, e.g. {metric}>0.9")
+def _check(f: Filter) -> None:
+    if f.key is None or f.key in FIELDS or is_facet(f.key):
+        return
+    metric = metric_of(f.key)
     if f.op == "~":
         raise QueryError(f"~ (contains) works on text; for metric {metric!r} use = != > >= < <=")
-    inner, params = _compare("m.value", _positive(f.op), f.value, number)
-    sub = f"EXISTS (SELECT 1 FROM metrics m WHERE m.id = r.id AND m.name = ? AND {inner})"
-    return (f"NOT {sub}" if f.op == "!=" else sub), [metric, *params]
+    if as_number(f.value) is None:
+        raise QueryError(f"metric {metric!r} is a number: compare it with a number, e.g. {metric}>0.9")
 
 
-def _positive(op: str) -> str:
-    return "=" if op == "!=" else op
+# -- evaluation ------------------------------------------------------------------------
 
 
-def _compare(column: str, op: str, value: str, number: float | None) -> tuple[str, list[object]]:
+def field_value(row: Row, key: str) -> Any:
+    """Value of a summary field (``problems`` is the number of problems)."""
+    if key == "problems":
+        return len(row.problems)
+    return getattr(row, key)
+
+
+def compare(actual: Any, op: str, wanted: str) -> bool:
+    """Does ``actual`` (a value, None when missing) satisfy ``op wanted``?
+
+    Numbers compare as numbers; text compares case-insensitively for = and !=;
+    a missing value satisfies only ``!=`` (and ``=`` with an empty value).
+    """
+    if actual is None or (isinstance(actual, float) and math.isnan(actual)):
+        return op == "!=" and wanted != "" or (op == "=" and wanted == "")
     if op == "~":
-        return f"{column} LIKE ? ESCAPE '\\'", [_like(value)]
-    if number is not None and column not in ("r.id", "r.name", "r.project", "r.path", "r.status", "r.kind", "r.sweep", "x.text"):
-        return f"{column} {op} ?", [number]
+        return wanted.lower() in _text(actual).lower()
+    a_num, w_num = as_number(actual), as_number(wanted)
     if op in ("=", "!="):
-        if value == "" and op == "=":
-            return f"({column} IS NULL OR {column} = '')", []
-        if value == "" and op == "!=":
-            return f"({column} IS NOT NULL AND {column} != '')", []
-        sql = f"{column} = ? COLLATE NOCASE"
-        return (f"({column} IS NULL OR NOT {sql})" if op == "!=" else sql), [value]
-    return f"{column} {op} ?", [value]
+        if wanted == "":
+            same = _text(actual) == ""
+        elif a_num is not None and w_num is not None:
+            same = a_num == w_num
+        else:
+            same = _text(actual).lower() == wanted.lower()
+        return same if op == "=" else not same
+    if a_num is not None and w_num is not None:
+        return _ORDER[op](a_num, w_num)
+    return _ORDER[op](_text(actual), wanted)
 
 
-def sort_sql(sort: Sort) -> tuple[str, str, list[object]]:
-    """(JOIN clause, ORDER BY expression, params) for a sort key; missing values last."""
-    direction = "DESC" if sort.descending else "ASC"
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _facet_value(entry: FacetValue | None) -> Any:
+    if entry is None:
+        return None
+    text, number = entry
+    return number if number is not None else text
+
+
+def compile_filters(filters: Iterable[Filter], facets: FacetLookup | None = None) -> Callable[[Row], bool]:
+    """A predicate that is true for rows passing every filter."""
+    tests: list[Callable[[Row], bool]] = []
+    for f in filters:
+        tests.append(_compile(f, facets))
+    return lambda row: all(t(row) for t in tests)
+
+
+def _compile(f: Filter, facets: FacetLookup | None) -> Callable[[Row], bool]:
+    if f.key is None:
+        needle = f.value.lower()
+        return lambda r: needle in r.id.lower() or needle in r.name.lower() or needle in r.project.lower()
+    key, op, wanted = f.key, f.op, f.value
+    if key in FIELDS:
+        return lambda r: compare(field_value(r, key), op, wanted)
+    if is_facet(key):
+        values = facets(key) if facets is not None else {}
+        return lambda r: compare(_facet_value(values.get(r.id)), op, wanted)
+    _check(f)
+    metric = metric_of(key)
+    return lambda r: compare(r.metrics.get(metric), op, wanted)
+
+
+def sort_rows(rows: Sequence[Row], sort: Sort, facets: FacetLookup | None = None) -> list[Row]:
+    """Rows ordered by ``sort`` (ties by id); missing values last in either direction."""
     key = sort.key
     if key in FIELDS:
-        col = FIELDS[key]
-        return "", f"{col} IS NULL, {col} {direction}, r.id", []
-    if key.startswith(FACET_PREFIXES):
-        join = "LEFT JOIN facets sx ON sx.id = r.id AND sx.key = ?"
-        return join, f"sx.text IS NULL, sx.num IS NULL, sx.num {direction}, sx.text {direction}, r.id", [key]
-    metric = key[len("metrics.") :] if key.startswith("metrics.") else key
-    join = "LEFT JOIN metrics sm ON sm.id = r.id AND sm.name = ?"
-    return join, f"sm.value IS NULL, sm.value {direction}, r.id", [metric]
+        get: Callable[[Row], Any] = lambda r: field_value(r, key)  # noqa: E731
+    elif is_facet(key):
+        values = facets(key) if facets is not None else {}
+        get = lambda r: _facet_value(values.get(r.id))  # noqa: E731
+    else:
+        metric = metric_of(key)
+        get = lambda r: r.metrics.get(metric)  # noqa: E731
+    present: list[tuple[tuple[int, Any], Row]] = []
+    missing: list[Row] = []
+    for row in rows:
+        value = get(row)
+        number = as_number(value)
+        if value is None or (number is not None and math.isnan(number)):
+            missing.append(row)
+        elif number is not None:
+            present.append(((0, number), row))
+        else:
+            present.append(((1, _text(value).lower()), row))
+    present.sort(key=lambda item: item[1].id)
+    present.sort(key=lambda item: item[0], reverse=sort.descending)
+    missing.sort(key=lambda r: r.id)
+    return [row for _, row in present] + missing
