@@ -177,7 +177,7 @@ def test_bad_filters_say_what_to_write() -> None:
     with pytest.raises(QueryError, match="no value"):
         parse_filter("val_auc>")
     assert parse_filters('project=fraud-model "two words"')[1].value == "two words"
-    assert parse_filter("a==b").op == "="
+    assert parse_filter("project==b").op == "="
 
 
 def test_resolve_by_id_path_and_suffix(experiments: Path) -> None:
