@@ -1,0 +1,122 @@
+"""The command-line contract: JSON keys, exit codes, literal output, helpful errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import make_run
+
+A = "fraud-model/2025-01-07_14-32-11_run-023"
+B = "fraud-model/2025-01-08_09-00-00_run-024"
+
+
+def runsift(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the installed command as a user would."""
+    full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "runsift", *args], capture_output=True, text=True, cwd=cwd, env=full_env, timeout=120)
+
+
+def test_ls_json_contract(experiments: Path) -> None:
+    out = runsift("ls", str(experiments), "--format", "json")
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert len(rows) == 4
+    for row in rows:
+        assert {"id", "kind", "project", "path", "status", "started", "metrics", "problems"} <= set(row)
+        assert row["kind"] == "run"
+    by_id = {r["id"]: r for r in rows}
+    assert by_id[A]["metrics"] == {"val_auc": 0.91, "val_f1": 0.7}
+    assert by_id[A]["path"] == str((experiments / A).resolve())
+
+
+def test_ls_filter_sort_and_table(experiments: Path) -> None:
+    out = runsift("ls", str(experiments), "--filter", "project=fraud-model", "--filter", "status!=failed", "--sort", "-val_auc", "--format", "json")
+    assert [r["id"] for r in json.loads(out.stdout)] == [A, B]
+    table = runsift("ls", str(experiments))
+    assert table.returncode == 0
+    # readable names: the date prefix moves to the started column
+    assert "run-023" in table.stdout and "2025-01-07 14:32" in table.stdout and "val_auc" in table.stdout
+    assert "4 records" in table.stdout
+    csv_out = runsift("ls", str(experiments), "--format", "csv").stdout.splitlines()
+    assert csv_out[0].startswith("id,kind,project") and len(csv_out) == 5
+
+
+def test_root_from_environment_and_default_command(experiments: Path) -> None:
+    out = runsift("ls", "--format", "json", env={"RUNSIFT_ROOT": str(experiments)})
+    assert len(json.loads(out.stdout)) == 4
+    bare = runsift(str(experiments), "--format", "json")  # `runsift ROOT` lists ROOT
+    assert len(json.loads(bare.stdout)) == 4
+
+
+def test_show_json_contract(experiments: Path) -> None:
+    out = runsift("show", "run-023", "--root", str(experiments), "--format", "json")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    for key in ("config", "code", "env", "data", "seeds", "splits", "metrics", "artifacts", "notes", "problems"):
+        assert key in doc
+    assert {"python", "packages"} <= set(doc["env"])
+    assert {"final", "series", "definitions"} <= set(doc["metrics"])
+    assert doc["metrics"]["series"]["val_auc"][0] == [1, pytest.approx(0.83)]
+    text = runsift("show", "run-023", "--root", str(experiments))
+    assert "1a2b3c4" in text.stdout and "optimizer.lr" in text.stdout
+
+
+def test_diff_exit_codes_and_json(experiments: Path) -> None:
+    same = runsift("diff", A, A, "--root", str(experiments))
+    assert same.returncode == 0, same.stderr
+    assert "No differences" in same.stdout
+    out = runsift("diff", A, B, "--root", str(experiments), "--format", "json")
+    assert out.returncode == 1, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["a"] == A and doc["b"] == B
+    lr = next(c for c in doc["sections"]["config"] if c["path"] == "optimizer.lr")
+    assert (lr["a"], lr["b"], lr["change"]) == (0.001, 0.01, "changed")
+    assert all({"path", "a", "b", "change"} <= set(c) for s in doc["sections"].values() for c in s)
+    only_env = runsift("diff", A, B, "--root", str(experiments), "--section", "seeds", "--format", "json")
+    assert only_env.returncode == 0 and list(json.loads(only_env.stdout)["sections"]) == ["seeds"]
+    md = runsift("diff", A, B, "--root", str(experiments), "--format", "markdown")
+    assert md.returncode == 1 and "| `optimizer.lr` | 0.001 | 0.01 | changed |" in md.stdout
+
+
+def test_diff_trouble_is_exit_2_with_candidates(experiments: Path) -> None:
+    unknown = runsift("diff", A, "run-0231", "--root", str(experiments))
+    assert unknown.returncode == 2
+    assert "no run matches" in unknown.stderr
+    ambiguous = runsift("diff", A, "run-02", "--root", str(experiments))
+    assert ambiguous.returncode == 2 and "matches 3 records" in ambiguous.stderr
+    missing = runsift("ls", str(experiments / "nope"))
+    assert missing.returncode == 2 and "no such folder" in missing.stderr
+    bad_filter = runsift("ls", str(experiments), "--filter", "val_auc>high")
+    assert bad_filter.returncode == 2 and "compare it with a number" in bad_filter.stderr
+
+
+def test_hostile_text_prints_literally(tmp_path: Path) -> None:
+    root = tmp_path / "exp"
+    make_run(root / "p" / "run-1", notes="\x1b[31mred\x1b[0m [bold]boom[/bold] [link=http://x]y[/link]\n")
+    make_run(root / "p" / "[red]run-2")
+    show = runsift("show", "run-1", "--root", str(root))
+    assert "\x1b" not in show.stdout
+    assert "\\x1b[31mred" in show.stdout and "[bold]boom[/bold]" in show.stdout
+    ls = runsift("ls", str(root))
+    assert "[red]run-2" in ls.stdout
+
+
+def test_problems_are_listed(tmp_path: Path) -> None:
+    root = tmp_path / "exp"
+    make_run(root / "p" / "run-1", config="a: [1, 2\n")
+    out = runsift("ls", str(root))
+    assert out.returncode == 0
+    assert "p/run-1/config.yaml" in out.stdout and "invalid YAML" in out.stdout
+    doc = json.loads(runsift("ls", str(root), "--format", "json").stdout)
+    assert doc[0]["problems"][0]["file"] == "p/run-1/config.yaml"
+
+
+def test_help_explains_filters() -> None:
+    out = runsift("ls", "--help")
+    assert out.returncode == 0 and "val_auc" in out.stdout and "--filter" in out.stdout

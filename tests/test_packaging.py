@@ -1,0 +1,38 @@
+"""Packaging guarantees: core stays terminal-free, every subpackage is installed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_core_imports_neither_textual_nor_rich() -> None:
+    code = (
+        "import sys, runsift.core.catalog, runsift.core.diff, runsift.core.contract, runsift.core.loader;"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'));"
+        "print(','.join(bad)); sys.exit(1 if bad else 0)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, f"core pulled in: {out.stdout} {out.stderr}"
+
+
+def test_subpackages_are_installed_under_runsift_only() -> None:
+    import json
+    import sysconfig
+    from importlib.metadata import distributions
+
+    import pytest
+
+    import runsift.core.readers
+    import runsift.tui
+
+    assert runsift.core.readers.__name__ == "runsift.core.readers"
+    site = sysconfig.get_paths()["purelib"]
+    dist = next((d for d in distributions(path=[site]) if d.metadata["Name"] == "runsift"), None)
+    assert dist is not None, f"runsift is not installed in {site}"
+    direct = dist.read_text("direct_url.json")
+    if direct and json.loads(direct).get("dir_info", {}).get("editable"):
+        pytest.skip("editable install: file list is the source tree; CI checks the wheel")
+    installed = [str(f) for f in dist.files or [] if str(f).endswith(".py")]
+    top_level = {f.split("/")[0] for f in installed if not f.startswith(("..", "__editable__"))}
+    assert top_level <= {"runsift"}, f"stray top-level modules installed: {top_level}"

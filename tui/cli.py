@@ -1,0 +1,201 @@
+"""The ``runsift`` command line: ls, show, diff.
+
+Human output is drawn with Rich (see :mod:`runsift.tui.report`); ``--format json``
+prints the documented contract (README, "JSON output"). Exit codes: 0 success
+(for diff: no differences), 1 differences found (diff), 2 trouble.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from runsift import __version__
+from runsift.core.catalog import Catalog, CatalogError
+from runsift.core.diff import SECTIONS, diff_runs
+from runsift.core.query import QueryError, parse_filter, parse_sort
+from runsift.core.records import Run
+
+EXIT_OK, EXIT_DIFFERENT, EXIT_TROUBLE = 0, 1, 2
+COMMANDS = ("ls", "show", "diff")
+
+
+class UsageError(Exception):
+    """Something the user typed that cannot work; the message says what to do instead."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, with help that says what each command is for."""
+    common = argparse.ArgumentParser(add_help=False)
+    group = common.add_argument_group("catalog")
+    group.add_argument("--cache-dir", metavar="DIR", help="where the index cache lives (default: $XDG_CACHE_HOME/runsift)")
+    group.add_argument("--no-cache", action="store_true", help="index in memory only; write nothing anywhere")
+    group.add_argument("-q", "--quiet", action="store_true", help="no progress output on stderr")
+
+    parser = argparse.ArgumentParser(
+        prog="runsift",
+        description="Index, compare and explain experiment runs kept as folders on disk.",
+        epilog="Examples:\n  runsift ls experiments/ --filter project=fraud-model --sort -val_auc\n"
+        "  runsift show run-023\n  runsift diff run-021 run-023 --format markdown\n\n"
+        "RUN is a run folder path, its id (path below the root) or a unique end of it.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"runsift {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    ls = sub.add_parser(
+        "ls",
+        parents=[common],
+        help="list runs, sweeps and A/B records below a folder",
+        description="List every run, sweep and A/B record below ROOT.",
+        epilog="Filters: KEY OP VALUE with OP one of = != > >= < <= ~ (contains); a bare word matches id, name "
+        "and project.\nKeys: a field (project, name, status, started, kind, sweep, problems), a metric "
+        "(val_auc or metrics.val_auc),\nor a path into config., data., seeds., env. (python, os), code. "
+        "(commit, dirty).\nSort by any key; prefix - for descending: --sort -val_auc.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ls.add_argument("root", nargs="?", metavar="ROOT", help="folder to index (default: $RUNSIFT_ROOT or the current folder)")
+    ls.add_argument("--root", dest="root_opt", metavar="ROOT", help=argparse.SUPPRESS)
+    ls.add_argument("--sort", metavar="KEY", help="sort key, e.g. started, -val_auc, config.optimizer.lr")
+    ls.add_argument("--filter", "-f", action="append", default=[], metavar="EXPR", help="keep matching records (repeatable: all must match)")
+    ls.add_argument("--kind", choices=("run", "sweep", "abtest", "all"), default="all", help="which records to list (default: all)")
+    ls.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format (default: table)")
+
+    show = sub.add_parser("show", parents=[common], help="everything recorded about one run", description="Show one run (or sweep, or A/B record) in full.")
+    show.add_argument("run", metavar="RUN")
+    show.add_argument("--root", help="catalog root (default: $RUNSIFT_ROOT or the current folder)")
+    show.add_argument("--format", choices=("text", "json"), default="text")
+
+    diff = sub.add_parser(
+        "diff",
+        parents=[common],
+        help="what differs between two runs",
+        description="Compare two runs section by section. Exit status: 0 no differences, 1 differences, 2 trouble.",
+    )
+    diff.add_argument("run_a", metavar="RUN_A")
+    diff.add_argument("run_b", metavar="RUN_B")
+    diff.add_argument("--root", help="catalog root (default: $RUNSIFT_ROOT or the current folder)")
+    diff.add_argument("--section", action="append", choices=SECTIONS, metavar="NAME", help=f"only these sections (repeatable): {', '.join(SECTIONS)}")
+    diff.add_argument("--all", action="store_true", help="show unchanged values too, not only the changes")
+    diff.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and args_list[0] not in COMMANDS and not args_list[0].startswith("-"):
+        args_list.insert(0, "ls")  # `runsift experiments/` lists that folder
+    if not args_list:
+        args_list = ["ls"]
+    args_list = _join_negative_values(args_list)
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    from runsift.tui import report
+
+    try:
+        if args.command == "ls":
+            return _ls(args, report)
+        if args.command == "show":
+            return _show(args, report)
+        if args.command == "diff":
+            return _diff(args, report)
+        parser.print_help()
+        return EXIT_TROUBLE
+    except (UsageError, CatalogError, QueryError, ValueError) as exc:
+        report.error(str(exc))
+        return EXIT_TROUBLE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `runsift ls | head`
+        try:
+            sys.stdout.close()
+        except OSError:
+            pass
+        return EXIT_OK
+
+
+def _join_negative_values(args: list[str]) -> list[str]:
+    """Let ``--sort -val_auc`` mean ``--sort=-val_auc`` (argparse would take -val_auc for an option)."""
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        if args[i] in ("--sort", "--filter", "-f") and i + 1 < len(args) and args[i + 1].startswith("-") and len(args[i + 1]) > 1:
+            out.append(f"{args[i]}={args[i + 1]}" if args[i] != "-f" else f"--filter={args[i + 1]}")
+            i += 2
+            continue
+        out.append(args[i])
+        i += 1
+    return out
+
+
+def _root(explicit: str | None) -> Path:
+    root = explicit or os.environ.get("RUNSIFT_ROOT") or os.getcwd()
+    path = Path(root).expanduser()
+    if not path.exists():
+        raise UsageError(f"{root}: no such folder")
+    if not path.is_dir():
+        raise UsageError(f"{root}: not a folder")
+    return path
+
+
+def _open(args: argparse.Namespace, root: Path, report: Any) -> Catalog:
+    progress = None if args.quiet else report.progress_printer()
+    try:
+        return Catalog.open(root, cache_dir=args.cache_dir, use_cache=not args.no_cache, progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
+
+
+def _ls(args: argparse.Namespace, report: Any) -> int:
+    root = _root(args.root or args.root_opt)
+    filters = [parse_filter(f) for f in args.filter]
+    sort = parse_sort(args.sort) if args.sort else None
+    with _open(args, root, report) as catalog:
+        kind = None if args.kind == "all" else args.kind
+        rows = catalog.list(kind=kind, filters=filters, sort=sort)
+        if args.format == "json":
+            report.print_json([report.summary_json(r) for r in rows])
+        elif args.format == "csv":
+            report.print_csv(rows, catalog.metric_names())
+        else:
+            report.print_ls(rows, catalog.metric_names(), catalog.problems, catalog.count())
+    return EXIT_OK
+
+
+def _show(args: argparse.Namespace, report: Any) -> int:
+    root = _root(args.root)
+    with _open(args, root, report) as catalog:
+        record = catalog.get(catalog.resolve(args.run))
+        if args.format == "json":
+            report.print_json(report.record_json(record))
+        else:
+            report.print_record(record)
+    return EXIT_OK
+
+
+def _diff(args: argparse.Namespace, report: Any) -> int:
+    root = _root(args.root)
+    with _open(args, root, report) as catalog:
+        a = catalog.get(catalog.resolve(args.run_a))
+        b = catalog.get(catalog.resolve(args.run_b))
+        for rec, ref in ((a, args.run_a), (b, args.run_b)):
+            if not isinstance(rec, Run):
+                raise UsageError(f"{ref} is a {rec.kind}, not a run; diff compares two runs")
+        result = diff_runs(a, b, sections=args.section or SECTIONS, include_same=args.all, root=catalog.root)
+        if args.format == "json":
+            report.print_json(report.diff_json(result))
+        elif args.format == "markdown":
+            report.print_markdown(report.diff_markdown(result, a, b))
+        else:
+            report.print_diff(result, a, b)
+    return EXIT_DIFFERENT if result.has_differences else EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,235 @@
+"""Human output of the command line: Rich tables on stdout, errors and progress on stderr.
+
+Every value that comes from a run is wrapped by :func:`runsift.tui.safe.literal`,
+so markup or escape sequences in notes, configs or file names print as text.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from runsift.core.catalog import Summary
+from runsift.core.contract import diff_json, record_json, summary_json
+from runsift.core.diff import RunDiff
+from runsift.core.fmt import format_number, format_value
+from runsift.core.naming import display_name
+from runsift.core.records import Problem, Record, Run
+
+from .safe import literal, visible
+from .views import STATUS_STYLE, change_text, record_sections, value_cell
+
+__all__ = ["diff_json", "record_json", "summary_json"]
+
+MAX_METRIC_COLUMNS = 4
+MAX_PROBLEMS_LISTED = 20
+
+
+def _console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def error(message: str) -> None:
+    """Print an error on stderr."""
+    _console(stderr=True).print(Text("runsift: ", style="bold red") + literal(message, one_line=False))
+
+
+def print_json(doc: Any) -> None:
+    """Strict JSON on stdout."""
+    sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+
+
+class ProgressPrinter:
+    """Progress of indexing on stderr; silent unless stderr is a terminal and the work takes a while."""
+
+    def __init__(self) -> None:
+        self.console = _console(stderr=True)
+        self.enabled = self.console.is_terminal
+        self.started = time.monotonic()
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total == 0:
+            return
+        now = time.monotonic()
+        if now - self.started < 0.3 or (now - self.last < 0.1 and done < total):
+            return
+        self.last = now
+        self.shown = True
+        self.console.file.write(f"\rindexing: {done:,}/{total:,} records read")
+        self.console.file.flush()
+
+    def close(self) -> None:
+        if self.shown:
+            self.console.file.write("\r\x1b[K")
+            self.console.file.flush()
+
+
+def progress_printer() -> ProgressPrinter:
+    """A progress callback for Catalog.open."""
+    return ProgressPrinter()
+
+
+# -- ls ------------------------------------------------------------------------------
+
+
+def print_ls(rows: Sequence[Summary], metric_names: Sequence[str], walk_problems: Sequence[Problem], total: int) -> None:
+    """The record table (as many metric columns as the terminal fits), the problems found, a count."""
+    console = _console()
+    names = [display_name(r.name, r.sweep) for r in rows]
+    name_width = min(max((len(n) for n in names), default=4), 24)
+    project_width = min(max((len(r.project) for r in rows), default=7), 16)
+    room = console.width - (project_width + name_width + 16 + 10 + 2 + 5)
+    metrics: list[str] = []
+    for m in rank_metrics(metric_names)[:MAX_METRIC_COLUMNS]:
+        need = max(len(m), 7) + 1
+        if need > room:
+            break
+        metrics.append(m)
+        room -= need
+    table = Table(box=None, header_style="bold", pad_edge=False, collapse_padding=True, expand=False)
+    table.add_column("project", overflow="fold", max_width=24)
+    table.add_column("name", overflow="fold", min_width=min(name_width, 16))
+    table.add_column("started", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    for m in metrics:
+        table.add_column(visible(m, one_line=True), justify="right", no_wrap=True)
+    table.add_column("!", justify="right", no_wrap=True)
+    for r, name in zip(rows, names):
+        cells: list[Any] = [literal(r.project), literal(name), short_time(r.started)]
+        if r.kind == "run":
+            cells.append(Text(r.status, style=STATUS_STYLE.get(r.status, "")))
+        else:
+            cells.append(Text(KIND_LABEL.get(r.kind, r.kind), style="cyan"))
+        cells.extend(format_number(r.metrics[m]) if m in r.metrics else Text("—", style="dim") for m in metrics)
+        cells.append(Text(str(len(r.problems)), style="bold yellow") if r.problems else "")
+        table.add_row(*cells)
+    if rows:
+        console.print(table)
+    _print_problems(console, [(r.id, p) for r in rows for p in r.problems] + [("", p) for p in walk_problems])
+    shown = f"{len(rows):,} of {total:,} records" if len(rows) != total else f"{total:,} records"
+    hidden = len(metric_names) - len(metrics)
+    if hidden > 0:
+        shown += f"; {hidden} more metric{'s' if hidden != 1 else ''} in --format json/csv or a wider terminal"
+    console.print(Text(shown, style="dim"))
+
+
+KIND_LABEL = {"sweep": "sweep", "abtest": "A/B test"}
+
+
+def rank_metrics(names: Sequence[str]) -> list[str]:
+    """Most useful metrics first: validation/test metrics, then others, losses and timings last."""
+
+    def rank(item: tuple[int, str]) -> tuple[int, int]:
+        index, name = item
+        lowered = name.lower()
+        if lowered.startswith(("val", "test", "eval")) and "loss" not in lowered:
+            group = 0
+        elif "loss" in lowered or "time" in lowered:
+            group = 2
+        else:
+            group = 1
+        return group, index
+
+    return [name for _, name in sorted(enumerate(names), key=rank)]
+
+
+def short_time(iso: str | None) -> str:
+    """``2025-01-07T14:32:11+00:00`` -> ``2025-01-07 14:32`` (minutes are enough in a list)."""
+    if not iso:
+        return "—"
+    return iso.replace("T", " ")[:16]
+
+
+def _print_problems(console: Console, problems: list[tuple[str, Problem]]) -> None:
+    if not problems:
+        return
+    console.print()
+    console.print(Text(f"{len(problems)} problem{'s' if len(problems) != 1 else ''}:", style="bold yellow"))
+    for _, p in problems[:MAX_PROBLEMS_LISTED]:
+        where = f"{p.file}:{p.line}" if p.line else p.file
+        console.print(Text("  ") + literal(where, "yellow") + Text(": ") + literal(p.message))
+    if len(problems) > MAX_PROBLEMS_LISTED:
+        console.print(Text(f"  … and {len(problems) - MAX_PROBLEMS_LISTED} more (runsift show RUN lists a run's problems)", style="dim"))
+
+
+def print_csv(rows: Sequence[Summary], metric_names: Sequence[str]) -> None:
+    """Records as CSV with one column per metric."""
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    head = ["id", "kind", "project", "name", "path", "status", "started", "sweep", "problems"]
+    writer.writerow(head + list(metric_names))
+    for r in rows:
+        writer.writerow(
+            [r.id, r.kind, r.project, r.name, r.path, r.status, r.started or "", r.sweep or "", len(r.problems)]
+            + [repr(r.metrics[m]) if m in r.metrics else "" for m in metric_names]
+        )
+
+
+# -- show ------------------------------------------------------------------------------
+
+
+def print_record(record: Record) -> None:
+    """Everything about one record, section by section."""
+    console = _console()
+    for title, body in record_sections(record):
+        if body is None:
+            continue
+        console.print(Text(title, style="bold underline"))
+        console.print(body)
+        console.print()
+    _print_problems(console, [(record.id, p) for p in record.problems])
+
+
+# -- diff ------------------------------------------------------------------------------
+
+def print_diff(result: RunDiff, a: Run, b: Run) -> None:
+    """Header naming both runs and the kinds of differences, then a table per section."""
+    console = _console()
+    header = Text("A ", style="bold") + literal(a.id) + Text("\nB ", style="bold") + literal(b.id)
+    console.print(Panel(Group(header, Text(result.summary(), style="bold")), expand=False))
+    for name, changes in result.sections.items():
+        if not changes:
+            continue
+        table = Table(title=name, title_justify="left", title_style="bold underline", box=None, header_style="bold", pad_edge=False)
+        table.add_column("path", overflow="fold")
+        table.add_column("A", overflow="fold")
+        table.add_column("B", overflow="fold")
+        table.add_column("change", overflow="fold")
+        for c in changes:
+            table.add_row(literal(c.path), value_cell(c.a), value_cell(c.b), change_text(c))
+        console.print(table)
+        console.print()
+    if not result.has_differences:
+        console.print(Text("No differences.", style="green"))
+
+
+def print_markdown(text: str) -> None:
+    """Markdown as is, for pasting into a pull request."""
+    sys.stdout.write(text)
+
+
+def diff_markdown(result: RunDiff, a: Run, b: Run) -> str:
+    """The diff as GitHub-flavoured Markdown tables."""
+    from .markdown import cell, code
+
+    lines = [f"### runsift diff: {code(a.id)} → {code(b.id)}", "", f"**{cell(result.summary())}**", ""]
+    for name, changes in result.sections.items():
+        if not changes:
+            continue
+        lines += [f"#### {name}", "", "| path | A | B | change |", "|---|---|---|---|"]
+        for c in changes:
+            lines.append(f"| {code(c.path)} | {cell(format_value(c.a))} | {cell(format_value(c.b))} | {cell(change_text(c).plain)} |")
+        lines.append("")
+    if not result.has_differences:
+        lines.append("No differences.")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,203 @@
+"""Rich renderables for records and diffs, shared by the command line and the app.
+
+Every value that comes from a run goes through :func:`runsift.tui.safe.literal`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+
+from runsift.core.diff import Change
+from runsift.core.fmt import format_delta, format_number, format_size, format_value
+from runsift.core.mappings import flatten
+from runsift.core.records import ABTest, Record, Run, Sweep
+
+from .safe import literal, visible
+
+STATUS_STYLE = {"finished": "green", "failed": "red", "incomplete": "yellow", "unknown": "dim"}
+
+
+def record_sections(record: Record) -> list[tuple[str, Any]]:
+    """(title, renderable or None) for each section of a record."""
+    if isinstance(record, Run):
+        return run_sections(record)
+    if isinstance(record, Sweep):
+        return sweep_sections(record)
+    return abtest_sections(record)
+
+
+def kv_table(rows: Sequence[tuple[str, Any]]) -> Table | None:
+    rows = [(k, v) for k, v in rows if v not in (None, "", (), {}, [])]
+    if not rows:
+        return None
+    table = Table(box=None, show_header=False, pad_edge=False)
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    for key, value in rows:
+        table.add_row(literal(key), value if isinstance(value, Text) else literal(format_value(value)))
+    return table
+
+
+def run_sections(run: Run) -> list[tuple[str, Any]]:
+    sections: list[tuple[str, Any]] = [
+        (
+            f"Run {visible(run.id, one_line=True)}",
+            kv_table([
+                ("project", run.project),
+                ("name", run.name),
+                ("started", run.started.isoformat(sep=" ") if run.started else None),
+                ("status", Text(run.status, style=STATUS_STYLE.get(run.status, ""))),
+                ("sweep", run.sweep),
+                ("path", run.path),
+            ]),
+        ),
+        (
+            "Code",
+            kv_table([
+                ("commit", run.code.commit),
+                ("dirty", run.code.dirty),
+                ("changed files", ", ".join(run.code.changed_files)),
+                *run.code.extra.items(),
+            ]),
+        ),
+        (
+            "Environment",
+            kv_table([
+                ("python", run.env.python),
+                ("os", run.env.os),
+                ("hardware", "; ".join(run.env.hardware)),
+                *run.env.extra.items(),
+                ("packages", ", ".join(f"{k}=={v}" for k, v in sorted(run.env.packages.items()))),
+            ]),
+        ),
+        (
+            "Data",
+            kv_table([
+                ("name", run.data.name),
+                ("version", run.data.version),
+                ("format", run.data.format),
+                ("rows", run.data.rows),
+                *run.data.hashes.items(),
+                *run.data.extra.items(),
+            ]),
+        ),
+        ("Splits", splits_table(run)),
+        ("Seeds", kv_table(list(run.seeds.items()))),
+        ("Config", kv_table(list(flatten(run.config)))),
+        ("Metrics", metrics_table(run)),
+        ("Artifacts", kv_table([(a.path, f"{a.kind}, {format_size(a.size)}") for a in run.artifacts])),
+        ("Notes", literal(run.notes.strip(), one_line=False) if run.notes.strip() else None),
+    ]
+    return sections
+
+
+def splits_table(run: Run) -> Table | None:
+    if not run.splits:
+        return None
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for col in ("split", "ids", "sha256", "file"):
+        table.add_column(col)
+    for s in run.splits:
+        table.add_row(literal(s.name), f"{s.count:,}", s.sha256[:16] + "…", literal(s.source))
+    return table
+
+
+def metrics_table(run: Run) -> Table | None:
+    m = run.metrics
+    names = list(dict.fromkeys([*m.final, *m.series, *m.definitions]))
+    if not names:
+        return None
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for col, justify in (("metric", "left"), ("final", "right"), ("steps", "right"), ("definition", "left")):
+        table.add_column(col, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for name in names:
+        d = m.definitions.get(name)
+        parts = []
+        if d is not None:
+            parts += [f"v{d.version}" if d.version else "", f"threshold {format_number(d.threshold)}" if d.threshold is not None else "", f"goal {d.goal}" if d.goal else "", d.text or ""]
+        series = m.series.get(name, ())
+        table.add_row(
+            literal(name),
+            format_number(m.final[name]) if name in m.final else "—",
+            str(len(series)) if series else "",
+            literal("; ".join(p for p in parts if p)),
+        )
+    return table
+
+
+def sweep_sections(sweep: Sweep) -> list[tuple[str, Any]]:
+    board = None
+    if sweep.leaderboard:
+        board = Table(box=None, header_style="bold", pad_edge=False)
+        for col in sweep.leaderboard_columns:
+            board.add_column(visible(col, one_line=True))
+        for row in sweep.leaderboard:
+            board.add_row(*(literal(row.values.get(c, "")) for c in sweep.leaderboard_columns))
+    return [
+        (
+            f"Sweep {visible(sweep.id, one_line=True)}",
+            kv_table([("project", sweep.project), ("metric", sweep.metric), ("goal", sweep.goal), ("runs", len(sweep.run_ids)), ("path", sweep.path)]),
+        ),
+        ("Search space", kv_table(list(flatten(sweep.spec)))),
+        ("Baseline config", kv_table(list(flatten(sweep.baseline_config)))),
+        ("Runs", kv_table([(r, "") for r in sweep.run_ids]) if sweep.run_ids else None),
+        ("Saved leaderboard", board),
+        ("Notes", literal(sweep.notes.strip(), one_line=False) if sweep.notes.strip() else None),
+    ]
+
+
+def abtest_sections(ab: ABTest) -> list[tuple[str, Any]]:
+    return [
+        (
+            f"A/B test {visible(ab.id, one_line=True)}",
+            kv_table([
+                ("experiment", ab.experiment_id),
+                ("unit", ab.unit),
+                ("variants", ", ".join(f"{k} {v:.0%}" for k, v in ab.variants.items())),
+                ("start", ab.started.isoformat(sep=" ") if ab.started else None),
+                ("end", ab.ended.isoformat(sep=" ") if ab.ended else None),
+                ("assignments", f"{ab.assignment_rows:,} rows in {ab.assignment_log}" if ab.assignment_log and ab.assignment_rows is not None else ab.assignment_log),
+                ("events", f"{ab.events_rows:,} rows in {ab.events_log}" if ab.events_log and ab.events_rows is not None else ab.events_log),
+            ]),
+        ),
+        ("Definition", kv_table(list(flatten(ab.definition)))),
+        ("Metric definitions", kv_table(list(flatten(ab.metric_definitions)))),
+        ("Event schemas", kv_table(list(flatten(ab.event_schemas)))),
+        ("Analysis plan", kv_table(list(flatten(ab.analysis_plan)))),
+        ("Saved result", kv_table(list(flatten(ab.saved_result)))),
+        ("Query", literal(ab.query.strip(), one_line=False) if ab.query.strip() else None),
+        ("Notes", literal(ab.notes.strip(), one_line=False) if ab.notes.strip() else None),
+    ]
+
+
+
+CHANGE_STYLE = {"added": "green", "removed": "red", "changed": "yellow", "type_changed": "magenta", "upgraded": "cyan", "downgraded": "magenta", "same": "dim"}
+
+
+def value_cell(value: Any, limit: int = 200) -> Text:
+    text = format_value(value)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return literal(text)
+
+
+def change_text(c: Change) -> Text:
+    style = CHANGE_STYLE.get(c.change, "")
+    words = c.change.replace("_", " ")
+    if c.detail.get("level"):
+        words += f" ({c.detail['level']})"
+    if "delta" in c.detail:
+        words = format_delta(c.detail.get("delta"), c.detail.get("relative"))
+        better = c.detail.get("better")
+        style = "green" if better is True else "red" if better is False else "yellow"
+        if better is not None:
+            words += " better" if better else " worse"
+    if "common" in c.detail:
+        words += f": {c.detail['common']:,} common, {c.detail['only_a']:,} only in A, {c.detail['only_b']:,} only in B"
+    return Text(words, style=style)
+
+
