@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .readers.abtest import is_abtest_dir
+from .readers.code import CODE_FILE_NAMES
 from .readers.data import DATA_FILE_NAMES
 from .readers.env import ENV_FILE_NAMES
 from .readers.metrics import METRICS_FILE_NAMES, is_metrics_file
@@ -22,7 +23,7 @@ from .readers.sweep import BASELINE_NAMES, is_sweep_dir
 from .records import Kind, Problem
 
 CONFIG_NAMES: tuple[str, ...] = ("config.yaml", "config.yml", "config.json")
-CODE_NAMES: tuple[str, ...] = ("code_commit.txt", "commit.txt", "git_commit.txt", "code_version.txt")
+CODE_NAMES: tuple[str, ...] = CODE_FILE_NAMES
 NOTES_NAMES: tuple[str, ...] = ("notes.md", "notes.txt", "NOTES.md", "README.md", "notes")
 STATUS_NAMES: tuple[str, ...] = ("status.txt", "STATUS", "status")
 ERROR_NAMES: tuple[str, ...] = ("error.log", "error.txt", "traceback.txt", "FAILED", "stderr.log")

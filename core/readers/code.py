@@ -14,8 +14,8 @@ from pathlib import Path
 
 from ..records import CodeState
 from ..safeio import ReadContext
+from ._text import Issue, clip, unquote
 
-Issue = tuple[str, int | None]
 """A problem found while parsing: message and 1-based line number (None when unknown)."""
 
 CODE_FILE_NAMES: tuple[str, ...] = ("code_commit.txt", "commit.txt", "git_commit.txt", "code_state.txt")
@@ -174,7 +174,7 @@ class _CodeParser:
     def _key_value(self, key: str, value: str, number: int) -> bool:
         """Handle a ``key: value`` line; return False when it is not really one."""
         norm = " ".join(key.lower().replace("_", " ").replace("-", " ").split())
-        value = _unquote(value)
+        value = unquote(value)
         if norm in _COMMIT_KEYS:
             self.in_list = False
             head = _HASH_HEAD.fullmatch(value)
@@ -262,10 +262,10 @@ class _CodeParser:
 
     def _add_path(self, path: str) -> None:
         """Record a changed file (for a rename, the new path) once."""
-        path = _unquote(path.strip())
+        path = unquote(path.strip())
         if " -> " in path:  # a rename: keep the new name, remember the pair
             self.renames.append(path)
-            path = _unquote(path.split(" -> ", 1)[1].strip())
+            path = unquote(path.split(" -> ", 1)[1].strip())
         if path and path not in self.files:
             self.files.append(path)
         self.list_items += 1
@@ -285,12 +285,12 @@ class _CodeParser:
                 )
             dirty = True
         if self.commit is None:
-            where = f"first line: {_clip(first[1])!r}" if first else "only comments"
+            where = f"first line: {clip(first[1])!r}" if first else "only comments"
             self.issues.append((f"no commit hash found ({where})", first[0] if first else None))
         if self.unknown and not (self.commit is None and len(self.unknown) == 1 and first == self.unknown[0]):
             number, s = self.unknown[0]
             count = len(self.unknown)
-            self.issues.append((f"{count} line(s) not understood (first: {_clip(s)!r})", number))
+            self.issues.append((f"{count} line(s) not understood (first: {clip(s)!r})", number))
         state = CodeState(commit=self.commit, dirty=dirty, changed_files=tuple(self.files), extra=self.extra)
         return state, self.issues
 
@@ -310,15 +310,3 @@ def _flag(value: str) -> bool | None:
     if low in _FALSE:
         return False
     return None
-
-
-def _unquote(value: str) -> str:
-    """Strip one pair of matching quotes, as git does around paths with spaces."""
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-        return value[1:-1]
-    return value
-
-
-def _clip(text: str, width: int = 60) -> str:
-    """Shorten text quoted in a problem message so messages stay one readable line."""
-    return text if len(text) <= width else text[: width - 1] + "\u2026"

@@ -16,8 +16,8 @@ from typing import Any
 
 from ..records import DataSnapshot
 from ..safeio import ReadContext, Unreadable, parse_json, parse_yaml
+from ._text import Issue, clip, literal_scalar, unquote
 
-Issue = tuple[str, int | None]
 """A problem found while parsing: message and 1-based line number (None when unknown)."""
 
 DATA_FILE_NAMES: tuple[str, ...] = (
@@ -127,7 +127,7 @@ class _SnapshotBuilder:
                 if not _is_known_key(_norm_key(kv["key"])):
                     kv = None  # "fraud:7 jsonl": a name:version token, not a key
             if kv:
-                key, value = _norm_key(kv["key"]), _unquote(kv["value"].strip())
+                key, value = _norm_key(kv["key"]), unquote(kv["value"].strip())
                 if not value:
                     group = key
                     continue
@@ -160,7 +160,7 @@ class _SnapshotBuilder:
             low = token.lower()
             if "=" in token and not token.startswith("="):
                 key, value = token.split("=", 1)
-                self.field(_norm_key(key), _unquote(value), number)
+                self.field(_norm_key(key), unquote(value), number)
             elif low in _BARE_FORMATS:
                 self._set_format(low)
             elif ("://" in token or token.startswith(("/", "./", "~/"))) and "path" not in self.extra:
@@ -183,7 +183,7 @@ class _SnapshotBuilder:
             k = _norm_key(str(key))
             if isinstance(value, dict) and not prefix and k in _HASH_GROUP_KEYS:
                 for hk, hv in value.items():
-                    self.hashes[_norm_key(str(hk))] = _literal(hv, hk, text)
+                    self.hashes[_norm_key(str(hk))] = literal_scalar(hv, hk, text)
             elif isinstance(value, dict) and depth < 2 and k in (_NAME_KEYS | {"source", "snapshot"}):
                 self.document(value, text, prefix, depth + 1)
             elif isinstance(value, (dict, list)):
@@ -191,7 +191,7 @@ class _SnapshotBuilder:
             elif k in _ROWS_KEYS and isinstance(value, int) and not isinstance(value, bool):
                 self.rows = value if self.rows is None else self.rows
             else:
-                self.field(k, _literal(value, key, text), _line_of(text, str(key)))
+                self.field(k, literal_scalar(value, key, text), _line_of(text, str(key)))
 
     # -- fields -------------------------------------------------------------------------
     def field(self, key: str, value: str, number: int | None) -> None:
@@ -271,7 +271,7 @@ class _SnapshotBuilder:
         if self.notes:
             self.extra.setdefault("notes", "; ".join(self.notes))
         if name is None and version is None and not self.hashes:
-            where = f"first line: {_clip(self.first[1])!r}" if self.first else "no fields"
+            where = f"first line: {clip(self.first[1])!r}" if self.first else "no fields"
             self.issues.append(
                 (f"no dataset name, version or hash found ({where})", self.first[0] if self.first else None)
             )
@@ -318,32 +318,8 @@ def _to_int(value: str) -> int | None:
     return int(cleaned) if re.fullmatch(r"\d+", cleaned) else None
 
 
-def _literal(value: Any, key: Any, text: str) -> str:
-    """A scalar as written in the file: YAML ``0x9af2`` or ``1.10`` must not become 39666 or ``1.1``."""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if value is None:
-        return ""
-    if isinstance(value, (int, float)):
-        m = re.search(rf"(?<![\w.-])[\"']?{re.escape(str(key))}[\"']?[ \t]*:[ \t]*([0-9][0-9a-fA-FxX._]*)", text)
-        if m:
-            return m.group(1)
-    return str(value)
-
 
 def _line_of(text: str, key: str) -> int | None:
     """Line where ``key`` is first written as a mapping key, if it can be found."""
     m = re.search(rf"(?<![\w.-])[\"']?{re.escape(key)}[\"']?\s*:", text)
     return text.count("\n", 0, m.start()) + 1 if m else None
-
-
-def _unquote(value: str) -> str:
-    """Strip one pair of matching quotes around a value."""
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-        return value[1:-1]
-    return value
-
-
-def _clip(text: str, width: int = 60) -> str:
-    """Shorten text quoted in a problem message so messages stay one readable line."""
-    return text if len(text) <= width else text[: width - 1] + "\u2026"

@@ -18,8 +18,8 @@ from packaging.utils import canonicalize_name
 
 from ..records import Environment
 from ..safeio import ReadContext, Unreadable, parse_json, parse_yaml
+from ._text import Issue, clip, literal_scalar, unquote
 
-Issue = tuple[str, int | None]
 """A problem found while parsing: message and 1-based line number (None when unknown)."""
 
 ENV_FILE_NAMES: tuple[str, ...] = (
@@ -240,13 +240,13 @@ class _EnvBuilder:
             if self._line(s, number, section, requirements_like):
                 continue
             if _OPERATOR.search(s) or re.search(r"\s@\s", s):
-                self.issues.append((f"cannot read package line {_clip(s)!r}", number))
+                self.issues.append((f"cannot read package line {clip(s)!r}", number))
                 continue
             unknown.append((number, s))
         if unknown:
             number, s = unknown[0]
             self.issues.append(
-                (f"{len(unknown)} line(s) not understood (first at line {number}: {_clip(s)!r})", number)
+                (f"{len(unknown)} line(s) not understood (first at line {number}: {clip(s)!r})", number)
             )
 
     def _line(self, s: str, number: int, section: str | None, requirements_like: bool) -> bool:
@@ -316,7 +316,7 @@ class _EnvBuilder:
     def _fact(self, key: str, value: str, number: int, section: str | None) -> None:
         """A ``key: value`` / ``key = value`` line."""
         k = _norm_key(key)
-        v = _unquote(value.strip())
+        v = unquote(value.strip())
         if k in _PYTHON_KEYS:
             self.set_python(v)
         elif k in _OS_KEYS:
@@ -345,7 +345,7 @@ class _EnvBuilder:
         if last and last != "." and re.fullmatch(_NAME, last):
             self.add_package(last, UNKNOWN_VERSION, number)
         else:
-            self.issues.append((f"editable install without a package name: {_clip(s)!r}", number))
+            self.issues.append((f"editable install without a package name: {clip(s)!r}", number))
 
     # -- JSON / YAML ----------------------------------------------------------------
     def document(self, doc: Any, text: str, prefix: str = "", depth: int = 0) -> None:
@@ -359,7 +359,7 @@ class _EnvBuilder:
         for key, value in doc.items():
             k = _norm_key(str(key))
             if k in _PYTHON_KEYS and not isinstance(value, (dict, list)):
-                self.set_python(_literal(value, key, text))
+                self.set_python(literal_scalar(value, key, text))
             elif k in _OS_KEYS:
                 self.set_os(k, _flat_text(value, key, text))
             elif k in _HARDWARE_KEYS:
@@ -367,7 +367,7 @@ class _EnvBuilder:
             elif k in _PACKAGE_KEYS and (isinstance(value, (dict, list)) or "\n" in str(value)):
                 self.package_list(value, text)
             elif k in _FACT_KEYS and not isinstance(value, (dict, list)):
-                self.set_extra(k, _literal(value, key, text))
+                self.set_extra(k, literal_scalar(value, key, text))
             elif isinstance(value, dict) and depth < 4:
                 self.document(value, text, prefix=f"{prefix}{_extra_key(k)}.", depth=depth + 1)
             else:
@@ -396,7 +396,7 @@ class _EnvBuilder:
                 elif isinstance(version, list):
                     self.issues.append((f"package {name!r} has a list where a version was expected", None))
                 else:
-                    self.add_package(str(name), _literal(version, name, text))
+                    self.add_package(str(name), literal_scalar(version, name, text))
         elif isinstance(value, list):
             for item in value:
                 if isinstance(item, str):
@@ -441,7 +441,7 @@ class _EnvBuilder:
         elif req:
             self.add_package(req["name"], UNKNOWN_VERSION)
         else:
-            self.issues.append((f"package entry {_clip(s)!r} not understood", None))
+            self.issues.append((f"package entry {clip(s)!r} not understood", None))
 
 
 # -- helpers ----------------------------------------------------------------------------
@@ -544,18 +544,6 @@ def _python_version(value: str) -> str:
     return m.group(0) if m else value
 
 
-def _literal(value: Any, key: Any, text: str) -> str:
-    """A scalar as text; numbers are taken as written in the file, so YAML ``3.10`` stays ``3.10``."""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if value is None:
-        return ""
-    if isinstance(value, (int, float)):
-        m = re.search(rf"(?<![\w.-])[\"']?{re.escape(str(key))}[\"']?[ \t]*[:=][ \t]*([0-9][0-9._]*)", text)
-        if m:
-            return m.group(1)
-    return str(value)
-
 
 def _flat_text(value: Any, key: Any, text: str) -> str:
     """Any value as one line of text: scalars as written, lists joined, mappings as JSON."""
@@ -563,16 +551,4 @@ def _flat_text(value: Any, key: Any, text: str) -> str:
         return ", ".join(_flat_text(v, key, text) for v in value)
     if isinstance(value, dict):
         return json.dumps(value, default=str, ensure_ascii=False, sort_keys=True)
-    return _literal(value, key, text)
-
-
-def _unquote(value: str) -> str:
-    """Strip one pair of matching quotes around a value."""
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-        return value[1:-1]
-    return value
-
-
-def _clip(text: str, width: int = 60) -> str:
-    """Shorten text quoted in a problem message so messages stay one readable line."""
-    return text if len(text) <= width else text[: width - 1] + "\u2026"
+    return literal_scalar(value, key, text)

@@ -13,8 +13,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..safeio import ReadContext, Unreadable, parse_json, parse_yaml
+from ._text import Issue, clip
 
-Issue = tuple[str, int | None]
 """A problem found while parsing: message and 1-based line number (None when unknown)."""
 
 SEED_FILE_NAMES: tuple[str, ...] = (
@@ -95,7 +95,7 @@ def _from_text(text: str) -> tuple[dict[str, int], list[Issue]]:
             if spaced:
                 _add(seeds, issues, spaced["name"], spaced["value"], number)
             else:
-                issues.append((f"not understood: {_clip(bare)!r}", number))
+                issues.append((f"not understood: {clip(bare)!r}", number))
             continue
         leftovers: list[str] = []
         position = 0
@@ -112,7 +112,7 @@ def _from_text(text: str) -> tuple[dict[str, int], list[Issue]]:
         leftovers.append(bare[position:])
         rest = " ".join(part.strip(_SEPARATORS) for part in leftovers).strip()
         if rest:
-            issues.append((f"not understood: {_clip(rest)!r}", number))
+            issues.append((f"not understood: {clip(rest)!r}", number))
     return seeds, issues
 
 
@@ -161,7 +161,7 @@ def _add(seeds: dict[str, int], issues: list[Issue], name: str, value: str, line
     """Convert ``value`` to an integer and store it, or report why not."""
     number = _to_int(value)
     if number is None:
-        issues.append((f"seed {name!r} is not an integer: {_clip(value)!r}", line))
+        issues.append((f"seed {name!r} is not an integer: {clip(value)!r}", line))
     else:
         _store(seeds, issues, name, number, line)
 
@@ -201,9 +201,4 @@ def _show(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return str(value).lower()
-    return _clip(repr(value))
-
-
-def _clip(text: str, width: int = 60) -> str:
-    """Shorten text quoted in a problem message so messages stay one readable line."""
-    return text if len(text) <= width else text[: width - 1] + "\u2026"
+    return clip(repr(value))

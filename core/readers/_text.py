@@ -1,0 +1,34 @@
+"""Small text helpers shared by the line-oriented readers."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+Issue = tuple[str, int | None]
+"""A problem found while parsing: (message, line or None)."""
+
+
+def unquote(value: str) -> str:
+    """Strip one pair of matching quotes around a value (as git does around paths with spaces)."""
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1]
+    return value
+
+
+def clip(text: str, width: int = 60) -> str:
+    """Shorten text quoted in a problem message so messages stay one readable line."""
+    return text if len(text) <= width else text[: width - 1] + "\u2026"
+
+
+def literal_scalar(value: Any, key: Any, text: str) -> str:
+    """A parsed scalar as written in the file: YAML ``0x9af2`` or ``3.10`` must not become 39666 or ``3.1``."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if value is None:
+        return ""
+    if isinstance(value, (int, float)):
+        m = re.search(rf"(?<![\w.-])[\"']?{re.escape(str(key))}[\"']?[ \t]*[:=][ \t]*([0-9][0-9a-fA-FxX._]*)", text)
+        if m:
+            return m.group(1)
+    return str(value)
