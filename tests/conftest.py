@@ -76,3 +76,14 @@ def experiments(tmp_path: Path) -> Path:
     failed = make_run(root / "fraud-model" / "2025-01-09_10-00-00_run-025", metrics={"per_epoch": [{"epoch": 1, "val_auc": 0.7}], "status": "failed"})
     write(failed / "error.log", "Traceback (most recent call last):\nRuntimeError: loss is NaN\n")
     return root
+
+
+def plain_text(renderable: object, width: int = 160) -> str:
+    """What a Rich renderable (a Static's content) shows, as plain text."""
+    import io
+
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=width, color_system=None, record=True)
+    console.print(renderable)
+    return console.export_text()

@@ -21,7 +21,7 @@ from runsift.core.query import QueryError, parse_filter, parse_sort
 from runsift.core.records import Run
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_TROUBLE = 0, 1, 2
-COMMANDS = ("ls", "show", "diff")
+COMMANDS = ("app", "ls", "show", "diff")
 
 
 class UsageError(Exception):
@@ -39,13 +39,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="runsift",
         description="Index, compare and explain experiment runs kept as folders on disk.",
-        epilog="Examples:\n  runsift ls experiments/ --filter project=fraud-model --sort -val_auc\n"
+        epilog="Examples:\n  runsift experiments/            open the app on a folder\n  runsift ls experiments/ --filter project=fraud-model --sort -val_auc\n"
         "  runsift show run-023\n  runsift diff run-021 run-023 --format markdown\n\n"
         "RUN is a run folder path, its id (path below the root) or a unique end of it.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"runsift {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    app = sub.add_parser(
+        "app",
+        parents=[common],
+        help="open the terminal app (the default: `runsift [ROOT]`)",
+        description="Browse, open and diff runs in the terminal. Press ? inside for keys.",
+    )
+    app.add_argument("root", nargs="?", metavar="ROOT", help="folder to browse (default: $RUNSIFT_ROOT or the current folder)")
 
     ls = sub.add_parser(
         "ls",
@@ -88,16 +96,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if args_list and args_list[0] not in COMMANDS and not args_list[0].startswith("-"):
-        args_list.insert(0, "ls")  # `runsift experiments/` lists that folder
-    if not args_list:
-        args_list = ["ls"]
+    if not args_list or (args_list[0] not in COMMANDS and args_list[0] not in ("-h", "--help", "--version")):
+        # `runsift [ROOT]` opens the app; when output is not a terminal it lists instead
+        args_list.insert(0, "app" if sys.stdout.isatty() and sys.stdin.isatty() else "ls")
     args_list = _join_negative_values(args_list)
     parser = build_parser()
     args = parser.parse_args(args_list)
     from runsift.tui import report
 
     try:
+        if args.command == "app":
+            return _app(args)
         if args.command == "ls":
             return _ls(args, report)
         if args.command == "show":
@@ -150,6 +159,14 @@ def _open(args: argparse.Namespace, root: Path, report: Any) -> Catalog:
     finally:
         if progress is not None:
             progress.close()
+
+
+def _app(args: argparse.Namespace) -> int:
+    from runsift.tui.app import RunsiftApp
+
+    root = _root(args.root)
+    RunsiftApp(root, cache_dir=Path(args.cache_dir) if args.cache_dir else None, use_cache=not args.no_cache).run()
+    return EXIT_OK
 
 
 def _ls(args: argparse.Namespace, report: Any) -> int:

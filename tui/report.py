@@ -26,7 +26,7 @@ from runsift.core.naming import display_name
 from runsift.core.records import Problem, Record, Run
 
 from .safe import literal, visible
-from .views import STATUS_STYLE, change_text, record_sections, value_cell
+from .views import STATUS_STYLE, change_text, rank_metrics, record_sections, value_cell
 
 __all__ = ["diff_json", "record_json", "summary_json"]
 
@@ -125,23 +125,6 @@ def print_ls(rows: Sequence[Summary], metric_names: Sequence[str], walk_problems
 
 
 KIND_LABEL = {"sweep": "sweep", "abtest": "A/B test"}
-
-
-def rank_metrics(names: Sequence[str]) -> list[str]:
-    """Most useful metrics first: validation/test metrics, then others, losses and timings last."""
-
-    def rank(item: tuple[int, str]) -> tuple[int, int]:
-        index, name = item
-        lowered = name.lower()
-        if lowered.startswith(("val", "test", "eval")) and "loss" not in lowered:
-            group = 0
-        elif "loss" in lowered or "time" in lowered:
-            group = 2
-        else:
-            group = 1
-        return group, index
-
-    return [name for _, name in sorted(enumerate(names), key=rank)]
 
 
 def short_time(iso: str | None) -> str:

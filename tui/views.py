@@ -21,6 +21,23 @@ from .safe import literal, visible
 STATUS_STYLE = {"finished": "green", "failed": "red", "incomplete": "yellow", "unknown": "dim"}
 
 
+def rank_metrics(names: Sequence[str]) -> list[str]:
+    """Most useful metrics first: validation/test metrics, then others, losses and timings last."""
+
+    def rank(item: tuple[int, str]) -> tuple[int, int]:
+        index, name = item
+        lowered = name.lower()
+        if lowered.startswith(("val", "test", "eval")) and "loss" not in lowered:
+            group = 0
+        elif "loss" in lowered or "time" in lowered:
+            group = 2
+        else:
+            group = 1
+        return group, index
+
+    return [name for _, name in sorted(enumerate(names), key=rank)]
+
+
 def record_sections(record: Record) -> list[tuple[str, Any]]:
     """(title, renderable or None) for each section of a record."""
     if isinstance(record, Run):

@@ -1,0 +1,1 @@
+"""Screens of the runsift app: runs list, one record, a diff, help, project picker."""

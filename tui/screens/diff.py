@@ -1,0 +1,146 @@
+"""Two runs side by side: what differs, section by section, and their curves overlaid."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from runsift.core.diff import RunDiff, diff_runs
+from runsift.core.records import Run
+
+from ..safe import literal
+from ..views import change_text, rank_metrics, value_cell
+from ..widgets.chart import Chart
+
+if TYPE_CHECKING:
+    from ..app import RunsiftApp
+
+SECTION_TITLES = {
+    "config": "Config",
+    "code": "Code",
+    "env": "Environment",
+    "data": "Data",
+    "splits": "Splits",
+    "seeds": "Seeds",
+    "metrics": "Metrics",
+    "notes": "Notes",
+    "artifacts": "Artifacts",
+}
+
+
+class DiffScreen(Screen[None]):
+    """Run A against run B; changes only by default, ``a`` shows everything."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("q", "app.pop_screen", "Back", show=False),
+        Binding("a", "toggle_all", "Changes/all"),
+        Binding("x", "swap", "Swap A/B"),
+        Binding("c", "next_curve", "Next curve"),
+    ]
+
+    app: RunsiftApp
+
+    def __init__(self, a_id: str, b_id: str) -> None:
+        super().__init__()
+        self.a_id, self.b_id = a_id, b_id
+        self.show_all = False
+        self.runs: tuple[Run, Run] | None = None
+        self._diff: RunDiff | None = None
+        self._curve = 0
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text.assemble(("A ", "bold"), literal(self.a_id), "\n", ("B ", "bold"), literal(self.b_id), "\ncomparing…"), id="diff-header")
+        with VerticalScroll(id="diff-body"):
+            yield Static("", id="diff-sections")
+            yield Chart(id="diff-chart")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.compute()
+
+    @work(thread=True, exclusive=True)
+    def compute(self) -> None:
+        """Load both runs and diff them off the UI thread (split overlaps read id files)."""
+        catalog = self.app.catalog
+        a, b = catalog.get(self.a_id), catalog.get(self.b_id)
+        if not isinstance(a, Run) or not isinstance(b, Run):
+            self.app.call_from_thread(self.notify, "Both marked records must be runs.", severity="error")
+            return
+        result = diff_runs(a, b, include_same=self.show_all, root=catalog.root)
+        self.app.call_from_thread(self._show, (a, b), result)
+
+    def _show(self, runs: tuple[Run, Run], result: RunDiff) -> None:
+        self.runs, self._diff = runs, result
+        a, b = runs
+        mode = "everything" if self.show_all else "changes only (a: show everything)"
+        header = Text.assemble(
+            ("A ", "bold"), literal(a.id), "  ", (a.status, "dim"), "\n",
+            ("B ", "bold"), literal(b.id), "  ", (b.status, "dim"), "\n",
+            (result.summary(), "bold"), ("  ·  " + mode, "dim"),
+        )
+        self.query_one("#diff-header", Static).update(header)
+        self.query_one("#diff-sections", Static).update(sections_renderable(result, a, b))
+        self._draw_curve()
+
+    def _draw_curve(self) -> None:
+        if self.runs is None:
+            return
+        a, b = self.runs
+        shared = rank_metrics(sorted(set(a.metrics.series) & set(b.metrics.series)))
+        chart = self.query_one("#diff-chart", Chart)
+        if not shared:
+            chart.set_series([])
+            return
+        name = shared[self._curve % len(shared)]
+        chart.set_series([(f"A {name}", a.metrics.series[name]), (f"B {name}", b.metrics.series[name])])
+
+    def action_toggle_all(self) -> None:
+        self.show_all = not self.show_all
+        self.compute()
+
+    def action_swap(self) -> None:
+        self.a_id, self.b_id = self.b_id, self.a_id
+        self.compute()
+
+    def action_next_curve(self) -> None:
+        self._curve += 1
+        self._draw_curve()
+
+
+def sections_renderable(result: RunDiff, a: Run, b: Run) -> Table:
+    """One table for all sections: a title row per section, then path | A | B | change."""
+    table = Table(box=None, header_style="bold", pad_edge=False, expand=True, show_edge=False)
+    table.add_column("", ratio=3, overflow="fold")
+    table.add_column(Text("A ") + literal(a.name[-24:]), ratio=3, overflow="fold")
+    table.add_column(Text("B ") + literal(b.name[-24:]), ratio=3, overflow="fold")
+    table.add_column("change", ratio=2, overflow="fold")
+    any_rows = False
+    for name, changes in result.sections.items():
+        if not changes:
+            continue
+        any_rows = True
+        table.add_row(Text(SECTION_TITLES.get(name, name), style="bold underline"), "", "", "")
+        for c in changes:
+            changed = c.change != "same"
+            table.add_row(literal(c.path, "" if changed else "dim"), _cell(c.a, changed), _cell(c.b, changed), change_text(c))
+        table.add_row("", "", "", "")
+    if not any_rows:
+        table.add_row(Text("No differences in what produced these runs.", style="green"), "", "", "")
+    return table
+
+
+def _cell(value: object, changed: bool) -> Text:
+    """A value, bold when it is part of a change."""
+    cell = value_cell(value, 80)
+    if changed:
+        cell.stylize("bold")
+    return cell

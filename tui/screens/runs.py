@@ -1,0 +1,289 @@
+"""The runs screen: every record in one virtual table, with a live filter, sort, marks and indexing."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+from textual.worker import get_current_worker
+
+from runsift.core.catalog import Summary
+from runsift.core.query import FIELDS, QueryError, Sort, parse_filters, parse_sort
+
+from ..safe import literal
+from ..views import rank_metrics
+from ..widgets.run_table import Column, RunTable
+
+if TYPE_CHECKING:
+    from ..app import RunsiftApp
+
+BASE_COLUMNS: tuple[Column, ...] = (
+    Column("project", "project", "left", 7, 20),
+    Column("name", "name", "left", 8, 36),
+    Column("started", "started", "left", 16, 16),
+    Column("status", "status", "left", 8, 10),
+)
+MAX_METRIC_COLUMNS = 6
+
+
+class RunsScreen(Screen[None]):
+    """All records below the root; type to filter, space to mark two, d to diff them."""
+
+    BINDINGS = [
+        Binding("slash", "focus_filter", "Filter", key_display="/"),
+        Binding("d", "diff", "Diff"),
+        Binding("s", "sort_next", "Sort"),
+        Binding("S", "sort_reverse", "Reverse", show=False),
+        Binding("p", "pick_project", "Project"),
+        Binding("r", "rescan", "Rescan"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    app: RunsiftApp
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._columns: list[Column] = list(BASE_COLUMNS)
+        self._total = 0
+        self._shown = 0
+        self._filter_error: str | None = None
+        self._indexing: str | None = None
+        self._cursor_restored = False
+        self._projects: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="filter-bar"):
+            yield Input(
+                value=self.app.state.filter,
+                placeholder="filter: project=fraud-model val_auc>0.9 status!=failed cosine",
+                id="filter",
+            )
+            yield Static("", id="match-count")
+        yield RunTable(id="runs")
+        yield Static("", id="status-line")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one(RunTable)
+        table.set_marks(frozenset(self.app.state.marks))
+        table.focus()
+        self._sort = self._parse_saved_sort()
+        self.load_rows(first=True)
+        self.index()
+
+    def _parse_saved_sort(self) -> Sort | None:
+        try:
+            return parse_sort(self.app.state.sort) if self.app.state.sort else None
+        except QueryError:
+            return None
+
+    # -- data ------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="query")
+    def load_rows(self, first: bool = False) -> None:
+        """Query the catalog off the UI thread and hand the rows to the table."""
+        worker = get_current_worker()
+        text = self.app.state.filter
+        try:
+            filters = parse_filters(text)
+            error = None
+        except QueryError as exc:
+            filters, error = [], str(exc)
+        catalog = self.app.catalog
+        rows = catalog.list(filters=filters, sort=self._sort)
+        everything = catalog.summaries()
+        total = len(everything)
+        projects = sorted({r.project for r in everything})
+        metrics = rank_metrics(catalog.metric_names())[:MAX_METRIC_COLUMNS] if first or not self._columns[4:] else None
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._show_rows, rows, total, error, metrics, projects)
+
+    def _show_rows(
+        self, rows: list[Summary], total: int, error: str | None, metrics: list[str] | None, projects: list[str]
+    ) -> None:
+        self._projects = projects
+        if metrics is not None:
+            self._columns = [
+                *BASE_COLUMNS,
+                *(Column(f"metric:{m}", m, "right", 7, 14) for m in metrics),
+                Column("problems", "!", "right", 2, 4),
+            ]
+        table = self.query_one(RunTable)
+        table.set_rows(rows, self._columns, keep_cursor=True)
+        if self._sort is not None:
+            table.set_sort(self._sort_column_key(self._sort.key), self._sort.descending)
+        if not self._cursor_restored and self.app.state.cursor:
+            self._cursor_restored = table.move_to_id(self.app.state.cursor)
+        self._total, self._shown, self._filter_error = total, len(rows), error
+        self._update_status()
+
+    def _update_status(self) -> None:
+        count = self.query_one("#match-count", Static)
+        count.update(f"[{self._shown:,}/{self._total:,}]")
+        parts = []
+        if self._filter_error:
+            parts.append(("filter: " + self._filter_error, "bold red"))
+        if self._indexing:
+            parts.append((self._indexing, "yellow"))
+        marks = self.app.state.marks
+        if marks:
+            parts.append(("marked: " + "  ·  ".join(m.rsplit("/", 1)[-1] for m in marks), "cyan"))
+        if self._sort is not None:
+            parts.append((f"sort: {'-' if self._sort.descending else ''}{self._sort.key}", "dim"))
+        line = literal("")
+        for i, (text, style) in enumerate(parts):
+            if i:
+                line.append("   ")
+            line.append_text(literal(text, style))
+        self.query_one("#status-line", Static).update(line)
+
+    @work(thread=True, exclusive=True, group="index")
+    def index(self) -> None:
+        """Bring the cache up to date with the disk, showing progress; then reload the rows."""
+        last = 0.0
+
+        def progress(done: int, total: int) -> None:
+            nonlocal last
+            now = time.monotonic()
+            if total and (now - last > 0.1 or done == total):
+                last = now
+                self.app.call_from_thread(self._set_indexing, f"indexing {done:,}/{total:,}")
+
+        self.app.call_from_thread(self._set_indexing, "scanning…")
+        try:
+            stats = self.app.catalog.refresh(progress=progress)
+        except Exception as exc:  # noqa: BLE001 - show it; the cached rows stay usable
+            self.app.call_from_thread(self._set_indexing, f"indexing failed: {exc}")
+            return
+        summary = f"indexed: {stats.added} new, {stats.changed} changed, {stats.removed} removed" if (stats.added or stats.changed or stats.removed) else None
+        self.app.call_from_thread(self._set_indexing, summary)
+        self.app.call_from_thread(self.load_rows, True)
+
+    def _set_indexing(self, text: str | None) -> None:
+        self._indexing = text
+        self._update_status()
+
+    # -- events ----------------------------------------------------------------------
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.app.state.filter = event.value
+        self.load_rows()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        self.query_one(RunTable).focus()
+        self.app.save_state()
+
+    @on(RunTable.Selected)
+    def _open(self, event: RunTable.Selected) -> None:
+        from .record import open_record
+
+        self.app.state.cursor = event.summary.id
+        open_record(self.app, event.summary.id)
+
+    @on(RunTable.Highlighted)
+    def _highlighted(self, event: RunTable.Highlighted) -> None:
+        if event.summary is not None:
+            self.app.state.cursor = event.summary.id
+
+    @on(RunTable.MarkToggled)
+    def _toggle_mark(self, event: RunTable.MarkToggled) -> None:
+        marks = list(self.app.state.marks)
+        if event.summary.id in marks:
+            marks.remove(event.summary.id)
+        else:
+            if event.summary.kind != "run":
+                self.notify("Only runs can be marked for a diff.", severity="warning")
+                return
+            marks.append(event.summary.id)
+            if len(marks) > 2:
+                dropped = marks.pop(0)
+                self.notify(f"Unmarked {dropped.rsplit('/', 1)[-1]} (two runs at most).", timeout=3)
+        self.app.state.marks = marks
+        self.query_one(RunTable).set_marks(frozenset(marks))
+        self.app.save_state()
+        self._update_status()
+
+    @on(RunTable.SortRequested)
+    def _sort_requested(self, event: RunTable.SortRequested) -> None:
+        key = self._sort_key(event.column_key)
+        descending = self._sort is not None and self._sort.key == key and not self._sort.descending
+        self._set_sort(Sort(key, descending))
+
+    # -- actions -----------------------------------------------------------------------
+    def action_focus_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    def action_clear_filter(self) -> None:
+        filter_input = self.query_one("#filter", Input)
+        if filter_input.has_focus:
+            self.query_one(RunTable).focus()
+        elif filter_input.value:
+            filter_input.value = ""
+
+    def action_sort_next(self) -> None:
+        keys = [self._sort_key(c.key) for c in self._columns if c.key != "problems"]
+        current = self._sort.key if self._sort else None
+        nxt = keys[(keys.index(current) + 1) % len(keys)] if current in keys else keys[0]
+        descending = nxt.startswith("metrics.") or nxt == "started"  # best and newest first
+        self._set_sort(Sort(nxt, descending))
+
+    def action_sort_reverse(self) -> None:
+        if self._sort is not None:
+            self._set_sort(Sort(self._sort.key, not self._sort.descending))
+
+    def _set_sort(self, sort: Sort) -> None:
+        self._sort = sort
+        self.app.state.sort = f"{'-' if sort.descending else ''}{sort.key}"
+        self.app.save_state()
+        self.load_rows()
+
+    @staticmethod
+    def _sort_key(column_key: str) -> str:
+        return "metrics." + column_key[len("metric:") :] if column_key.startswith("metric:") else column_key
+
+    @staticmethod
+    def _sort_column_key(sort_key: str) -> str:
+        if sort_key in FIELDS:
+            return sort_key
+        return "metric:" + (sort_key[len("metrics.") :] if sort_key.startswith("metrics.") else sort_key)
+
+    def action_rescan(self) -> None:
+        self.index()
+
+    def action_diff(self) -> None:
+        from .diff import DiffScreen
+
+        marks = self.app.state.marks
+        table = self.query_one(RunTable)
+        current = table.current
+        if len(marks) == 2:
+            a, b = marks
+        elif len(marks) == 1 and current is not None and current.id != marks[0] and current.kind == "run":
+            a, b = marks[0], current.id
+        else:
+            self.notify("Mark two runs with space (or one, then put the cursor on another) and press d.", severity="warning")
+            return
+        self.app.push_screen(DiffScreen(a, b))
+
+    def action_pick_project(self) -> None:
+        from .project import ProjectPicker
+
+        projects = self._projects
+
+        def chosen(project: str | None) -> None:
+            if project is None:
+                return
+            filter_input = self.query_one("#filter", Input)
+            words = [w for w in filter_input.value.split() if not w.startswith("project=")]
+            if project:
+                words.insert(0, f"project={project}" if " " not in project else f'"project={project}"')
+            filter_input.value = " ".join(words)
+
+        self.app.push_screen(ProjectPicker(projects), chosen)
