@@ -36,3 +36,26 @@ def test_subpackages_are_installed_under_runsift_only() -> None:
     installed = [str(f) for f in dist.files or [] if str(f).endswith(".py")]
     top_level = {f.split("/")[0] for f in installed if not f.startswith(("..", "__editable__"))}
     assert top_level <= {"runsift"}, f"stray top-level modules installed: {top_level}"
+
+
+def test_every_source_module_is_importable_from_the_install() -> None:
+    """An unlisted subpackage drops out of the wheel silently; CI runs this against the wheel."""
+    import importlib
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    names = []
+    for folder, package in (("core", "runsift.core"), ("tui", "runsift.tui")):
+        for path in sorted((repo / folder).rglob("*.py")):
+            parts = path.relative_to(repo / folder).with_suffix("").parts
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            names.append(".".join((package, *parts)))
+    assert len(names) > 20
+    missing = []
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            missing.append(f"{name}: {exc}")
+    assert not missing, "not installed: " + "; ".join(missing)

@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from runsift.core.diff import RunDiff, diff_runs
+from runsift.core.naming import display_name
 from runsift.core.records import Run
 
 from ..safe import literal
@@ -120,9 +121,9 @@ def sections_renderable(result: RunDiff, a: Run, b: Run) -> Table:
     """One table for all sections: a title row per section, then path | A | B | change."""
     table = Table(box=None, header_style="bold", pad_edge=False, expand=True, show_edge=False)
     table.add_column("", ratio=3, overflow="fold")
-    table.add_column(Text("A ") + literal(a.name[-24:]), ratio=3, overflow="fold")
-    table.add_column(Text("B ") + literal(b.name[-24:]), ratio=3, overflow="fold")
-    table.add_column("change", ratio=2, overflow="fold")
+    table.add_column(Text("A ") + literal(display_name(a.name, a.sweep)), ratio=3, overflow="fold")
+    table.add_column(Text("B ") + literal(display_name(b.name, b.sweep)), ratio=3, overflow="fold")
+    table.add_column("change", ratio=3, overflow="fold")
     any_rows = False
     for name, changes in result.sections.items():
         if not changes:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 
 from rich.cells import cell_len
@@ -153,7 +154,7 @@ def braille_chart(
         ]
         path = _reduce(pixels)
         drawn = [path[0]] if len(path) == 1 else []
-        for (x0, y0), (x1, y1) in zip(path, path[1:]):
+        for (x0, y0), (x1, y1) in pairwise(path):
             drawn.extend(_line(x0, y0, x1, y1))
         for px, py in drawn:
             row, col = py // 4, px // 2

@@ -252,6 +252,7 @@ class RunTable(ScrollView, can_focus=True):
         self._row_cache: LRUCache[tuple[int, int, bool, bool], tuple[Strip, Style]] = LRUCache(ROW_CACHE_SIZE)
         self._header_cache: tuple[Strip, Style] | None = None
         self._fg_cache: dict[str, Style] = {}
+        self._style_cache: dict[str, Style] = {}
 
     # -- public API ------------------------------------------------------------------
     @property
@@ -306,6 +307,7 @@ class RunTable(ScrollView, can_focus=True):
                     cursor = found
         self._cursor = max(0, min(cursor, count - 1))
         top = 0 if not keep_cursor else self._top_showing_cursor()
+        self._row_cache.clear()  # keyed by row index: stale as soon as the rows change
         self._measure(top)
         self._layout()
         self._scroll_to_cursor(top=top)
@@ -417,8 +419,9 @@ class RunTable(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
+        base = self._style("")
         if not self._columns:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, base)
         if y == 0:
             if self._header_cache is None:
                 self._header_cache = self._render_header()
@@ -427,9 +430,9 @@ class RunTable(ScrollView, can_focus=True):
             index = scroll_y + y - 1
             if index >= len(self._rows):
                 if index == 0:
-                    strip = Strip([Segment("  nothing to show", self._fg("run-table--dim"))])
-                    return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
-                return Strip.blank(width, self.rich_style)
+                    strip = Strip([Segment("  nothing to show", base + self._fg("run-table--dim"))])
+                    return strip.crop_extend(scroll_x, scroll_x + width, base)
+                return Strip.blank(width, base)
             cursor = index == self._cursor
             marked = self._rows[index].id in self._marks
             key = (index, self._content_width, cursor, marked)
@@ -441,7 +444,7 @@ class RunTable(ScrollView, can_focus=True):
         return strip.crop_extend(scroll_x, scroll_x + width, style)
 
     def _render_header(self) -> tuple[Strip, Style]:
-        style = self.get_component_rich_style("run-table--header")
+        style = self._style("run-table--header")
         sort_key, descending = self._sort
         segments = [Segment(" " * MARK_WIDTH, style)]
         for i, (column, width) in enumerate(zip(self._columns, self._widths)):
@@ -463,12 +466,7 @@ class RunTable(ScrollView, can_focus=True):
 
     def _render_row(self, index: int, cursor: bool, marked: bool) -> tuple[Strip, Style]:
         summary = self._rows[index]
-        if cursor:
-            row_style = self.get_component_rich_style("run-table--cursor")
-        elif marked:
-            row_style = self.get_component_rich_style("run-table--marked")
-        else:
-            row_style = self.rich_style
+        row_style = self._style("run-table--cursor" if cursor else "run-table--marked" if marked else "")
         segments = [Segment(MARK + " " if marked else "  ", row_style)]
         gap = Segment(" " * GAP, row_style)
         for i, (column, width) in enumerate(zip(self._columns, self._widths)):
@@ -484,11 +482,19 @@ class RunTable(ScrollView, can_focus=True):
         segments.append(Segment(" ", row_style))
         return Strip(segments, self._content_width), row_style
 
+    def _style(self, component: str) -> Style:
+        """Full style of a component class; ``""``: the widget's own style. Cached until styles change."""
+        style = self._style_cache.get(component)
+        if style is None:
+            style = self.get_component_rich_style(component) if component else self.rich_style
+            self._style_cache[component] = style
+        return style
+
     def _fg(self, component: str) -> Style:
         """Foreground colour and text attributes of a component class (no background)."""
         style = self._fg_cache.get(component)
         if style is None:
-            full = self.get_component_rich_style(component)
+            full = self._style(component)
             style = Style(
                 color=full.color,
                 bold=full.bold,
@@ -502,6 +508,7 @@ class RunTable(ScrollView, can_focus=True):
 
     def _clear_styles(self) -> None:
         self._fg_cache.clear()
+        self._style_cache.clear()
         self._row_cache.clear()
         self._header_cache = None
         self.refresh()
@@ -525,9 +532,7 @@ class RunTable(ScrollView, can_focus=True):
             key = column.key
             widest = 0
             for index in sample:
-                length = cell_len(cell_text(self._rows[index], key))
-                if length > widest:
-                    widest = length
+                widest = max(widest, cell_len(cell_text(self._rows[index], key)))
             widths.append(widest)
         self._sample_widths = widths
 
