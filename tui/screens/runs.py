@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from ..app import RunsiftApp
 
 BASE_COLUMNS: tuple[Column, ...] = (
-    Column("project", "project", "left", 7, 20),
-    Column("name", "name", "left", 8, 36),
+    Column("project", "project", "left", 8, 20),
+    Column("name", "name", "left", 16, 36),
     Column("started", "started", "left", 16, 16),
     Column("status", "status", "left", 8, 10),
 )
@@ -40,10 +40,11 @@ class RunsScreen(Screen[None]):
         Binding("d", "diff", "Diff"),
         Binding("s", "sort_next", "Sort"),
         Binding("S", "sort_reverse", "Reverse", show=False),
+        Binding("question_mark", "app.help", "Help", key_display="?"),
+        Binding("q", "app.quit", "Quit"),
         Binding("p", "pick_project", "Project"),
         Binding("r", "rescan", "Rescan"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
-        Binding("q", "app.quit", "Quit"),
     ]
 
     app: RunsiftApp

@@ -401,6 +401,8 @@ class RunTable(ScrollView, can_focus=True):
                 self.action_select_cursor()
 
     def on_resize(self, event: events.Resize) -> None:
+        if self._columns:
+            self._layout()
         self._row_cache.clear()
         self._header_cache = None
         self._scroll_to_cursor()
@@ -543,6 +545,7 @@ class RunTable(ScrollView, can_focus=True):
         for column, widest in zip(self._columns, self._sample_widths):
             need = cell_len(visible(column.title, one_line=True)) + (2 if column.key == sort_key else 0)
             widths.append(max(1, column.min_width, min(column.max_width, max(need, widest))))
+        self._fit(widths)
         spans = []
         x = MARK_WIDTH
         for i, width in enumerate(widths):
@@ -556,6 +559,21 @@ class RunTable(ScrollView, can_focus=True):
         self._widths, self._spans, self._content_width = widths, spans, content_width
         self._header_cache = None
         self.virtual_size = Size(content_width, len(self._rows) + 1)
+
+    def _fit(self, widths: list[int]) -> None:
+        """Shrink the widest left-aligned text columns (name, project), not below their min_width, so metrics stay on screen."""
+        available = self.scrollable_content_region.width
+        if available <= 0:
+            return
+        total = MARK_WIDTH + sum(widths) + GAP * max(len(widths) - 1, 0) + 1
+        shrinkable = [i for i, c in enumerate(self._columns) if c.justify == "left" and c.key not in ("started", "status")]
+        while total > available:
+            candidates = [i for i in shrinkable if widths[i] > max(self._columns[i].min_width, 1)]
+            if not candidates:
+                return
+            widest = max(candidates, key=lambda i: widths[i])
+            widths[widest] -= 1
+            total -= 1
 
     def _body_height(self) -> int:
         """Rows on screen below the header."""
