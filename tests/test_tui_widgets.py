@@ -267,7 +267,7 @@ async def test_untrusted_text_renders_literally() -> None:
     nasty = "[bold]x[/bold]\x1b[31mred"
     rows = [summary(0), summary(1, status="unknown", name=nasty, project="[red]p[/red]")]
     app = TableApp()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=(120, 24)) as pilot:
         table = app.query_one(RunTable)
         table.set_rows(rows, COLUMNS)
         await pilot.pause()
@@ -343,7 +343,7 @@ async def test_header_is_sticky_and_scrolls_horizontally() -> None:
     app = TableApp()
     async with app.run_test(size=(50, 24)) as pilot:  # narrower than the columns
         table = app.query_one(RunTable)
-        table.set_rows(many(1000), COLUMNS)
+        table.set_rows(many(1000), [Column(c.key, c.title, c.justify, c.max_width, c.max_width) for c in COLUMNS])
         table.move_cursor(500)
         await pilot.pause()
         assert table.scroll_offset.y > 0
@@ -352,6 +352,29 @@ async def test_header_is_sticky_and_scrolls_horizontally() -> None:
         await pilot.pause()
         assert table.render_line(0).text.startswith("oject")
         assert table.render_line(1).text.startswith("aud-model")  # "  fraud-model", shifted by 4 cells
+
+
+@pytest.mark.asyncio
+async def test_name_and_project_shrink_to_fit_but_not_below_their_minimum() -> None:
+    columns = (
+        Column("project", "project", "left", 8, 20),
+        Column("name", "name", "left", 12, 36),
+        Column("started", "started", "left", 16, 16),
+        Column("metric:val_auc", "val_auc", "right", 7, 14),
+    )
+    rows = [summary(0, project="a-very-long-project-name", name="a-run-name-that-is-quite-long")]
+    app = TableApp()
+    async with app.run_test(size=(60, 24)) as pilot:
+        table = app.query_one(RunTable)
+        table.set_rows(rows, columns)
+        await pilot.pause()
+        widths = table.column_widths
+        assert widths[2] == 16 and widths[3] >= 7  # started and the metric keep their width
+        assert widths[0] >= 8 and widths[1] >= 12
+        assert "val_auc" in table.render_line(0).text  # the metric column is on screen
+        await pilot.resize_terminal(30, 24)
+        await pilot.pause()
+        assert table.column_widths[:2] == (8, 12)  # squeezed to the minimum, then it scrolls
 
 
 @pytest.mark.asyncio
