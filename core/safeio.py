@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -178,13 +179,22 @@ def parse_json(text: str) -> Any:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        ends_early = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
+        ends_early = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string") or _unclosed(text)
         hint = " (file ends early: truncated or still being written?)" if ends_early else ""
         raise Unreadable(f"invalid JSON: {exc.msg}{hint}", exc.lineno) from None
     except RecursionError:
         raise Unreadable(f"JSON nested deeper than {MAX_DEPTH} levels; not read") from None
     check_bounds(doc)
     return doc
+
+
+_JSON_STRING = re.compile(r'"(?:\\.|[^"\\])*"')
+
+
+def _unclosed(text: str) -> bool:
+    """True when more brackets open than close (outside strings): the file stops mid-document."""
+    bare = _JSON_STRING.sub("", text)
+    return bare.count("{") + bare.count("[") > bare.count("}") + bare.count("]")
 
 
 def parse_yaml(text: str) -> Any:

@@ -47,6 +47,7 @@ class RunsScreen(Screen[None]):
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
+    AUTO_FOCUS = "#runs"
     app: RunsiftApp
 
     def __init__(self) -> None:
