@@ -206,3 +206,14 @@ async def test_rescan_picks_up_new_runs_keeping_cursor_and_marks(root: Path, tmp
         table = await wait_rows(pilot, app, 16)
         assert table.current is not None and table.current.id == cursor_id
         assert app.state.marks == marks
+
+
+async def test_space_then_d_at_once_diffs_both_marks(root: Path, tmp_path: Path) -> None:
+    """Keys typed faster than messages are handled: the second mark must count for the diff."""
+    app = make_app(root, tmp_path)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await wait_rows(pilot, app)
+        await pilot.press("space", "down", "space", "d")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, DiffScreen)

@@ -14,6 +14,7 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
 from runsift.core.catalog import Summary
+from runsift.core.naming import short_name
 from runsift.core.query import FIELDS, QueryError, Sort, parse_filters, parse_sort
 
 from ..safe import literal
@@ -135,7 +136,7 @@ class RunsScreen(Screen[None]):
             parts.append((self._indexing, "yellow"))
         marks = self.app.state.marks
         if marks:
-            parts.append(("marked: " + "  ·  ".join(m.rsplit("/", 1)[-1] for m in marks), "cyan"))
+            parts.append(("marked: " + "  ·  ".join(short_name(m.rsplit("/", 1)[-1]) for m in marks), "cyan"))
         if self._sort is not None:
             parts.append((f"sort: {'-' if self._sort.descending else ''}{self._sort.key}", "dim"))
         line = literal("")
@@ -260,6 +261,12 @@ class RunsScreen(Screen[None]):
         self.index()
 
     def action_diff(self) -> None:
+        # A space typed just before d posts MarkToggled from the table after d reached us. Hop through
+        # the table's queue and back into ours so that every earlier mark is handled first.
+        table = self.query_one(RunTable)
+        table.call_later(self.call_later, self._open_diff)
+
+    def _open_diff(self) -> None:
         from .diff import DiffScreen
 
         marks = self.app.state.marks
