@@ -213,7 +213,11 @@ async def test_space_then_d_at_once_diffs_both_marks(root: Path, tmp_path: Path)
     app = make_app(root, tmp_path)
     async with app.run_test(size=(120, 35)) as pilot:
         await wait_rows(pilot, app)
-        await pilot.press("space", "down", "space", "d")
+        from textual import events
+
+        for key, char in (("space", " "), ("down", None), ("space", " "), ("d", "d")):
+            app.post_message(events.Key(key, char))  # a burst, as over a slow SSH link
+        await pilot.pause()
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert isinstance(app.screen, DiffScreen)
