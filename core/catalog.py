@@ -96,12 +96,17 @@ def default_cache_dir() -> Path:
     return Path(base) / "runsift"
 
 
-def cache_path_for(root: Path, cache_dir: Path | None = None) -> Path:
-    """Cache file of a root: one per absolute root path, named so a person can tell which."""
+def root_key(root: Path) -> str:
+    """A file-name-safe key for a root: its folder name plus a hash of its absolute path."""
     root = Path(os.path.realpath(root))
     digest = hashlib.sha256(str(root).encode("utf-8", "surrogateescape")).hexdigest()[:16]
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in root.name)[:40] or "root"
-    return Path(cache_dir or default_cache_dir()) / f"{safe}-{digest}.sqlite"
+    return f"{safe}-{digest}"
+
+
+def cache_path_for(root: Path, cache_dir: Path | None = None) -> Path:
+    """Cache file of a root: one per absolute root path, named so a person can tell which."""
+    return Path(cache_dir or default_cache_dir()) / f"{root_key(root)}.sqlite"
 
 
 _DDL = """
