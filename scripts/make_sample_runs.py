@@ -43,7 +43,7 @@ flat scalars plus ``metrics.csv``), so lenient readers get exercised.
            seed-noise-sized amount: a no-effect factor.
 * run-025  data version change: dataset_v24 (the v23 rows plus 1,500 newer rows with a
            slightly shifted distribution); different data hash, row count and val ids.
-* run-026, run-027  the planted ~0.3% val-AUC regression, a seed pair (1234, 1235). The
+* run-026, run-027, run-029  the planted ~0.3% val-AUC regression, three seeds (1234, 1235, 1236). The
            cause is only visible in the config diff: the ``features`` list lost
            ``shipping_billing_mismatch``, a weak but real signal in the data generator. The
            notes do not say so. The drop is several times the baseline seed std (WEAK_COEF and
@@ -1150,6 +1150,7 @@ def make_fraud(out: Path, summary: dict) -> None:
     for num, ts, seed, style in [
         (26, "2025-01-10_15-41-52", 1234, "inline"),
         (27, "2025-01-10_17-09-36", 1235, "lines"),
+        (29, "2025-01-13_16-20-44", 1236, "inline"),
     ]:
         cfg = base_fraud_config()
         cfg["run_name"] = "mlp-weekly-retrain"
@@ -1173,8 +1174,10 @@ def make_fraud(out: Path, summary: dict) -> None:
                 "Curves look normal, no warnings. Val AUC came in a little under the baseline runs,\n"
                 "could be noise -- queued a second seed (run-027).\n"
             )
-        else:
+        elif num == 27:
             notes = "# Weekly retrain, second seed\n\nSame as run-026 with global seed 1235. Still a bit low.\n"
+        else:
+            notes = "# Weekly retrain, third seed\n\nSame as run-026 with global seed 1236.\n"
         write_text(d / "notes.md", notes)
 
     # ---- run-028: incomplete (still being written) ------------------------------------------------
@@ -1219,14 +1222,14 @@ def make_fraud(out: Path, summary: dict) -> None:
         if results[num]["failure"] is None and num != 28
     }
     base = np.array([auc[n] for n in (17, 18, 19, 20)])
-    regv = np.array([auc[26], auc[27]])
+    regv = np.array([auc[26], auc[27], auc[29]])
     summary["fraud_auc"] = auc
     summary["seed_std"] = float(np.std(base, ddof=1))
     summary["base_mean"] = float(base.mean())
     summary["reg_mean"] = float(regv.mean())
     summary["regression"] = float(regv.mean() - base.mean())
     summary["paired_regression"] = float(
-        np.mean([auc[26] - auc[17], auc[27] - auc[18]])
+        np.mean([auc[26] - auc[17], auc[27] - auc[18], auc[29] - auc[19]])
     )
     summary["failed_at"] = (fail.epoch, fail.step)
     summary["f1_022_vs_017"] = (
@@ -2157,7 +2160,7 @@ def main(argv: list[str] | None = None) -> int:
         f"baseline replicates run-017..020: mean {summary['base_mean']:.6f}, seed std {summary['seed_std']:.6f}"
     )
     print(
-        f"regression runs 026/027 (feature '{WEAK_FEATURE}' dropped): mean {summary['reg_mean']:.6f}, "
+        f"regression runs 026/027/029 (feature '{WEAK_FEATURE}' dropped): mean {summary['reg_mean']:.6f}, "
         f"change {summary['regression']:+.6f} ({summary['regression'] / summary['base_mean']:+.2%}), "
         f"paired by seed {summary['paired_regression']:+.6f}, "
         f"= {abs(summary['regression']) / summary['seed_std']:.1f} x seed std"
