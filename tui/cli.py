@@ -21,7 +21,7 @@ from runsift.core.query import QueryError, parse_filter, parse_sort
 from runsift.core.records import Run
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_TROUBLE = 0, 1, 2
-COMMANDS = ("app", "ls", "show", "diff")
+COMMANDS = ("app", "ls", "show", "diff", "explain", "regress", "audit")
 
 
 class UsageError(Exception):
@@ -90,6 +90,44 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--section", action="append", choices=SECTIONS, metavar="NAME", help=f"only these sections (repeatable): {', '.join(SECTIONS)}")
     diff.add_argument("--all", action="store_true", help="show unchanged values too, not only the changes")
     diff.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+
+    explain = sub.add_parser(
+        "explain",
+        parents=[common],
+        help="why a metric changed between two runs: comparable? real or noise? which difference?",
+        description="Explain how a metric moved from RUN_A to RUN_B with evidence from every run in the catalog: "
+        "comparability (definitions, thresholds, eval split, data), noise (seed replicates, or a paired test on "
+        "shared predictions) and the differences that runs isolating them support.",
+    )
+    explain.add_argument("run_a", metavar="RUN_A")
+    explain.add_argument("run_b", metavar="RUN_B")
+    explain.add_argument("--root", help="catalog root (default: $RUNSIFT_ROOT or the current folder)")
+    explain.add_argument("--metric", metavar="NAME", help="metric to explain (default: the sweep's or defined primary metric, else the first shared)")
+    explain.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+
+    regress = sub.add_parser(
+        "regress",
+        parents=[common],
+        help="for CI: exit 1 when a metric got worse beyond noise; prints Markdown",
+        description="Compare CANDIDATE with BASELINE. Exit status: 0 no regression beyond noise, 1 a regression, "
+        "2 trouble. The explanation is printed as Markdown, ready for a pull request.",
+    )
+    regress.add_argument("baseline", metavar="BASELINE")
+    regress.add_argument("candidate", metavar="CANDIDATE")
+    regress.add_argument("--root", help="catalog root (default: $RUNSIFT_ROOT or the current folder)")
+    regress.add_argument("--metric", action="append", metavar="NAME", help="metric(s) to check (repeatable; default: the primary metric)")
+
+    audit = sub.add_parser(
+        "audit",
+        parents=[common],
+        help="which Minimum Run Record items each run is missing",
+        description="Check every run against the tutorial's Minimum Run Record: what a teammate would have to guess "
+        "(no commit, dirty tree without a file list, no split ids nor split seed, no threshold for a thresholded "
+        "metric, env without versions ...). A score per run and a summary per project.",
+    )
+    audit.add_argument("root", nargs="?", metavar="ROOT", help="folder to audit (default: $RUNSIFT_ROOT or the current folder)")
+    audit.add_argument("--filter", "-f", action="append", default=[], metavar="EXPR", help="audit only matching runs (as in ls)")
+    audit.add_argument("--format", choices=("table", "json"), default="table")
     return parser
 
 
@@ -113,9 +151,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _show(args, report)
         if args.command == "diff":
             return _diff(args, report)
+        if args.command == "explain":
+            return _explain(args, report)
+        if args.command == "regress":
+            return _regress(args)
+        if args.command == "audit":
+            return _audit(args, report)
         parser.print_help()
         return EXIT_TROUBLE
-    except (UsageError, CatalogError, QueryError, ValueError) as exc:
+    except (UsageError, CatalogError, QueryError, ValueError) as exc:  # ExplainError is a ValueError
         report.error(str(exc))
         return EXIT_TROUBLE
     except KeyboardInterrupt:
@@ -212,6 +256,58 @@ def _diff(args: argparse.Namespace, report: Any) -> int:
         else:
             report.print_diff(result, a, b)
     return EXIT_DIFFERENT if result.has_differences else EXIT_OK
+
+
+def _explain(args: argparse.Namespace, report: Any) -> int:
+    from runsift.core.contract import explanation_json
+    from runsift.core.explain import explain
+
+    root = _root(args.root)
+    with _open(args, root, report) as catalog:
+        result = explain(catalog, catalog.resolve(args.run_a), catalog.resolve(args.run_b), args.metric)
+    if args.format == "json":
+        report.print_json(explanation_json(result))
+    elif args.format == "markdown":
+        from runsift.tui.explain_view import explanation_markdown
+
+        report.print_markdown(explanation_markdown(result))
+    else:
+        from runsift.tui.explain_view import explanation_renderable
+
+        report.print_renderable(explanation_renderable(result))
+    return EXIT_OK
+
+
+def _regress(args: argparse.Namespace) -> int:
+    from runsift.core.explain import explain
+    from runsift.tui import report
+    from runsift.tui.explain_view import explanation_markdown
+
+    root = _root(args.root)
+    regressed = False
+    with _open(args, root, report) as catalog:
+        base, cand = catalog.resolve(args.baseline), catalog.resolve(args.candidate)
+        for metric in args.metric or [None]:
+            result = explain(catalog, base, cand, metric)
+            report.print_markdown(explanation_markdown(result))
+            regressed |= result.direction == "regression" and result.verdict == "real"
+    return EXIT_DIFFERENT if regressed else EXIT_OK
+
+
+def _audit(args: argparse.Namespace, report: Any) -> int:
+    from runsift.core.audit import audit_all
+    from runsift.core.contract import audit_json
+
+    root = _root(args.root)
+    filters = [parse_filter(f) for f in args.filter]
+    with _open(args, root, report) as catalog:
+        runs = [r for i in catalog.ids(kind="run", filters=filters) if isinstance(r := catalog.get(i), Run)]
+    audits, projects = audit_all(runs)
+    if args.format == "json":
+        report.print_json(audit_json(audits, projects))
+    else:
+        report.print_audit(audits, projects)
+    return EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

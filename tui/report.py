@@ -196,6 +196,31 @@ def print_diff(result: RunDiff, a: Run, b: Run) -> None:
         console.print(Text("No differences.", style="green"))
 
 
+def print_audit(audits: Sequence[Any], projects: Sequence[Any]) -> None:
+    """Per-run findings (worst first) and a per-project summary."""
+    console = _console()
+    table = Table(box=None, header_style="bold", pad_edge=False, collapse_padding=True)
+    table.add_column("run", overflow="fold", max_width=40)
+    table.add_column("score", justify="right", no_wrap=True)
+    table.add_column("missing or guessed", overflow="fold")
+    for a in sorted(audits, key=lambda a: (a.score, a.id)):
+        style = "green" if a.score >= 0.9 else "yellow" if a.score >= 0.7 else "red"
+        table.add_row(literal(a.id), Text(f"{a.score:.0%}", style=style), literal("; ".join(f.message for f in a.findings) or "nothing"))
+    console.print(table)
+    console.print()
+    summary = Table(box=None, header_style="bold", pad_edge=False, collapse_padding=True, title="by project", title_justify="left", title_style="bold")
+    for col in ("project", "runs", "mean score", "most common gaps"):
+        summary.add_column(col, justify="right" if col in ("runs", "mean score") else "left", overflow="fold")
+    for p in projects:
+        summary.add_row(literal(p.project), str(p.runs), f"{p.mean_score:.0%}", literal(", ".join(f"{item} ({n})" for item, n in p.common) or "—"))
+    console.print(summary)
+
+
+def print_renderable(renderable: Any) -> None:
+    """Any Rich renderable on stdout."""
+    _console().print(renderable)
+
+
 def print_markdown(text: str) -> None:
     """Markdown as is, for pasting into a pull request."""
     sys.stdout.write(text)

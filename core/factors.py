@@ -1,0 +1,179 @@
+"""What a run's result depends on, as named factors that can be compared across runs.
+
+A *factor* is one thing a scientist could have changed: a config key, the package
+set, the Python version, the hardware, the data snapshot, a split, the code, the
+seeds, a metric's definition. Two runs are *replicates* when every factor but the
+seeds matches. Explaining a metric change starts from the factors that differ.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .mappings import flatten
+from .records import Run
+
+SEED_KEY = re.compile(r"(^|[._])(seed|seeds|random_state|rng|global_seed)([._]|$)", re.IGNORECASE)
+"""Config keys that are seeds: differences in them count as seed differences."""
+LABEL_KEYS = re.compile(
+    r"(^|[._])(run_name|run_id|name|experiment_name|author|owner|user|notes?|description|tags?|output_dir|"
+    r"out_dir|log_dir|save_dir|checkpoint_dir|wandb|mlflow|timestamp|date|created|host|hostname)$",
+    re.IGNORECASE,
+)
+"""Config keys that label a run without changing what it computes."""
+
+SEEDS = "seeds"
+PACKAGES = "env.packages"
+
+
+@dataclass(frozen=True, slots=True)
+class Factor:
+    """One factor's value in one run (``value`` is a canonical string; None when not recorded)."""
+
+    section: str
+    """config | env | hardware | data | splits | code | seeds | metric_definition"""
+    path: str
+    value: str | None
+
+
+def canonical(value: Any) -> str | None:
+    """A stable string for comparing values (1 == 1.0, dict order ignored)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(float(value))
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, sort_keys=True, default=str)
+    return str(value)
+
+
+def run_factors(run: Run, metric: str | None = None) -> dict[str, Factor]:
+    """Every factor of a run, keyed by a name such as ``config.optimizer.lr`` or ``env.packages``.
+
+    Packages form one factor (an upgrade moves several at once); so do the data
+    snapshot, the code state and the seeds. With ``metric``, that metric's
+    definition (version, threshold) is a factor too.
+    """
+    out: dict[str, Factor] = {}
+    seeds: dict[str, Any] = dict(run.seeds)
+    for path, value in flatten(run.config):
+        if SEED_KEY.search(path):
+            seeds[f"config.{path}"] = value
+        elif not LABEL_KEYS.search(path):
+            out[f"config.{path}"] = Factor("config", path, canonical(value))
+    out["env.python"] = Factor("env", "python", run.env.python)
+    out[PACKAGES] = Factor("env", "packages", canonical(dict(sorted(run.env.packages.items()))) if run.env.packages else None)
+    out["env.hardware"] = Factor("hardware", "hardware", "; ".join(run.env.hardware) or None)
+    data = {"name": run.data.name, "version": run.data.version, "hashes": dict(run.data.hashes), "rows": run.data.rows}
+    has_data = any(v for v in data.values())
+    out["data"] = Factor("data", "snapshot", canonical(data) if has_data else None)
+    for split in run.splits:
+        out[f"splits.{split.name}"] = Factor("splits", split.name, split.sha256)
+    code = {"commit": run.code.commit, "dirty": run.code.dirty, "changed_files": sorted(run.code.changed_files)}
+    out["code"] = Factor("code", "commit", canonical(code) if run.code.commit else None)
+    out[SEEDS] = Factor("seeds", "seeds", canonical(seeds) if seeds else None)
+    if metric is not None:
+        d = run.metrics.definitions.get(metric)
+        if d is not None:
+            out[f"metric_definition.{metric}"] = Factor(
+                "metric_definition", metric, canonical({"version": d.version, "threshold": d.threshold})
+            )
+    return out
+
+
+def differing(
+    a: Mapping[str, Factor], b: Mapping[str, Factor], *, ignore: frozenset[str] = frozenset(), unknown_differs: bool = False
+) -> list[str]:
+    """Names of factors whose values differ between two runs.
+
+    A config key present on one side only is a difference (its default may differ).
+    Anything else that one run simply did not record (python version, hardware,
+    packages, data, code, a metric definition) is unknown: not a difference when
+    looking for replicates, but a possible one (``unknown_differs``) when a pair of
+    runs must isolate a factor.
+    """
+    names = (set(a) | set(b)) - ignore
+    out = []
+    for name in names:
+        va, vb = _value(a, name), _value(b, name)
+        if va == vb:
+            continue
+        if (va is None or vb is None) and not name.startswith("config.") and not unknown_differs:
+            continue
+        out.append(name)
+    return sorted(out)
+
+
+def _value(factors: Mapping[str, Factor], name: str) -> str | None:
+    factor = factors.get(name)
+    return factor.value if factor is not None else None
+
+
+def describe(name: str, a: Mapping[str, Factor], b: Mapping[str, Factor]) -> tuple[str, str, Any, Any]:
+    """(section, path, value in A, value in B) of a differing factor, readable for a report."""
+    fa, fb = a.get(name), b.get(name)
+    factor = fa or fb
+    assert factor is not None
+    va, vb = (fa.value if fa else None), (fb.value if fb else None)
+    if name == PACKAGES:
+        pa = json.loads(va) if va else {}
+        pb = json.loads(vb) if vb else {}
+        changed = sorted(k for k in set(pa) | set(pb) if pa.get(k) != pb.get(k))
+        return "env", "packages", ", ".join(f"{k} {pa.get(k, '—')}" for k in changed), ", ".join(f"{k} {pb.get(k, '—')}" for k in changed)
+    if name == "data":
+        return "data", "snapshot", _data_words(va), _data_words(vb)
+    if name == "code":
+        return "code", "commit", _code_words(va), _code_words(vb)
+    if name.startswith("splits."):
+        return factor.section, factor.path, (va[:12] + "…") if va else None, (vb[:12] + "…") if vb else None
+    pa, pb = _pretty(va), _pretty(vb)
+    if isinstance(pa, list) and isinstance(pb, list):
+        removed = [x for x in pa if x not in pb]
+        added = [x for x in pb if x not in pa]
+        if removed or added:
+            change = ", ".join([*(f"-{x}" for x in removed), *(f"+{x}" for x in added)])
+            return factor.section, factor.path, f"{len(pa)} items", f"{len(pb)} items ({change})"
+    return factor.section, factor.path, pa, pb
+
+
+def _code_words(value: str | None) -> str | None:
+    """``1a2b3c4`` or ``1a2b3c4 + 2 changed files (src/a.py, …)`` from a code factor value."""
+    if value is None:
+        return None
+    d = json.loads(value)
+    head = str(d.get("commit") or "?")[:10]
+    files = d.get("changed_files") or []
+    if files:
+        shown = ", ".join(files[:2]) + (", …" if len(files) > 2 else "")
+        return f"{head} + {len(files)} changed file{'s' if len(files) != 1 else ''} ({shown})"
+    return head + (" (dirty)" if d.get("dirty") else "")
+
+
+def _data_words(value: str | None) -> str | None:
+    """``fraud_txn v23 (15,000 rows, hash 0x2e198b17…)`` from a data factor value."""
+    if value is None:
+        return None
+    d = json.loads(value)
+    hashes = ", ".join(f"{k} {str(v)[:10]}…" if len(str(v)) > 10 else f"{k} {v}" for k, v in (d.get("hashes") or {}).items())
+    rows = f"{d['rows']:,} rows" if isinstance(d.get("rows"), int) else ""
+    detail = ", ".join(x for x in (rows, hashes) if x)
+    head = " ".join(str(x) for x in (d.get("name"), d.get("version")) if x) or "snapshot"
+    return f"{head} ({detail})" if detail else head
+
+
+def _pretty(value: str | None) -> Any:
+    if value is None:
+        return None
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return value
+    if isinstance(parsed, dict):
+        return ", ".join(f"{k}={v}" for k, v in parsed.items() if v not in (None, [], {}, ""))
+    return parsed

@@ -1,0 +1,130 @@
+"""An explanation as a short report: the verdict in one sentence, then the evidence.
+
+One builder of report lines serves both the terminal (Rich Text) and pull requests
+(Markdown), so they never say different things.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group
+from rich.text import Text
+
+from runsift.core.explain import Cause, Explanation
+from runsift.core.fmt import format_delta, format_number, format_value
+from runsift.core.naming import short_name
+
+from .markdown import cell, code
+from .safe import literal
+
+VERDICT_STYLE = {"real": "bold", "noise": "green", "undetermined": "yellow", "incomparable": "bold yellow"}
+CONFIDENCE_WORD = {"high": "strong evidence", "medium": "some evidence", "low": "weak or no effect", "none": "no isolating runs"}
+
+
+def _evidence_line(cause: Cause) -> str:
+    if not cause.evidence:
+        return cause.note or "no run isolates this difference"
+    pairs = "; ".join(f"{_run(e.run_a)} → {_run(e.run_b)}: {format_delta(e.delta)}" for e in cause.evidence[:3])
+    more = f" (+{len(cause.evidence) - 3} more pairs)" if len(cause.evidence) > 3 else ""
+    effect = f"effect ≈ {format_delta(cause.estimated_effect)}" if cause.estimated_effect is not None else ""
+    extra = f"; {cause.note}" if cause.note else ""
+    return f"{effect} from {pairs}{more}{extra}"
+
+
+def _noise_line(e: Explanation) -> str:
+    n = e.noise
+    parts = [f"method: {n.method}"]
+    if n.sigma is not None:
+        parts.append(f"seed σ {format_number(n.sigma)}")
+    if n.ci is not None:
+        parts.append(f"95% CI of Δ [{format_number(n.ci[0])}, {format_number(n.ci[1])}]")
+    if n.p_value is not None:
+        parts.append(f"p = {n.p_value:.3g}")
+    parts.append(f"replicates: A {len(n.replicates_a)}, B {len(n.replicates_b)}")
+    return ", ".join(parts)
+
+
+def explanation_renderable(e: Explanation) -> Group:
+    """The report for the terminal; every value from a run is literal text."""
+    lines: list[Any] = [literal(e.summary, VERDICT_STYLE.get(e.verdict, ""), one_line=False), Text("")]
+    lines.append(Text.assemble(("verdict ", "bold"), (e.verdict, VERDICT_STYLE.get(e.verdict, "")), ("   direction ", "bold"), e.direction, ("   Δ ", "bold"), format_delta(e.delta, e.relative_delta)))
+    if e.comparability_issues:
+        lines.append(Text("Not directly comparable:", style="bold yellow"))
+        lines += [Text("  • ") + literal(i.message) for i in e.comparability_issues]
+    if e.recomputed:
+        lines.append(Text(f"Recomputed on the {e.recomputed['common_ids']:,} examples both runs predicted:", style="bold"))
+        for r in e.recomputed["by_threshold"]:
+            t = f" at threshold {format_number(r['threshold'])}" if r["threshold"] is not None else ""
+            lines.append(Text(f"  {e.metric}{t}: A {format_number(r['a'])}, B {format_number(r['b'])}, Δ {format_delta(r['delta'])}"))
+    lines.append(Text.assemble(("Noise: ", "bold"), _noise_line(e)))
+    if e.causes:
+        lines.append(Text("Differences, most likely cause first:", style="bold"))
+        for c in e.causes:
+            head = Text("  • ") + literal(f"{c.section} {c.path}", "bold") + Text(": ") + literal(_short(c.a)) + Text(" → ") + literal(_short(c.b))
+            head.append(f"  [{CONFIDENCE_WORD[c.confidence]}]", style="dim")
+            lines.append(head)
+            lines.append(Text("      ") + literal(_evidence_line(c), "dim"))
+    else:
+        lines.append(Text("No recorded difference between the runs besides the result.", style="bold"))
+    if e.unexplained is not None:
+        lines.append(Text(f"Unexplained by well-supported causes: {format_delta(e.unexplained)}"))
+    if e.divergence_step is not None:
+        lines.append(Text(f"The curves separate from step {format_number(e.divergence_step)} on."))
+    if e.flips:
+        lines.append(Text(flips_sentence(e.flips)))
+    if e.suggestions:
+        lines.append(Text("To settle it:", style="bold"))
+        lines += [Text("  • ") + literal(s) for s in e.suggestions]
+    return Group(*lines)
+
+
+def explanation_markdown(e: Explanation) -> str:
+    """The report as Markdown for a pull request."""
+    out = [f"### runsift explain: {code(e.metric)} {code(e.a)} → {code(e.b)}", "", f"**{cell(e.summary, 400)}**", ""]
+    out += [
+        "| | A | B | Δ |",
+        "|---|---|---|---|",
+        f"| {code(e.metric)} | {format_number(e.value_a)} | {format_number(e.value_b)} | {cell(format_delta(e.delta, e.relative_delta))} |",
+        "",
+        f"- **Verdict:** {e.verdict} ({e.direction})",
+        f"- **Noise:** {cell(_noise_line(e), 300)}",
+    ]
+    for issue in e.comparability_issues:
+        out.append(f"- **Not comparable:** {cell(issue.message, 300)}")
+    if e.recomputed:
+        for r in e.recomputed["by_threshold"]:
+            t = f" at threshold {format_number(r['threshold'])}" if r["threshold"] is not None else ""
+            out.append(f"- **Recomputed on {e.recomputed['common_ids']:,} common examples{t}:** A {format_number(r['a'])}, B {format_number(r['b'])}, Δ {cell(format_delta(r['delta']))}")
+    if e.divergence_step is not None:
+        out.append(f"- **Curves separate from step** {format_number(e.divergence_step)}")
+    if e.flips:
+        out.append(f"- **Examples:** {cell(flips_sentence(e.flips), 300)}")
+    if e.causes:
+        out += ["", "| difference | A | B | evidence | confidence |", "|---|---|---|---|---|"]
+        for c in e.causes:
+            out.append(f"| {code(c.section + ' ' + c.path)} | {cell(_short(c.a))} | {cell(_short(c.b))} | {cell(_evidence_line(c), 200)} | {c.confidence} |")
+    if e.suggestions:
+        out += ["", "**To settle it:**", ""] + [f"- {cell(s, 300)}" for s in e.suggestions]
+    return "\n".join(out) + "\n"
+
+
+def flips_sentence(f: Any) -> str:
+    """Which examples changed their predicted class, in one sentence."""
+    at = f"at threshold {format_number(f['threshold'])}"
+    if not f["fixed"] and not f["broken"] and not f["positive_to_negative"] and not f["negative_to_positive"]:
+        return f"No example changed its predicted class {at}."
+    return (
+        f"Examples that changed {at}: {f['fixed']} fixed, {f['broken']} broken "
+        f"({f['positive_to_negative']} positive→negative, {f['negative_to_positive']} negative→positive; "
+        f"mean score shift of those {format_delta(f['mean_score_shift_of_flipped'])})."
+    )
+
+
+def _run(run_id: str) -> str:
+    return short_name(run_id.rsplit("/", 1)[-1])
+
+
+def _short(value: Any) -> str:
+    text = format_value(value)
+    return text if len(text) <= 60 else text[:59] + "…"
