@@ -50,11 +50,11 @@ async def wait_rows(pilot, app: RunsiftApp, count: int | None = None) -> RunTabl
 async def test_list_loads_runs_and_counts(root: Path, tmp_path: Path) -> None:
     app = make_app(root, tmp_path)
     async with app.run_test(size=(120, 35)) as pilot:
-        table = await wait_rows(pilot, app, 15)
+        table = await wait_rows(pilot, app, 16)
         ids = {row.id for row in table.rows}
         assert "fraud-model/2025-01-07_14-32-11_run-023" in ids
         count = str(app.screen.query_one("#match-count").render())
-        assert "15/15" in count
+        assert "16/16" in count
 
 
 async def test_filter_as_you_type_with_live_count(root: Path, tmp_path: Path) -> None:
@@ -66,10 +66,10 @@ async def test_filter_as_you_type_with_live_count(root: Path, tmp_path: Path) ->
         await wait_rows(pilot, app)
         table = app.screen.query_one(RunTable)
         assert [r.name for r in table.rows] == ["2025-01-06_17-44-09_run-021"]
-        assert "1/15" in str(app.screen.query_one("#match-count").render())
+        assert "1/16" in str(app.screen.query_one("#match-count").render())
         await pilot.press("escape")  # leave the input
         await pilot.press("escape")  # clear the filter
-        await wait_rows(pilot, app, 15)
+        await wait_rows(pilot, app, 16)
 
 
 async def test_bad_filter_is_shown_not_applied(root: Path, tmp_path: Path) -> None:
@@ -77,7 +77,7 @@ async def test_bad_filter_is_shown_not_applied(root: Path, tmp_path: Path) -> No
     async with app.run_test(size=(120, 35)) as pilot:
         await wait_rows(pilot, app)
         await pilot.press("slash", *"val_auc>high")
-        await wait_rows(pilot, app, 15)
+        await wait_rows(pilot, app, 16)
         assert "compare it with a number" in str(app.screen.query_one("#status-line").render())
 
 
@@ -197,13 +197,13 @@ async def test_run_with_problems_opens_on_problems(root: Path, tmp_path: Path) -
 async def test_rescan_picks_up_new_runs_keeping_cursor_and_marks(root: Path, tmp_path: Path) -> None:
     app = make_app(root, tmp_path)
     async with app.run_test(size=(120, 35)) as pilot:
-        table = await wait_rows(pilot, app, 15)
+        table = await wait_rows(pilot, app, 16)
         await pilot.press("down", "down", "space", "down")
         cursor_id = table.current.id  # type: ignore[union-attr]
         marks = list(app.state.marks)
         make_run(root / "fraud-model" / "2025-01-01_00-00-00_run-001")
         await pilot.press("r")
-        table = await wait_rows(pilot, app, 16)
+        table = await wait_rows(pilot, app, 17)
         assert table.current is not None and table.current.id == cursor_id
         assert app.state.marks == marks
 

@@ -46,6 +46,7 @@ class DiffScreen(Screen[None]):
         Binding("a", "toggle_all", "Changes/all"),
         Binding("x", "swap", "Swap A/B"),
         Binding("c", "next_curve", "Next curve"),
+        Binding("e", "explain_next", "Explain next metric"),
     ]
 
     app: RunsiftApp
@@ -57,16 +58,38 @@ class DiffScreen(Screen[None]):
         self.runs: tuple[Run, Run] | None = None
         self._diff: RunDiff | None = None
         self._curve = 0
+        self._explain_index = 0
 
     def compose(self) -> ComposeResult:
         yield Static(Text.assemble(("A ", "bold"), literal(self.a_id), "\n", ("B ", "bold"), literal(self.b_id), "\ncomparing…"), id="diff-header")
         with VerticalScroll(id="diff-body"):
+            yield Static(Text("Explaining the change… (runs in the background)", style="dim"), id="explain-panel")
             yield Static("", id="diff-sections")
             yield Chart(id="diff-chart")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.compute()
+        self.explain()
+
+    @work(thread=True, exclusive=True, group="explain")
+    def explain(self, metric: str | None = None) -> None:
+        """Why the primary metric moved: verdict first, then the evidence (off the UI thread)."""
+        from runsift.core.explain import explain
+
+        try:
+            result = explain(self.app.catalog, self.a_id, self.b_id, metric)
+        except Exception as exc:  # noqa: BLE001 - no shared metric etc.: say so in the panel
+            self.app.call_from_thread(self._show_explanation, Text(f"No explanation: {exc}", style="yellow"))
+            return
+        from ..explain_view import explanation_renderable
+
+        self.app.call_from_thread(self._show_explanation, explanation_renderable(result))
+
+    def _show_explanation(self, renderable: object) -> None:
+        from rich.panel import Panel
+
+        self.query_one("#explain-panel", Static).update(Panel(renderable, title="Explain", title_align="left", border_style="cyan"))
 
     @work(thread=True, exclusive=True)
     def compute(self) -> None:
@@ -111,6 +134,19 @@ class DiffScreen(Screen[None]):
     def action_swap(self) -> None:
         self.a_id, self.b_id = self.b_id, self.a_id
         self.compute()
+        self.explain()
+
+    def action_explain_next(self) -> None:
+        """Explain the next metric both runs recorded."""
+        if self.runs is None:
+            return
+        a, b = self.runs
+        shared = rank_metrics([m for m in a.metrics.final if m in b.metrics.final])
+        if not shared:
+            return
+        self._explain_index = (self._explain_index + 1) % len(shared)
+        self.query_one("#explain-panel", Static).update(Text(f"Explaining {shared[self._explain_index]}…", style="dim"))
+        self.explain(shared[self._explain_index])
 
     def action_next_curve(self) -> None:
         self._curve += 1

@@ -43,7 +43,7 @@ class RecordScreen(Screen[None]):
         Binding("q", "app.pop_screen", "Back", show=False),
         Binding("right,l", "switch_tab(1)", "Tabs", key_display="←→", priority=True),
         Binding("left,h", "switch_tab(-1)", "Previous tab", show=False, priority=True),
-        *(Binding(str(i), f"go_tab({i - 1})", show=False) for i in range(1, 9)),
+        *(Binding(str(i), f"go_tab({i - 1})", show=False) for i in range(1, 10)),
         Binding("m", "mark", "Mark"),
         Binding("c", "next_curve", "Next curve"),
     ]
@@ -172,6 +172,8 @@ class RunView(Vertical):
                 yield VerticalScroll(Markdown(visible(run.notes, one_line=False) or "*no notes*", open_links=False))
             with TabPane(f"Problems ({len(run.problems)})", id="tab-problems"):
                 yield VerticalScroll(Static(problems_table(run.problems)))
+            with TabPane("Audit", id="tab-audit"):
+                yield VerticalScroll(Static(audit_renderable(run)))
 
 
 # -- section renderables ---------------------------------------------------------------
@@ -262,6 +264,24 @@ def problems_table(problems: tuple[Problem, ...]) -> Any:
     for p in problems:
         table.add_row(literal(p.file), str(p.line or ""), literal(p.message, one_line=False))
     return table
+
+
+def audit_renderable(run: Run) -> Any:
+    """What a teammate would have to guess to re-run this run (the Minimum Run Record)."""
+    from rich.console import Group
+
+    from runsift.core.audit import audit_run
+
+    result = audit_run(run)
+    head = Text(f"Minimum Run Record: {result.score:.0%} of {result.checks} items recorded", style="bold")
+    if not result.findings:
+        return Group(head, Text("Nothing would have to be guessed.", style="green"))
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("item", style="yellow", no_wrap=True)
+    table.add_column("missing or guessed")
+    for f in result.findings:
+        table.add_row(f.item, literal(f.message, one_line=False))
+    return Group(head, Text(""), table)
 
 
 def config_tree(config: Mapping[str, Any]) -> Tree[None]:
