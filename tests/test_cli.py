@@ -120,3 +120,64 @@ def test_problems_are_listed(tmp_path: Path) -> None:
 def test_help_explains_filters() -> None:
     out = runsift("ls", "--help")
     assert out.returncode == 0 and "val_auc" in out.stdout and "--filter" in out.stdout
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import shutil
+
+    from conftest import SAMPLE_RUNS
+
+    root = tmp_path_factory.mktemp("s") / "sample_runs"
+    shutil.copytree(SAMPLE_RUNS, root)
+    return root
+
+
+def test_explain_json_contract(samples: Path) -> None:
+    out = runsift("explain", "run-017", "run-026", "--root", str(samples), "--format", "json", "--no-cache")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    for key in ("metric", "a", "b", "delta", "relative_delta", "direction", "comparable", "comparability_issues",
+                "verdict", "noise", "causes", "unexplained", "divergence_step", "flips", "suggestions"):
+        assert key in doc, key
+    assert doc["verdict"] == "real" and doc["direction"] == "regression" and doc["metric"] == "val_auc"
+    assert {"method", "p_value", "replicates_a", "replicates_b"} <= set(doc["noise"])
+    cause = doc["causes"][0]
+    assert {"section", "path", "a", "b", "evidence", "estimated_effect", "confidence"} <= set(cause)
+    assert cause["section"] == "config" and cause["path"] == "features"
+    assert {"run_a", "run_b", "delta"} <= set(cause["evidence"][0])
+
+
+def test_explain_text_and_markdown(samples: Path) -> None:
+    text = runsift("explain", "run-017", "run-018", "--root", str(samples), "--no-cache")
+    assert text.returncode == 0 and "noise" in text.stdout
+    md = runsift("explain", "run-017", "run-022", "--metric", "val_f1", "--root", str(samples), "--format", "markdown", "--no-cache")
+    assert md.returncode == 0 and md.stdout.startswith("### runsift explain")
+    assert "not comparable" in md.stdout and "threshold changed" in md.stdout
+    bad = runsift("explain", "run-017", "run-026", "--metric", "nope", "--root", str(samples), "--no-cache")
+    assert bad.returncode == 2 and "shared metrics" in bad.stderr
+
+
+def test_regress_exit_codes(samples: Path) -> None:
+    worse = runsift("regress", "run-017", "run-026", "--root", str(samples), "--no-cache")
+    assert worse.returncode == 1, worse.stderr
+    assert "a real regression" in worse.stdout and worse.stdout.startswith("### runsift explain")
+    noise = runsift("regress", "run-017", "run-018", "--root", str(samples), "--no-cache")
+    assert noise.returncode == 0
+    better = runsift("regress", "run-026", "run-017", "--root", str(samples), "--no-cache")
+    assert better.returncode == 0 and "improvement" in better.stdout
+
+
+def test_audit_table_and_json(samples: Path) -> None:
+    out = runsift("audit", str(samples), "--format", "json", "--no-cache")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    by_id = {r["id"]: r for r in doc["runs"]}
+    failed = next(r for i, r in by_id.items() if i.endswith("run-021"))
+    assert any("dirty" in f["message"] for f in failed["findings"])  # `hash dirty` without a file list
+    sweep_run = next(r for i, r in by_id.items() if i.endswith("run-101"))
+    assert any(f["item"] == "timestamp" for f in sweep_run["findings"])
+    assert {p["project"] for p in doc["projects"]} == {"fraud-model", "nlp-intent"}
+    assert all(0 <= r["score"] <= 1 for r in doc["runs"])
+    table = runsift("audit", str(samples), "--no-cache")
+    assert table.returncode == 0 and "by project" in table.stdout
