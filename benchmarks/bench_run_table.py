@@ -23,11 +23,9 @@ import argparse
 import asyncio
 import time
 
-from textual.app import App, ComposeResult
-
-from runsift.core.catalog import Summary
-from runsift.core.records import Problem
+from runsift.core.records import Problem, Summary
 from runsift.tui.widgets.run_table import Column, RunTable
+from textual.app import App, ComposeResult
 
 COLUMNS = (
     Column("project", "project", "left", 7, 20),

@@ -27,7 +27,7 @@ from .discover import Found, discover
 from .loader import load
 from .mappings import flatten
 from .query import Filter, Sort, compile_filters, sort_rows
-from .records import Problem, Record
+from .records import Problem, Record, Summary
 from .serialize import from_dict, to_dict
 
 SCHEMA_VERSION = 4
@@ -60,23 +60,6 @@ class AmbiguousRun(CatalogError):
         super().__init__(f"{ref!r} matches {len(candidates)} records: {shown}; give more of the path")
         self.ref = ref
         self.candidates = candidates
-
-
-@dataclass(frozen=True, slots=True)
-class Summary:
-    """What a list of records shows: the real columns of the cache, no details."""
-
-    id: str
-    kind: str
-    project: str
-    name: str
-    path: str
-    status: str
-    started: str | None
-    run_number: int | None
-    sweep: str | None
-    metrics: Mapping[str, float]
-    problems: tuple[Problem, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,9 +10,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .audit import ProjectAudit, RunAudit
-from .catalog import Summary
 from .diff import RunDiff
-from .records import Record
+from .records import Record, Summary
 from .serialize import json_safe, to_dict
 
 if TYPE_CHECKING:  # explain pulls in numpy/scipy; ls and diff should not pay for it

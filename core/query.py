@@ -6,7 +6,7 @@ id, name and project). Operators: ``= != > >= < <= ~``. Keys: a record field, a
 metric (bare name or ``metrics.NAME``), or ``config.``, ``data.``, ``seeds.``,
 ``env.``, ``code.`` paths. Sort keys are the same keys, ``-KEY`` for descending.
 
-Evaluation happens in memory over :class:`~runsift.core.catalog.Summary` rows, so
+Evaluation happens in memory over :class:`~runsift.core.records.Summary` rows, so
 the command line and the app share one implementation and typing a filter in the
 app never waits for disk. Detail keys (``config.`` ...) are looked up through a
 ``facets`` callback that returns ``{record id: (text, number)}`` for one key.
@@ -20,7 +20,9 @@ import re
 import shlex
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
+
+from .records import Summary
 
 FIELDS: tuple[str, ...] = ("id", "kind", "project", "name", "path", "status", "started", "run_number", "sweep", "problems")
 """Record fields every summary carries."""
@@ -39,22 +41,6 @@ FacetLookup = Callable[[str], Mapping[str, FacetValue]]
 
 class QueryError(ValueError):
     """A filter or sort expression the user has to fix; the message says how."""
-
-
-class Row(Protocol):
-    """What filters read from a record summary."""
-
-    id: str
-    kind: str
-    project: str
-    name: str
-    path: str
-    status: str
-    started: str | None
-    run_number: int | None
-    sweep: str | None
-    metrics: Mapping[str, float]
-    problems: Sequence[object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +151,7 @@ def _check(f: Filter) -> None:
 # -- evaluation ------------------------------------------------------------------------
 
 
-def field_value(row: Row, key: str) -> Any:
+def field_value(row: Summary, key: str) -> Any:
     """Value of a summary field (``problems`` is the number of problems)."""
     if key == "problems":
         return len(row.problems)
@@ -209,15 +195,15 @@ def _facet_value(entry: FacetValue | None) -> Any:
     return number if number is not None else text
 
 
-def compile_filters(filters: Iterable[Filter], facets: FacetLookup | None = None) -> Callable[[Row], bool]:
+def compile_filters(filters: Iterable[Filter], facets: FacetLookup | None = None) -> Callable[[Summary], bool]:
     """A predicate that is true for rows passing every filter."""
-    tests: list[Callable[[Row], bool]] = []
+    tests: list[Callable[[Summary], bool]] = []
     for f in filters:
         tests.append(_compile(f, facets))
     return lambda row: all(t(row) for t in tests)
 
 
-def _compile(f: Filter, facets: FacetLookup | None) -> Callable[[Row], bool]:
+def _compile(f: Filter, facets: FacetLookup | None) -> Callable[[Summary], bool]:
     if f.key is None:
         needle = f.value.lower()
         return lambda r: needle in r.id.lower() or needle in r.name.lower() or needle in r.project.lower()
@@ -232,19 +218,19 @@ def _compile(f: Filter, facets: FacetLookup | None) -> Callable[[Row], bool]:
     return lambda r: compare(r.metrics.get(metric), op, wanted)
 
 
-def sort_rows(rows: Sequence[Row], sort: Sort, facets: FacetLookup | None = None) -> list[Row]:
-    """Rows ordered by ``sort`` (ties by id); missing values last in either direction."""
+def sort_rows(rows: Sequence[Summary], sort: Sort, facets: FacetLookup | None = None) -> list[Summary]:
+    """Summarys ordered by ``sort`` (ties by id); missing values last in either direction."""
     key = sort.key
     if key in FIELDS:
-        get: Callable[[Row], Any] = lambda r: field_value(r, key)  # noqa: E731
+        get: Callable[[Summary], Any] = lambda r: field_value(r, key)  # noqa: E731
     elif is_facet(key):
         values = facets(key) if facets is not None else {}
         get = lambda r: _facet_value(values.get(r.id))  # noqa: E731
     else:
         metric = metric_of(key)
         get = lambda r: r.metrics.get(metric)  # noqa: E731
-    present: list[tuple[tuple[int, Any], Row]] = []
-    missing: list[Row] = []
+    present: list[tuple[tuple[int, Any], Summary]] = []
+    missing: list[Summary] = []
     for row in rows:
         value = get(row)
         number = as_number(value)

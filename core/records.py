@@ -216,3 +216,20 @@ class ABTest:
 
 
 Record = Run | Sweep | ABTest
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What a list of records shows: the real columns of the catalog's cache, no details."""
+
+    id: str
+    kind: str
+    project: str
+    name: str
+    path: str
+    status: str
+    started: str | None
+    run_number: int | None
+    sweep: str | None
+    metrics: Mapping[str, float]
+    problems: tuple[Problem, ...]

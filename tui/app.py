@@ -9,10 +9,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from runsift.core.catalog import Catalog
 from textual.app import App
 from textual.binding import Binding
-
-from runsift.core.catalog import Catalog
 
 from .commands import RunsProvider
 from .screens.runs import RunsScreen

@@ -14,11 +14,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from runsift import __version__
 from runsift.core.catalog import Catalog, CatalogError
 from runsift.core.diff import SECTIONS, diff_runs
 from runsift.core.query import QueryError, parse_filter, parse_sort
 from runsift.core.records import Run
+
+from runsift import __version__
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_TROUBLE = 0, 1, 2
 COMMANDS = ("app", "ls", "show", "diff", "explain", "regress", "audit")

@@ -5,16 +5,15 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
+from runsift.core.naming import display_name
 from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
 from textual.content import Content
 from textual.markup import escape
 
-from runsift.core.naming import display_name
-
 from .safe import visible
 
 if TYPE_CHECKING:
-    from runsift.core.catalog import Summary
+    from runsift.core.records import Summary
 
 MAX_DISCOVERY = 30
 

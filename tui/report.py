@@ -17,13 +17,11 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
-
-from runsift.core.catalog import Summary
 from runsift.core.contract import diff_json, record_json, summary_json
 from runsift.core.diff import RunDiff
 from runsift.core.fmt import format_number, format_value
 from runsift.core.naming import display_name
-from runsift.core.records import Problem, Record, Run
+from runsift.core.records import Problem, Record, Run, Summary
 
 from .safe import literal, visible
 from .views import STATUS_STYLE, change_text, rank_metrics, record_sections, value_cell

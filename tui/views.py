@@ -10,7 +10,6 @@ from typing import Any
 
 from rich.table import Table
 from rich.text import Text
-
 from runsift.core.diff import Change
 from runsift.core.fmt import format_delta, format_number, format_size, format_value
 from runsift.core.mappings import flatten

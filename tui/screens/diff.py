@@ -6,16 +6,15 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
+from runsift.core.diff import RunDiff, diff_runs
+from runsift.core.naming import display_name
+from runsift.core.records import Run
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
-
-from runsift.core.diff import RunDiff, diff_runs
-from runsift.core.naming import display_name
-from runsift.core.records import Run
 
 from ..safe import literal
 from ..views import change_text, rank_metrics, value_cell

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 from rich.text import Text
+from runsift.core.fmt import format_number, format_value
+from runsift.core.records import Problem, Record, Run
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -16,11 +18,15 @@ from textual.screen import Screen
 from textual.widgets import Footer, Markdown, Static, TabbedContent, TabPane, Tree
 from textual.widgets.tree import TreeNode
 
-from runsift.core.fmt import format_number, format_value
-from runsift.core.records import Problem, Record, Run
-
 from ..safe import literal, visible
-from ..views import STATUS_STYLE, kv_table, metrics_table, rank_metrics, record_sections, splits_table
+from ..views import (
+    STATUS_STYLE,
+    kv_table,
+    metrics_table,
+    rank_metrics,
+    record_sections,
+    splits_table,
+)
 from ..widgets.chart import Chart
 
 if TYPE_CHECKING:
@@ -269,7 +275,6 @@ def problems_table(problems: tuple[Problem, ...]) -> Any:
 def audit_renderable(run: Run) -> Any:
     """What a teammate would have to guess to re-run this run (the Minimum Run Record)."""
     from rich.console import Group
-
     from runsift.core.audit import audit_run
 
     result = audit_run(run)

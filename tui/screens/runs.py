@@ -5,6 +5,9 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from runsift.core.naming import short_name
+from runsift.core.query import FIELDS, QueryError, Sort, parse_filters, parse_sort
+from runsift.core.records import Summary
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,10 +15,6 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
-
-from runsift.core.catalog import Summary
-from runsift.core.naming import short_name
-from runsift.core.query import FIELDS, QueryError, Sort, parse_filters, parse_sort
 
 from ..safe import literal
 from ..views import rank_metrics

@@ -14,9 +14,8 @@ from typing import Any
 from rich.cells import cell_len
 from rich.console import RenderableType
 from rich.text import Text
-from textual.widget import Widget
-
 from runsift.core.fmt import format_number
+from textual.widget import Widget
 
 from ..safe import literal
 

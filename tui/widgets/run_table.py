@@ -21,6 +21,9 @@ from typing import ClassVar, Literal
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
+from runsift.core.fmt import format_number, format_value
+from runsift.core.naming import display_name
+from runsift.core.records import Summary
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
@@ -28,10 +31,6 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-
-from runsift.core.catalog import Summary
-from runsift.core.fmt import format_number, format_value
-from runsift.core.naming import display_name
 
 from ..safe import visible
 
