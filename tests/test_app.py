@@ -6,14 +6,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import SAMPLE_RUNS, make_run, plain_text, write
-from textual.widgets import Static
 from runsift.tui.app import RunsiftApp
 from runsift.tui.screens.diff import DiffScreen
 from runsift.tui.screens.record import RecordScreen
 from runsift.tui.screens.runs import RunsScreen
 from runsift.tui.widgets.run_table import RunTable
+from textual.widgets import Static
 
 pytestmark = pytest.mark.asyncio
 

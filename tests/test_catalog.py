@@ -9,9 +9,14 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import make_run
-from runsift.core.catalog import AmbiguousRun, Catalog, CatalogError, RunNotFound, cache_path_for
+from runsift.core.catalog import (
+    AmbiguousRun,
+    Catalog,
+    CatalogError,
+    RunNotFound,
+    cache_path_for,
+)
 from runsift.core.query import QueryError, parse_filter, parse_filters, parse_sort
 from runsift.core.records import Run
 

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import make_run
 
 A = "fraud-model/2025-01-07_14-32-11_run-023"

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-
 from runsift.core.readers.abtest import (
     count_rows,
     find_unit_column,

@@ -6,10 +6,20 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-
 from runsift.core.readers.code import CODE_FILE_NAMES, parse_code, read_code
-from runsift.core.readers.data import DATA_FILE_NAMES, parse_data, read_data, split_name_version
-from runsift.core.readers.env import ENV_FILE_NAMES, UNKNOWN_VERSION, merge_env, parse_env, read_env
+from runsift.core.readers.data import (
+    DATA_FILE_NAMES,
+    parse_data,
+    read_data,
+    split_name_version,
+)
+from runsift.core.readers.env import (
+    ENV_FILE_NAMES,
+    UNKNOWN_VERSION,
+    merge_env,
+    parse_env,
+    read_env,
+)
 from runsift.core.readers.seeds import SEED_FILE_NAMES, parse_seeds, read_seeds
 from runsift.core.records import CodeState, DataSnapshot, Environment
 from runsift.core.safeio import ReadContext

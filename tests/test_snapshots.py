@@ -11,7 +11,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
 from conftest import SAMPLE_RUNS
 from runsift.tui.app import RunsiftApp
 
