@@ -23,11 +23,13 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Callable, Literal, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats as _st
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 Metric = Callable[[NDArray[Any], NDArray[Any]], float]
 """A metric over (labels, scores) -> float, e.g. :func:`roc_auc` or ``partial(f1_at, threshold=0.4)``."""
@@ -40,6 +42,13 @@ EXACT_MCNEMAR_BELOW = 25
 
 MAX_EXAMPLES = 10
 """Example ids kept per category in :class:`FlipsResult`."""
+
+
+def _scipy_stats() -> ModuleType:
+    """scipy.stats, imported on first use: it takes about a second to import, numpy a tenth of that."""
+    from scipy import stats
+
+    return stats
 
 
 # -- result records -------------------------------------------------------------------------------
@@ -184,7 +193,7 @@ def roc_auc(labels: ArrayLike, scores: ArrayLike) -> float:
     n_pos, n_neg = _counts(y)
     if n_pos == 0 or n_neg == 0:
         return math.nan
-    ranks = _st.rankdata(s)
+    ranks = _scipy_stats().rankdata(s)
     return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
 
@@ -308,9 +317,10 @@ def delong_test(labels: ArrayLike, scores_a: ArrayLike, scores_b: ArrayLike) -> 
         raise ValueError("scores must be finite")
     z_all = np.vstack([np.concatenate([sa[y], sa[~y]]), np.concatenate([sb[y], sb[~y]])])
     x, v = z_all[:, :m], z_all[:, m:]
-    tx = _st.rankdata(x, axis=1)
-    ty = _st.rankdata(v, axis=1)
-    tz = _st.rankdata(z_all, axis=1)
+    rankdata = _scipy_stats().rankdata
+    tx = rankdata(x, axis=1)
+    ty = rankdata(v, axis=1)
+    tz = rankdata(z_all, axis=1)
     aucs = (tz[:, :m].sum(axis=1) / m - (m + 1) / 2.0) / n
     v10 = (tz[:, :m] - tx) / n  # structural components of the positives
     v01 = 1.0 - (tz[:, m:] - ty) / m  # ... and of the negatives
@@ -319,7 +329,7 @@ def delong_test(labels: ArrayLike, scores_a: ArrayLike, scores_b: ArrayLike) -> 
     se = math.sqrt(max(var, 0.0))
     delta = float(aucs[1] - aucs[0])
     z, p = _z_test(delta, se)
-    half = _st.norm.ppf(0.975) * se
+    half = _scipy_stats().norm.ppf(0.975) * se
     return DeLongResult(float(aucs[0]), float(aucs[1]), delta, se, z, p, float(delta - half), float(delta + half), m, n)
 
 
@@ -331,7 +341,7 @@ def _z_test(delta: float, se: float) -> tuple[float, float]:
         return 0.0, 1.0
     else:
         z = math.copysign(math.inf, delta)
-    return float(z), float(min(1.0, 2.0 * _st.norm.sf(abs(z))))
+    return float(z), float(min(1.0, 2.0 * _scipy_stats().norm.sf(abs(z))))
 
 
 # -- paired bootstrap --------------------------------------------------------------------------------
@@ -340,7 +350,9 @@ Resampling = Literal["poisson", "multinomial"]
 
 _POISSON_LEVELS = 1 << 16
 _POISSON_TABLE = np.searchsorted(
-    np.round(_st.poisson.cdf(np.arange(16), 1.0) * _POISSON_LEVELS), np.arange(_POISSON_LEVELS), side="right"
+    np.round(np.cumsum([math.exp(-1.0) / math.factorial(k) for k in range(16)]) * _POISSON_LEVELS),
+    np.arange(_POISSON_LEVELS),
+    side="right",
 ).astype(np.uint8)
 """Poisson(1) by inversion of 16 random bits: each count's probability is exact to 1/65536."""
 
@@ -489,7 +501,7 @@ def _draw_weights(rng: np.random.Generator, n: int, size: int, resampling: Resam
     """(n, size) bootstrap counts: column j says how often each example is in replicate j."""
     if resampling == "poisson":
         raw = rng.bit_generator.random_raw((n * size + 3) // 4).view(np.uint16)[: n * size]
-        return np.take(_POISSON_TABLE, raw).reshape(n, size)
+        return np.take(_POISSON_TABLE, raw, mode="clip").reshape(n, size)
     draws = rng.integers(0, n, size=(size, n), dtype=np.int64)
     draws += (np.arange(size, dtype=np.int64) * n)[:, None]
     counts = np.bincount(draws.ravel(), minlength=n * size).reshape(size, n)
@@ -509,16 +521,25 @@ def _kernel(metric: Metric, y: NDArray[np.bool_], sa: NDArray[np.float64], sb: N
     canon = np.concatenate([pos, neg])
     m = pos.size
     if metric is roc_auc:
-        plans = [_AucPlan(s[pos], s[neg]) for s in (sa, sb)]
+        # prefix sums run over the smaller class, cheap grouping over the larger: when positives
+        # outnumber negatives, use AUC(y, s) = AUC(1 - y, -s) and swap the roles
+        swap = m > neg.size
+        plans = [_AucPlan(-s[neg], -s[pos]) if swap else _AucPlan(s[pos], s[neg]) for s in (sa, sb)]
 
         def auc(w: NDArray[np.uint8]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-            wp, wn = w[:m], w[m:].astype(np.float32)
-            return plans[0](wp, wn), plans[1](wp, wn)
+            small, large = (w[m:], w[:m]) if swap else (w[:m], w[m:])
+            large_f = large.astype(np.float32)
+            return plans[0](small, large_f), plans[1](small, large_f)
 
         return auc
     if metric is average_precision:
         ap_plans = [_ApPlan(s[pos], s[neg]) for s in (sa, sb)]
-        return lambda w: (ap_plans[0](w[:m], w[m:]), ap_plans[1](w[:m], w[m:]))
+
+        def ap(w: NDArray[np.uint8]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+            wp, wn = w[:m], w[m:].astype(np.float32)
+            return ap_plans[0](wp, wn), ap_plans[1](wp, wn)
+
+        return ap
     ys, a_c, b_c = y[canon], sa[canon], sb[canon]
     rows = np.arange(y.size)
 
@@ -610,19 +631,26 @@ class _ApPlan:
 
     AP = sum_i w_i * TP(i) / (TP(i) + FP(i)) / W_pos over positives i, where TP(i) and FP(i) are the
     weights of positives and negatives scored at or above s_i (the precision at i's threshold).
+    TP comes from prefix sums of the positives' weights in score order; FP from the negatives'
+    weights grouped by how many positives score at or below them (as in :class:`_AucPlan`).
     """
 
     def __init__(self, s_pos: NDArray[np.float64], s_neg: NDArray[np.float64]) -> None:
-        self.pos_order = np.argsort(s_pos, kind="stable")
-        self.neg_order = np.argsort(s_neg, kind="stable")
-        self.pos_lt = np.searchsorted(s_pos[self.pos_order], s_pos, side="left")
-        self.neg_lt = np.searchsorted(s_neg[self.neg_order], s_pos, side="left")
+        from scipy import sparse
 
-    def __call__(self, wp: NDArray[np.uint8], wn: NDArray[np.uint8]) -> NDArray[np.float64]:
-        cp = _cumsum_rows(np.take(wp, self.pos_order, axis=0))
-        cn = _cumsum_rows(np.take(wn, self.neg_order, axis=0))
-        tp = cp[-1] - np.take(cp, self.pos_lt, axis=0)
-        fp = cn[-1] - np.take(cn, self.neg_lt, axis=0)
+        self.order = np.argsort(s_pos, kind="stable")
+        sorted_pos = s_pos[self.order]
+        self.first = np.searchsorted(sorted_pos, s_pos, side="left")  # positives scored below each positive
+        group = np.searchsorted(sorted_pos, s_neg, side="right")  # positives scored at or below each negative
+        self.group = sparse.csr_matrix(
+            (np.ones(s_neg.size, dtype=np.float32), (group, np.arange(s_neg.size))), shape=(s_pos.size + 1, s_neg.size)
+        )
+
+    def __call__(self, wp: NDArray[np.uint8], wn: NDArray[np.float32]) -> NDArray[np.float64]:
+        cp = _cumsum_rows(np.take(wp, self.order, axis=0))
+        cg = _cumsum_rows(np.asarray(self.group @ wn, dtype=np.float64))
+        tp = cp[-1] - np.take(cp, self.first, axis=0)
+        fp = cg[-1] - np.take(cg, self.first + 1, axis=0)  # negatives not below the positive's score
         den = tp + fp
         precision = np.zeros_like(tp)
         np.divide(tp, den, out=precision, where=den > 0)
@@ -652,10 +680,10 @@ def mcnemar_test(labels: ArrayLike, pred_a: ArrayLike, pred_b: ArrayLike) -> McN
     if n == 0:
         return McNemarResult(0, 0, 0.0, 1.0, True)
     if n < EXACT_MCNEMAR_BELOW:
-        p = _st.binomtest(b01, n, 0.5, alternative="two-sided").pvalue
+        p = _scipy_stats().binomtest(b01, n, 0.5, alternative="two-sided").pvalue
         return McNemarResult(b01, b10, float(min(b01, b10)), float(min(1.0, p)), True)
     stat = (abs(b01 - b10) - 1.0) ** 2 / n
-    return McNemarResult(b01, b10, float(stat), float(_st.chi2.sf(stat, 1)), False)
+    return McNemarResult(b01, b10, float(stat), float(_scipy_stats().chi2.sf(stat, 1)), False)
 
 
 def welch_test(values_a: ArrayLike, values_b: ArrayLike) -> WelchResult:
@@ -669,7 +697,7 @@ def welch_test(values_a: ArrayLike, values_b: ArrayLike) -> WelchResult:
     if a.var() == 0 and b.var() == 0:  # scipy would return nan; the answer is plain
         z, p = _z_test(delta, 0.0)
         return WelchResult(mean_a, mean_b, delta, z, float(a.size + b.size - 2), p)
-    res = _st.ttest_ind(b, a, equal_var=False)
+    res = _scipy_stats().ttest_ind(b, a, equal_var=False)
     return WelchResult(mean_a, mean_b, delta, float(res.statistic), float(res.df), float(res.pvalue))
 
 

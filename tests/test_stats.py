@@ -7,9 +7,8 @@ from functools import partial
 
 import numpy as np
 import pytest
-from scipy import stats as st
-
 from runsift.core import stats as S
+from scipy import stats as st
 
 # -- brute-force references --------------------------------------------------------------------------
 
@@ -210,18 +209,31 @@ def test_weighted_auc_and_ap_kernels_equal_metrics_on_repeated_examples() -> Non
         w = rng.poisson(1.0, size=(y.size, 6)).astype(np.uint8)  # rows: positives then negatives
         canon = np.concatenate([pos, neg])
         auc = S._AucPlan(a[pos], a[neg])(w[: pos.size], w[pos.size :].astype(np.float32))
-        ap = S._ApPlan(a[pos], a[neg])(w[: pos.size], w[pos.size :])
+        ap = S._ApPlan(a[pos], a[neg])(w[: pos.size], w[pos.size :].astype(np.float32))
         for j in range(w.shape[1]):
             idx = np.repeat(canon, w[:, j])
             assert auc[j] == pytest.approx(S.roc_auc(y[idx], a[idx]), abs=1e-12)
             assert ap[j] == pytest.approx(S.average_precision(y[idx], a[idx]), abs=1e-12)
 
 
+def test_resampling_counts() -> None:
+    """Poisson(1) table within 1/65536 of the pmf; multinomial columns sum to n."""
+    table = np.bincount(S._POISSON_TABLE, minlength=12) / 65536
+    assert np.abs(table - st.poisson.pmf(np.arange(12), 1.0)).max() <= 1 / 65536
+    assert (S._POISSON_TABLE.astype(float).mean()) == pytest.approx(1.0, abs=1e-4)
+    rng = np.random.default_rng(0)
+    w = S._draw_weights(rng, 1000, 7, "multinomial")
+    assert w.shape == (1000, 7) and (w.sum(axis=0) == 1000).all()
+    w = S._draw_weights(rng, 100_000, 3, "poisson")
+    assert w.shape == (100_000, 3) and w.mean() == pytest.approx(1.0, abs=0.01) and w.var() == pytest.approx(1.0, abs=0.02)
+
+
+@pytest.mark.parametrize("prevalence", [0.3, 0.7])
 @pytest.mark.parametrize("resampling", ["poisson", "multinomial"])
 @pytest.mark.parametrize("metric", [S.roc_auc, S.average_precision])
-def test_block_path_equals_per_replicate_path(resampling: str, metric) -> None:
+def test_block_path_equals_per_replicate_path(resampling: str, metric, prevalence: float) -> None:
     """Same seed: the vectorised path and a plain callable see the same replicates."""
-    y, a, b = data(2, n=200, ties=True)
+    y, a, b = data(2, n=200, prevalence=prevalence, ties=True)
     fast = S.paired_bootstrap(y, a, b, metric, n_resamples=300, seed=5, resampling=resampling)
     slow = S.paired_bootstrap(y, a, b, lambda yy, ss: metric(yy, ss), n_resamples=300, seed=5, resampling=resampling)
     assert fast.n_resamples == slow.n_resamples == 300

@@ -13,7 +13,8 @@ What is recognised (also in :data:`PREDICTION_PATTERNS`, for the README):
 * **Columns** (header names, any case): an id (:data:`ID_COLUMNS`, else the first ``*_id``), a
   label (:data:`LABEL_COLUMNS`, else the first ``is_*``), and a score (:data:`SCORE_COLUMNS`)
   and/or a predicted class (:data:`PREDICTED_COLUMNS`). A predicted-class column holding
-  probabilities (non-integer numbers) is read as the score when there is no score column.
+  probabilities (non-integer numbers) is read as the score when there is no score column,
+  and left out when there is one.
 * **Labels**: binary when every label is one of 0/1, true/false, yes/no, pos/neg (or -1/+1);
   they become 0/1. Anything else is a set of classes (``Predictions.classes``), sorted
   numerically when all are numbers, and labels and predicted classes become codes into it.
@@ -466,7 +467,7 @@ def _read_parquet(path: Path, ctx: ReadContext, split: str | None, source: str, 
             issues.append((error, None))
             return None
         data = pq.read_table(path, columns=list(dict.fromkeys(cols.values()))).to_pydict()
-    except Exception as exc:  # pyarrow raises many kinds; all mean "cannot read this file"
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds; all mean "cannot read this file"
         issues.append((f"cannot read Parquet: {clip(str(exc), 120)}", None))
         return None
     n = len(data[cols["id"]])
@@ -521,11 +522,14 @@ def _build(table: _Table, split: str | None, source: str, issues: list[Issue]) -
             as_scores, _ = _floats(pred_tokens)
             finite = np.isfinite(as_scores[rows])
             fractional = (as_scores[rows] != 0) & (as_scores[rows] != 1) & finite
-            if scores is None and finite.mean() > 0.5 and fractional.any():
-                # a "prediction" column of probabilities: it is the score
-                scores, pred_tokens = as_scores, None
-                columns["score"] = columns.pop("predicted")
-                reject(np.flatnonzero(~np.isfinite(as_scores)).tolist(), "score is not a finite number")
+            if finite.mean() > 0.5 and fractional.any():
+                # a "prediction" column of probabilities: the score, unless there is one already
+                name = columns.pop("predicted")
+                if scores is None:
+                    scores = as_scores
+                    columns["score"] = name
+                    reject(np.flatnonzero(~np.isfinite(as_scores)).tolist(), "score is not a finite number")
+                pred_tokens = None
             else:
                 word = {s: _binary_map({s}) is not None for s in {pred_tokens[i] for i in rows}}
                 reject((i for i in rows if not word[pred_tokens[i]]), "predicted class is not 0/1 like the labels")
@@ -536,11 +540,12 @@ def _build(table: _Table, split: str | None, source: str, issues: list[Issue]) -
     if table.bad or keep.size < n:
         bad = sorted([*table.bad, *((table.lines[i], reasons[i]) for i in reasons)])
         line, reason = bad[0]
-        issues.append(
-            (f"{len(bad):,} row{'s' if len(bad) != 1 else ''} could not be read and "
-             f"{'were' if len(bad) != 1 else 'was'} skipped (first: {table.row_word} {line}: {reason})",
-             line if table.row_word == "line" else None)
+        many = len(bad) != 1
+        message = (
+            f"{len(bad):,} row{'s' if many else ''} could not be read and {'were' if many else 'was'} "
+            f"skipped (first: {table.row_word} {line}: {reason})"
         )
+        issues.append((message, line if table.row_word == "line" else None))
     if table.truncated:
         issues.append((f"more than {MAX_ROWS:,} rows; only the first {MAX_ROWS:,} were read", None))
     if keep.size == 0:
@@ -567,11 +572,12 @@ def _build(table: _Table, split: str | None, source: str, issues: list[Issue]) -
     dup = _first_duplicate(id_arr)
     if dup is not None:
         count, value, row = dup
-        where = f"{table.row_word} {table.lines[keep[row]]}"
-        issues.append(
-            (f"{count:,} duplicate id{'s' if count != 1 else ''} (first: {clip(value, 40)!r} again on {where}); "
-             "the first row of each id is used when comparing runs", table.lines[keep[row]] if table.row_word == "line" else None)
+        where = table.lines[keep[row]]
+        message = (
+            f"{count:,} duplicate id{'s' if count != 1 else ''} (first: {clip(value, 40)!r} again on "
+            f"{table.row_word} {where}); the first row of each id is used when comparing runs"
         )
+        issues.append((message, where if table.row_word == "line" else None))
     score_arr = None if scores is None else np.ascontiguousarray(scores[keep])
     for arr in (id_arr, labels, score_arr, predicted):
         if arr is not None:
@@ -662,6 +668,9 @@ def align(a: Predictions, b: Predictions) -> Aligned:
     first_b = _first_rows(b.ids)
     common = [i for i in first_a if i in first_b]
     idx_a = np.fromiter(map(first_a.__getitem__, common), dtype=np.intp, count=len(common))
+    order = np.argsort(idx_a, kind="stable")  # A's file order
+    common = [common[k] for k in order]
+    idx_a = idx_a[order]
     idx_b = np.fromiter(map(first_b.__getitem__, common), dtype=np.intp, count=len(common))
     ids = np.empty(len(common), dtype=object)
     ids[:] = common
