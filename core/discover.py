@@ -12,14 +12,15 @@ import os
 import stat as statmod
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
-from .readers.abtest import is_abtest_dir
+from .readers.abtest import DEFINITION_NAMES, is_abtest_dir
 from .readers.code import CODE_FILE_NAMES
 from .readers.data import DATA_FILE_NAMES
 from .readers.env import ENV_FILE_NAMES
 from .readers.metrics import METRICS_FILE_NAMES, is_metrics_file
 from .readers.seeds import SEED_FILE_NAMES
-from .readers.sweep import BASELINE_NAMES, is_sweep_dir
+from .readers.sweep import BASELINE_NAMES, SWEEP_NAMES, is_sweep_dir
 from .records import Kind, Problem
 
 CONFIG_NAMES: tuple[str, ...] = ("config.yaml", "config.yml", "config.json")
@@ -45,15 +46,20 @@ RUN_FILES = (
     | {SPLITS_DIR, ARTIFACTS_DIR, "splits.json"}
 )
 
+_SPECIAL_NAMES = frozenset(n.lower() for n in (*SWEEP_NAMES, *BASELINE_NAMES, *DEFINITION_NAMES))
+"""Names (lower case) that can make a folder a sweep or an A/B record; other folders skip those checks."""
+
 MAX_DEPTH = 24
 """Deepest folder level searched for records."""
 MAX_LISTED = 5_000
 """Most files listed inside one record (artifacts folders can be huge)."""
 
 
-@dataclass(frozen=True, slots=True)
-class FileStat:
-    """One file of a record: path relative to the record folder, size and mtime."""
+class FileStat(NamedTuple):
+    """One file of a record: path relative to the record folder, size and mtime.
+
+    A NamedTuple rather than a frozen dataclass: a warm open builds one per file of every run.
+    """
 
     rel: str
     size: int
@@ -97,10 +103,12 @@ def is_run_dir(names: set[str]) -> bool:
 def discover(root: Path) -> tuple[list[Found], list[Problem]]:
     """All records below ``root`` (sorted by id) and the problems met while walking."""
     root = Path(os.path.realpath(root))
+    top = str(root)
     found: list[Found] = []
     problems: list[Problem] = []
-    # (folder, depth, project, sweep id when inside a sweep's runs/ folder)
-    stack: list[tuple[Path, int, str, str | None]] = [(root, 0, root.name, None)]
+    # (folder, depth, project, sweep id when inside a sweep's runs/ folder); folders as strings: a
+    # warm open walks every run folder, and pathlib costs more than the system calls here.
+    stack: list[tuple[str, int, str, str | None]] = [(top, 0, root.name, None)]
     sweeps: dict[str, Found] = {}
     while stack:
         folder, depth, project, sweep_id = stack.pop()
@@ -108,20 +116,23 @@ def discover(root: Path) -> tuple[list[Found], list[Problem]]:
         if entries is None:
             continue
         names = {e.name for e in entries}
-        rel = _rel(folder, root)
-        if folder != root and sweep_id is None and is_sweep_dir(names):
-            rec = Found("sweep", folder, rel, project, folder.name, files=_listing(folder, entries, depth=1))
+        rel = folder[len(top) + 1 :]
+        base = os.path.basename(folder)
+        is_top = folder == top
+        special = not is_top and any(n.lower() in _SPECIAL_NAMES for n in names)
+        if special and sweep_id is None and is_sweep_dir(names):
+            rec = Found("sweep", Path(folder), rel, project, base, files=_listing(folder, entries, depth=1))
             found.append(rec)
             sweeps[rel] = rec
             for entry in entries:
                 if entry.name == SWEEP_RUNS_DIR and _is_real_dir(entry):
-                    stack.append((Path(entry.path), depth + 1, project, rel))
+                    stack.append((entry.path, depth + 1, project, rel))
             continue
-        if folder != root and is_abtest_dir(names):
-            found.append(Found("abtest", folder, rel, project, folder.name, files=_listing(folder, entries, depth=1)))
+        if special and is_abtest_dir(names):
+            found.append(Found("abtest", Path(folder), rel, project, base, files=_listing(folder, entries, depth=1)))
             continue
-        if folder != root and (is_run_dir(names) or (sweep_id is not None and names & RUN_FILES)):
-            rec = Found("run", folder, rel, project, folder.name, sweep=sweep_id, files=_listing(folder, entries))
+        if not is_top and (is_run_dir(names) or (sweep_id is not None and not names.isdisjoint(RUN_FILES))):
+            rec = Found("run", Path(folder), rel, project, base, sweep=sweep_id, files=_listing(folder, entries))
             if sweep_id is not None:
                 sweeps[sweep_id].members.append(rel)
                 rec.extra_inputs = _baseline_stats(sweeps[sweep_id])
@@ -130,11 +141,11 @@ def discover(root: Path) -> tuple[list[Found], list[Problem]]:
         if depth >= MAX_DEPTH:
             problems.append(Problem(rel, f"folder nesting deeper than {MAX_DEPTH} levels; not searched"))
             continue
-        child_project = project if (folder == root or sweep_id is not None) else folder.name
+        child_project = project if (is_top or sweep_id is not None) else base
         for entry in entries:
             if entry.name.startswith(".") or not _is_dir_entry(entry, root, problems):
                 continue
-            stack.append((Path(entry.path), depth + 1, child_project, sweep_id))
+            stack.append((entry.path, depth + 1, child_project, sweep_id))
     found.sort(key=lambda f: f.id)
     for rec in sweeps.values():
         rec.members.sort()
@@ -147,13 +158,17 @@ def _baseline_stats(sweep: Found) -> tuple[FileStat, ...]:
     )
 
 
-def _scan(folder: Path, root: Path, problems: list[Problem]) -> list[os.DirEntry[str]] | None:
+def _scan(folder: str, root: Path, problems: list[Problem]) -> list[os.DirEntry[str]] | None:
     try:
         with os.scandir(folder) as it:
-            return sorted(it, key=lambda e: e.name)
+            return sorted(it, key=_entry_name)
     except OSError as exc:
-        problems.append(Problem(_rel(folder, root), f"cannot list folder: {exc.strerror or exc}"))
+        problems.append(Problem(_rel(Path(folder), root), f"cannot list folder: {exc.strerror or exc}"))
         return None
+
+
+def _entry_name(entry: os.DirEntry[str]) -> str:
+    return entry.name
 
 
 def _is_real_dir(entry: os.DirEntry[str]) -> bool:
@@ -182,7 +197,7 @@ def _is_dir_entry(entry: os.DirEntry[str], root: Path, problems: list[Problem]) 
     return False
 
 
-def _listing(folder: Path, entries: list[os.DirEntry[str]], depth: int = 3) -> tuple[FileStat, ...]:
+def _listing(folder: str, entries: list[os.DirEntry[str]], depth: int = 3) -> tuple[FileStat, ...]:
     """Files of a record folder (and of its sub-folders down to ``depth``), with size and mtime."""
     out: list[FileStat] = []
 
@@ -199,7 +214,7 @@ def _listing(folder: Path, entries: list[os.DirEntry[str]], depth: int = 3) -> t
                 if level < depth:
                     try:
                         with os.scandir(entry.path) as it:
-                            children = sorted(it, key=lambda e: e.name)
+                            children = sorted(it, key=_entry_name)
                     except OSError:
                         continue
                     visit(children, rel + "/", level + 1)
