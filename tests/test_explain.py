@@ -206,3 +206,24 @@ def test_sample_runs_threshold_change_comes_from_the_definition(sample_catalog: 
     assert e.recomputed is not None
     assert all(abs(r["delta"]) < 1e-9 for r in e.recomputed["by_threshold"])
     assert "not from the model" in e.summary
+
+
+def test_large_auc_comparisons_use_delong_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import runsift.core.explain as explain_module
+
+    monkeypatch.setattr(explain_module, "BOOTSTRAP_AUC_MAX", 100)
+    rng = np.random.default_rng(2)
+    root = tmp_path / "exp"
+    n = 1000
+    ids = [f"ex{i}" for i in range(n)]
+    labels = rng.integers(0, 2, n)
+    base = labels * 1.0 + rng.normal(0, 1.0, n)
+    a = _run(root, "a", 0.8, seed=1)
+    b = _run(root, "b", 0.8, seed=1, lr=0.02)
+    _predictions(root / a, ids, labels, base)
+    _predictions(root / b, ids, labels, base + rng.normal(0, 0.01, n))
+    with Catalog.open(root) as cat:
+        e = explain(cat, a, b)
+    assert e.noise.method == "delong" and e.noise.detail["bootstrap"] == "skipped (large n)"
+    assert e.noise.ci is not None and e.noise.ci[0] < 0 < e.noise.ci[1]
+    assert e.verdict == "noise"
