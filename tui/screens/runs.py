@@ -30,6 +30,8 @@ BASE_COLUMNS: tuple[Column, ...] = (
     Column("status", "status", "left", 8, 10),
 )
 MAX_METRIC_COLUMNS = 6
+FILL_EVERY = 1.5
+"""Seconds between table refreshes while a long indexing runs."""
 
 
 class RunsScreen(Screen[None]):
@@ -149,13 +151,17 @@ class RunsScreen(Screen[None]):
     def index(self) -> None:
         """Bring the cache up to date with the disk, showing progress; then reload the rows."""
         last = 0.0
+        last_fill = time.monotonic()
 
         def progress(done: int, total: int) -> None:
-            nonlocal last
+            nonlocal last, last_fill
             now = time.monotonic()
             if total and (now - last > 0.1 or done == total):
                 last = now
                 self.app.call_from_thread(self._set_indexing, f"indexing {done:,}/{total:,}")
+            if done and now - last_fill > FILL_EVERY:  # a cold start fills the table as records arrive
+                last_fill = now
+                self.app.call_from_thread(self.load_rows, True)
 
         self.app.call_from_thread(self._set_indexing, "scanning…")
         try:
