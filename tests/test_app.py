@@ -220,3 +220,51 @@ async def test_space_then_d_at_once_diffs_both_marks(root: Path, tmp_path: Path)
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert isinstance(app.screen, DiffScreen)
+
+
+@pytest.fixture
+def sample_root(tmp_path: Path) -> Path:
+    root = tmp_path / "samples"
+    shutil.copytree(SAMPLE_RUNS, root)
+    return root
+
+
+async def test_sweep_screen_verifies_and_diffs_the_winner(sample_root: Path, tmp_path: Path) -> None:
+    from textual.widgets import DataTable
+
+    from runsift.tui.screens.experiments import SweepScreen
+    from runsift.tui.screens.record import open_record
+
+    app = make_app(sample_root, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_rows(pilot, app)
+        open_record(app, "nlp-intent/2025-01-07_sweep-07")
+        for _ in range(3):
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, SweepScreen) and screen.doc is not None
+        assert screen.doc["mismatches"] == [] and "verified" in plain_text(screen.query_one("#sweep-summary", Static).content)
+        board = screen.query_one("#board", DataTable)
+        assert board.row_count == 10
+        await pilot.press("down", "d")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, DiffScreen)
+        assert app.screen.a_id == screen.doc["winner"] and app.screen.b_id != screen.doc["winner"]
+
+
+async def test_ab_screen_replays_and_reports_reproduction(sample_root: Path, tmp_path: Path) -> None:
+    from runsift.tui.screens.experiments import ABScreen
+    from runsift.tui.screens.record import open_record
+
+    app = make_app(sample_root, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_rows(pilot, app)
+        open_record(app, "checkout-address-validation")
+        for _ in range(3):
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+        assert isinstance(app.screen, ABScreen)
+        shown = plain_text(app.screen.query_one("#ab-replay", Static).content)
+        assert "10,243" in shown and "reproduced" in shown and "fit the planned" in shown

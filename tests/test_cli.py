@@ -180,3 +180,38 @@ def test_audit_table_and_json(samples: Path) -> None:
     assert all(0 <= r["score"] <= 1 for r in doc["runs"])
     table = runsift("audit", str(samples), "--no-cache")
     assert table.returncode == 0 and "by project" in table.stdout
+
+
+def test_sweep_and_ab_commands(samples: Path) -> None:
+    sweep = runsift("sweep", "sweep-07", "--root", str(samples), "--format", "json", "--no-cache")
+    assert sweep.returncode == 0, sweep.stderr
+    doc = json.loads(sweep.stdout)
+    assert {"metric", "goal", "leaderboard", "mismatches"} <= set(doc)
+    assert doc["mismatches"] == [] and doc["leaderboard"][0]["run_id"].endswith("run-102")
+    assert {"run_id", "value", "params"} <= set(doc["leaderboard"][0])
+    ab = runsift("ab", "checkout", "--root", str(samples), "--format", "json", "--no-cache")
+    assert ab.returncode == 0, ab.stderr
+    doc = json.loads(ab.stdout)
+    assert {"experiment_id", "variants", "lift", "p_value", "srm", "reproduced", "mismatches"} <= set(doc)
+    assert doc["reproduced"] is True and doc["srm"]["flagged"] is False
+    assert doc["variants"]["control"]["units"] == 10243
+
+
+def test_tampered_leaderboard_and_result_exit_1(samples: Path, tmp_path: Path) -> None:
+    import shutil
+
+    root = tmp_path / "copy"
+    shutil.copytree(samples, root)
+    board = root / "nlp-intent/2025-01-07_sweep-07/leaderboard.csv"
+    lines = board.read_text().splitlines()
+    lines[1], lines[2] = lines[2], lines[1]  # wrong order
+    board.write_text("\n".join(lines) + "\n")
+    sweep = runsift("sweep", "sweep-07", "--root", str(root), "--format", "json", "--no-cache")
+    assert sweep.returncode == 1
+    assert "order" in {m["kind"] for m in json.loads(sweep.stdout)["mismatches"]}
+    result = root / "checkout-address-validation/result.json"
+    saved = json.loads(result.read_text())
+    saved["variants"]["treatment"]["conversions"] += 40
+    result.write_text(json.dumps(saved))
+    ab = runsift("ab", "checkout", "--root", str(root), "--no-cache")
+    assert ab.returncode == 1 and "NOT reproduced" in ab.stdout

@@ -22,7 +22,7 @@ from runsift.core.records import Run
 from runsift import __version__
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_TROUBLE = 0, 1, 2
-COMMANDS = ("app", "ls", "show", "diff", "explain", "regress", "audit")
+COMMANDS = ("app", "ls", "show", "diff", "explain", "regress", "audit", "sweep", "ab")
 
 
 class UsageError(Exception):
@@ -129,6 +129,33 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("root", nargs="?", metavar="ROOT", help="folder to audit (default: $RUNSIFT_ROOT or the current folder)")
     audit.add_argument("--filter", "-f", action="append", default=[], metavar="EXPR", help="audit only matching runs (as in ls)")
     audit.add_argument("--format", choices=("table", "json"), default="table")
+
+    sweep = sub.add_parser(
+        "sweep",
+        parents=[common],
+        help="a sweep's leaderboard recomputed from its runs, verified against leaderboard.csv",
+        description="Recompute a sweep's leaderboard from its runs' own metrics (only the parameters that vary), "
+        "pool seed replicates (mean ± std, is the top two's gap bigger than noise?) and verify the saved "
+        "leaderboard.csv. Exit status: 0 verified, 1 any mismatch, 2 trouble.",
+    )
+    sweep.add_argument("sweep", metavar="SWEEP", help="the sweep folder, its id or a unique end of it")
+    sweep.add_argument("--root", help="catalog root (default: $RUNSIFT_ROOT or the current folder)")
+    sweep.add_argument("--verify", action="store_true", help="(always on) exit 1 when the saved leaderboard disagrees")
+    sweep.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+
+    ab = sub.add_parser(
+        "ab",
+        parents=[common],
+        help="replay an A/B test from its logs and compare with the saved result",
+        description="Recompute the primary metric of an A/B repro kit from the assignment log and the events, "
+        "following the recorded metric definition (exposure window, schema versions, each unit once): lift with "
+        "95% CIs, p-value, a sample-ratio-mismatch check, diagnostics, and saved vs recomputed figures. "
+        "Exit status: 0 reproduced and no SRM, 1 a mismatch or an SRM, 2 trouble.",
+    )
+    ab.add_argument("experiment", metavar="EXPERIMENT", help="the A/B record folder, its id or a unique end of it")
+    ab.add_argument("--root", help="catalog root (default: $RUNSIFT_ROOT or the current folder)")
+    ab.add_argument("--metric", metavar="NAME", help="metric to replay (default: the analysis plan's primary metric)")
+    ab.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     return parser
 
 
@@ -158,6 +185,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _regress(args)
         if args.command == "audit":
             return _audit(args, report)
+        if args.command == "sweep":
+            return _sweep(args, report)
+        if args.command == "ab":
+            return _ab(args, report)
         parser.print_help()
         return EXIT_TROUBLE
     except (UsageError, CatalogError, QueryError, ValueError) as exc:  # ExplainError is a ValueError
@@ -309,6 +340,45 @@ def _audit(args: argparse.Namespace, report: Any) -> int:
     else:
         report.print_audit(audits, projects)
     return EXIT_OK
+
+
+def _sweep(args: argparse.Namespace, report: Any) -> int:
+    from runsift.core.leaderboard import build_leaderboard, leaderboard_json, verify
+    from runsift.core.records import Sweep
+    from runsift.tui.experiments_view import sweep_markdown, sweep_renderable
+
+    root = _root(args.root)
+    with _open(args, root, report) as catalog:
+        record = catalog.get(catalog.resolve(args.sweep, kind="sweep"))
+        assert isinstance(record, Sweep)
+        doc = leaderboard_json(build_leaderboard(catalog, record), verify(catalog, record))
+    _print_doc(doc, args.format, report, sweep_renderable, sweep_markdown)
+    return EXIT_DIFFERENT if doc["mismatches"] else EXIT_OK
+
+
+def _ab(args: argparse.Namespace, report: Any) -> int:
+    from runsift.core.abreplay import compare_saved, replay, replay_json
+    from runsift.core.records import ABTest
+    from runsift.tui.experiments_view import ab_markdown, ab_renderable
+
+    root = _root(args.root)
+    with _open(args, root, report) as catalog:
+        record = catalog.get(catalog.resolve(args.experiment, kind="abtest"))
+        assert isinstance(record, ABTest)
+        result = replay(catalog.root, record, args.metric)
+    reproduced, mismatches = compare_saved(result, record.saved_result) if record.saved_result else (None, [])
+    doc = replay_json(result, reproduced, mismatches)
+    _print_doc(doc, args.format, report, ab_renderable, ab_markdown)
+    return EXIT_DIFFERENT if doc["srm"]["flagged"] or mismatches else EXIT_OK
+
+
+def _print_doc(doc: Any, fmt: str, report: Any, renderable: Any, markdown: Any) -> None:
+    if fmt == "json":
+        report.print_json(doc)
+    elif fmt == "markdown":
+        report.print_markdown(markdown(doc))
+    else:
+        report.print_renderable(renderable(doc))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from rich.table import Table
 from rich.text import Text
 from runsift.core.fmt import format_number, format_value
-from runsift.core.records import Problem, Record, Run
+from runsift.core.records import Problem, Record, Run, Sweep
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -37,8 +37,21 @@ TREE_EXPAND_LIMIT = 60
 
 
 def open_record(app: App[Any], record_id: str) -> None:
-    """Push the screen that shows ``record_id``."""
-    app.push_screen(RecordScreen(record_id))
+    """Push the screen that shows ``record_id``: a run's tabs, a sweep's leaderboard, an A/B replay."""
+    kind = next((r.kind for r in app.catalog.summaries() if r.id == record_id), "run")  # type: ignore[attr-defined]
+    if kind == "run":
+        app.push_screen(RecordScreen(record_id))
+        return
+    from .experiments import ABScreen, SweepScreen
+
+    def show(record: Any) -> None:
+        app.push_screen(SweepScreen(record) if isinstance(record, Sweep) else ABScreen(record))
+
+    def load() -> None:
+        record = app.catalog.get(record_id)  # type: ignore[attr-defined]
+        app.call_from_thread(show, record)
+
+    app.run_worker(load, thread=True, exclusive=True, group="open")
 
 
 class RecordScreen(Screen[None]):

@@ -90,7 +90,7 @@ class RunsScreen(Screen[None]):
 
     # -- data ------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="query")
-    def load_rows(self, first: bool = False) -> None:
+    def load_rows(self, first: bool = False, keep_cursor: bool = True) -> None:
         """Query the catalog off the UI thread and hand the rows to the table."""
         worker = get_current_worker()
         text = self.app.state.filter
@@ -106,10 +106,16 @@ class RunsScreen(Screen[None]):
         projects = sorted({r.project for r in everything})
         metrics = rank_metrics(catalog.metric_names())[:MAX_METRIC_COLUMNS] if first or not self._columns[4:] else None
         if not worker.is_cancelled:
-            self.app.call_from_thread(self._show_rows, rows, total, error, metrics, projects)
+            self.app.call_from_thread(self._show_rows, rows, total, error, metrics, projects, keep_cursor)
 
     def _show_rows(
-        self, rows: list[Summary], total: int, error: str | None, metrics: list[str] | None, projects: list[str]
+        self,
+        rows: list[Summary],
+        total: int,
+        error: str | None,
+        metrics: list[str] | None,
+        projects: list[str],
+        keep_cursor: bool = True,
     ) -> None:
         self._projects = projects
         if metrics is not None:
@@ -119,7 +125,9 @@ class RunsScreen(Screen[None]):
                 Column("problems", "!", "right", 2, 4),
             ]
         table = self.query_one(RunTable)
-        table.set_rows(rows, self._columns, keep_cursor=True)
+        table.set_rows(rows, self._columns, keep_cursor=keep_cursor)
+        if not keep_cursor:
+            table.move_cursor(0)
         if self._sort is not None:
             table.set_sort(self._sort_column_key(self._sort.key), self._sort.descending)
         if not self._cursor_restored and self.app.state.cursor:
@@ -181,7 +189,7 @@ class RunsScreen(Screen[None]):
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.app.state.filter = event.value
-        self.load_rows()
+        self.load_rows(keep_cursor=False)  # a new filter starts at its best match, the first row
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:

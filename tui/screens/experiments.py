@@ -1,0 +1,152 @@
+"""Sweep and A/B screens: a trustworthy leaderboard, and an A/B analysis replayed from its logs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from runsift.core.fmt import format_number
+from runsift.core.records import ABTest, Sweep
+
+from ..safe import literal
+from ..views import record_sections
+
+if TYPE_CHECKING:
+    from ..app import RunsiftApp
+
+
+class SweepScreen(Screen[None]):
+    """Leaderboard recomputed from the runs and verified; d/e compare the winner with the highlighted run."""
+
+    BINDINGS = [
+        Binding("escape,q", "app.pop_screen", "Back"),
+        Binding("d", "diff_winner", "Diff winner vs row"),
+        Binding("e", "explain_winner", "Explain winner vs row"),
+        Binding("enter", "open_row", "Open run", show=False),
+    ]
+    AUTO_FOCUS = "#board"
+    app: RunsiftApp
+
+    def __init__(self, sweep: Sweep) -> None:
+        super().__init__()
+        self.sweep = sweep
+        self.doc: dict[str, Any] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(literal(self.sweep.id, "bold"), id="record-title")
+        with VerticalScroll(id="record-body"):
+            yield Static(Text("Recomputing the leaderboard from the runs…", style="dim"), id="sweep-summary")
+            yield DataTable(id="board", cursor_type="row", zebra_stripes=True)
+            for heading, renderable in record_sections(self.sweep)[1:]:
+                if renderable is not None:
+                    yield Static(literal(heading, "bold underline"))
+                    yield Static(renderable, classes="section")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True)
+    def load(self) -> None:
+        from runsift.core.leaderboard import build_leaderboard, leaderboard_json, verify
+
+        catalog = self.app.catalog
+        doc = leaderboard_json(build_leaderboard(catalog, self.sweep), verify(catalog, self.sweep))
+        self.app.call_from_thread(self._show, doc)
+
+    def _show(self, doc: dict[str, Any]) -> None:
+        from ..experiments_view import sweep_lines
+
+        self.doc = doc
+        summary = Text()
+        for i, line in enumerate(sweep_lines(doc)):
+            summary.append_text(literal(("\n" if i else "") + line, "bold yellow" if "NOT" in line else "", one_line=False))
+        for m in doc["mismatches"]:
+            summary.append_text(literal(f"\n  • [{m['kind']}] {m['message']}", "yellow", one_line=False))
+        self.query_one("#sweep-summary", Static).update(summary)
+        table = self.query_one("#board", DataTable)
+        table.clear(columns=True)
+        table.add_columns("#", "run", doc["metric"], *doc.get("varying_params", []), "status")
+        for row in doc["leaderboard"]:
+            params = [literal(str(row["params"].get(p, "—"))) for p in doc.get("varying_params", [])]
+            value = format_number(row["value"]) if row["value"] is not None else "—"
+            table.add_row(str(row["rank"]), literal(row["name"]), value, *params, row["status"], key=row["run_id"])
+
+    def _pair(self) -> tuple[str, str] | None:
+        if self.doc is None or not self.doc.get("winner"):
+            return None
+        table = self.query_one("#board", DataTable)
+        if table.row_count == 0:
+            return None
+        other = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        if other is None or other == self.doc["winner"]:
+            self.notify("Move the cursor to another run to compare it with the winner.", severity="warning")
+            return None
+        return self.doc["winner"], other
+
+    def action_diff_winner(self) -> None:
+        from .diff import DiffScreen
+
+        if (pair := self._pair()) is not None:
+            self.app.push_screen(DiffScreen(*pair))
+
+    def action_explain_winner(self) -> None:
+        from .diff import DiffScreen
+
+        if (pair := self._pair()) is not None:  # the diff screen opens with its Explain panel on top
+            self.app.push_screen(DiffScreen(*pair))
+
+    @on(DataTable.RowSelected)
+    def action_open_row(self, event: DataTable.RowSelected | None = None) -> None:
+        from .record import open_record
+
+        table = self.query_one("#board", DataTable)
+        if table.row_count:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            if key:
+                open_record(self.app, key)
+
+
+class ABScreen(Screen[None]):
+    """The repro kit, and its analysis replayed from the logs next to the saved result."""
+
+    BINDINGS = [Binding("escape,q", "app.pop_screen", "Back")]
+    app: RunsiftApp
+
+    def __init__(self, ab: ABTest) -> None:
+        super().__init__()
+        self.ab = ab
+
+    def compose(self) -> ComposeResult:
+        yield Static(literal(self.ab.id, "bold"), id="record-title")
+        with VerticalScroll(id="record-body"):
+            yield Static(Text("Replaying the analysis from the logs…", style="dim"), id="ab-replay", classes="section")
+            for heading, renderable in record_sections(self.ab):
+                if renderable is not None:
+                    yield Static(literal(heading, "bold underline"))
+                    yield Static(renderable, classes="section")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True)
+    def load(self) -> None:
+        from runsift.core.abreplay import compare_saved, replay, replay_json
+
+        from ..experiments_view import ab_renderable
+
+        try:
+            result = replay(self.app.catalog.root, self.ab)
+            reproduced, mismatches = compare_saved(result, self.ab.saved_result) if self.ab.saved_result else (None, [])
+            renderable: Any = ab_renderable(replay_json(result, reproduced, mismatches))
+        except Exception as exc:  # noqa: BLE001 - a kit that cannot be replayed says why
+            renderable = literal(f"Cannot replay this analysis: {exc}", "yellow", one_line=False)
+        self.app.call_from_thread(self.query_one("#ab-replay", Static).update, renderable)
