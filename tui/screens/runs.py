@@ -178,6 +178,11 @@ class RunsScreen(Screen[None]):
             self.app.call_from_thread(self._set_indexing, f"indexing failed: {exc}")
             return
         summary = f"indexed: {stats.added} new, {stats.changed} changed, {stats.removed} removed" if (stats.added or stats.changed or stats.removed) else None
+        walk = self.app.catalog.problems  # folders that could not be searched belong to no run
+        if walk:
+            first = f"{walk[0].file}: {walk[0].message}"
+            more = f" (+{len(walk) - 1} more: runsift ls)" if len(walk) > 1 else ""
+            summary = "; ".join(x for x in (summary, f"⚠ {first}{more}") if x)
         self.app.call_from_thread(self._set_indexing, summary)
         self.app.call_from_thread(self.load_rows, True)
 
