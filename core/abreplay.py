@@ -89,8 +89,8 @@ class MetricSpec:
 
     name: str
     version: str | None
-    event: str | None
-    """Event name that converts; None when the event log has no event column (every row counts)."""
+    event: str
+    """Event name that converts (when the event log has no event column, every row counts)."""
     schema_version: str | None
     """Only events of this schema version count; None when no version is recorded."""
     window_days: float | None
@@ -327,6 +327,7 @@ def _primary_metric(ab: ABTest) -> str | None:
 
 
 def _metric_name(value: Any) -> str | None:
+    """A metric name from a string, the first of a list, or a mapping's name."""
     if isinstance(value, str) and value.strip():
         return value.strip()
     if isinstance(value, list) and value:
@@ -337,6 +338,7 @@ def _metric_name(value: Any) -> str | None:
 
 
 def _lookup(mapping: Mapping[str, Any], name: str) -> Any:
+    """``mapping[name]``, else the value of a key equal to ``name`` ignoring case, else None."""
     if name in mapping:
         return mapping[name]
     return next((v for k, v in mapping.items() if str(k).lower() == name.lower()), None)
@@ -358,6 +360,7 @@ def _texts(body: Mapping[str, Any]) -> list[str]:
 
 
 def _search(pattern: str, texts: Sequence[str]) -> str | None:
+    """The first group of the first match of ``pattern`` (any case) in ``texts``."""
     for text in texts:
         m = re.search(pattern, text or "", re.IGNORECASE)
         if m:
@@ -365,7 +368,7 @@ def _search(pattern: str, texts: Sequence[str]) -> str | None:
     return None
 
 
-def _event_of(body: Mapping[str, Any], texts: list[str], ab: ABTest, name: str) -> str | None:
+def _event_of(body: Mapping[str, Any], texts: list[str], ab: ABTest, name: str) -> str:
     """The converting event: named in the definition, its filters or the query, else recognised in its text."""
     for key in ("event", "event_name", "numerator_event", "conversion_event"):
         value = body.get(key)
@@ -389,6 +392,7 @@ def _event_of(body: Mapping[str, Any], texts: list[str], ab: ABTest, name: str) 
 
 
 def _schema_of(schemas: Mapping[str, Any], event: str) -> str | None:
+    """The recorded schema version of ``event`` (``purchase: 5`` or ``purchase: {version: 5}``), normalised."""
     value = _lookup(schemas, event)
     if isinstance(value, Mapping):
         value = next((value[k] for k in ("version", "schema_version", "v") if k in value), None)
@@ -429,6 +433,7 @@ def _window_days(body: Mapping[str, Any], texts: list[str]) -> float | None:
 
 
 def _log_format(path: str) -> str:
+    """csv, tsv, jsonl or parquet, from the file name."""
     suffix = os.path.splitext(path)[1].lower()
     if suffix == ".parquet":
         return "parquet"
@@ -611,6 +616,7 @@ def _scan_inner(job: _Job) -> _Partial:
     str_type = str
 
     def variant_index(raw: Any) -> int:
+        """Index of an assignment value's variant; -1 for values not analysed (holdout ...)."""
         text = raw if isinstance(raw, str) else str(raw)
         if planned:
             if text in planned:
@@ -743,8 +749,14 @@ def _scan_inner(job: _Job) -> _Partial:
             vi = var[i]
             if vi >= 0:
                 te = texp[i]
-                if te.__class__ is str_type:
-                    te = texp[i] = _exposure(te)
+                if te.__class__ is str_type:  # first event of this unit: parse its exposure time once
+                    try:
+                        te = fromiso(te)
+                        if te.tzinfo is None:
+                            te = te.replace(tzinfo=utc)
+                    except ValueError:
+                        te = _slow_time(te)
+                    texp[i] = te
                 if te is None:
                     bad_exposure += 1
                     continue
@@ -1018,6 +1030,7 @@ def _workers(requested: int | None, paths: Sequence[Path]) -> int:
 
 
 def _alpha(ab: ABTest) -> float:
+    """Significance level from the analysis plan, else the saved result, else ALPHA."""
     for source in (ab.analysis_plan, ab.saved_result):
         value = source.get("alpha")
         if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 1:
@@ -1089,6 +1102,8 @@ def two_proportions(control: VariantFigures, treatment: VariantFigures) -> Lift:
     p1, p2 = x1 / n1, x2 / n2
     zc = float(norm.ppf(0.5 + CI_LEVEL / 2))
     diff = p2 - p1
+    if not (0 <= x1 <= n1 and 0 <= x2 <= n2):  # counts that are not proportions (events, not units): no test
+        return Lift(control.name, treatment.name, diff, None, diff / p1 if p1 else None, None, None, None, None)
     var1, var2 = p1 * (1 - p1) / n1, p2 * (1 - p2) / n2
     se = math.sqrt(var1 + var2)
     abs_ci = (diff - zc * se, diff + zc * se)
@@ -1239,6 +1254,7 @@ def _saved_figures(saved: Mapping[str, Any], replay: Replay) -> list[_Saved]:
 
 
 def _bounds(value: Any) -> tuple[Any, Any] | None:
+    """(low, high) of a saved interval written as ``[lo, hi]`` or ``{low, high}``."""
     if isinstance(value, (list, tuple)) and len(value) == 2:
         return value[0], value[1]
     if isinstance(value, Mapping):
@@ -1264,6 +1280,7 @@ def _decimals(value: Any) -> int | None:
 
 
 def _as_number(value: Any) -> float | None:
+    """A saved figure as a float (numbers and numeric text), else None."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float)):
@@ -1316,6 +1333,7 @@ def _compare(figures: Sequence[_Saved], values: Mapping[str, Any]) -> tuple[list
 
 
 def _fmt(value: Any) -> str:
+    """A recomputed figure for a message."""
     if isinstance(value, float):
         return f"{value:.6g}"
     return repr(value)
@@ -1377,6 +1395,7 @@ def _relaxations(replay: Replay) -> list[tuple[tuple[str, ...], _Rule]]:
 
 
 def _any_bits(replay: Replay, bits: int) -> bool:
+    """True when some multi-variant unit has metric events of the classes in ``bits``."""
     return any(n for t in replay.tallies.values() for m, n in enumerate(t.multi_hist) if m & bits)
 
 
@@ -1398,48 +1417,66 @@ def _rule(names: Sequence[str]) -> _Rule:
 
 
 def _explain(replay: Replay, figures: Sequence[_Saved], failed: Sequence[_Saved]) -> str | None:
-    """The relaxed filter(s) under which the saved figures reproduce (all of them, else the counts), in words."""
+    """The relaxed filter(s) under which the saved figures reproduce (all of them, else the counts), in words.
+
+    Single relaxations are tried before pairs; when several single ones reproduce the
+    saved figures, the first (in :data:`_RELAX_ORDER`) is named and the others mentioned.
+    """
     shares = {v.name: v.planned_share for v in replay.variants if v.planned_share is not None}
-    partial: str | None = None
     counts_only = [f for f in figures if f.keys[0].endswith((".units", ".conversions"))]
     failed_counts = [f for f in failed if f in counts_only]
+    full: list[str] = []
+    partial: str | None = None
     for names, rule in _relaxations(replay):
+        if full and len(names) > 1:
+            break  # a single relaxation already explains it
         variants, lifts = _figures(_counts(replay.tallies, rule), shares, replay.control)
         values = _figure_values(variants, lifts[0] if lifts else None, replay.alpha)
-        still, _ = _compare(figures, values)
-        if not still:
-            return _words(replay, names, variants)
-        if partial is None and failed_counts and not _compare(counts_only, values)[0]:
+        if not _compare(figures, values)[0]:
+            full.append(_words(replay, names, variants))
+            if len(names) > 1:
+                break
+        elif partial is None and failed_counts and not _compare(counts_only, values)[0]:
             partial = _words(replay, names, variants) + " (the counts match; other figures still differ)"
+    if full:
+        others = f" (the saved figures are also reproduced if {'; or if '.join(full[1:])})" if len(full) > 1 else ""
+        return full[0] + others
     return partial
+
+
+def _plural(count: int, word: str) -> str:
+    """``1 purchase event``, ``40 purchase events``."""
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
 def _words(replay: Replay, names: Sequence[str], variants: Sequence[VariantFigures]) -> str:
     """What relaxing ``names`` means for the saved figures, in words."""
     d, spec = replay.diagnostics, replay.metric
-    event = spec.event or "metric"
+    event = f"{spec.event} event"
     extra = sum(v.conversions for v in variants) - sum(v.conversions for v in replay.variants)
-    more = f" ({extra:+,} converting units)" if extra and "distinct_units" not in names else ""
+    more = f" ({extra:+,} converting unit{'' if abs(extra) == 1 else 's'})" if extra and "distinct_units" not in names else ""
     parts = []
     for name in names:
         if name == "before_exposure":
-            parts.append(f"saved conversions include {d.events_before_exposure:,} {event} events before exposure")
+            parts.append(f"saved conversions include {_plural(d.events_before_exposure, event)} before exposure")
         elif name == "window":
             days = f"{spec.window_days:g}-day " if spec.window_days is not None else ""
-            parts.append(f"saved conversions include {d.events_outside_window:,} {event} events at or after the end of the {days}window")
+            parts.append(
+                f"saved conversions include {_plural(d.events_outside_window, event)} at or after the end of the {days}window"
+            )
         elif name == "schema":
             versions = ", ".join(f"v{k}" for k in sorted(d.other_schema_versions))
             parts.append(
-                f"saved conversions include {d.events_other_schema:,} {event} events of schema version {versions} "
+                f"saved conversions include {_plural(d.events_other_schema, event)} of schema version {versions} "
                 f"(the recorded schema is v{spec.schema_version})"
             )
         elif name == "duplicates":
             parts.append(
-                f"saved figures keep the {d.multi_variant_units:,} units assigned to more than one variant "
+                f"saved figures keep the {_plural(d.multi_variant_units, 'unit')} assigned to more than one variant "
                 "(counted in each of their variants)"
             )
         elif name == "distinct_units":
-            parts.append(f"saved conversions count {d.qualifying_events:,} {event} events, not distinct converting units")
+            parts.append(f"saved conversions count {_plural(d.qualifying_events, event)}, not distinct converting units")
     return " and ".join(parts) + more
 
 
@@ -1447,6 +1484,7 @@ def _words(replay: Replay, names: Sequence[str], variants: Sequence[VariantFigur
 
 
 def _lift_json(lift: Lift | None) -> dict[str, Any] | None:
+    """One lift in the JSON document (``ci_low``/``ci_high`` are the relative lift's delta-method CI)."""
     if lift is None:
         return None
     return {

@@ -362,6 +362,7 @@ def _separability(groups: Sequence[ConfigGroup]) -> Separability | None:
 
 
 def _label(group: ConfigGroup) -> str:
+    """A configuration's name for messages: its first run, plus how many more seeds."""
     return group.names[0] if group.n == 1 else f"{group.names[0]} (+{group.n - 1} seed{'s' if group.n > 2 else ''})"
 
 
@@ -456,6 +457,7 @@ def _run_resolver(runs: Sequence[Run]) -> Callable[[str], str | None]:
             lower.setdefault(k.lower(), r.id)
 
     def resolve(text: str) -> str | None:
+        """The catalog id a board's run id text names, or None."""
         t = text.strip().rstrip("/")
         for candidate in (t, t.rsplit("/", 1)[-1]):
             if candidate in exact:

@@ -331,7 +331,7 @@ def test_saved_result_counting_events_before_exposure_is_explained(tmp_path: Pat
     check = check_saved(replay(tmp_path, ab), ab.saved_result)
     assert check.reproduced is False
     assert sorted(m.name for m in check.mismatches) == ["variants.control.conversions", "variants.control.rate"]
-    assert check.explanation is not None and "1 purchase events before exposure" in check.explanation
+    assert check.explanation is not None and "1 purchase event before exposure" in check.explanation
     assert all("before exposure" in m.message for m in check.mismatches)
 
 
@@ -346,6 +346,59 @@ def test_saved_result_counting_old_schema_is_explained(tmp_path: Path) -> None:
     reproduced, mismatches = compare_saved(replay(tmp_path, ab), ab.saved_result)
     assert reproduced is False and [m.name for m in mismatches] == ["variants.treatment.conversions"]
     assert "schema version v4" in mismatches[0].message
+
+
+def test_saved_result_keeping_units_of_two_variants_is_explained(tmp_path: Path) -> None:
+    assign = [
+        ("u1", "control", T0),
+        ("u2", "control", T0),
+        ("u3", "treatment", T0),
+        ("u1", "treatment", T0 + timedelta(hours=1)),
+        ("u4", "treatment", T0),
+    ]
+    events = [("u1", "purchase", T0 + timedelta(hours=2), 5), ("u3", "purchase", T0 + timedelta(hours=2), 5)]
+    # a join without deduplication keeps u1 in both variants
+    saved = {"variants": {"control": {"units": 2, "conversions": 1}, "treatment": {"units": 3, "conversions": 2}}}
+    ab = make_kit(tmp_path, assign, events, result=saved)
+    r = replay(tmp_path, ab)
+    assert [(v.units, v.conversions) for v in r.variants] == [(1, 0), (2, 1)]
+    check = check_saved(r, ab.saved_result)
+    assert check.reproduced is False and len(check.mismatches) == 4
+    assert check.explanation is not None and "1 unit assigned to more than one variant" in check.explanation
+
+
+def test_saved_result_counting_events_not_units_is_explained(tmp_path: Path) -> None:
+    assign = [(u, "control", T0) for u in ("a", "b", "c")] + [(u, "treatment", T0) for u in ("d", "e", "f")]
+    events = [
+        ("a", "purchase", T0 + timedelta(hours=1), 5),
+        ("a", "purchase", T0 + timedelta(hours=2), 5),
+        ("b", "purchase", T0 + timedelta(hours=1), 5),
+        ("d", "purchase", T0 + timedelta(hours=1), 5),
+        ("f", "purchase", T0 + timedelta(hours=1), 5),
+        ("f", "purchase", T0 + timedelta(hours=2), 5),
+        ("f", "purchase", T0 + timedelta(hours=3), 5),
+    ]
+    saved = {"variants": {"control": {"units": 3, "conversions": 3}, "treatment": {"units": 3, "conversions": 4}}}
+    ab = make_kit(tmp_path, assign, events, result=saved)
+    r = replay(tmp_path, ab)
+    assert [v.conversions for v in r.variants] == [2, 2]
+    check = check_saved(r, ab.saved_result)
+    assert [m.name for m in check.mismatches] == ["variants.control.conversions", "variants.treatment.conversions"]
+    assert check.explanation == "saved conversions count 7 purchase events, not distinct converting units"
+
+
+def test_ambiguous_explanations_are_all_named(tmp_path: Path) -> None:
+    saved = {
+        "variants": {
+            "control": {"units": 5, "conversions": 3},  # u3's purchase before exposure, or u2's second purchase
+            "treatment": {"units": 5, "conversions": 3},
+        },
+    }
+    ab = tiny_kit(tmp_path, result=saved)
+    check = check_saved(replay(tmp_path, ab), ab.saved_result)
+    assert check.explanation is not None
+    assert check.explanation.startswith("saved conversions include 1 purchase event before exposure")
+    assert "also reproduced if" in check.explanation and "not distinct converting units" in check.explanation
 
 
 def test_saved_result_of_another_metric_is_not_compared(tmp_path: Path) -> None:

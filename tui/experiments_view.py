@@ -103,6 +103,7 @@ def ab_lines(doc: Mapping[str, Any]) -> list[str]:
     elif doc.get("reproduced") is False:
         lines.append(f"the saved result is NOT reproduced: {len(doc.get('mismatches', []))} figure(s) differ")
     lines += list((doc.get("diagnostics") or {}).get("messages", ()))
+    lines += [note for note in doc.get("notes", ()) if note not in lines]
     return lines
 
 

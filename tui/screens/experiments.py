@@ -139,14 +139,15 @@ class ABScreen(Screen[None]):
 
     @work(thread=True, exclusive=True)
     def load(self) -> None:
-        from runsift.core.abreplay import compare_saved, replay, replay_json
+        from runsift.core.abreplay import check_saved, replay, replay_json
 
         from ..experiments_view import ab_renderable
 
         try:
             result = replay(self.app.catalog.root, self.ab)
-            reproduced, mismatches = compare_saved(result, self.ab.saved_result) if self.ab.saved_result else (None, [])
-            renderable: Any = ab_renderable(replay_json(result, reproduced, mismatches))
+            check = check_saved(result, self.ab.saved_result) if self.ab.saved_result else None
+            doc = replay_json(result, check.reproduced if check else None, check.mismatches if check else (), notes=check.notes if check else ())
+            renderable: Any = ab_renderable(doc)
         except Exception as exc:  # noqa: BLE001 - a kit that cannot be replayed says why
             renderable = literal(f"Cannot replay this analysis: {exc}", "yellow", one_line=False)
         self.app.call_from_thread(self.query_one("#ab-replay", Static).update, renderable)
