@@ -1503,6 +1503,13 @@ def _lift_json(lift: Lift | None) -> dict[str, Any] | None:
     }
 
 
+def saved_notes(check: SavedCheck | None) -> tuple[str, ...]:
+    """What to tell the reader about a saved-result comparison: method notes, then why it differs."""
+    if check is None:
+        return ()
+    return (*check.notes, *((f"the saved figures reproduce when {check.explanation}",) if check.explanation else ()))
+
+
 def replay_json(
     r: Replay, reproduced: bool | None, mismatches: Sequence[FigureMismatch], *, notes: Sequence[str] = ()
 ) -> dict[str, Any]:

@@ -357,7 +357,7 @@ def _sweep(args: argparse.Namespace, report: Any) -> int:
 
 
 def _ab(args: argparse.Namespace, report: Any) -> int:
-    from runsift.core.abreplay import check_saved, replay, replay_json
+    from runsift.core.abreplay import check_saved, replay, replay_json, saved_notes
     from runsift.core.records import ABTest
     from runsift.tui.experiments_view import ab_markdown, ab_renderable
 
@@ -367,7 +367,7 @@ def _ab(args: argparse.Namespace, report: Any) -> int:
         assert isinstance(record, ABTest)
         result = replay(catalog.root, record, args.metric)
     check = check_saved(result, record.saved_result) if record.saved_result else None
-    doc = replay_json(result, check.reproduced if check else None, check.mismatches if check else (), notes=check.notes if check else ())
+    doc = replay_json(result, check.reproduced if check else None, check.mismatches if check else (), notes=saved_notes(check))
     _print_doc(doc, args.format, report, ab_renderable, ab_markdown)
     return EXIT_DIFFERENT if doc["srm"]["flagged"] or doc["mismatches"] else EXIT_OK
 

@@ -139,14 +139,14 @@ class ABScreen(Screen[None]):
 
     @work(thread=True, exclusive=True)
     def load(self) -> None:
-        from runsift.core.abreplay import check_saved, replay, replay_json
+        from runsift.core.abreplay import check_saved, replay, replay_json, saved_notes
 
         from ..experiments_view import ab_renderable
 
         try:
             result = replay(self.app.catalog.root, self.ab)
             check = check_saved(result, self.ab.saved_result) if self.ab.saved_result else None
-            doc = replay_json(result, check.reproduced if check else None, check.mismatches if check else (), notes=check.notes if check else ())
+            doc = replay_json(result, check.reproduced if check else None, check.mismatches if check else (), notes=saved_notes(check))
             renderable: Any = ab_renderable(doc)
         except Exception as exc:  # noqa: BLE001 - a kit that cannot be replayed says why
             renderable = literal(f"Cannot replay this analysis: {exc}", "yellow", one_line=False)
