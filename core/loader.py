@@ -28,11 +28,26 @@ from .readers.abtest import read_abtest
 from .readers.code import read_code
 from .readers.data import DATA_FILE_NAMES, read_data
 from .readers.env import ENV_FILE_NAMES, read_env
-from .readers.metrics import METRICS_FILE_NAMES, is_metrics_file, last_values, read_metrics
+from .readers.metrics import (
+    METRICS_FILE_NAMES,
+    is_metrics_file,
+    last_values,
+    read_metrics,
+)
 from .readers.seeds import SEED_FILE_NAMES, read_seeds
 from .readers.splits import read_splits
 from .readers.sweep import BASELINE_NAMES, effective_config, read_sweep
-from .records import ABTest, Artifact, CodeState, DataSnapshot, Metrics, Record, Run, Status, Sweep
+from .records import (
+    ABTest,
+    Artifact,
+    CodeState,
+    DataSnapshot,
+    Metrics,
+    Record,
+    Run,
+    Status,
+    Sweep,
+)
 from .safeio import MAX_TEXT_BYTES, ReadContext
 
 NOTES_MAX_BYTES = 1024 * 1024

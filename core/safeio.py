@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from itertools import islice
 from typing import Any, Iterator
 
 import yaml
@@ -36,6 +38,12 @@ MAX_NODES = 200_000
 """Largest number of values a parsed document may expand to (defeats YAML alias bombs)."""
 MAX_DEPTH = 64
 """Deepest nesting accepted in a parsed document."""
+WHOLE_FILE_LINES_BYTES = 1 * MiB
+"""Files up to this size are split into lines in memory by :meth:`ReadContext.iter_lines` instead of streamed."""
+_BINARY_SNIFF_BYTES = 65536
+"""How much of a file is searched for NUL bytes to tell binary from text."""
+_READ_CHUNK = 65536
+"""Bytes asked for per read once a file turns out longer than stat said."""
 
 
 class Unreadable(Exception):
@@ -60,7 +68,13 @@ class ReadContext:
     # -- paths --------------------------------------------------------------
     def rel(self, path: Path | str) -> str:
         """``path`` relative to the root with POSIX separators (as given, links not resolved)."""
-        p = Path(os.path.abspath(path))
+        absolute = os.path.abspath(path)
+        root = str(self.root)
+        if os.sep == "/" and isinstance(absolute, str) and absolute.startswith(root + "/") and root != "/":
+            # abspath and realpath give normalised text (no "//", "." or trailing "/"),
+            # so the text after the root is what relative_to().as_posix() gives.
+            return absolute[len(root) + 1 :]
+        p = Path(absolute)
         try:
             return p.relative_to(self.root).as_posix()
         except ValueError:
@@ -77,6 +91,17 @@ class ReadContext:
 
     def check_file(self, path: Path, max_bytes: int | None) -> int:
         """Check that ``path`` is a regular file we may read; return its size or raise Unreadable."""
+        try:
+            st = os.lstat(path)
+        except (OSError, ValueError):
+            return self._check_link_or_missing(path, max_bytes)
+        if stat.S_ISLNK(st.st_mode):
+            return self._check_link_or_missing(path, max_bytes)
+        # Not a link: lstat and stat describe the same file, so one system call is enough.
+        return _checked_size(st, max_bytes)
+
+    def _check_link_or_missing(self, path: Path, max_bytes: int | None) -> int:
+        """:meth:`check_file` for links and for paths lstat cannot see (missing, bad name ...)."""
         if path.is_symlink():
             try:
                 target = path.resolve(strict=True)
@@ -88,23 +113,14 @@ class ReadContext:
             st = path.stat()
         except OSError as exc:
             raise Unreadable(f"cannot read: {exc.strerror or exc}") from None
-        import stat as _stat
-
-        if not _stat.S_ISREG(st.st_mode):
-            raise Unreadable("not a regular file; not read")
-        if max_bytes is not None and st.st_size > max_bytes:
-            raise Unreadable(
-                f"file is {format_size(st.st_size)}, over the {format_size(max_bytes)} limit; not read"
-            )
-        return st.st_size
+        return _checked_size(st, max_bytes)
 
     # -- reading --------------------------------------------------------------
     def read_bytes(self, path: Path, max_bytes: int = MAX_TEXT_BYTES) -> bytes:
         """Bytes of a checked file, or raise Unreadable."""
-        self.check_file(path, max_bytes)
+        size = self.check_file(path, max_bytes)
         try:
-            with open(path, "rb") as fh:
-                data = fh.read(max_bytes + 1)
+            data = _read_head(path, size, max_bytes + 1)
         except OSError as exc:
             raise Unreadable(f"cannot read: {exc.strerror or exc}") from None
         if len(data) > max_bytes:  # grew while we looked
@@ -142,15 +158,41 @@ class ReadContext:
         Used for split id lists and logs. Raises Unreadable for links outside the
         root, non-regular or binary files.
         """
-        self.check_file(path, None)
+        size = self.check_file(path, None)
         try:
+            whole = _small_file_lines(path, size)
+            if whole is not None:
+                yield from enumerate(whole, start=1)
+                return
             with open(path, "rb") as fh:
-                head = fh.read(65536)
-                if b"\x00" in head:
-                    raise Unreadable("binary data (NUL bytes), not text; not read")
+                _refuse_binary(fh.read(_BINARY_SNIFF_BYTES))
                 fh.seek(0)
                 for number, raw in enumerate(fh, start=1):
                     yield number, raw.decode("utf-8", errors="replace").rstrip("\r\n")
+        except OSError as exc:
+            raise Unreadable(f"cannot read: {exc.strerror or exc}") from None
+
+    def iter_line_batches(self, path: Path, batch_size: int) -> Iterator[tuple[int, list[str]]]:
+        """The lines of :meth:`iter_lines` in lists of up to ``batch_size``, each with the number of its first line.
+
+        For readers that take many lines at once. Same lines and errors, but a read
+        error part-way through a big file loses the lines of the unfinished list: use
+        it only where a failing file is dropped whole.
+        """
+        size = self.check_file(path, None)
+        try:
+            whole = _small_file_lines(path, size)
+            if whole is not None:
+                for start in range(0, len(whole), batch_size):
+                    yield start + 1, whole[start : start + batch_size]
+                return
+            with open(path, "rb") as fh:
+                _refuse_binary(fh.read(_BINARY_SNIFF_BYTES))
+                fh.seek(0)
+                number = 1
+                while batch := list(islice(fh, batch_size)):
+                    yield number, [raw.decode("utf-8", errors="replace").rstrip("\r\n") for raw in batch]
+                    number += len(batch)
         except OSError as exc:
             raise Unreadable(f"cannot read: {exc.strerror or exc}") from None
 
@@ -172,6 +214,77 @@ class ReadContext:
         except Unreadable as exc:
             self.problem(path, exc.message, exc.line)
             return None
+
+
+def _checked_size(st: os.stat_result, max_bytes: int | None) -> int:
+    """Size of a stat'ed file, or raise Unreadable when it is not a regular file or over ``max_bytes``."""
+    if not stat.S_ISREG(st.st_mode):
+        raise Unreadable("not a regular file; not read")
+    if max_bytes is not None and st.st_size > max_bytes:
+        raise Unreadable(
+            f"file is {format_size(st.st_size)}, over the {format_size(max_bytes)} limit; not read"
+        )
+    return st.st_size
+
+
+def _read_head(path: Path, expected: int, limit: int) -> bytes:
+    """The first ``limit`` bytes of ``path`` (all of it when shorter); raises OSError.
+
+    Plain os calls cost less than a buffered file object for the small files read
+    here. The first read asks for the ``expected`` size (as stat gave it) plus one,
+    so a small file needs no buffer of the limit's size; later reads only happen
+    when the file is longer than expected, or to see the end of the file.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        parts: list[bytes] = []
+        total = 0
+        ask = min(expected + 1, limit)
+        while total < limit:
+            chunk = os.read(fd, ask)
+            if not chunk:
+                break
+            parts.append(chunk)
+            total += len(chunk)
+            ask = min(limit - total, _READ_CHUNK)
+        return b"".join(parts)
+    finally:
+        os.close(fd)
+
+
+def _refuse_binary(head: bytes) -> None:
+    """Raise Unreadable when the start of a file holds NUL bytes (binary, not text)."""
+    if b"\x00" in head[:_BINARY_SNIFF_BYTES]:
+        raise Unreadable("binary data (NUL bytes), not text; not read")
+
+
+def _small_file_lines(path: Path, size: int) -> list[str] | None:
+    """The lines of a file of ``size`` bytes read whole, or None to stream it (big, or grew since stat).
+
+    Raises Unreadable for binary data, OSError when the file cannot be read.
+    """
+    if size > WHOLE_FILE_LINES_BYTES:
+        return None
+    data = _read_head(path, size, size + 1)
+    if len(data) > size:
+        return None
+    _refuse_binary(data)
+    return _decoded_lines(data)
+
+
+def _decoded_lines(data: bytes) -> list[str]:
+    """The lines :meth:`ReadContext.iter_lines` streams, from the whole file's bytes at once.
+
+    Same result as decoding each ``\\n``-terminated line on its own: a newline byte never
+    sits inside a UTF-8 sequence, so decoding with replacement does not cross lines.
+    """
+    text = data.decode("utf-8", errors="replace")
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()  # a final newline ends the last line rather than starting another
+    if "\r" not in text:
+        return lines  # nothing for rstrip to remove
+    return [line.rstrip("\r\n") for line in lines]
 
 
 def parse_json(text: str) -> Any:
@@ -216,12 +329,48 @@ def parse_yaml(text: str) -> Any:
     return doc
 
 
+_CONTAINERS = (dict, list)
+
+
 def check_bounds(doc: Any) -> None:
     """Raise Unreadable when ``doc`` expands to more than MAX_NODES values or MAX_DEPTH levels.
 
     Shared sub-objects (YAML aliases) are counted every time they appear, so an
     alias bomb is caught after at most MAX_NODES steps.
     """
+    if _within_bounds(doc):
+        return
+    _find_bounds_violation(doc)
+
+
+def _within_bounds(doc: Any) -> bool:
+    """True when ``doc`` surely passes :func:`check_bounds`; a cheap level-by-level count of the same values.
+
+    Counts exactly what :func:`_find_bounds_violation` counts (every value, shared ones
+    each time) and stops as soon as either bound is passed, so alias bombs and
+    cycles stay cheap. False sends the document to the exact walk, which raises
+    with the message the first violation in its order deserves.
+    """
+    nodes = 1
+    depth = 0
+    level = [doc] if isinstance(doc, _CONTAINERS) else []
+    while level:
+        depth += 1  # depth of the values inside this level's containers
+        below: list[Any] = []
+        for node in level:
+            values = node.values() if isinstance(node, dict) else node
+            if not values:
+                continue
+            nodes += len(values)
+            if depth > MAX_DEPTH or nodes > MAX_NODES:
+                return False
+            below += [v for v in values if isinstance(v, _CONTAINERS)]
+        level = below
+    return True
+
+
+def _find_bounds_violation(doc: Any) -> None:
+    """Walk ``doc`` depth first and raise Unreadable at the first value past either bound."""
     budget = MAX_NODES
     stack: list[tuple[Any, int]] = [(doc, 0)]
     while stack:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 
@@ -68,6 +69,28 @@ _PIP_OPTION = re.compile(r"(?<!\s)\s+--[\w-]+(?:[= ]\S+)?")
 _OPERATOR = re.compile(r"[=<>~!]=")
 _PIP_LIST_HEADER = re.compile(r"(?i)(?:package|name)\s+version(?:\s+.*)?")
 _BULLET = re.compile(r"[-*\u2022]\s+")
+_NAME_RE = re.compile(_NAME)
+_HAS_DIGIT = re.compile(r"\d")
+_SPACED_AT = re.compile(r"\s@\s")
+_CONDA_BUILD_PAIR = re.compile(r"[^=\s]+=\S+")
+_CONDA_CHANNEL = re.compile(r"^[\w.-]+::")
+_EDITABLE_FLAG = re.compile(r"^(?:-e|--editable)\s*=?\s*")
+_SECTION_HEADERS = (
+    re.compile(r"\[\s*(.+?)\s*\]"),
+    re.compile(r"[=#*-]{2,}\s*(.+?)\s*[=#*-]{2,}"),
+    re.compile(r"([A-Za-z][\w./()-]*(?:\s+[\w./()-]+)*)\s*:"),
+)
+_SPACES = re.compile(r"\s+")
+_EXACT_SPEC = re.compile(r"===?([^,<>=!~]+)")
+_V_PREFIXED = re.compile(r"[vV]\d.*")
+_VERSION_SUFFIX = re.compile(r"\.?__version__$")
+# The common ``pip freeze`` line ``name==version``, which the general line machinery in
+# :meth:`_EnvBuilder.text` reads as exactly ``add_package(name, version)``. Only characters that
+# none of the earlier line shapes react to are allowed: no whitespace (comments, options, prose),
+# no ``#@[]:/;,`` (eggs, URLs, extras, headers, markers), no ``-`` or ``!*<>~=`` in the version
+# (wheel file names, epochs and wildcards, which ``_spec_version`` keeps as written). A name
+# ending in ``.whl`` is still left to the general path (wheel file names).
+_PINNED = re.compile(rf"(?P<name>{_NAME})==(?P<ver>[A-Za-z0-9._+]+)")
 
 _PYTHON_KEYS = frozenset(
     ["python", "python3", "py", "cpython", "python interpreter", "interpreter", "python implementation"]
@@ -120,7 +143,7 @@ def parse_env(text: str, name: str = "env.txt") -> tuple[Environment, list[Issue
 
 def read_env(paths: list[Path], ctx: ReadContext) -> Environment:
     """Read and merge the environment files of one run (earlier files win); never raises."""
-    merged = Environment()
+    merged: Environment | None = None
     for path in paths:
         path = Path(path)
         text = ctx.read_text(path)
@@ -129,8 +152,9 @@ def read_env(paths: list[Path], ctx: ReadContext) -> Environment:
         env, issues = parse_env(text, path.name)
         for message, line in issues:
             ctx.problem(path, message, line)
-        merged = merge_env(merged, env)
-    return merged
+        # Merging into an empty Environment would only copy ``env``: skip that for the first file.
+        merged = env if merged is None else merge_env(merged, env)
+    return merged if merged is not None else Environment()
 
 
 def merge_env(first: Environment, second: Environment) -> Environment:
@@ -169,7 +193,7 @@ class _EnvBuilder:
     def set_python(self, value: str) -> None:
         """Record the Python version; the first one found wins."""
         version = _python_version(value)
-        if version and not re.search(r"\d", version):  # "CPython", "/usr/bin/python": not a version
+        if version and not _HAS_DIGIT.search(version):  # "CPython", "/usr/bin/python": not a version
             self.extra.setdefault("python", version)
         elif version and self.python is None:
             self.python = version
@@ -199,18 +223,21 @@ class _EnvBuilder:
 
     def add_package(self, name: str, version: str | None, line: int | None = None) -> None:
         """Record a package under its canonical name; ``python`` goes to the interpreter field instead."""
-        if not re.fullmatch(_NAME, name):
+        if not _NAME_RE.fullmatch(name):
             self.issues.append((f"{name!r} is not a valid package name", line))
             return
-        canon = canonicalize_name(name)
-        version = _clean_version(version)
+        self._store_package(_canonical_name(name), _clean_version(version))
+
+    def _store_package(self, canon: str, version: str) -> None:
+        """Record a cleaned version under a canonical name (see :meth:`add_package`)."""
         if canon in _PYTHON_NAMES:
             if version:
                 self.set_python(version)
             return
         if canon in _CUDA_PACKAGES and _exact(version):
             self.extra.setdefault("cuda", version)
-        self.packages[canon] = _prefer(self.packages.get(canon), version)
+        old = self.packages.get(canon)
+        self.packages[canon] = version if old is None else _prefer(old, version)
 
     # -- free-form text -------------------------------------------------------------
     def text(self, text: str, *, requirements_like: bool) -> None:
@@ -219,6 +246,10 @@ class _EnvBuilder:
         unknown: list[tuple[int, str]] = []
         for number, raw in _logical_lines(text):
             s = raw.strip()
+            pinned = _pinned_package(s)
+            if pinned is not None:  # fast path for pip freeze lines
+                self._store_package(*pinned)
+                continue
             if not s or s.startswith(("#", "//", ";")):
                 continue
             s = _PIP_OPTION.sub("", _INLINE_COMMENT.sub("", s)).strip()  # drop "# note", "--hash=..."
@@ -239,7 +270,7 @@ class _EnvBuilder:
                 continue
             if self._line(s, number, section, requirements_like):
                 continue
-            if _OPERATOR.search(s) or re.search(r"\s@\s", s):
+            if _OPERATOR.search(s) or _SPACED_AT.search(s):
                 self.issues.append((f"cannot read package line {clip(s)!r}", number))
                 continue
             unknown.append((number, s))
@@ -326,10 +357,10 @@ class _EnvBuilder:
         elif k in _FACT_KEYS:
             self.set_extra(k, v)
         else:
-            candidate = v.split("=")[0].strip() if re.fullmatch(r"[^=\s]+=\S+", v) else v  # conda name=ver=build
+            candidate = v.split("=")[0].strip() if _CONDA_BUILD_PAIR.fullmatch(v) else v  # conda name=ver=build
             name = k.replace(" ", "-")
             pattern = _VERSION_LIKE if section == "packages" else _DOTTED_VERSION
-            if section != "other" and re.fullmatch(_NAME, name) and pattern.fullmatch(candidate):
+            if section != "other" and _NAME_RE.fullmatch(name) and pattern.fullmatch(candidate):
                 self.add_package(name, candidate, number)
             else:
                 self.set_extra(k, v)
@@ -340,9 +371,9 @@ class _EnvBuilder:
         if egg:
             self.add_package(egg["name"], UNKNOWN_VERSION, number)
             return
-        target = re.sub(r"^(?:-e|--editable)\s*=?\s*", "", s).strip()
+        target = _EDITABLE_FLAG.sub("", s).strip()
         last = target.rstrip("/").rsplit("/", 1)[-1].split("@")[0].removesuffix(".git")
-        if last and last != "." and re.fullmatch(_NAME, last):
+        if last and last != "." and _NAME_RE.fullmatch(last):
             self.add_package(last, UNKNOWN_VERSION, number)
         else:
             self.issues.append((f"editable install without a package name: {clip(s)!r}", number))
@@ -417,7 +448,7 @@ class _EnvBuilder:
     def _spec(self, item: str) -> None:
         """One package entry of a structured file: pip or conda syntax."""
         s = _INLINE_COMMENT.sub("", item).strip()
-        s = re.sub(r"^[\w.-]+::", "", s)  # conda channel prefix
+        s = _CONDA_CHANNEL.sub("", s)  # conda channel prefix
         if not s:
             return
         if s.startswith(("-e ", "--editable")):
@@ -447,6 +478,9 @@ class _EnvBuilder:
 # -- helpers ----------------------------------------------------------------------------
 def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
     """Lines with their numbers, joining backslash continuations (``pkg==1 \\`` + ``--hash=...``)."""
+    if "\\" not in text:  # no continuations: every line stands alone
+        yield from enumerate(text.splitlines(), start=1)
+        return
     pending: list[str] = []
     start = 0
     for number, line in enumerate(text.splitlines(), start=1):
@@ -464,12 +498,8 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
 
 def _section_header(s: str) -> str | None:
     """Name of a section header line (``[packages]``, ``packages:``, ``=== GPU ===``), or None."""
-    for pattern in (
-        r"\[\s*(.+?)\s*\]",
-        r"[=#*-]{2,}\s*(.+?)\s*[=#*-]{2,}",
-        r"([A-Za-z][\w./()-]*(?:\s+[\w./()-]+)*)\s*:",
-    ):
-        m = re.fullmatch(pattern, s)
+    for pattern in _SECTION_HEADERS:
+        m = pattern.fullmatch(s)
         if m:
             return m.group(1)
     return None
@@ -493,7 +523,7 @@ def _is_requirements_file(name: str) -> bool:
 
 def _norm_key(key: str) -> str:
     """Lower-case a key, unify separators and drop a trailing ``version`` (``Torch version`` -> ``torch``)."""
-    key = re.sub(r"\.?__version__$", "", key.strip())
+    key = _VERSION_SUFFIX.sub("", key.strip())
     key = " ".join(key.lower().replace("_", " ").replace("-", " ").split())
     for suffix in (" version", " ver"):
         if key.endswith(suffix) and len(key) > len(suffix):
@@ -508,8 +538,8 @@ def _extra_key(key: str) -> str:
 
 def _spec_version(spec: str) -> str:
     """``==1.2`` -> ``1.2``; any other specifier is kept as given (without spaces)."""
-    spec = re.sub(r"\s+", "", spec)
-    m = re.fullmatch(r"===?([^,<>=!~]+)", spec)
+    spec = _SPACES.sub("", spec)
+    m = _EXACT_SPEC.fullmatch(spec)
     return m.group(1) if m and "*" not in spec else spec
 
 
@@ -518,9 +548,28 @@ def _clean_version(version: str | None) -> str:
     if version is None:
         return UNKNOWN_VERSION
     version = str(version).strip()
-    if re.fullmatch(r"[vV]\d.*", version):
+    if version[:1] in ("v", "V") and _V_PREFIXED.fullmatch(version):
         version = version[1:]
     return version
+
+
+@lru_cache(maxsize=4096)
+def _canonical_name(name: str) -> str:
+    """``packaging``'s canonical package name, cached: the same few hundred names recur in every run."""
+    return canonicalize_name(name)
+
+
+@lru_cache(maxsize=8192)
+def _pinned_package(line: str) -> tuple[str, str] | None:
+    """(canonical name, clean version) of a ``name==version`` line (see ``_PINNED``), else None.
+
+    Cached because runs of one project share most of their ``pip freeze`` lines.
+    Gives what :meth:`_EnvBuilder.add_package` would store for the line.
+    """
+    m = _PINNED.fullmatch(line)
+    if m is None or line.endswith(".whl"):
+        return None
+    return _canonical_name(m["name"]), _clean_version(m["ver"])
 
 
 def _exact(version: str | None) -> bool:

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 from ..goals import normalise_goal
+from ..mappings import is_mapping
 from ..records import MetricDefinition, Metrics
 from ..safeio import ReadContext, Unreadable, parse_json, parse_yaml
 
@@ -202,7 +203,7 @@ def parse_metrics_text(text: str, name: str = "metrics.json") -> ParsedMetrics:
 def parse_metrics_document(doc: Any) -> ParsedMetrics:
     """Understand an already-parsed metrics document (JSON or YAML) in any of the shapes in the module docstring."""
     b = _Builder()
-    if isinstance(doc, Mapping):
+    if is_mapping(doc):
         _parse_mapping(b, doc, depth=0)
     elif isinstance(doc, list):
         found = _series_from_rows(b, [(None, row) for row in doc], STEP_KEYS, "", "the top-level list")
@@ -216,7 +217,7 @@ def parse_metrics_document(doc: Any) -> ParsedMetrics:
         b.note(f"metrics document is a {type(doc).__name__}, not a mapping or list")
         b.put_extra("value", _plain(doc))
     default = b.extra.get("threshold")
-    default = _number(default) if not isinstance(default, Mapping) else None
+    default = _number(default) if not is_mapping(default) else None
     b.definitions = resolve_thresholds(b.definitions, chain(b.final, b.series), default)
     return b.result()
 
@@ -248,7 +249,7 @@ def parse_metrics_jsonl(lines: Iterable[tuple[int, str]]) -> ParsedMetrics:
         except Unreadable as exc:
             pending = (number, exc.message)
             continue
-        if not isinstance(obj, Mapping):
+        if not is_mapping(obj):
             invalid.add(number, f"a {type(obj).__name__}, not an object")
             continue
         index += 1
@@ -413,7 +414,7 @@ def read_metrics(paths: Sequence[Path], ctx: ReadContext) -> Metrics:
         for key, value in parsed.extra.items():
             merged.extra.setdefault(key, value)
     default = merged.extra.get("threshold")
-    default = _number(default) if not isinstance(default, Mapping) else None
+    default = _number(default) if not is_mapping(default) else None
     definitions = resolve_thresholds(merged.definitions, chain(merged.final, merged.series), default)
     return Metrics(
         final=dict(merged.final),
@@ -501,15 +502,15 @@ def _parse_mapping(b: _Builder, doc: Mapping[Any, Any], depth: int) -> None:
     for raw_key, value in doc.items():
         key = str(raw_key)
         low = key.lower()
-        if low in FINAL_KEYS and isinstance(value, Mapping):
+        if low in FINAL_KEYS and is_mapping(value):
             groups["final"].append((key, value))
-        elif low in WRAPPER_KEYS and isinstance(value, Mapping) and depth < 2:
+        elif low in WRAPPER_KEYS and is_mapping(value) and depth < 2:
             groups["wrapper"].append((key, value))
-        elif low in SERIES_KEYS and isinstance(value, (Mapping, list)):
+        elif low in SERIES_KEYS and (is_mapping(value) or isinstance(value, list)):
             groups["series"].append((key, value))
         elif low in DEFINITION_KEYS:
             groups["definitions"].append((key, value))
-        elif low == "thresholds" or (low == "threshold" and isinstance(value, Mapping)):
+        elif low == "thresholds" or (low == "threshold" and is_mapping(value)):
             groups["thresholds"].append((key, value))
         elif low == "threshold":
             groups["threshold"].append((key, value))
@@ -540,7 +541,7 @@ def _flatten(b: _Builder, mapping: Mapping[Any, Any], prefix: str) -> None:
     for raw_key, value in mapping.items():
         key = str(raw_key)
         name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
+        if is_mapping(value):
             if value:
                 _flatten(b, value, name + ".")
             else:
@@ -580,21 +581,21 @@ def _series_from_mapping(
 ) -> None:
     """Read ``name -> list | {step: value} | nested mapping`` or ``{step: row}`` into ``found``."""
     steps = [_step(k) for k in block]
-    if block and all(s is not None for s in steps) and all(isinstance(v, Mapping) for v in block.values()):
+    if block and all(s is not None for s in steps) and all(is_mapping(v) for v in block.values()):
         rows = [(step, row) for step, row in zip(steps, block.values())]
         _merge_found(b, found, _series_from_rows(b, rows, prefer, prefix, f"'{where}'"), where)
         return
     for raw_key, value in block.items():
         name = f"{prefix}{raw_key}"
         if isinstance(value, list):
-            if value and all(isinstance(v, Mapping) and not any(k in v for k in VALUE_KEYS) for v in value if v is not None):
+            if value and all(is_mapping(v) and not any(k in v for k in VALUE_KEYS) for v in value if v is not None):
                 rows = [(None, row) for row in value]
                 _merge_found(b, found, _series_from_rows(b, rows, prefer, name + ".", f"'{where}.{raw_key}'"), where)
             else:
                 _merge_found(b, found, {name: _points(b, value, f"{where}.{raw_key}")}, where)
-        elif isinstance(value, Mapping):
+        elif is_mapping(value):
             keys = [_step(k) for k in value]
-            if value and all(k is not None for k in keys) and all(not isinstance(v, (Mapping, list)) for v in value.values()):
+            if value and all(k is not None for k in keys) and all(not (is_mapping(v) or isinstance(v, list)) for v in value.values()):
                 pairs = [[k, v] for k, v in zip(keys, value.values())]
                 _merge_found(b, found, {name: _points(b, pairs, f"{where}.{raw_key}")}, where)
             else:
@@ -629,7 +630,7 @@ def _points(b: _Builder, items: list[Any], where: str) -> dict[float, float]:
         raw: Any = _MISSING
         if isinstance(item, (list, tuple)) and len(item) == 2:
             step, raw = _step(item[0]), item[1]
-        elif isinstance(item, Mapping):
+        elif is_mapping(item):
             step_key = next((k for k in STEP_KEYS if k in item), None)
             value_key = next((k for k in VALUE_KEYS if k in item), None)
             step = _step(item[step_key]) if step_key else float(index)
@@ -654,13 +655,13 @@ def _series_from_rows(
     where: str,
 ) -> dict[str, dict[float, float]]:
     """Series from per-step rows; the step key is chosen once per block, rows lacking it are skipped."""
-    step_key = next((k for k in prefer if any(isinstance(r, Mapping) and k in r for _, r in rows)), None)
+    step_key = next((k for k in prefer if any(is_mapping(r) and k in r for _, r in rows)), None)
     found: dict[str, dict[float, float]] = {}
     not_rows = _Tally()
     no_step = _Tally()
     skipped = _Tally()
     for index, (hint, row) in enumerate(rows, start=1):
-        if not isinstance(row, Mapping):
+        if not is_mapping(row):
             if row is not None:
                 not_rows.add(index, type(row).__name__)
             continue
@@ -695,23 +696,35 @@ def _row_into(
     where: int | None,
 ) -> None:
     """Add one row's numeric values at ``step``; nulls are ignored, other non-numbers tallied."""
-    for name, raw in _flat_items(row, "", top=True):
-        if raw is None:
+    for raw_key, raw in row.items():
+        key = str(raw_key)
+        if key.lower() in _ROW_SKIP_KEYS:
             continue
-        value = _number(raw)
-        if value is None:
-            skipped.add(where, prefix + name)
+        if type(raw) is float:  # the usual value; _number(x) would give x itself
+            found.setdefault(prefix + key, {})[step] = raw
             continue
-        found.setdefault(prefix + name, {})[step] = value
+        pairs = _flat_items(raw, key + ".", top=False) if is_mapping(raw) else ((key, raw),)
+        for name, value in pairs:
+            if value is None:
+                continue
+            number = _number(value)
+            if number is None:
+                skipped.add(where, prefix + name)
+                continue
+            found.setdefault(prefix + name, {})[step] = number
+
+
+_ROW_SKIP_KEYS = frozenset(STEP_KEYS) | NON_METRIC_ROW_KEYS
+"""Lower-cased top-level row keys that are not metrics (x-axis and bookkeeping columns)."""
 
 
 def _flat_items(row: Mapping[Any, Any], prefix: str, top: bool) -> Iterator[tuple[str, Any]]:
     """Dotted (name, value) pairs of a row, without step and bookkeeping keys at its top level."""
     for raw_key, value in row.items():
         key = str(raw_key)
-        if top and (key.lower() in STEP_KEYS or key.lower() in NON_METRIC_ROW_KEYS):
+        if top and key.lower() in _ROW_SKIP_KEYS:
             continue
-        if isinstance(value, Mapping):
+        if is_mapping(value):
             yield from _flat_items(value, f"{prefix}{key}.", top=False)
         else:
             yield f"{prefix}{key}", value
@@ -720,11 +733,11 @@ def _flat_items(row: Mapping[Any, Any], prefix: str, top: bool) -> Iterator[tupl
 def _parse_definitions(b: _Builder, key: str, block: Any) -> None:
     """Read a definitions block: name -> mapping or text, or a list of mappings with ``name``."""
     items: list[tuple[str, Any]] = []
-    if isinstance(block, Mapping):
+    if is_mapping(block):
         items = [(str(name), spec) for name, spec in block.items()]
     elif isinstance(block, list):
         for index, spec in enumerate(block, start=1):
-            if isinstance(spec, Mapping) and spec.get("name") is not None:
+            if is_mapping(spec) and spec.get("name") is not None:
                 items.append((str(spec["name"]), {k: v for k, v in spec.items() if k != "name"}))
             else:
                 b.note(f"item {index} of '{key}' has no 'name'; kept as an extra")
@@ -746,7 +759,7 @@ def _definition(b: _Builder, name: str, spec: Any) -> MetricDefinition:
         threshold = threshold_in_text(spec)
         extra = {"threshold_from": "text"} if threshold is not None else {}
         return MetricDefinition(name=name, text=spec, threshold=threshold, extra=extra)
-    if not isinstance(spec, Mapping):
+    if not is_mapping(spec):
         b.note(f"definition of '{name}' is a {type(spec).__name__}, not a mapping or text")
         return MetricDefinition(name=name, extra={"value": _plain(spec)})
     rest = {str(k): v for k, v in spec.items()}
@@ -789,7 +802,7 @@ def _definition(b: _Builder, name: str, spec: Any) -> MetricDefinition:
 
 def _parse_thresholds(b: _Builder, key: str, block: Any) -> None:
     """Apply a ``thresholds`` block (name -> number) to the definitions; disagreements are reported."""
-    if not isinstance(block, Mapping):
+    if not is_mapping(block):
         b.note(f"'{key}' is a {type(block).__name__}, not a mapping of metric -> threshold")
         b.put_extra(key, _plain(block))
         return
@@ -869,7 +882,7 @@ def _plain(value: Any) -> Any:
         return value
     if isinstance(value, (datetime, date, time)):
         return value.isoformat()
-    if isinstance(value, Mapping):
+    if is_mapping(value):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from itertools import pairwise
+import os
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 
@@ -44,6 +45,8 @@ UNSUPPORTED_SUFFIXES: tuple[str, ...] = (".npy", ".npz", ".parquet", ".pkl", ".p
 """Split files we recognise but cannot read; reported so a missing split is explained."""
 
 _HASH_CHUNK = 65_536
+_LINE_BATCH = 65_536
+"""Lines of an id file handled together by :func:`_ids_of_batches` (bounds memory for huge files)."""
 
 Message = tuple[str, "int | None"]
 
@@ -83,6 +86,7 @@ def _digest(sorted_ids: list[str]) -> str:
 # -- pure parsing ------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1024)
 def split_name(file_name: str) -> str:
     """Split name from a file name: the stem minus ``_ids`` (``val_ids.txt`` -> ``val``)."""
     stem = PurePosixPath(file_name).stem
@@ -115,6 +119,7 @@ def parse_split_text(text: str, file_name: str) -> tuple[list[ParsedSplit], list
     return [], [("not a split file name", None)]
 
 
+@lru_cache(maxsize=1024)
 def _kind(file_name: str) -> str:
     """text, csv, json, unsupported or ignore, from a file name in a splits folder."""
     lowered = file_name.lower()
@@ -144,10 +149,32 @@ def _text_ids(lines: Iterator[tuple[int, str]]) -> tuple[list[str], list[Message
             ids.append(stripped)
             if replaced is None and "\ufffd" in stripped:
                 replaced = number
-    messages: list[Message] = []
-    if replaced is not None:
-        messages.append(("not valid UTF-8: undecodable bytes replaced, ids may not match the data", replaced))
-    return ids, messages
+    return ids, _replaced_messages(replaced)
+
+
+def _ids_of_batches(batches: Iterable[tuple[int, list[str]]]) -> tuple[list[str], list[Message]]:
+    """:func:`_text_ids` for lines given in lists of consecutive lines, each with its first line's number.
+
+    Works a list at a time (comprehensions instead of a Python step per line):
+    split files hold many ids.
+    """
+    ids: list[str] = []
+    replaced: int | None = None
+    for first, texts in batches:
+        if first == 1 and texts:
+            texts = [texts[0].removeprefix("\ufeff"), *texts[1:]]
+        stripped = [text.strip() for text in texts]
+        ids += filter(None, stripped)
+        if replaced is None and "\ufffd" in "".join(stripped):
+            replaced = first + next(i for i, text in enumerate(stripped) if "\ufffd" in text)
+    return ids, _replaced_messages(replaced)
+
+
+def _replaced_messages(replaced: int | None) -> list[Message]:
+    """The problem for an id file with undecodable bytes (first such line ``replaced``), if any."""
+    if replaced is None:
+        return []
+    return [("not valid UTF-8: undecodable bytes replaced, ids may not match the data", replaced)]
 
 
 class _CsvLayout(NamedTuple):
@@ -379,7 +406,7 @@ def load_split_ids(root: Path, split: Split) -> list[str]:
 def _split_files(run_dir: Path, ctx: ReadContext) -> Iterator[Path]:
     """Split files of a run in reading order; folder-level trouble becomes a problem."""
     folder = run_dir / SPLITS_DIR
-    if folder.is_symlink() or folder.exists():
+    if _present(folder):
         if not ctx.inside_root(folder):
             ctx.problem(folder, "splits folder is a link leading outside the root; not read")
         elif not folder.is_dir():
@@ -399,8 +426,19 @@ def _split_files(run_dir: Path, ctx: ReadContext) -> Iterator[Path]:
                     continue
                 yield path
     top = run_dir / SPLITS_JSON
-    if top.is_symlink() or top.exists():
+    if _present(top):
         yield top
+
+
+def _present(path: Path) -> bool:
+    """``path.is_symlink() or path.exists()``, with one system call when the answer is plain."""
+    try:
+        os.lstat(path)
+    except FileNotFoundError:
+        return False  # neither a link nor anything a link could lead to
+    except (OSError, ValueError):
+        return path.is_symlink() or path.exists()  # let pathlib decide which errors count
+    return True
 
 
 def _read_file(ctx: ReadContext, path: Path) -> tuple[list[ParsedSplit], list[Message]]:
@@ -411,7 +449,7 @@ def _read_file(ctx: ReadContext, path: Path) -> tuple[list[ParsedSplit], list[Me
         return _json_splits(doc) if doc is not None else ([], [])
     if kind == "csv":
         return _csv_splits(ctx.iter_lines(path), CSV_DELIMITERS[path.suffix.lower()], path.name)
-    ids, messages = _text_ids(ctx.iter_lines(path))
+    ids, messages = _ids_of_batches(ctx.iter_line_batches(path, _LINE_BATCH))  # a failing file is dropped whole
     ids.sort()
     return [ParsedSplit(split_name(path.name), None, ids)], messages
 
@@ -421,7 +459,7 @@ def _summarise(ctx: ReadContext, path: Path, split: ParsedSplit) -> Split:
     ids = split.ids
     if not ids:
         ctx.problem(path, f"split '{split.name}' is empty (no ids)")
-    duplicates = sum(1 for a, b in pairwise(ids) if a == b)
+    duplicates = len(ids) - len(set(ids))  # = equal neighbours in the sorted list
     if duplicates:
         ctx.problem(path, f"split '{split.name}': {duplicates} duplicate ids")
     return Split(name=split.name, count=len(ids), sha256=_digest(ids), source=ctx.rel(path), column=split.column)
