@@ -16,10 +16,19 @@ from runsift.core.fmt import format_number
 from runsift.core.records import ABTest, Sweep
 
 from ..safe import literal
-from ..views import record_sections
 
 if TYPE_CHECKING:
     from ..app import RunsiftApp
+
+from .record import sections_with_problems  # noqa: E402 - record imports this module lazily
+
+
+def section_widgets(sections: list[tuple[str, Any]]) -> ComposeResult:
+    """A heading and a body Static for each non-empty section of a record."""
+    for heading, renderable in sections:
+        if renderable is not None:
+            yield Static(literal(heading, "bold underline"))
+            yield Static(renderable, classes="section")
 
 
 class SweepScreen(Screen[None]):
@@ -44,10 +53,7 @@ class SweepScreen(Screen[None]):
         with VerticalScroll(id="record-body"):
             yield Static(Text("Recomputing the leaderboard from the runs…", style="dim"), id="sweep-summary")
             yield DataTable(id="board", cursor_type="row", zebra_stripes=True)
-            for heading, renderable in record_sections(self.sweep)[1:]:
-                if renderable is not None:
-                    yield Static(literal(heading, "bold underline"))
-                    yield Static(renderable, classes="section")
+            yield from section_widgets(sections_with_problems(self.sweep)[1:])
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -128,10 +134,7 @@ class ABScreen(Screen[None]):
         yield Static(literal(self.ab.id, "bold"), id="record-title")
         with VerticalScroll(id="record-body"):
             yield Static(Text("Replaying the analysis from the logs…", style="dim"), id="ab-replay", classes="section")
-            for heading, renderable in record_sections(self.ab):
-                if renderable is not None:
-                    yield Static(literal(heading, "bold underline"))
-                    yield Static(renderable, classes="section")
+            yield from section_widgets(sections_with_problems(self.ab))
         yield Footer(compact=True)
 
     def on_mount(self) -> None:

@@ -101,13 +101,9 @@ class RecordScreen(Screen[None]):
         if isinstance(record, Run):
             self.mount(RunView(record), before=self.query_one(Footer))
         else:
-            scroll = VerticalScroll(id="record-body")
-            self.mount(scroll, before=self.query_one(Footer))
-            for heading, renderable in record_sections(record):
-                if renderable is not None:
-                    scroll.mount(Static(literal(heading, "bold underline")), Static(renderable, classes="section"))
-            if record.problems:
-                scroll.mount(Static(Text("Problems", style="bold underline")), Static(problems_table(record.problems), classes="section"))
+            from .experiments import section_widgets
+
+            self.mount(VerticalScroll(*section_widgets(sections_with_problems(record)), id="record-body"), before=self.query_one(Footer))
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "tab-metrics":
@@ -270,6 +266,14 @@ def artifacts_table(run: Run) -> Any:
     for a in run.artifacts:
         table.add_row(literal(a.path), a.kind, format_size(a.size))
     return table
+
+
+def sections_with_problems(record: Record) -> list[tuple[str, Any]]:
+    """A record's sections, then its problems when it has any."""
+    sections = record_sections(record)
+    if record.problems:
+        sections.append(("Problems", problems_table(record.problems)))
+    return sections
 
 
 def problems_table(problems: tuple[Problem, ...]) -> Any:

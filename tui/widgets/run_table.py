@@ -185,53 +185,44 @@ class RunTable(ScrollView, can_focus=True):
     """
 
     # -- messages --------------------------------------------------------------------
-    class Highlighted(Message):
+    class _Message(Message):
+        """A message about the table; ``control`` is the table, so ``@on(..., "#id")`` selectors work."""
+
+        def __init__(self, run_table: RunTable | None = None) -> None:
+            super().__init__()
+            self.run_table = run_table
+
+        @property
+        def control(self) -> RunTable | None:
+            return self.run_table
+
+    class Highlighted(_Message):
         """The cursor moved to another record (``None`` when the table is empty)."""
 
         def __init__(self, summary: Summary | None, run_table: RunTable | None = None) -> None:
-            super().__init__()
+            super().__init__(run_table)
             self.summary = summary
-            self.run_table = run_table
 
-        @property
-        def control(self) -> RunTable | None:
-            return self.run_table
-
-    class Selected(Message):
+    class Selected(_Message):
         """Enter (or a double click) on a record: open it."""
 
         def __init__(self, summary: Summary, run_table: RunTable | None = None) -> None:
-            super().__init__()
+            super().__init__(run_table)
             self.summary = summary
-            self.run_table = run_table
 
-        @property
-        def control(self) -> RunTable | None:
-            return self.run_table
-
-    class MarkToggled(Message):
+    class MarkToggled(_Message):
         """Space on a record; the parent owns the marks and answers with :meth:`RunTable.set_marks`."""
 
         def __init__(self, summary: Summary, run_table: RunTable | None = None) -> None:
-            super().__init__()
+            super().__init__(run_table)
             self.summary = summary
-            self.run_table = run_table
 
-        @property
-        def control(self) -> RunTable | None:
-            return self.run_table
-
-    class SortRequested(Message):
+    class SortRequested(_Message):
         """A click on a column header; the parent decides the order and calls :meth:`RunTable.set_rows`."""
 
         def __init__(self, column_key: str, run_table: RunTable | None = None) -> None:
-            super().__init__()
+            super().__init__(run_table)
             self.column_key = column_key
-            self.run_table = run_table
-
-        @property
-        def control(self) -> RunTable | None:
-            return self.run_table
 
     # -- construction ----------------------------------------------------------------
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None, disabled: bool = False) -> None:
