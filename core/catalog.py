@@ -212,6 +212,23 @@ class Catalog:
                 self._summaries = [_summary(row) for row in rows]
             return self._summaries
 
+    def head(self, limit: int) -> tuple[list[Summary], int]:
+        """The first ``limit`` summaries by id and the total count, without loading the rest.
+
+        Lets the app paint its first screen at once on a huge catalog while the full list loads.
+        """
+        with self._lock:
+            if self._summaries is not None:
+                return self._summaries[:limit], len(self._summaries)
+            rows = self.db.execute(
+                "SELECT id, kind, project, name, path, status, started, run_number, sweep, problems, metrics "
+                "FROM records ORDER BY id LIMIT ?",
+                (limit,),
+            )
+            head = [_summary(row) for row in rows]
+            total = int(self.db.execute("SELECT COUNT(*) FROM records").fetchone()[0])
+        return head, total
+
     def facet(self, key: str) -> dict[str, tuple[str | None, float | None]]:
         """``{record id: (text, number)}`` for one detail key such as ``config.optimizer.lr``."""
         with self._lock:

@@ -30,6 +30,8 @@ BASE_COLUMNS: tuple[Column, ...] = (
     Column("status", "status", "left", 8, 10),
 )
 MAX_METRIC_COLUMNS = 6
+FIRST_PAGE = 200
+"""Rows shown before the whole list is loaded on a first start."""
 FILL_EVERY = 1.5
 """Seconds between table refreshes while a long indexing runs."""
 
@@ -100,6 +102,11 @@ class RunsScreen(Screen[None]):
         except QueryError as exc:
             filters, error = [], str(exc)
         catalog = self.app.catalog
+        if first and not filters and self._sort is None and not self._columns[4:]:
+            head, total = catalog.head(FIRST_PAGE)  # paint the first screen before decoding 100k rows
+            if head and not worker.is_cancelled:
+                metrics = rank_metrics(sorted({m for r in head for m in r.metrics}))[:MAX_METRIC_COLUMNS]
+                self.app.call_from_thread(self._show_rows, head, total, error, metrics, [], True, True)
         rows = catalog.list(filters=filters, sort=self._sort)
         everything = catalog.summaries()
         total = len(everything)
@@ -116,6 +123,7 @@ class RunsScreen(Screen[None]):
         metrics: list[str] | None,
         projects: list[str],
         keep_cursor: bool = True,
+        partial: bool = False,
     ) -> None:
         self._projects = projects
         if metrics is not None:
@@ -132,12 +140,12 @@ class RunsScreen(Screen[None]):
             table.set_sort(self._sort_column_key(self._sort.key), self._sort.descending)
         if not self._cursor_restored and self.app.state.cursor:
             self._cursor_restored = table.move_to_id(self.app.state.cursor)
-        self._total, self._shown, self._filter_error = total, len(rows), error
+        self._total, self._shown, self._filter_error = total, (-1 if partial else len(rows)), error
         self._update_status()
 
     def _update_status(self) -> None:
         count = self.query_one("#match-count", Static)
-        count.update(f"[{self._shown:,}/{self._total:,}]")
+        count.update(f"[…/{self._total:,}]" if self._shown < 0 else f"[{self._shown:,}/{self._total:,}]")
         parts = []
         if self._filter_error:
             parts.append(("filter: " + self._filter_error, "bold red"))
