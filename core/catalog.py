@@ -493,4 +493,5 @@ def _facet(key: str, value: Any) -> tuple[str, str | None, float | None]:
 
 def _summary(row: tuple[Any, ...]) -> Summary:
     problems = tuple(Problem(p["file"], p["message"], p.get("line")) for p in json.loads(row[9])) if row[9] != "[]" else ()
-    return Summary(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], json.loads(row[10]), problems)
+    search = f"{row[0]}\0{row[3]}\0{row[2]}".lower()
+    return Summary(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], json.loads(row[10]), problems, search)

@@ -233,3 +233,5 @@ class Summary:
     sweep: str | None
     metrics: Mapping[str, float]
     problems: tuple[Problem, ...]
+    search: str = ""
+    """Lower-case id, name and project, for free-text filtering without re-lowering per keystroke."""

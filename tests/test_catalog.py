@@ -198,3 +198,13 @@ def test_resolve_by_id_path_and_suffix(experiments: Path) -> None:
         with pytest.raises(RunNotFound) as missing:
             cat.resolve("2025-01-07_14-32-11_run-032")
         assert full in missing.value.candidates
+
+
+def test_metric_comparisons_skip_missing_and_nan(experiments: Path) -> None:
+    make_run(experiments / "fraud-model" / "2025-01-12_00-00-00_run-030", metrics='{"final": {"val_auc": NaN}}')
+    with Catalog.open(experiments) as cat:
+        names = {r.name for r in cat.list(filters=[parse_filter("val_auc>0")])}
+        assert names == {"2025-01-07_14-32-11_run-023", "2025-01-08_09-00-00_run-024"}
+        nan_run = cat.list(filters=[parse_filter("run-030")])
+        assert len(nan_run) == 1 and nan_run[0].metrics["val_auc"] != nan_run[0].metrics["val_auc"]  # NaN kept as a value
+        assert not cat.list(filters=[parse_filter("val_auc<=1"), parse_filter("run-030")])

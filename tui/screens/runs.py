@@ -110,7 +110,7 @@ class RunsScreen(Screen[None]):
         rows = catalog.list(filters=filters, sort=self._sort)
         everything = catalog.summaries()
         total = len(everything)
-        projects = sorted({r.project for r in everything})
+        projects = sorted({r.project for r in everything}) if first or not self._projects else self._projects
         metrics = rank_metrics(catalog.metric_names())[:MAX_METRIC_COLUMNS] if first or not self._columns[4:] else None
         if not worker.is_cancelled:
             self.app.call_from_thread(self._show_rows, rows, total, error, metrics, projects, keep_cursor)
