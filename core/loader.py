@@ -268,13 +268,22 @@ def _artifacts(files: tuple[FileStat, ...]) -> tuple[Artifact, ...]:
     """Files under ``artifacts/`` plus loose model/plot/prediction files in the run folder."""
     out = []
     for f in files:
-        name = f.rel.rsplit("/", 1)[-1]
-        ext = os.path.splitext(name)[1].lower()
-        in_artifacts = f.rel.startswith(ARTIFACTS_DIR + "/")
-        loose = "/" not in f.rel and (_ARTIFACT_KINDS.get(ext) in ("model", "plot") or "prediction" in name.lower() or "preds" in name.lower())
-        if in_artifacts or loose:
-            out.append(Artifact(f.rel, f.size, _artifact_kind(name, ext)))
+        kind = _artifact_kind_of(f.rel)
+        if kind is not None:
+            out.append(Artifact(f.rel, f.size, kind))
     return tuple(out)
+
+
+@lru_cache(maxsize=4096)
+def _artifact_kind_of(rel: str) -> str | None:
+    """Kind of the file at ``rel`` in a run folder when it is an artifact, else None (cached: run folders repeat names)."""
+    in_artifacts = rel.startswith(ARTIFACTS_DIR + "/")
+    if not in_artifacts and "/" in rel:
+        return None  # in another sub-folder (splits/ ...): neither kind of artifact
+    name = rel.rsplit("/", 1)[-1]
+    ext = os.path.splitext(name)[1].lower()
+    loose = "/" not in rel and (_ARTIFACT_KINDS.get(ext) in ("model", "plot") or "prediction" in name.lower() or "preds" in name.lower())
+    return _artifact_kind(name, ext) if in_artifacts or loose else None
 
 
 def _artifact_kind(name: str, ext: str) -> str:

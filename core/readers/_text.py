@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 Issue = tuple[str, int | None]
 """A problem found while parsing: (message, line or None)."""
+
+
+def as_path(path: Path | str) -> Path:
+    """``Path(path)``, without parsing again a path that already is one."""
+    return path if isinstance(path, Path) else Path(path)
+
+
+@lru_cache(maxsize=256)
+def name_suffix(name: str) -> str:
+    """``PurePosixPath(name).suffix.lower()``, which picks a reader's format; cached, as file names repeat."""
+    return PurePosixPath(name).suffix.lower()
 
 
 def unquote(value: str) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..records import CodeState
 from ..safeio import ReadContext
-from ._text import Issue, clip, unquote
+from ._text import Issue, as_path, clip, unquote
 
 """A problem found while parsing: message and 1-based line number (None when unknown)."""
 
@@ -66,7 +66,7 @@ def parse_code(text: str) -> tuple[CodeState, list[Issue]]:
 
 def read_code(path: Path, ctx: ReadContext) -> CodeState:
     """Read a code-state file through ``ctx``; never raises, reports problems on ``ctx``."""
-    path = Path(path)
+    path = as_path(path)
     text = ctx.read_text(path)
     if text is None:
         return CodeState()

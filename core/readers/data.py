@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path, PurePosixPath
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from ..records import DataSnapshot
 from ..safeio import ReadContext, Unreadable, parse_json, parse_yaml
-from ._text import Issue, clip, literal_scalar, unquote
+from ._text import Issue, as_path, clip, literal_scalar, name_suffix, unquote
 
 """A problem found while parsing: message and 1-based line number (None when unknown)."""
 
@@ -49,6 +50,17 @@ _VERSION_SUFFIX = re.compile(r"(?P<name>.+?)(?:[_-](?P<v>[vV]\d+(?:\.\d+)*)|@(?P
 _KEY_VALUE = re.compile(r"(?P<key>[A-Za-z_][\w.-]*(?: [A-Za-z_][\w.-]*){0,2})\s*:(?!//)(?P<gap>\s*)(?P<value>.*)")
 _ROWS_PHRASE = re.compile(r"(?i)(?<![\w=])(?P<n>\d[\d,_]*)\s+(?:rows|records|samples|examples)\b")
 _HEXISH = re.compile(r"0x[0-9a-fA-F]+\S*|[0-9a-fA-F]{8,}(?:\.\.\.|\u2026)?")
+_TRAILING_COMMENT = re.compile(r"(?<!\s)\s+#\s.*$")
+_SPACED_EQUALS = re.compile(r"(?<!\s)\s*=\s*")
+_NAME_TOKEN = re.compile(r"[A-Za-z][\w.@:-]*")
+_VERSION_TOKEN = re.compile(r"[vV]\d+(?:\.\d+)*")
+_WHITESPACE = re.compile(r"\s")
+_HASH_PAIR = re.compile(r"([\w-]+)\s*[=:]\s*([^\s,;]+)")
+_NAME_MARK = re.compile(r"[_@:\d]")
+_KEY_PARTS = re.compile(r"[_.\-\s]+")
+_COUNT_SEPARATORS = re.compile(r"[,_\s\u202f\u00a0']")
+_COUNT_UNIT = re.compile(r"(?i)(rows|records|samples|examples)$")
+_DIGITS = re.compile(r"\d+")
 
 
 def parse_data(text: str, name: str = "data_snapshot.txt") -> tuple[DataSnapshot, list[Issue]]:
@@ -56,7 +68,7 @@ def parse_data(text: str, name: str = "data_snapshot.txt") -> tuple[DataSnapshot
     if not text.strip():
         return DataSnapshot(), [("empty file", None)]
     builder = _SnapshotBuilder()
-    suffix = PurePosixPath(name).suffix.lower()
+    suffix = name_suffix(name)
     if suffix in (".json", ".yaml", ".yml"):
         try:
             doc = parse_json(text) if suffix == ".json" else parse_yaml(text)
@@ -77,7 +89,7 @@ def parse_data(text: str, name: str = "data_snapshot.txt") -> tuple[DataSnapshot
 
 def read_data(path: Path, ctx: ReadContext) -> DataSnapshot:
     """Read a data snapshot file through ``ctx``; never raises, reports problems on ``ctx``."""
-    path = Path(path)
+    path = as_path(path)
     text = ctx.read_text(path)
     if text is None:
         return DataSnapshot()
@@ -118,7 +130,7 @@ class _SnapshotBuilder:
             s = raw.strip()
             if not s or s.startswith(("#", "//")):
                 continue
-            s = re.sub(r"(?<!\s)\s+#\s.*$", "", s)
+            s = _TRAILING_COMMENT.sub("", s)
             if self.first is None:
                 self.first = (number, s)
             indented = raw[:1] in (" ", "\t")
@@ -145,7 +157,7 @@ class _SnapshotBuilder:
 
     def tokens(self, s: str, number: int | None) -> None:
         """A one-line description: ``dataset_v23 parquet hash=0x9af2 rows=1204331 s3://...``."""
-        s = re.sub(r"(?<!\s)\s*=\s*", "=", s)
+        s = _SPACED_EQUALS.sub("=", s)
         rows = _ROWS_PHRASE.search(s)
         if rows:
             self.field("rows", rows["n"], number)
@@ -165,9 +177,9 @@ class _SnapshotBuilder:
                 self._set_format(low)
             elif ("://" in token or token.startswith(("/", "./", "~/"))) and "path" not in self.extra:
                 self.extra["path"] = token
-            elif self.raw_name is None and re.fullmatch(r"[A-Za-z][\w.@:-]*", token):
+            elif self.raw_name is None and _NAME_TOKEN.fullmatch(token):
                 self._set_name(token, number)
-            elif self.version is None and re.fullmatch(r"[vV]\d+(?:\.\d+)*", token):
+            elif self.version is None and _VERSION_TOKEN.fullmatch(token):
                 self.version = token
             elif not self.hashes and _HEXISH.fullmatch(token):
                 self.hashes["hash"] = token
@@ -197,7 +209,7 @@ class _SnapshotBuilder:
     def field(self, key: str, value: str, number: int | None) -> None:
         """Store one ``key``/``value`` pair in the right place."""
         if key in _NAME_KEYS:
-            if re.search(r"\s", value):
+            if _WHITESPACE.search(value):
                 self.tokens(value, number)  # "dataset: fraud_tx_v3 parquet"
             else:
                 self._set_name(value, number)
@@ -214,7 +226,7 @@ class _SnapshotBuilder:
             elif self.rows is None:
                 self.rows = rows
         elif key in _HASH_GROUP_KEYS:
-            pairs = re.findall(r"([\w-]+)\s*[=:]\s*([^\s,;]+)", value)
+            pairs = _HASH_PAIR.findall(value)
             if pairs:
                 for hk, hv in pairs:
                     self.hashes.setdefault(_norm_key(hk), hv)
@@ -292,20 +304,24 @@ def _is_prose(tokens: list[str]) -> bool:
     """A sentence rather than a description: many plain words, no ``key=value``, no format, no versioned name."""
     if len(tokens) <= 3 or any("=" in t or t.lower() in _BARE_FORMATS for t in tokens):
         return False
-    return not re.search(r"[_@:\d]", tokens[0])
+    return not _NAME_MARK.search(tokens[0])
+
+
+_KNOWN_KEYS = _NAME_KEYS | _VERSION_KEYS | _FORMAT_KEYS | _ROWS_KEYS | _HASH_GROUP_KEYS
 
 
 def _is_known_key(key: str) -> bool:
     """True for keys this reader understands, so ``dataset:fraud`` (no space) still counts as a key."""
-    keys = _NAME_KEYS | _VERSION_KEYS | _FORMAT_KEYS | _ROWS_KEYS | _HASH_GROUP_KEYS
-    return key in keys or _is_hash_key(key)
+    return key in _KNOWN_KEYS or _is_hash_key(key)
 
 
+@lru_cache(maxsize=1024)
 def _is_hash_key(key: str) -> bool:
     """True for keys naming a hash (``sha256``, ``data_hash``, ``md5sum``), but not e.g. ``shards``."""
-    return any(_HASH_WORD.fullmatch(part) for part in re.split(r"[_.\-\s]+", key) if part)
+    return any(_HASH_WORD.fullmatch(part) for part in _KEY_PARTS.split(key) if part)
 
 
+@lru_cache(maxsize=1024)
 def _norm_key(key: str) -> str:
     """Lower-case a key and join its words with underscores so spellings compare equal."""
     return "_".join(key.strip().strip("\"'").lower().replace("-", "_").split())
@@ -313,9 +329,9 @@ def _norm_key(key: str) -> str:
 
 def _to_int(value: str) -> int | None:
     """Parse a row count written with thousands separators (``1,204,331``); None when not a whole number."""
-    cleaned = re.sub(r"[,_\s\u202f\u00a0']", "", str(value))
-    cleaned = re.sub(r"(?i)(rows|records|samples|examples)$", "", cleaned)
-    return int(cleaned) if re.fullmatch(r"\d+", cleaned) else None
+    cleaned = _COUNT_SEPARATORS.sub("", str(value))
+    cleaned = _COUNT_UNIT.sub("", cleaned)
+    return int(cleaned) if _DIGITS.fullmatch(cleaned) else None
 
 
 

@@ -19,7 +19,7 @@ from packaging.utils import canonicalize_name
 
 from ..records import Environment
 from ..safeio import ReadContext, Unreadable, parse_json, parse_yaml
-from ._text import Issue, clip, literal_scalar, unquote
+from ._text import Issue, as_path, clip, literal_scalar, name_suffix, unquote
 
 """A problem found while parsing: message and 1-based line number (None when unknown)."""
 
@@ -120,6 +120,8 @@ _PACKAGE_SECTION_WORDS = ("package", "librar", "depend", "pip", "requirement", "
 _HARDWARE_SECTION_WORDS = ("hardware", "gpu", "cpu", "device", "machine", "accelerator")
 _PYTHON_NAMES = frozenset(["python", "python3", "cpython"])
 _CUDA_PACKAGES = frozenset(["cudatoolkit", "cuda-version", "cuda-toolkit"])
+_SPECIAL_PACKAGES = _PYTHON_NAMES | _CUDA_PACKAGES
+"""Canonical names :meth:`_EnvBuilder._store_package` does more with than record a version."""
 
 
 def parse_env(text: str, name: str = "env.txt") -> tuple[Environment, list[Issue]]:
@@ -127,7 +129,7 @@ def parse_env(text: str, name: str = "env.txt") -> tuple[Environment, list[Issue
     if not text.strip():
         return Environment(), [("empty file", None)]
     env = _EnvBuilder()
-    suffix = PurePosixPath(name).suffix.lower()
+    suffix = name_suffix(name)
     if suffix in (".json", ".yaml", ".yml"):
         try:
             doc = parse_json(text) if suffix == ".json" else parse_yaml(text)
@@ -145,7 +147,7 @@ def read_env(paths: list[Path], ctx: ReadContext) -> Environment:
     """Read and merge the environment files of one run (earlier files win); never raises."""
     merged: Environment | None = None
     for path in paths:
-        path = Path(path)
+        path = as_path(path)
         text = ctx.read_text(path)
         if text is None:
             continue
@@ -248,7 +250,11 @@ class _EnvBuilder:
             s = raw.strip()
             pinned = _pinned_package(s)
             if pinned is not None:  # fast path for pip freeze lines
-                self._store_package(*pinned)
+                canon, version = pinned
+                if canon in self.packages or canon in _SPECIAL_PACKAGES:
+                    self._store_package(canon, version)
+                else:  # a package's first version: all that _store_package would do
+                    self.packages[canon] = version
                 continue
             if not s or s.startswith(("#", "//", ";")):
                 continue
@@ -479,8 +485,12 @@ class _EnvBuilder:
 def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
     """Lines with their numbers, joining backslash continuations (``pkg==1 \\`` + ``--hash=...``)."""
     if "\\" not in text:  # no continuations: every line stands alone
-        yield from enumerate(text.splitlines(), start=1)
-        return
+        return enumerate(text.splitlines(), start=1)
+    return _joined_lines(text)
+
+
+def _joined_lines(text: str) -> Iterator[tuple[int, str]]:
+    """:func:`_logical_lines` for a text with backslashes."""
     pending: list[str] = []
     start = 0
     for number, line in enumerate(text.splitlines(), start=1):
@@ -515,6 +525,7 @@ def _section_kind(name: str) -> str:
     return "other"
 
 
+@lru_cache(maxsize=256)
 def _is_requirements_file(name: str) -> bool:
     """True for pip-format files, where a bare name is a package with unknown version."""
     low = PurePosixPath(name).name.lower()

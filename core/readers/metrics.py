@@ -30,12 +30,12 @@ import dataclasses
 import math
 import re
 from datetime import date, datetime, time
+from functools import lru_cache
 from itertools import chain
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 from ..goals import normalise_goal
-from ..mappings import is_mapping
 from ..records import MetricDefinition, Metrics
 from ..safeio import ReadContext, Unreadable, parse_json, parse_yaml
 
@@ -97,6 +97,20 @@ _AT_K_RE = re.compile(r"(?:@|(?<![a-z])at[_\s]?)k?\d+(?![\d.])")
 _TOKEN_RE = re.compile(r"[a-z0-9]+")
 
 
+_NEVER_MAPPINGS = frozenset({str, int, float, bool, type(None), list, tuple})
+"""Exact types a parsed document is made of that are certainly not mappings."""
+
+
+def _is_mapping(value: Any) -> bool:
+    """``isinstance(value, Mapping)``, answered without the slow ABC check for plain parsed values."""
+    kind = type(value)
+    if kind is dict:
+        return True
+    if kind in _NEVER_MAPPINGS:
+        return False
+    return isinstance(value, Mapping)
+
+
 class ParsedMetrics(NamedTuple):
     """What one metrics file says, before merging: the pure parsers' result (unpacks as a 5-tuple)."""
 
@@ -122,6 +136,7 @@ def last_values(series: Mapping[str, Sequence[tuple[float, float]]]) -> dict[str
     return {name: points[-1][1] for name, points in series.items() if points}
 
 
+@lru_cache(maxsize=4096)
 def threshold_in_text(text: str) -> float | None:
     """The one threshold a text or name states (``F1 (threshold=0.5)``, ``f1@0.5``), or None if none or ambiguous.
 
@@ -137,6 +152,7 @@ def threshold_in_text(text: str) -> float | None:
     return found.pop() if len(found) == 1 else None
 
 
+@lru_cache(maxsize=4096)
 def is_thresholded(name: str) -> bool:
     """True when a metric name looks computed at a decision threshold (F1, precision, recall ...), not @k or AUC."""
     lowered = name.lower()
@@ -203,7 +219,7 @@ def parse_metrics_text(text: str, name: str = "metrics.json") -> ParsedMetrics:
 def parse_metrics_document(doc: Any) -> ParsedMetrics:
     """Understand an already-parsed metrics document (JSON or YAML) in any of the shapes in the module docstring."""
     b = _Builder()
-    if is_mapping(doc):
+    if _is_mapping(doc):
         _parse_mapping(b, doc, depth=0)
     elif isinstance(doc, list):
         found = _series_from_rows(b, [(None, row) for row in doc], STEP_KEYS, "", "the top-level list")
@@ -217,7 +233,7 @@ def parse_metrics_document(doc: Any) -> ParsedMetrics:
         b.note(f"metrics document is a {type(doc).__name__}, not a mapping or list")
         b.put_extra("value", _plain(doc))
     default = b.extra.get("threshold")
-    default = _number(default) if not is_mapping(default) else None
+    default = _number(default) if not _is_mapping(default) else None
     b.definitions = resolve_thresholds(b.definitions, chain(b.final, b.series), default)
     return b.result()
 
@@ -231,6 +247,7 @@ def parse_metrics_jsonl(lines: Iterable[tuple[int, str]]) -> ParsedMetrics:
     """
     b = _Builder()
     found: dict[str, dict[float, float]] = {}
+    columns: _Columns = {}
     step_key: str | None = None
     positional = False
     index = 0
@@ -249,7 +266,7 @@ def parse_metrics_jsonl(lines: Iterable[tuple[int, str]]) -> ParsedMetrics:
         except Unreadable as exc:
             pending = (number, exc.message)
             continue
-        if not is_mapping(obj):
+        if not _is_mapping(obj):
             invalid.add(number, f"a {type(obj).__name__}, not an object")
             continue
         index += 1
@@ -265,7 +282,7 @@ def parse_metrics_jsonl(lines: Iterable[tuple[int, str]]) -> ParsedMetrics:
         if step is None:
             missing_step.add(number, step_key or "")
             continue
-        _row_into(found, obj, step, "", skipped, number)
+        _row_into(found, obj, step, "", skipped, number, columns)
     if invalid.count:
         b.note(f"{invalid.count} line(s) not valid JSON objects, skipped ({invalid.detail})", invalid.first)
     if pending is not None:
@@ -414,7 +431,7 @@ def read_metrics(paths: Sequence[Path], ctx: ReadContext) -> Metrics:
         for key, value in parsed.extra.items():
             merged.extra.setdefault(key, value)
     default = merged.extra.get("threshold")
-    default = _number(default) if not is_mapping(default) else None
+    default = _number(default) if not _is_mapping(default) else None
     definitions = resolve_thresholds(merged.definitions, chain(merged.final, merged.series), default)
     return Metrics(
         final=dict(merged.final),
@@ -502,15 +519,15 @@ def _parse_mapping(b: _Builder, doc: Mapping[Any, Any], depth: int) -> None:
     for raw_key, value in doc.items():
         key = str(raw_key)
         low = key.lower()
-        if low in FINAL_KEYS and is_mapping(value):
+        if low in FINAL_KEYS and _is_mapping(value):
             groups["final"].append((key, value))
-        elif low in WRAPPER_KEYS and is_mapping(value) and depth < 2:
+        elif low in WRAPPER_KEYS and _is_mapping(value) and depth < 2:
             groups["wrapper"].append((key, value))
-        elif low in SERIES_KEYS and (is_mapping(value) or isinstance(value, list)):
+        elif low in SERIES_KEYS and (_is_mapping(value) or isinstance(value, list)):
             groups["series"].append((key, value))
         elif low in DEFINITION_KEYS:
             groups["definitions"].append((key, value))
-        elif low == "thresholds" or (low == "threshold" and is_mapping(value)):
+        elif low == "thresholds" or (low == "threshold" and _is_mapping(value)):
             groups["thresholds"].append((key, value))
         elif low == "threshold":
             groups["threshold"].append((key, value))
@@ -541,7 +558,7 @@ def _flatten(b: _Builder, mapping: Mapping[Any, Any], prefix: str) -> None:
     for raw_key, value in mapping.items():
         key = str(raw_key)
         name = f"{prefix}{key}"
-        if is_mapping(value):
+        if _is_mapping(value):
             if value:
                 _flatten(b, value, name + ".")
             else:
@@ -581,21 +598,21 @@ def _series_from_mapping(
 ) -> None:
     """Read ``name -> list | {step: value} | nested mapping`` or ``{step: row}`` into ``found``."""
     steps = [_step(k) for k in block]
-    if block and all(s is not None for s in steps) and all(is_mapping(v) for v in block.values()):
+    if block and all(s is not None for s in steps) and all(_is_mapping(v) for v in block.values()):
         rows = [(step, row) for step, row in zip(steps, block.values())]
         _merge_found(b, found, _series_from_rows(b, rows, prefer, prefix, f"'{where}'"), where)
         return
     for raw_key, value in block.items():
         name = f"{prefix}{raw_key}"
         if isinstance(value, list):
-            if value and all(is_mapping(v) and not any(k in v for k in VALUE_KEYS) for v in value if v is not None):
+            if value and all(_is_mapping(v) and not any(k in v for k in VALUE_KEYS) for v in value if v is not None):
                 rows = [(None, row) for row in value]
                 _merge_found(b, found, _series_from_rows(b, rows, prefer, name + ".", f"'{where}.{raw_key}'"), where)
             else:
                 _merge_found(b, found, {name: _points(b, value, f"{where}.{raw_key}")}, where)
-        elif is_mapping(value):
+        elif _is_mapping(value):
             keys = [_step(k) for k in value]
-            if value and all(k is not None for k in keys) and all(not (is_mapping(v) or isinstance(v, list)) for v in value.values()):
+            if value and all(k is not None for k in keys) and all(not (_is_mapping(v) or isinstance(v, list)) for v in value.values()):
                 pairs = [[k, v] for k, v in zip(keys, value.values())]
                 _merge_found(b, found, {name: _points(b, pairs, f"{where}.{raw_key}")}, where)
             else:
@@ -630,7 +647,7 @@ def _points(b: _Builder, items: list[Any], where: str) -> dict[float, float]:
         raw: Any = _MISSING
         if isinstance(item, (list, tuple)) and len(item) == 2:
             step, raw = _step(item[0]), item[1]
-        elif is_mapping(item):
+        elif _is_mapping(item):
             step_key = next((k for k in STEP_KEYS if k in item), None)
             value_key = next((k for k in VALUE_KEYS if k in item), None)
             step = _step(item[step_key]) if step_key else float(index)
@@ -655,13 +672,14 @@ def _series_from_rows(
     where: str,
 ) -> dict[str, dict[float, float]]:
     """Series from per-step rows; the step key is chosen once per block, rows lacking it are skipped."""
-    step_key = next((k for k in prefer if any(is_mapping(r) and k in r for _, r in rows)), None)
+    step_key = next((k for k in prefer if any(_is_mapping(r) and k in r for _, r in rows)), None)
     found: dict[str, dict[float, float]] = {}
+    columns: _Columns = {}
     not_rows = _Tally()
     no_step = _Tally()
     skipped = _Tally()
     for index, (hint, row) in enumerate(rows, start=1):
-        if not is_mapping(row):
+        if not _is_mapping(row):
             if row is not None:
                 not_rows.add(index, type(row).__name__)
             continue
@@ -674,7 +692,7 @@ def _series_from_rows(
         if step is None:
             no_step.add(index, "")
             continue
-        _row_into(found, row, step, prefix, skipped, index)
+        _row_into(found, row, step, prefix, skipped, index, columns)
     if not_rows.count:
         b.note(
             f"{not_rows.count} item(s) of {where} are not mappings, skipped"
@@ -687,6 +705,11 @@ def _series_from_rows(
     return found
 
 
+_Columns = dict[str, "dict[float, float] | None"]
+"""Per block of rows: each text key's series in ``found``, or None for a key that is not a metric."""
+_UNSEEN = object()
+
+
 def _row_into(
     found: dict[str, dict[float, float]],
     row: Mapping[Any, Any],
@@ -694,16 +717,34 @@ def _row_into(
     prefix: str,
     skipped: _Tally,
     where: int | None,
+    columns: _Columns,
 ) -> None:
-    """Add one row's numeric values at ``step``; nulls are ignored, other non-numbers tallied."""
+    """Add one row's numeric values at ``step``; nulls are ignored, other non-numbers tallied.
+
+    Rows of a block repeat their keys, so ``columns`` (shared by the block's rows, all
+    adding to the same ``found``) remembers where each plain text key goes: a float
+    under a known key is then stored with one look-up.
+    """
     for raw_key, raw in row.items():
+        if type(raw_key) is str:
+            series = columns.get(raw_key, _UNSEEN)
+            if series is None:
+                continue  # a step or bookkeeping column
+            if series is not _UNSEEN and type(raw) is float:
+                series[step] = raw
+                continue
         key = str(raw_key)
         if key.lower() in _ROW_SKIP_KEYS:
+            if type(raw_key) is str:
+                columns[raw_key] = None
             continue
         if type(raw) is float:  # the usual value; _number(x) would give x itself
-            found.setdefault(prefix + key, {})[step] = raw
+            series = found.setdefault(prefix + key, {})
+            series[step] = raw
+            if type(raw_key) is str:
+                columns[raw_key] = series
             continue
-        pairs = _flat_items(raw, key + ".", top=False) if is_mapping(raw) else ((key, raw),)
+        pairs = _flat_items(raw, key + ".", top=False) if _is_mapping(raw) else ((key, raw),)
         for name, value in pairs:
             if value is None:
                 continue
@@ -724,7 +765,7 @@ def _flat_items(row: Mapping[Any, Any], prefix: str, top: bool) -> Iterator[tupl
         key = str(raw_key)
         if top and key.lower() in _ROW_SKIP_KEYS:
             continue
-        if is_mapping(value):
+        if _is_mapping(value):
             yield from _flat_items(value, f"{prefix}{key}.", top=False)
         else:
             yield f"{prefix}{key}", value
@@ -733,11 +774,11 @@ def _flat_items(row: Mapping[Any, Any], prefix: str, top: bool) -> Iterator[tupl
 def _parse_definitions(b: _Builder, key: str, block: Any) -> None:
     """Read a definitions block: name -> mapping or text, or a list of mappings with ``name``."""
     items: list[tuple[str, Any]] = []
-    if is_mapping(block):
+    if _is_mapping(block):
         items = [(str(name), spec) for name, spec in block.items()]
     elif isinstance(block, list):
         for index, spec in enumerate(block, start=1):
-            if is_mapping(spec) and spec.get("name") is not None:
+            if _is_mapping(spec) and spec.get("name") is not None:
                 items.append((str(spec["name"]), {k: v for k, v in spec.items() if k != "name"}))
             else:
                 b.note(f"item {index} of '{key}' has no 'name'; kept as an extra")
@@ -759,7 +800,7 @@ def _definition(b: _Builder, name: str, spec: Any) -> MetricDefinition:
         threshold = threshold_in_text(spec)
         extra = {"threshold_from": "text"} if threshold is not None else {}
         return MetricDefinition(name=name, text=spec, threshold=threshold, extra=extra)
-    if not is_mapping(spec):
+    if not _is_mapping(spec):
         b.note(f"definition of '{name}' is a {type(spec).__name__}, not a mapping or text")
         return MetricDefinition(name=name, extra={"value": _plain(spec)})
     rest = {str(k): v for k, v in spec.items()}
@@ -802,7 +843,7 @@ def _definition(b: _Builder, name: str, spec: Any) -> MetricDefinition:
 
 def _parse_thresholds(b: _Builder, key: str, block: Any) -> None:
     """Apply a ``thresholds`` block (name -> number) to the definitions; disagreements are reported."""
-    if not is_mapping(block):
+    if not _is_mapping(block):
         b.note(f"'{key}' is a {type(block).__name__}, not a mapping of metric -> threshold")
         b.put_extra(key, _plain(block))
         return
@@ -882,7 +923,7 @@ def _plain(value: Any) -> Any:
         return value
     if isinstance(value, (datetime, date, time)):
         return value.isoformat()
-    if is_mapping(value):
+    if _is_mapping(value):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]

@@ -9,11 +9,11 @@ not integers are reported and skipped; the other seeds are kept.
 from __future__ import annotations
 
 import re
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from ..safeio import ReadContext, Unreadable, parse_json, parse_yaml
-from ._text import Issue, clip
+from ._text import Issue, as_path, clip, name_suffix
 
 """A problem found while parsing: message and 1-based line number (None when unknown)."""
 
@@ -39,6 +39,9 @@ _ONE_PAIR = re.compile(r"[\"']?(?P<name>[A-Za-z_][\w.\-/]*(?: +[\w.\-/]+)*?)[\"'
 _NAME_SPACE_VALUE = re.compile(rf"(?P<name>{_SEED_NAME})\s+(?P<value>[-+]?\d[\d_]*)")
 _INT = re.compile(r"[-+]?\d[\d_]*|[-+]?0[xX][0-9a-fA-F]+")
 _COMMENT = re.compile(r"(?:^|\s)(?:#|//).*$")
+_DECIMAL = re.compile(r"[-+]?\d[\d_]*")
+_HEX = re.compile(r"[-+]?0[xX][0-9a-fA-F]+")
+_WHOLE_FLOAT = re.compile(r"[-+]?\d+\.0*")
 _SEPARATORS = " \t,;{}"
 _WRAPPER_KEYS = frozenset(["seeds", "seed", "random_seeds", "random seeds", "rng", "randomness"])
 
@@ -47,7 +50,7 @@ def parse_seeds(text: str, name: str = "seeds.txt") -> tuple[dict[str, int], lis
     """Parse a seeds file's text (JSON/YAML when ``name`` says so) into name -> seed plus problems."""
     if not text.strip():
         return {}, [("empty file", None)]
-    suffix = PurePosixPath(name).suffix.lower()
+    suffix = name_suffix(name)
     if suffix in (".json", ".yaml", ".yml"):
         try:
             doc = parse_json(text) if suffix == ".json" else parse_yaml(text)
@@ -59,7 +62,7 @@ def parse_seeds(text: str, name: str = "seeds.txt") -> tuple[dict[str, int], lis
 
 def read_seeds(path: Path, ctx: ReadContext) -> dict[str, int]:
     """Read a seeds file through ``ctx``; never raises, reports problems on ``ctx``."""
-    path = Path(path)
+    path = as_path(path)
     text = ctx.read_text(path)
     if text is None:
         return {}
@@ -178,11 +181,11 @@ def _to_int(value: str) -> int | None:
     """Parse a seed written as decimal (``1_000``), hex (``0x10``) or a whole float (``42.0``); else None."""
     value = value.strip().strip("\"'")
     try:
-        if re.fullmatch(r"[-+]?\d[\d_]*", value):
+        if _DECIMAL.fullmatch(value):
             return int(value.replace("_", ""))
-        if re.fullmatch(r"[-+]?0[xX][0-9a-fA-F]+", value):
+        if _HEX.fullmatch(value):
             return int(value, 16)
-        if re.fullmatch(r"[-+]?\d+\.0*", value):
+        if _WHOLE_FLOAT.fullmatch(value):
             return int(float(value))
     except ValueError:
         return None

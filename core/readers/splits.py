@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import stat
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Iterator, Mapping, NamedTuple
@@ -406,10 +407,11 @@ def load_split_ids(root: Path, split: Split) -> list[str]:
 def _split_files(run_dir: Path, ctx: ReadContext) -> Iterator[Path]:
     """Split files of a run in reading order; folder-level trouble becomes a problem."""
     folder = run_dir / SPLITS_DIR
-    if _present(folder):
+    present, seen = _look(folder)
+    if present:
         if not ctx.inside_root(folder):
             ctx.problem(folder, "splits folder is a link leading outside the root; not read")
-        elif not folder.is_dir():
+        elif not _is_dir(folder, seen):
             ctx.problem(folder, "'splits' is not a folder; not read")
         else:
             try:
@@ -426,19 +428,26 @@ def _split_files(run_dir: Path, ctx: ReadContext) -> Iterator[Path]:
                     continue
                 yield path
     top = run_dir / SPLITS_JSON
-    if _present(top):
+    if _look(top)[0]:
         yield top
 
 
-def _present(path: Path) -> bool:
-    """``path.is_symlink() or path.exists()``, with one system call when the answer is plain."""
+def _look(path: Path) -> tuple[bool, os.stat_result | None]:
+    """(``path.is_symlink() or path.exists()``, the ``lstat`` taken), with one system call in the usual cases."""
     try:
-        os.lstat(path)
+        seen = os.lstat(path)
     except FileNotFoundError:
-        return False  # neither a link nor anything a link could lead to
+        return False, None  # neither a link nor anything a link could lead to
     except (OSError, ValueError):
-        return path.is_symlink() or path.exists()  # let pathlib decide which errors count
-    return True
+        return path.is_symlink() or path.exists(), None  # let pathlib decide which errors count
+    return True, seen
+
+
+def _is_dir(path: Path, seen: os.stat_result | None) -> bool:
+    """``path.is_dir()``, answered from ``seen`` (its lstat) when that shows a folder, not a link."""
+    if seen is not None and stat.S_ISDIR(seen.st_mode):
+        return True
+    return path.is_dir()
 
 
 def _read_file(ctx: ReadContext, path: Path) -> tuple[list[ParsedSplit], list[Message]]:
