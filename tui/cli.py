@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,6 @@ from runsift.core.records import Run
 from runsift import __version__
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_TROUBLE = 0, 1, 2
-COMMANDS = ("app", "ls", "show", "diff", "explain", "regress", "audit", "sweep", "ab")
 
 
 class UsageError(Exception):
@@ -162,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if not args_list or (args_list[0] not in COMMANDS and args_list[0] not in ("-h", "--help", "--version")):
+    if not args_list or (args_list[0] not in HANDLERS and args_list[0] not in ("-h", "--help", "--version")):
         # `runsift [ROOT]` opens the app; when output is not a terminal it lists instead
         args_list.insert(0, "app" if sys.stdout.isatty() and sys.stdin.isatty() else "ls")
     args_list = _join_negative_values(args_list)
@@ -171,26 +170,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from runsift.tui import report
 
     try:
-        if args.command == "app":
-            return _app(args)
-        if args.command == "ls":
-            return _ls(args, report)
-        if args.command == "show":
-            return _show(args, report)
-        if args.command == "diff":
-            return _diff(args, report)
-        if args.command == "explain":
-            return _explain(args, report)
-        if args.command == "regress":
-            return _regress(args)
-        if args.command == "audit":
-            return _audit(args, report)
-        if args.command == "sweep":
-            return _sweep(args, report)
-        if args.command == "ab":
-            return _ab(args, report)
-        parser.print_help()
-        return EXIT_TROUBLE
+        handler = HANDLERS.get(args.command)
+        if handler is None:
+            parser.print_help()
+            return EXIT_TROUBLE
+        return handler(args, report)
     except (UsageError, CatalogError, QueryError, ValueError) as exc:  # ExplainError is a ValueError
         report.error(str(exc))
         return EXIT_TROUBLE
@@ -237,7 +221,7 @@ def _open(args: argparse.Namespace, root: Path, report: Any) -> Catalog:
             progress.close()
 
 
-def _app(args: argparse.Namespace) -> int:
+def _app(args: argparse.Namespace, report: Any) -> int:  # noqa: ARG001 - same signature as the others
     from runsift.tui.app import RunsiftApp
 
     root = _root(args.root)
@@ -310,9 +294,8 @@ def _explain(args: argparse.Namespace, report: Any) -> int:
     return EXIT_OK
 
 
-def _regress(args: argparse.Namespace) -> int:
+def _regress(args: argparse.Namespace, report: Any) -> int:
     from runsift.core.explain import explain
-    from runsift.tui import report
     from runsift.tui.explain_view import explanation_markdown
 
     root = _root(args.root)
@@ -379,6 +362,20 @@ def _print_doc(doc: Any, fmt: str, report: Any, renderable: Any, markdown: Any) 
         report.print_markdown(markdown(doc))
     else:
         report.print_renderable(renderable(doc))
+
+
+HANDLERS: dict[str, Callable[[argparse.Namespace, Any], int]] = {
+    "app": _app,
+    "ls": _ls,
+    "show": _show,
+    "diff": _diff,
+    "explain": _explain,
+    "regress": _regress,
+    "audit": _audit,
+    "sweep": _sweep,
+    "ab": _ab,
+}
+"""One function a command; each returns the exit status."""
 
 
 if __name__ == "__main__":  # pragma: no cover
