@@ -80,6 +80,8 @@ _SECTION_HEADERS = (
     re.compile(r"[=#*-]{2,}\s*(.+?)\s*[=#*-]{2,}"),
     re.compile(r"([A-Za-z][\w./()-]*(?:\s+[\w./()-]+)*)\s*:"),
 )
+_SECTION_HEADER_ENDS = ("]", ":", "=", "#", "*", "-")
+"""Last characters a line matching one of ``_SECTION_HEADERS`` can have."""
 _SPACES = re.compile(r"\s+")
 _EXACT_SPEC = re.compile(r"===?([^,<>=!~]+)")
 _V_PREFIXED = re.compile(r"[vV]\d.*")
@@ -288,15 +290,16 @@ class _EnvBuilder:
 
     def _line(self, s: str, number: int, section: str | None, requirements_like: bool) -> bool:
         """Try each line shape in turn; True when the line was understood."""
-        egg = _EGG.search(s)
+        # Each shape is tried only when the text it needs is there ("#egg=", ".whl", "@").
+        egg = _EGG.search(s) if "#egg=" in s else None
         if egg:
             self.add_package(egg["name"], UNKNOWN_VERSION, number)
             return True
-        wheel = _WHEEL.fullmatch(s)
+        wheel = _WHEEL.fullmatch(s) if s.endswith(".whl") else None
         if wheel:
             self.add_package(wheel["name"], wheel["ver"], number)
             return True
-        at = _AT_URL.fullmatch(s)
+        at = _AT_URL.fullmatch(s) if "@" in s else None
         if at:
             self.add_package(at["name"], UNKNOWN_VERSION, number)
             return True
@@ -508,6 +511,8 @@ def _joined_lines(text: str) -> Iterator[tuple[int, str]]:
 
 def _section_header(s: str) -> str | None:
     """Name of a section header line (``[packages]``, ``packages:``, ``=== GPU ===``), or None."""
+    if s[-1:] not in _SECTION_HEADER_ENDS:
+        return None  # every header shape ends with one of these
     for pattern in _SECTION_HEADERS:
         m = pattern.fullmatch(s)
         if m:

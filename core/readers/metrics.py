@@ -908,6 +908,11 @@ def _number(value: Any, loose: bool = False) -> float | None:
 
 def _step(value: Any) -> float | None:
     """A finite step number from a number or numeric text, else None."""
+    if type(value) is int:  # the usual step; what _number does with an int, and always finite
+        try:
+            return float(value)
+        except OverflowError:
+            return None
     number = _number(value, loose=True)
     return number if number is not None and math.isfinite(number) else None
 

@@ -162,7 +162,7 @@ def _ids_of_batches(batches: Iterable[tuple[int, list[str]]]) -> tuple[list[str]
     ids: list[str] = []
     replaced: int | None = None
     for first, texts in batches:
-        if first == 1 and texts:
+        if first == 1 and texts and texts[0].startswith("\ufeff"):
             texts = [texts[0].removeprefix("\ufeff"), *texts[1:]]
         stripped = [text.strip() for text in texts]
         ids += filter(None, stripped)
