@@ -17,7 +17,7 @@ from typing import Any, Literal
 from . import stats
 from .catalog import Catalog
 from .factors import PACKAGES, SEEDS, Factor, describe, differing, run_factors
-from .fmt import format_number
+from .fmt import clip, format_number
 from .goals import Goal, metric_goal
 from .query import parse_filter
 from .readers.predictions import Predictions, align, find_predictions, read_predictions
@@ -584,8 +584,7 @@ def _suggestions(a: Run, b: Run, metric: str, causes: Sequence[Cause], reps_a: S
 
 
 def _short(value: Any) -> str:
-    text = str(value)
-    return text if len(text) <= 40 else text[:39] + "…"
+    return clip(str(value), 40)
 
 
 def _summary(

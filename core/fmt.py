@@ -49,6 +49,11 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+def clip(text: str, width: int = 60) -> str:
+    """``text`` cut to ``width`` characters, ending in an ellipsis when it was longer."""
+    return text if len(text) <= width else text[: width - 1] + "\u2026"
+
+
 def format_size(size: int) -> str:
     """Bytes as 812 B, 3.4 KiB, 1.2 MiB."""
     value = float(size)

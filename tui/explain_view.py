@@ -11,7 +11,7 @@ from typing import Any
 from rich.console import Group
 from rich.text import Text
 from runsift.core.explain import Cause, Explanation
-from runsift.core.fmt import format_delta, format_number, format_value
+from runsift.core.fmt import clip, format_delta, format_number, format_value
 from runsift.core.naming import short_name
 
 from .markdown import cell, code
@@ -125,5 +125,4 @@ def _run(run_id: str) -> str:
 
 
 def _short(value: Any) -> str:
-    text = format_value(value)
-    return text if len(text) <= 60 else text[:59] + "…"
+    return clip(format_value(value), 60)

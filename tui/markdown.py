@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from runsift.core.fmt import clip
+
 from .safe import visible
 
 _SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+!|~"})
@@ -9,10 +11,7 @@ _SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+!|~"})
 
 def cell(value: object, limit: int = 120) -> str:
     """A table cell: one line, Markdown and HTML characters escaped, long values shortened."""
-    text = visible(value, one_line=True)
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return text.translate(_SPECIAL)
+    return clip(visible(value, one_line=True), limit).translate(_SPECIAL)
 
 
 def code(value: object) -> str:

@@ -11,7 +11,13 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 from runsift.core.diff import Change
-from runsift.core.fmt import format_delta, format_number, format_size, format_value
+from runsift.core.fmt import (
+    clip,
+    format_delta,
+    format_number,
+    format_size,
+    format_value,
+)
 from runsift.core.mappings import flatten
 from runsift.core.records import ABTest, Record, Run, Sweep
 
@@ -195,10 +201,7 @@ CHANGE_STYLE = {"added": "green", "removed": "red", "changed": "yellow", "type_c
 
 
 def value_cell(value: Any, limit: int = 200) -> Text:
-    text = format_value(value)
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return literal(text)
+    return literal(clip(format_value(value), limit))
 
 
 def change_text(c: Change) -> Text:

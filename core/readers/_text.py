@@ -7,6 +7,8 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from ..fmt import clip  # noqa: F401 - re-exported: readers quote text in problems through it
+
 Issue = tuple[str, int | None]
 """A problem found while parsing: (message, line or None)."""
 
@@ -27,11 +29,6 @@ def unquote(value: str) -> str:
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
         return value[1:-1]
     return value
-
-
-def clip(text: str, width: int = 60) -> str:
-    """Shorten text quoted in a problem message so messages stay one readable line."""
-    return text if len(text) <= width else text[: width - 1] + "\u2026"
 
 
 def literal_scalar(value: Any, key: Any, text: str) -> str:

@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
+from runsift.core.fmt import format_number
+from runsift.core.records import ABTest, Sweep
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
-
-from runsift.core.fmt import format_number
-from runsift.core.records import ABTest, Sweep
 
 from ..safe import literal
 
@@ -36,8 +35,7 @@ class SweepScreen(Screen[None]):
 
     BINDINGS = [
         Binding("escape,q", "app.pop_screen", "Back"),
-        Binding("d", "diff_winner", "Diff winner vs row"),
-        Binding("e", "explain_winner", "Explain winner vs row"),
+        Binding("d,e", "diff_winner", "Diff + explain winner vs row"),
         Binding("enter", "open_row", "Open run", show=False),
     ]
     AUTO_FOCUS = "#board"
@@ -98,15 +96,10 @@ class SweepScreen(Screen[None]):
         return self.doc["winner"], other
 
     def action_diff_winner(self) -> None:
+        """Diff the winner with the highlighted run; the diff screen opens with its Explain panel."""
         from .diff import DiffScreen
 
         if (pair := self._pair()) is not None:
-            self.app.push_screen(DiffScreen(*pair))
-
-    def action_explain_winner(self) -> None:
-        from .diff import DiffScreen
-
-        if (pair := self._pair()) is not None:  # the diff screen opens with its Explain panel on top
             self.app.push_screen(DiffScreen(*pair))
 
     @on(DataTable.RowSelected)
