@@ -24,14 +24,14 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from .discover import Found, discover
+from .discover import FolderMemo, Found, Memo, RunMemo, Walk, discover, relist
 from .loader import load
 from .mappings import flatten
 from .query import Filter, Sort, compile_filters, sort_rows
 from .records import Problem, Record, Summary
 from .serialize import from_dict, to_dict
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 PARALLEL_MIN = 400
 """Below this many records to read, a process pool costs more than it saves."""
 
@@ -71,6 +71,8 @@ class RefreshStats:
     changed: int = 0
     removed: int = 0
     unchanged: int = 0
+    listed: int = 0
+    """Records whose files were listed one by one; the rest were known unchanged from folder times."""
     seconds: float = 0.0
 
 
@@ -98,12 +100,19 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS records (
     id TEXT PRIMARY KEY, kind TEXT NOT NULL, project TEXT, name TEXT, path TEXT,
     status TEXT, started TEXT, run_number INTEGER, sweep TEXT,
-    n_problems INTEGER NOT NULL, problems TEXT NOT NULL, metrics TEXT NOT NULL,
-    fingerprint TEXT NOT NULL, facets TEXT NOT NULL, detail TEXT NOT NULL
-);
+    n_problems INTEGER NOT NULL, problems TEXT NOT NULL, metrics TEXT NOT NULL, fingerprint TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS details (id TEXT PRIMARY KEY, facets TEXT NOT NULL, detail TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS walk_folders (path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, subdirs TEXT NOT NULL, problems TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS walk_runs (id TEXT PRIMARY KEY, key TEXT NOT NULL, live TEXT NOT NULL) WITHOUT ROWID;
 """
-# One row per record: a list reads only the small columns; ``facets`` (flattened config, data,
-# seeds ... for filters) and ``detail`` (the whole record) are decoded only when asked for.
+# ``records`` holds what a list shows, one small row per record in id order, so reading 100k of them
+# touches a few MB; ``details`` holds ``facets`` (flattened config, data, seeds ... for filters) and
+# ``detail`` (the whole record), read only when asked for. ``walk_*`` is the memo that lets a warm
+# open skip unchanged folders (see discover.Memo).
+
+SETTLED = frozenset({"finished", "failed"})
+"""Statuses of runs that are done: a quick walk trusts their folder and live files' times."""
 
 
 class Catalog:
@@ -130,10 +139,14 @@ class Catalog:
         cache_dir: str | os.PathLike[str] | None = None,
         use_cache: bool = True,
         refresh: bool = True,
+        full: bool = False,
         workers: int | None = None,
         progress: Progress | None = None,
     ) -> Catalog:
-        """Open the catalog of ``root``; with ``refresh`` bring the cache up to date with the disk."""
+        """Open the catalog of ``root``; with ``refresh`` bring the cache up to date with the disk.
+
+        ``full`` lists every file of every record instead of trusting folder times (see :meth:`refresh`).
+        """
         root_path = Path(os.path.realpath(os.fspath(root)))
         if not root_path.is_dir():
             raise CatalogError(f"{os.fspath(root)!r} is not a folder")
@@ -152,7 +165,7 @@ class Catalog:
             db.executescript(_DDL)
         catalog = cls(root_path, db, cache_file)
         if refresh:
-            catalog.refresh(workers=workers, progress=progress)
+            catalog.refresh(full=full, workers=workers, progress=progress)
         return catalog
 
     def close(self) -> None:
@@ -166,39 +179,98 @@ class Catalog:
         self.close()
 
     # -- indexing ----------------------------------------------------------------
-    def refresh(self, *, workers: int | None = None, progress: Progress | None = None) -> RefreshStats:
-        """Walk the root; read new and changed records, drop vanished ones."""
+    def refresh(
+        self, *, full: bool = False, workers: int | None = None, progress: Progress | None = None
+    ) -> RefreshStats:
+        """Walk the root; read new and changed records, drop vanished ones.
+
+        The quick walk (default) re-lists only folders whose mtime changed, and trusts a finished
+        run whose folder and live files (metrics, status, error log) are unchanged: a file edited
+        in place elsewhere in a finished run is noticed by :meth:`get` or by ``full=True``, which
+        lists every file of every record.
+        """
         started = time.perf_counter()
+        memo = None if full else self._memo()
         collect = gc.isenabled()
         gc.disable()  # the walk allocates ~10 small objects per file and none are cyclic: pausing the
-        try:  # cyclic collector cuts a warm open by about a third
-            found, self.problems = discover(self.root)
-            fingerprints = {f.id: f.fingerprint for f in found}
+        try:  # cyclic collector cuts a full walk by about a third
+            walk = discover(self.root, memo)
+            self.problems = walk.problems
+            fingerprints = {f.id: f.fingerprint for f in walk.found}
         finally:
             if collect:
                 gc.enable()
         with self._lock:
-            cached = dict(self.db.execute("SELECT id, fingerprint FROM records"))
-        stale = [f for f in found if cached.get(f.id) != fingerprints[f.id]]
-        present = {f.id for f in found}
-        removed = [i for i in cached if i not in present]
-        added = sum(1 for f in stale if f.id not in cached)
+            known = {rid for (rid,) in self.db.execute("SELECT id FROM records")}
+            cached = self._fingerprints([f.id for f in walk.found if f.id in known])
+        stale = [f for f in walk.found if cached.get(f.id, ("", ""))[0] != fingerprints[f.id]]
+        present = set(walk.kept)
+        present.update(fingerprints)
+        removed = [i for i in known if i not in present]
+        added = sum(1 for f in stale if f.id not in known)
         with self._lock, self.db:
             for ids in _chunks(removed, 500):
                 _delete(self.db, ids)
             self._summaries = self._facets = None
+        statuses = {rid: status for rid, (_, status) in cached.items()}
         for batch in _read_all(stale, self.root, workers, progress):
             with self._lock, self.db:  # short transactions: readers in other threads get turns
-                self.db.executemany("INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", batch)
+                _store(self.db, batch)
                 self._summaries = self._facets = None
+            statuses.update((row[0], row[5]) for row in batch)
+        self._save_memo(walk, memo, statuses, removed)
         self.last_refresh = RefreshStats(
             added=added,
             changed=len(stale) - added,
             removed=len(removed),
-            unchanged=len(found) - len(stale),
+            unchanged=len(present) - len(stale),
+            listed=len(walk.found),
             seconds=time.perf_counter() - started,
         )
         return self.last_refresh
+
+    def _fingerprints(self, ids: list[str]) -> dict[str, tuple[str, str]]:
+        """``{id: (fingerprint, status)}`` of these cached records."""
+        out: dict[str, tuple[str, str]] = {}
+        for chunk in _chunks(ids, 500):
+            rows = self.db.execute(f"SELECT id, fingerprint, status FROM records WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+            out.update((rid, (fp, status)) for rid, fp, status in rows)
+        return out
+
+    def _memo(self) -> Memo:
+        """The walk memo stored by the last refresh (empty for a new cache)."""
+        with self._lock:
+            folders = {
+                path: FolderMemo(mtime, tuple(json.loads(subdirs)), tuple(Problem(*p) for p in json.loads(problems)))
+                for path, mtime, subdirs, problems in self.db.execute("SELECT path, mtime_ns, subdirs, problems FROM walk_folders")
+            }
+            runs = {rid: RunMemo(key, tuple(live.split("\n")) if live else ()) for rid, key, live in self.db.execute("SELECT id, key, live FROM walk_runs")}
+        return Memo(folders, runs)
+
+    def _save_memo(self, walk: Walk, memo: Memo | None, statuses: Mapping[str, str], removed: list[str]) -> None:
+        """Store what this walk learnt: changed folders, and quick keys of the settled runs it listed."""
+        old = memo.folders if memo is not None else {}
+        folders = [
+            (path, m.mtime_ns, json.dumps(m.subdirs), json.dumps([[p.file, p.message, p.line] for p in m.problems]))
+            for path, m in walk.folders.items()
+            if old.get(path) != m
+        ]
+        gone = [(path,) for path in old if path not in walk.folders]
+        runs, dropped = [], [(rid,) for rid in removed]
+        for f in walk.found:
+            key = walk.run_keys.get(f.id)
+            if key is not None and statuses.get(f.id) in SETTLED:
+                runs.append((f.id, key.key, "\n".join(key.live)))
+            else:  # a run still being written (or a sweep, an A/B record) is listed on every walk
+                dropped.append((f.id,))
+        with self._lock, self.db:
+            if memo is None:
+                self.db.execute("DELETE FROM walk_folders")
+                self.db.execute("DELETE FROM walk_runs")
+            self.db.executemany("DELETE FROM walk_folders WHERE path = ?", gone)
+            self.db.executemany("INSERT OR REPLACE INTO walk_folders VALUES (?,?,?,?)", folders)
+            self.db.executemany("DELETE FROM walk_runs WHERE id = ?", dropped)
+            self.db.executemany("INSERT OR REPLACE INTO walk_runs VALUES (?,?,?)", runs)
 
     # -- queries -----------------------------------------------------------------
     def summaries(self) -> list[Summary]:
@@ -233,7 +305,7 @@ class Catalog:
         """``{record id: (text, number)}`` for one detail key such as ``config.optimizer.lr``."""
         with self._lock:
             if self._facets is None:  # decoded once per refresh, on the first detail filter
-                rows = self.db.execute("SELECT id, facets FROM records WHERE facets != '{}'")
+                rows = self.db.execute("SELECT id, facets FROM details WHERE facets != '{}'")
                 self._facets = {rid: json.loads(text) for rid, text in rows}
             facets = self._facets
         return {rid: (values[key][0], values[key][1]) for rid, values in facets.items() if key in values}
@@ -265,12 +337,29 @@ class Catalog:
         return [r.id for r in self.list(kind=kind, filters=filters, sort=sort)]
 
     def get(self, record_id: str) -> Record:
-        """The full record with this id (raises RunNotFound)."""
+        """The full record with this id (raises RunNotFound).
+
+        A run is listed again first and re-read if any of its files changed since it was indexed,
+        so what is shown is never older than the disk, even between quick walks.
+        """
         with self._lock:
-            row = self.db.execute("SELECT detail FROM records WHERE id = ?", (record_id,)).fetchone()
+            row = self.db.execute(
+                "SELECT d.detail, r.kind, r.fingerprint, r.project, r.sweep FROM records r JOIN details d USING (id) "
+                "WHERE id = ?",
+                (record_id,),
+            ).fetchone()
         if row is None:
             raise RunNotFound(record_id, self._near(record_id))
-        return from_dict(json.loads(row[0]))
+        detail, kind, fingerprint, project, sweep = row
+        if kind == "run":
+            found = relist(self.root, record_id, project, sweep)
+            if found is not None and found.fingerprint != fingerprint:
+                fresh = _read_row(found, self.root)
+                with self._lock, self.db:
+                    _store(self.db, [fresh])
+                    self._summaries = self._facets = None
+                detail = fresh[-1]
+        return from_dict(json.loads(detail))
 
     def metric_names(self, kind: str = "run") -> list[str]:
         """Final-metric names in the catalog, most common first."""
@@ -356,12 +445,20 @@ def _remove_cache(cache_file: Path) -> None:
 
 
 Row = tuple[Any, ...]
-"""One ``records`` row, in column order."""
+"""What :func:`_read_row` gives for one record: the ``records`` columns in order, then facets and detail."""
 
 
 def _delete(db: sqlite3.Connection, ids: list[str]) -> None:
     if ids:
-        db.execute(f"DELETE FROM records WHERE id IN ({','.join('?' * len(ids))})", ids)
+        marks = ",".join("?" * len(ids))
+        db.execute(f"DELETE FROM records WHERE id IN ({marks})", ids)
+        db.execute(f"DELETE FROM details WHERE id IN ({marks})", ids)
+
+
+def _store(db: sqlite3.Connection, rows: list[Row]) -> None:
+    """Write rows from :func:`_read_row`: the list columns to ``records``, facets and detail to ``details``."""
+    db.executemany("INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", [row[:13] for row in rows])
+    db.executemany("INSERT OR REPLACE INTO details VALUES (?,?,?)", [(row[0], row[13], row[14]) for row in rows])
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

@@ -3,6 +3,10 @@
 The walk never follows links to folders (so link loops cannot trap it), lists each
 record's files with size and mtime (the fingerprint the cache compares), and
 reports what it could not enter as catalog-level problems.
+
+Given a :class:`Memo` of the previous walk it is quick: a folder whose mtime did not
+change has the same entries, so its listing is reused; a finished run is not listed
+again when its folder and its live files (metrics, status, error log) are unchanged.
 """
 
 from __future__ import annotations
@@ -10,8 +14,10 @@ from __future__ import annotations
 import hashlib
 import os
 import stat as statmod
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from .readers.abtest import DEFINITION_NAMES, is_abtest_dir
@@ -53,6 +59,9 @@ MAX_DEPTH = 24
 """Deepest folder level searched for records."""
 MAX_LISTED = 5_000
 """Most files listed inside one record (artifacts folders can be huge)."""
+RACY_NS = 2_000_000_000
+"""A folder or file modified this close to the walk (ns) may change again within the same mtime tick:
+its memo is not trusted next time (the "racily clean" problem git's index has)."""
 
 
 class FileStat(NamedTuple):
@@ -100,25 +109,92 @@ def is_run_dir(names: set[str]) -> bool:
     return len(names & RUN_FILES) >= 2 or any(is_metrics_file(n) for n in names - anchors)
 
 
-def discover(root: Path) -> tuple[list[Found], list[Problem]]:
-    """All records below ``root`` (sorted by id) and the problems met while walking."""
+def is_live_file(name: str) -> bool:
+    """Files a finished run may still rewrite in place (an evaluation adding a metric, a status)."""
+    return is_metrics_file(name) or name in _LIVE_NAMES
+
+
+_LIVE_NAMES = frozenset((*STATUS_NAMES, *ERROR_NAMES))
+
+
+class FolderMemo(NamedTuple):
+    """A folder that holds records without being one: its mtime, the sub-folders walked, its problems."""
+
+    mtime_ns: int
+    subdirs: tuple[str, ...]
+    problems: tuple[Problem, ...]
+
+
+class RunMemo(NamedTuple):
+    """A finished run's quick key (folder mtime, live files' size and mtime) and its live file names."""
+
+    key: str
+    live: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class Memo:
+    """What an earlier walk learnt, keyed by path relative to the root."""
+
+    folders: dict[str, FolderMemo] = field(default_factory=dict)
+    runs: dict[str, RunMemo] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Walk:
+    """The result of a walk: records listed file by file, records found unchanged, and the new memo."""
+
+    found: list[Found] = field(default_factory=list)
+    """Records listed in full (new, or possibly changed); compare their fingerprints with the cache."""
+    kept: list[str] = field(default_factory=list)
+    """Ids of runs whose quick key matched the memo: not listed, unchanged since the last walk."""
+    problems: list[Problem] = field(default_factory=list)
+    folders: dict[str, FolderMemo] = field(default_factory=dict)
+    """Every non-record folder walked (reused or re-listed), for the next memo."""
+    run_keys: dict[str, RunMemo] = field(default_factory=dict)
+    """Quick keys of the runs listed in this walk (only those whose times are safely in the past)."""
+
+
+def discover(root: Path, memo: Memo | None = None) -> Walk:
+    """All records below ``root`` and the problems met while walking; ``memo`` skips what did not change.
+
+    Without a memo every file of every record is listed (a full rescan).
+    """
     root = Path(os.path.realpath(root))
     top = str(root)
-    found: list[Found] = []
-    problems: list[Problem] = []
+    trusted_before = time.time_ns() - RACY_NS
+    walk = Walk()
+    found, problems = walk.found, walk.problems
     # (folder, depth, project, sweep id when inside a sweep's runs/ folder); folders as strings: a
     # warm open walks every run folder, and pathlib costs more than the system calls here.
     stack: list[tuple[str, int, str, str | None]] = [(top, 0, root.name, None)]
     sweeps: dict[str, Found] = {}
     while stack:
         folder, depth, project, sweep_id = stack.pop()
+        rel = folder[len(top) + 1 :]
+        base = os.path.basename(folder)
+        is_top = folder == top
+        mtime = _mtime(folder)
+        extras = _baseline_stats(sweeps[sweep_id]) if sweep_id is not None else ()
+        if memo is not None and mtime is not None:
+            run_memo = memo.runs.get(rel)
+            if run_memo is not None and run_memo.key == _key_on_disk(folder, mtime, project, sweep_id, run_memo.live, extras):
+                walk.kept.append(rel)
+                if sweep_id is not None:
+                    sweeps[sweep_id].members.append(rel)
+                continue
+            folder_memo = memo.folders.get(rel)
+            if folder_memo is not None and folder_memo.mtime_ns == mtime and depth < MAX_DEPTH:
+                walk.folders[rel] = folder_memo
+                problems.extend(folder_memo.problems)
+                child_project = project if (is_top or sweep_id is not None) else base
+                for name in folder_memo.subdirs:
+                    stack.append((os.path.join(folder, name), depth + 1, child_project, sweep_id))
+                continue
         entries = _scan(folder, root, problems)
         if entries is None:
             continue
         names = {e.name for e in entries}
-        rel = folder[len(top) + 1 :]
-        base = os.path.basename(folder)
-        is_top = folder == top
         special = not is_top and any(n.lower() in _SPECIAL_NAMES for n in names)
         if special and sweep_id is None and is_sweep_dir(names):
             rec = Found("sweep", Path(folder), rel, project, base, files=_listing(folder, entries, depth=1))
@@ -135,21 +211,84 @@ def discover(root: Path) -> tuple[list[Found], list[Problem]]:
             rec = Found("run", Path(folder), rel, project, base, sweep=sweep_id, files=_listing(folder, entries))
             if sweep_id is not None:
                 sweeps[sweep_id].members.append(rel)
-                rec.extra_inputs = _baseline_stats(sweeps[sweep_id])
+                rec.extra_inputs = extras
             found.append(rec)
+            live = tuple(f for f in rec.files if "/" not in f.rel and is_live_file(f.rel))
+            if mtime is not None and all(t < trusted_before for t in (mtime, *(f.mtime_ns for f in (*live, *extras)))):
+                walk.run_keys[rel] = RunMemo(_quick_key(mtime, project, sweep_id, live, extras), tuple(f.rel for f in live))
             continue
         if depth >= MAX_DEPTH:
             problems.append(Problem(rel, f"folder nesting deeper than {MAX_DEPTH} levels; not searched"))
             continue
         child_project = project if (is_top or sweep_id is not None) else base
+        here: list[Problem] = []
+        subdirs: list[str] = []
         for entry in entries:
-            if entry.name.startswith(".") or not _is_dir_entry(entry, root, problems):
+            if entry.name.startswith(".") or not _is_dir_entry(entry, root, here):
                 continue
+            subdirs.append(entry.name)
             stack.append((entry.path, depth + 1, child_project, sweep_id))
+        problems.extend(here)
+        if mtime is not None:
+            trusted = mtime if mtime < trusted_before else -1  # -1 never matches: list it again next time
+            walk.folders[rel] = FolderMemo(trusted, tuple(subdirs), tuple(here))
     found.sort(key=lambda f: f.id)
     for rec in sweeps.values():
         rec.members.sort()
-    return found, problems
+    return walk
+
+
+def relist(root: Path, run_id: str, project: str, sweep: str | None) -> Found | None:
+    """List one run folder again, as a full walk would (None when it is gone).
+
+    Lets the catalog check a run that is about to be shown for edits a quick walk does not see.
+    """
+    top = str(root)
+    folder = os.path.join(top, run_id)
+    try:
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=_entry_name)
+    except OSError:
+        return None
+    rec = Found("run", Path(folder), run_id, project, os.path.basename(folder), sweep=sweep, files=_listing(folder, entries))
+    if sweep is not None:
+        sweep_dir = os.path.join(top, sweep)
+        try:
+            with os.scandir(sweep_dir) as it:
+                sweep_entries = sorted(it, key=_entry_name)
+        except OSError:
+            sweep_entries = []
+        sweep_rec = Found("sweep", Path(sweep_dir), sweep, project, os.path.basename(sweep_dir), files=_listing(sweep_dir, sweep_entries, depth=1))
+        rec.extra_inputs = _baseline_stats(sweep_rec)
+    return rec
+
+
+def _mtime(folder: str) -> int | None:
+    try:
+        return os.stat(folder).st_mtime_ns
+    except OSError:
+        return None
+
+
+def _quick_key(mtime: int, project: str, sweep: str | None, live: Iterable[FileStat], extras: Iterable[FileStat]) -> str:
+    """Changes when the folder's entries change, a live file is rewritten, or the run moves between sweeps."""
+    parts = [str(mtime), project, sweep or ""]
+    parts.extend(f"{f.rel}:{f.size}:{f.mtime_ns}" for f in (*live, *extras))
+    return "\0".join(parts)
+
+
+def _key_on_disk(
+    folder: str, mtime: int, project: str, sweep: str | None, live_names: tuple[str, ...], extras: tuple[FileStat, ...]
+) -> str:
+    """The quick key of a run folder as it is now, statting only its live files."""
+    live = []
+    for name in live_names:
+        try:
+            st = os.stat(os.path.join(folder, name))
+        except OSError:
+            continue  # gone: the key differs, and the run is listed again
+        live.append(FileStat(name, st.st_size, st.st_mtime_ns))
+    return _quick_key(mtime, project, sweep, live, extras)
 
 
 def _baseline_stats(sweep: Found) -> tuple[FileStat, ...]:

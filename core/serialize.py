@@ -8,6 +8,7 @@ into the strings "NaN", "Infinity" and "-Infinity" for strict JSON consumers.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from datetime import date, datetime, time
 from typing import Any, Mapping
@@ -31,15 +32,23 @@ from .records import (
 
 def to_dict(record: Any) -> Any:
     """A record (or any value inside one) as plain JSON-ready data."""
-    if dataclasses.is_dataclass(record) and not isinstance(record, type):
-        if isinstance(record, Metrics):
-            return {
-                "final": dict(record.final),
-                "series": {k: [list(p) for p in v] for k, v in record.series.items()},
-                "definitions": {k: to_dict(v) for k, v in record.definitions.items()},
-                "extra": to_dict(dict(record.extra)),
-            }
-        return {f.name: to_dict(getattr(record, f.name)) for f in dataclasses.fields(record)}
+    kind = type(record)
+    if kind is str or kind is float or kind is int or kind is bool or record is None:
+        return record  # most values: tested first, by exact type (an index serialises millions)
+    if kind is dict:
+        return {k if type(k) is str else str(k): to_dict(v) for k, v in record.items()}
+    if kind is list or kind is tuple:
+        return [to_dict(v) for v in record]
+    if kind is Metrics:
+        return {
+            "final": dict(record.final),
+            "series": {k: [list(p) for p in v] for k, v in record.series.items()},
+            "definitions": {k: to_dict(v) for k, v in record.definitions.items()},
+            "extra": to_dict(dict(record.extra)),
+        }
+    names = _field_names(kind)
+    if names is not None:
+        return {name: to_dict(getattr(record, name)) for name in names}
     if isinstance(record, (datetime, date, time)):
         return record.isoformat()
     if isinstance(record, Mapping):
@@ -48,11 +57,19 @@ def to_dict(record: Any) -> Any:
         return [to_dict(v) for v in record]
     if isinstance(record, (set, frozenset)):
         return sorted((to_dict(v) for v in record), key=repr)
-    if record is None or isinstance(record, (str, int, float, bool)):
+    if isinstance(record, (str, int, float, bool)):
         return record
     if isinstance(record, bytes):
         return record.decode("utf-8", errors="replace")
     return str(record)
+
+
+@functools.cache
+def _field_names(kind: type) -> tuple[str, ...] | None:
+    """Field names of a dataclass type (None for any other type), looked up once per type."""
+    if dataclasses.is_dataclass(kind):
+        return tuple(f.name for f in dataclasses.fields(kind))
+    return None
 
 
 def from_dict(d: Mapping[str, Any]) -> Record:

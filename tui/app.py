@@ -36,9 +36,12 @@ class RunsiftApp(App[None]):
         cache_dir: Path | None = None,
         use_cache: bool = True,
         state_dir: Path | None = None,
+        rescan: bool = False,
     ) -> None:
         super().__init__()
         self.root = Path(os.path.realpath(root))
+        self.rescan_at_start = rescan
+        """List every file on the first indexing instead of trusting folder times (``--rescan``)."""
         self.catalog = Catalog.open(self.root, cache_dir=cache_dir, use_cache=use_cache, refresh=False)
         self.state_path = state_path_for(self.root, state_dir)
         self.state = AppState.load(self.state_path)

@@ -34,6 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
     group = common.add_argument_group("catalog")
     group.add_argument("--cache-dir", metavar="DIR", help="where the index cache lives (default: $XDG_CACHE_HOME/runsift)")
     group.add_argument("--no-cache", action="store_true", help="index in memory only; write nothing anywhere")
+    group.add_argument(
+        "--rescan",
+        action="store_true",
+        help="check every file of every run, not just folder times and live files (metrics, status)",
+    )
     group.add_argument("-q", "--quiet", action="store_true", help="no progress output on stderr")
 
     parser = argparse.ArgumentParser(
@@ -215,7 +220,9 @@ def _root(explicit: str | None) -> Path:
 def _open(args: argparse.Namespace, root: Path, report: Any) -> Catalog:
     progress = None if args.quiet else report.progress_printer()
     try:
-        return Catalog.open(root, cache_dir=args.cache_dir, use_cache=not args.no_cache, progress=progress)
+        return Catalog.open(
+            root, cache_dir=args.cache_dir, use_cache=not args.no_cache, full=args.rescan, progress=progress
+        )
     finally:
         if progress is not None:
             progress.close()
@@ -225,7 +232,7 @@ def _app(args: argparse.Namespace, report: Any) -> int:  # noqa: ARG001 - same s
     from runsift.tui.app import RunsiftApp
 
     root = _root(args.root)
-    RunsiftApp(root, cache_dir=Path(args.cache_dir) if args.cache_dir else None, use_cache=not args.no_cache).run()
+    RunsiftApp(root, cache_dir=Path(args.cache_dir) if args.cache_dir else None, use_cache=not args.no_cache, rescan=args.rescan).run()
     return EXIT_OK
 
 

@@ -82,7 +82,7 @@ class RunsScreen(Screen[None]):
         table.focus()
         self._sort = self._parse_saved_sort()
         self.load_rows(first=True)
-        self.index()
+        self.index(full=self.app.rescan_at_start)
 
     def _parse_saved_sort(self) -> Sort | None:
         try:
@@ -164,8 +164,11 @@ class RunsScreen(Screen[None]):
         self.query_one("#status-line", Static).update(line)
 
     @work(thread=True, exclusive=True, group="index")
-    def index(self) -> None:
-        """Bring the cache up to date with the disk, showing progress; then reload the rows."""
+    def index(self, full: bool = False) -> None:
+        """Bring the cache up to date with the disk, showing progress; then reload the rows.
+
+        At start-up the walk is quick (folder times); ``r`` asks for a full one that lists every file.
+        """
         last = 0.0
         last_fill = time.monotonic()
 
@@ -179,9 +182,9 @@ class RunsScreen(Screen[None]):
                 last_fill = now
                 self.app.call_from_thread(self.load_rows, True)
 
-        self.app.call_from_thread(self._set_indexing, "scanning…")
+        self.app.call_from_thread(self._set_indexing, "rescanning every file…" if full else "scanning…")
         try:
-            stats = self.app.catalog.refresh(progress=progress)
+            stats = self.app.catalog.refresh(full=full, progress=progress)
         except Exception as exc:  # noqa: BLE001 - show it; the cached rows stay usable
             self.app.call_from_thread(self._set_indexing, f"indexing failed: {exc}")
             return
@@ -284,7 +287,7 @@ class RunsScreen(Screen[None]):
         return "metric:" + (sort_key[len("metrics.") :] if sort_key.startswith("metrics.") else sort_key)
 
     def action_rescan(self) -> None:
-        self.index()
+        self.index(full=True)
 
     def action_diff(self) -> None:
         # A space typed just before d posts MarkToggled from the table after d reached us. Hop through
