@@ -18,7 +18,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -191,39 +191,50 @@ class Catalog:
         """
         started = time.perf_counter()
         memo = None if full else self._memo()
-        collect = gc.isenabled()
-        gc.disable()  # the walk allocates ~10 small objects per file and none are cyclic: pausing the
-        try:  # cyclic collector cuts a full walk by about a third
-            walk = discover(self.root, memo)
-            self.problems = walk.problems
-            fingerprints = {f.id: f.fingerprint for f in walk.found}
-        finally:
-            if collect:
-                gc.enable()
         with self._lock:
             known = {rid for (rid,) in self.db.execute("SELECT id FROM records")}
-            cached = self._fingerprints([f.id for f in walk.found if f.id in known])
-        stale = [f for f in walk.found if cached.get(f.id, ("", ""))[0] != fingerprints[f.id]]
-        present = set(walk.kept)
-        present.update(fingerprints)
-        removed = [i for i in known if i not in present]
-        added = sum(1 for f in stale if f.id not in known)
-        with self._lock, self.db:
-            for ids in _chunks(removed, 500):
-                _delete(self.db, ids)
-            self._summaries = self._facets = None
-        statuses = {rid: status for rid, (_, status) in cached.items()}
-        for batch in _read_all(stale, self.root, workers, progress):
-            with self._lock, self.db:  # short transactions: readers in other threads get turns
-                _store(self.db, batch)
+        with _Reader(self.root, workers) as reader:
+
+            def found(record: Found) -> None:  # new records are read while the walk goes on
+                if record.id not in known and record.kind != "sweep":
+                    reader.add(record)
+
+            collect = gc.isenabled()
+            gc.disable()  # the walk allocates ~10 small objects per file and none are cyclic: pausing
+            try:  # the cyclic collector cuts a full walk by about a third
+                walk = discover(self.root, memo, on_found=found)
+                self.problems = walk.problems
+                fingerprints = {f.id: f.fingerprint for f in walk.found}
+            finally:
+                if collect:
+                    gc.enable()
+            with self._lock:
+                cached = self._fingerprints([f.id for f in walk.found if f.id in known])
+            changed = [f for f in walk.found if f.id in known and cached[f.id][0] != fingerprints[f.id]]
+            for f in changed:
+                reader.add(f)
+            for f in walk.found:
+                if f.kind == "sweep" and f.id not in known:  # its members are complete only now
+                    reader.add(f)
+            present = set(walk.kept)
+            present.update(fingerprints)
+            removed = [i for i in known if i not in present]
+            with self._lock, self.db:
+                for ids in _chunks(removed, 500):
+                    _delete(self.db, ids)
                 self._summaries = self._facets = None
-            statuses.update((row[0], row[5]) for row in batch)
+            statuses = {rid: status for rid, (_, status) in cached.items()}
+            for batch in reader.rows(progress):
+                with self._lock, self.db:  # short transactions: readers in other threads get turns
+                    _store(self.db, batch)
+                    self._summaries = self._facets = None
+                statuses.update((row[0], row[5]) for row in batch)
         self._save_memo(walk, memo, statuses, removed)
         self.last_refresh = RefreshStats(
-            added=added,
-            changed=len(stale) - added,
+            added=reader.added - len(changed),
+            changed=len(changed),
             removed=len(removed),
-            unchanged=len(present) - len(stale),
+            unchanged=len(present) - reader.added,
             listed=len(walk.found),
             seconds=time.perf_counter() - started,
         )
@@ -466,41 +477,66 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
         yield items[i : i + size]
 
 
-def _read_all(stale: list[Found], root: Path, workers: int | None, progress: Progress | None) -> Iterator[list[Row]]:
-    """Read records, in worker processes when there are enough to pay for them; yield batches of rows."""
-    total = len(stale)
-    if progress:
-        progress(0, total)
-    if not stale:
-        return
-    n_workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
-    batch: list[Row] = []
-    done = 0
-    if n_workers > 1 and total >= PARALLEL_MIN:
-        chunk = max(16, min(256, total // (n_workers * 8)))
-        with ProcessPoolExecutor(max_workers=n_workers, mp_context=get_context("spawn")) as pool:
-            rows: Iterable[Row] = pool.map(_read_row, stale, [root] * total, chunksize=chunk)
-            for row in rows:
-                batch.append(row)
-                done += 1
-                if len(batch) >= 500:
-                    yield batch
-                    batch = []
-                    if progress:
-                        progress(done, total)
-    else:
-        for found in stale:
-            batch.append(_read_row(found, root))
-            done += 1
-            if len(batch) >= 200:
-                yield batch
-                batch = []
-                if progress:
-                    progress(done, total)
-    if batch:
-        yield batch
-    if progress:
-        progress(total, total)
+class _Reader:
+    """Reads records as the walk finds them: in the caller's process for a few, in a spawn pool for many.
+
+    New records go to the pool while the walk goes on, so reading overlaps walking on a cold index;
+    records that need a fingerprint comparison (or, like sweeps, their whole walk) are added afterwards.
+    """
+
+    TASK = 64
+    """Records per pool task: large enough to amortise the transfer, small enough to spread the work."""
+
+    def __init__(self, root: Path, workers: int | None) -> None:
+        self.root = root
+        self.workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
+        self.pending: list[Found] = []
+        self.pool: ProcessPoolExecutor | None = None
+        self.futures: list[Future[list[Row]]] = []
+        self.added = 0
+
+    def __enter__(self) -> _Reader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def add(self, found: Found) -> None:
+        """Queue one record; once PARALLEL_MIN are queued, start the pool and hand it work in tasks."""
+        self.pending.append(found)
+        self.added += 1
+        if self.pool is None and self.workers > 1 and self.added >= PARALLEL_MIN:
+            self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"))
+        if self.pool is not None and len(self.pending) >= self.TASK:
+            self._submit()
+
+    def _submit(self) -> None:
+        assert self.pool is not None
+        self.futures.append(self.pool.submit(_read_rows, self.pending, self.root))
+        self.pending = []
+
+    def rows(self, progress: Progress | None) -> Iterator[list[Row]]:
+        """Batches of rows of every added record, reporting ``progress(done, total)``."""
+        total, done = self.added, 0
+        if progress:
+            progress(0, total)
+        if self.pool is not None:
+            if self.pending:
+                self._submit()
+            batches: Iterator[list[Row]] = (future.result() for future in self.futures)
+        else:
+            batches = (_read_rows(self.pending[i : i + 200], self.root) for i in range(0, len(self.pending), 200))
+        for batch in batches:
+            done += len(batch)
+            if progress:
+                progress(done, total)
+            yield batch
+
+
+def _read_rows(found: list[Found], root: Path) -> list[Row]:
+    """Rows of several records (one pool task)."""
+    return [_read_row(f, root) for f in found]
 
 
 def _read_row(found: Found, root: Path) -> Row:

@@ -17,7 +17,7 @@ import stat as statmod
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from .readers.abtest import DEFINITION_NAMES, is_abtest_dir
@@ -155,10 +155,11 @@ class Walk:
     """Quick keys of the runs listed in this walk (only those whose times are safely in the past)."""
 
 
-def discover(root: Path, memo: Memo | None = None) -> Walk:
+def discover(root: Path, memo: Memo | None = None, on_found: Callable[[Found], None] | None = None) -> Walk:
     """All records below ``root`` and the problems met while walking; ``memo`` skips what did not change.
 
-    Without a memo every file of every record is listed (a full rescan).
+    Without a memo every file of every record is listed (a full rescan). ``on_found`` is called with
+    each listed record as soon as it is found (a sweep's ``members`` are complete only at the end).
     """
     root = Path(os.path.realpath(root))
     top = str(root)
@@ -169,17 +170,21 @@ def discover(root: Path, memo: Memo | None = None) -> Walk:
     # warm open walks every run folder, and pathlib costs more than the system calls here.
     stack: list[tuple[str, int, str, str | None]] = [(top, 0, root.name, None)]
     sweeps: dict[str, Found] = {}
-    while stack:
+    cut = len(top) + 1
+    sep = os.sep
+    kept = walk.kept
+    while stack:  # the loop runs once per folder; at 100k runs a warm open is mostly this loop
         folder, depth, project, sweep_id = stack.pop()
-        rel = folder[len(top) + 1 :]
-        base = os.path.basename(folder)
-        is_top = folder == top
-        mtime = _mtime(folder)
+        rel = folder[cut:]
+        try:
+            mtime: int | None = os.stat(folder).st_mtime_ns
+        except OSError:
+            mtime = None  # listing it below reports why
         extras = _baseline_stats(sweeps[sweep_id]) if sweep_id is not None else ()
         if memo is not None and mtime is not None:
             run_memo = memo.runs.get(rel)
             if run_memo is not None and run_memo.key == _key_on_disk(folder, mtime, project, sweep_id, run_memo.live, extras):
-                walk.kept.append(rel)
+                kept.append(rel)
                 if sweep_id is not None:
                     sweeps[sweep_id].members.append(rel)
                 continue
@@ -187,10 +192,12 @@ def discover(root: Path, memo: Memo | None = None) -> Walk:
             if folder_memo is not None and folder_memo.mtime_ns == mtime and depth < MAX_DEPTH:
                 walk.folders[rel] = folder_memo
                 problems.extend(folder_memo.problems)
-                child_project = project if (is_top or sweep_id is not None) else base
+                child_project = project if (not rel or sweep_id is not None) else os.path.basename(folder)
                 for name in folder_memo.subdirs:
-                    stack.append((os.path.join(folder, name), depth + 1, child_project, sweep_id))
+                    stack.append((folder + sep + name, depth + 1, child_project, sweep_id))
                 continue
+        base = os.path.basename(folder)
+        is_top = folder == top
         entries = _scan(folder, root, problems)
         if entries is None:
             continue
@@ -200,12 +207,17 @@ def discover(root: Path, memo: Memo | None = None) -> Walk:
             rec = Found("sweep", Path(folder), rel, project, base, files=_listing(folder, entries, depth=1))
             found.append(rec)
             sweeps[rel] = rec
+            if on_found is not None:
+                on_found(rec)
             for entry in entries:
                 if entry.name == SWEEP_RUNS_DIR and _is_real_dir(entry):
                     stack.append((entry.path, depth + 1, project, rel))
             continue
         if special and is_abtest_dir(names):
-            found.append(Found("abtest", Path(folder), rel, project, base, files=_listing(folder, entries, depth=1)))
+            rec = Found("abtest", Path(folder), rel, project, base, files=_listing(folder, entries, depth=1))
+            found.append(rec)
+            if on_found is not None:
+                on_found(rec)
             continue
         if not is_top and (is_run_dir(names) or (sweep_id is not None and not names.isdisjoint(RUN_FILES))):
             rec = Found("run", Path(folder), rel, project, base, sweep=sweep_id, files=_listing(folder, entries))
@@ -213,9 +225,11 @@ def discover(root: Path, memo: Memo | None = None) -> Walk:
                 sweeps[sweep_id].members.append(rel)
                 rec.extra_inputs = extras
             found.append(rec)
+            if on_found is not None:
+                on_found(rec)
             live = tuple(f for f in rec.files if "/" not in f.rel and is_live_file(f.rel))
             if mtime is not None and all(t < trusted_before for t in (mtime, *(f.mtime_ns for f in (*live, *extras)))):
-                walk.run_keys[rel] = RunMemo(_quick_key(mtime, project, sweep_id, live, extras), tuple(f.rel for f in live))
+                walk.run_keys[rel] = RunMemo(_quick_key(mtime, project, sweep_id, (*live, *extras)), tuple(f.rel for f in live))
             continue
         if depth >= MAX_DEPTH:
             problems.append(Problem(rel, f"folder nesting deeper than {MAX_DEPTH} levels; not searched"))
@@ -263,18 +277,12 @@ def relist(root: Path, run_id: str, project: str, sweep: str | None) -> Found | 
     return rec
 
 
-def _mtime(folder: str) -> int | None:
-    try:
-        return os.stat(folder).st_mtime_ns
-    except OSError:
-        return None
-
-
-def _quick_key(mtime: int, project: str, sweep: str | None, live: Iterable[FileStat], extras: Iterable[FileStat]) -> str:
+def _quick_key(mtime: int, project: str, sweep: str | None, files: Iterable[FileStat]) -> str:
     """Changes when the folder's entries change, a live file is rewritten, or the run moves between sweeps."""
-    parts = [str(mtime), project, sweep or ""]
-    parts.extend(f"{f.rel}:{f.size}:{f.mtime_ns}" for f in (*live, *extras))
-    return "\0".join(parts)
+    key = f"{mtime}\0{project}\0{sweep or ''}"
+    for rel, size, mtime_ns in files:
+        key += f"\0{rel}:{size}:{mtime_ns}"
+    return key
 
 
 def _key_on_disk(
@@ -284,11 +292,11 @@ def _key_on_disk(
     live = []
     for name in live_names:
         try:
-            st = os.stat(os.path.join(folder, name))
+            st = os.stat(folder + os.sep + name)
         except OSError:
             continue  # gone: the key differs, and the run is listed again
         live.append(FileStat(name, st.st_size, st.st_mtime_ns))
-    return _quick_key(mtime, project, sweep, live, extras)
+    return _quick_key(mtime, project, sweep, (*live, *extras) if extras else live)
 
 
 def _baseline_stats(sweep: Found) -> tuple[FileStat, ...]:

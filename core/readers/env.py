@@ -153,12 +153,22 @@ def read_env(paths: list[Path], ctx: ReadContext) -> Environment:
         text = ctx.read_text(path)
         if text is None:
             continue
-        env, issues = parse_env(text, path.name)
+        env, issues = _parse_env_shared(text, path.name)
         for message, line in issues:
             ctx.problem(path, message, line)
         # Merging into an empty Environment would only copy ``env``: skip that for the first file.
         merged = env if merged is None else merge_env(merged, env)
     return merged if merged is not None else Environment()
+
+
+@lru_cache(maxsize=32)
+def _parse_env_shared(text: str, name: str) -> tuple[Environment, tuple[Issue, ...]]:
+    """:func:`parse_env`, remembered: runs made on one machine share their pip freeze word for word.
+
+    The Environment is frozen and nothing changes its mappings, so runs may share one object.
+    """
+    env, issues = parse_env(text, name)
+    return env, tuple(issues)
 
 
 def merge_env(first: Environment, second: Environment) -> Environment:
