@@ -113,6 +113,8 @@ CREATE TABLE IF NOT EXISTS walk_runs (id TEXT PRIMARY KEY, key TEXT NOT NULL, li
 
 SETTLED = frozenset({"finished", "failed"})
 """Statuses of runs that are done: a quick walk trusts their folder and live files' times."""
+QUIET_NS = 24 * 3600 * 1_000_000_000
+"""A run not yet finished but untouched for this long (a killed job) is trusted like a settled one."""
 
 
 class Catalog:
@@ -255,7 +257,13 @@ class Catalog:
                 path: FolderMemo(mtime, tuple(json.loads(subdirs)), tuple(Problem(*p) for p in json.loads(problems)))
                 for path, mtime, subdirs, problems in self.db.execute("SELECT path, mtime_ns, subdirs, problems FROM walk_folders")
             }
-            runs = {rid: RunMemo(key, tuple(live.split("\n")) if live else ()) for rid, key, live in self.db.execute("SELECT id, key, live FROM walk_runs")}
+            runs: dict[str, RunMemo] = {}
+            names: dict[str, tuple[str, ...]] = {}  # most runs share one list of live files: split it once
+            for rid, key, live in self.db.execute("SELECT id, key, live FROM walk_runs"):
+                live_names = names.get(live)
+                if live_names is None:
+                    live_names = names[live] = tuple(live.split("\n")) if live else ()
+                runs[rid] = (key, live_names)
         return Memo(folders, runs)
 
     def _save_memo(self, walk: Walk, memo: Memo | None, statuses: Mapping[str, str], removed: list[str]) -> None:
@@ -268,10 +276,13 @@ class Catalog:
         ]
         gone = [(path,) for path in old if path not in walk.folders]
         runs, dropped = [], [(rid,) for rid in removed]
+        quiet_since = time.time_ns() - QUIET_NS
         for f in walk.found:
             key = walk.run_keys.get(f.id)
-            if key is not None and statuses.get(f.id) in SETTLED:
-                runs.append((f.id, key.key, "\n".join(key.live)))
+            if key is not None and (
+                statuses.get(f.id) in SETTLED or max((x.mtime_ns for x in f.files), default=0) < quiet_since
+            ):
+                runs.append((f.id, key[0], "\n".join(key[1])))
             else:  # a run still being written (or a sweep, an A/B record) is listed on every walk
                 dropped.append((f.id,))
         with self._lock, self.db:

@@ -125,11 +125,10 @@ class FolderMemo(NamedTuple):
     problems: tuple[Problem, ...]
 
 
-class RunMemo(NamedTuple):
-    """A finished run's quick key (folder mtime, live files' size and mtime) and its live file names."""
+RunMemo = tuple[str, tuple[str, ...]]
+"""A finished run's quick key (folder mtime, live files' size and mtime) and its live file names.
 
-    key: str
-    live: tuple[str, ...]
+A plain tuple: a warm open loads one per run, and at 100k runs a NamedTuple's constructor shows."""
 
 
 @dataclass(slots=True)
@@ -182,19 +181,31 @@ def discover(root: Path, memo: Memo | None = None, on_found: Callable[[Found], N
             mtime = None  # listing it below reports why
         extras = _baseline_stats(sweeps[sweep_id]) if sweep_id is not None else ()
         if memo is not None and mtime is not None:
-            run_memo = memo.runs.get(rel)
-            if run_memo is not None and run_memo.key == _key_on_disk(folder, mtime, project, sweep_id, run_memo.live, extras):
-                kept.append(rel)
-                if sweep_id is not None:
-                    sweeps[sweep_id].members.append(rel)
-                continue
             folder_memo = memo.folders.get(rel)
             if folder_memo is not None and folder_memo.mtime_ns == mtime and depth < MAX_DEPTH:
+                # Same entries as last time. Check its settled runs right here (the common case, so
+                # no stack round trip); anything else is walked as usual.
                 walk.folders[rel] = folder_memo
                 problems.extend(folder_memo.problems)
                 child_project = project if (not rel or sweep_id is not None) else os.path.basename(folder)
+                prefix = rel + sep if rel else ""
+                runs = memo.runs
+                members = sweeps[sweep_id].members if sweep_id is not None else None
                 for name in folder_memo.subdirs:
-                    stack.append((folder + sep + name, depth + 1, child_project, sweep_id))
+                    child, child_rel = folder + sep + name, prefix + name
+                    run_memo = runs.get(child_rel)
+                    if run_memo is not None and _unchanged(child, run_memo, child_project, sweep_id, extras):
+                        kept.append(child_rel)
+                        if members is not None:
+                            members.append(child_rel)
+                    else:
+                        stack.append((child, depth + 1, child_project, sweep_id))
+                continue
+            run_memo = memo.runs.get(rel)
+            if run_memo is not None and _unchanged(folder, run_memo, project, sweep_id, extras):
+                kept.append(rel)  # a run whose parent folder changed (a sibling came or went)
+                if sweep_id is not None:
+                    sweeps[sweep_id].members.append(rel)
                 continue
         base = os.path.basename(folder)
         is_top = folder == top
@@ -229,7 +240,7 @@ def discover(root: Path, memo: Memo | None = None, on_found: Callable[[Found], N
                 on_found(rec)
             live = tuple(f for f in rec.files if "/" not in f.rel and is_live_file(f.rel))
             if mtime is not None and all(t < trusted_before for t in (mtime, *(f.mtime_ns for f in (*live, *extras)))):
-                walk.run_keys[rel] = RunMemo(_quick_key(mtime, project, sweep_id, (*live, *extras)), tuple(f.rel for f in live))
+                walk.run_keys[rel] = (_quick_key(mtime, project, sweep_id, (*live, *extras)), tuple(f.rel for f in live))
             continue
         if depth >= MAX_DEPTH:
             problems.append(Problem(rel, f"folder nesting deeper than {MAX_DEPTH} levels; not searched"))
@@ -285,18 +296,20 @@ def _quick_key(mtime: int, project: str, sweep: str | None, files: Iterable[File
     return key
 
 
-def _key_on_disk(
-    folder: str, mtime: int, project: str, sweep: str | None, live_names: tuple[str, ...], extras: tuple[FileStat, ...]
-) -> str:
-    """The quick key of a run folder as it is now, statting only its live files."""
-    live = []
-    for name in live_names:
-        try:
-            st = os.stat(folder + os.sep + name)
-        except OSError:
-            continue  # gone: the key differs, and the run is listed again
-        live.append(FileStat(name, st.st_size, st.st_mtime_ns))
-    return _quick_key(mtime, project, sweep, (*live, *extras) if extras else live)
+def _unchanged(folder: str, memo: RunMemo, project: str, sweep: str | None, extras: tuple[FileStat, ...]) -> bool:
+    """True when a run folder's quick key, taken from the disk now (its folder and live files), is the memo's."""
+    key, live = memo
+    stat = os.stat
+    try:
+        now = f"{stat(folder).st_mtime_ns}\0{project}\0{sweep or ''}"
+        for name in live:
+            st = stat(folder + os.sep + name)
+            now += f"\0{name}:{st.st_size}:{st.st_mtime_ns}"
+    except OSError:  # gone: walk it as usual, which says what happened
+        return False
+    for f in extras:
+        now += f"\0{f.rel}:{f.size}:{f.mtime_ns}"
+    return now == key
 
 
 def _baseline_stats(sweep: Found) -> tuple[FileStat, ...]:

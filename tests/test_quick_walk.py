@@ -138,3 +138,16 @@ def test_a_sweep_baseline_edited_in_place_re_reads_its_runs(tmp_path: Path) -> N
             "nlp-intent/sweep-07/runs/run-2",
             "nlp-intent/sweep-07/runs/run-3",
         )
+
+
+def test_a_run_abandoned_for_a_day_is_trusted_like_a_finished_one(settled: Path) -> None:
+    make_run(settled / "fraud-model" / "2025-01-14_10-00-00_run-029", metrics={"per_epoch": [{"epoch": 1, "val_auc": 0.7}]})
+    age(settled, hours=30)
+    with Catalog.open(settled):
+        pass
+    with Catalog.open(settled) as cat:
+        assert (cat.last_refresh.listed, cat.last_refresh.unchanged) == (0, 5)
+    rewrite_in_place(settled / "fraud-model" / "2025-01-14_10-00-00_run-029" / "metrics.json", '{"final": {"val_auc": 0.75}}')
+    with Catalog.open(settled) as cat:  # it came back to life: its metrics file says so
+        assert cat.last_refresh.changed == 1
+        assert next(r for r in cat.summaries() if r.id.endswith("run-029")).status == "finished"
