@@ -16,7 +16,6 @@ processes by unit, so a unit's assignments and events are always read by the sam
 from __future__ import annotations
 
 import csv
-import gc
 import math
 import os
 import re
@@ -32,6 +31,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from .gcpause import paused_gc
 from .readers.abtest import find_unit_column, find_variant_column, iter_log
 from .records import ABTest
 from .safeio import ReadContext, Unreadable
@@ -587,13 +587,8 @@ class _Partial:
 
 def _scan(job: _Job) -> _Partial:
     """Stream both logs once for the units of one partition; classify every metric event of each unit."""
-    enabled = gc.isenabled()
-    gc.disable()  # millions of small objects: generational GC passes would cost as much as the parsing
-    try:
+    with paused_gc():  # millions of small objects: generational GC passes would cost as much as the parsing
         return _scan_inner(job)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _scan_inner(job: _Job) -> _Partial:

@@ -26,6 +26,8 @@ from .records import Summary
 
 FIELDS: tuple[str, ...] = ("id", "kind", "project", "name", "path", "status", "started", "run_number", "sweep", "problems")
 """Record fields every summary carries."""
+TEXT_FIELDS: frozenset[str] = frozenset({"id", "kind", "project", "name", "path", "status", "started", "sweep"})
+"""The fields holding text (or None); the others are counts."""
 
 FACET_PREFIXES: tuple[str, ...] = ("config.", "data.", "seeds.", "env.", "code.")
 """Key prefixes answered from the record details (flattened into the cache's facets table)."""
@@ -108,18 +110,37 @@ def parse_sort(text: str) -> Sort:
     return Sort(text, descending)
 
 
+_DROP_NUMBER_CHARS = str.maketrans("", "", "0123456789+-._eEinfatyINFATY \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f")
+"""Deletes every ASCII character float() accepts in text (digits, sign, point, exponent, inf/nan/infinity, spaces)."""
+
+
 def as_number(value: Any) -> float | None:
     """The value as a finite-or-not float when it is a number or numeric text, else None."""
+    kind = type(value)  # exact types first: a 100k-row sort asks once a row
+    if kind is float:
+        return value
+    if kind is int:
+        return float(value)
+    if kind is str:
+        return _text_number(value)
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
         return float(value)
     if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
+        return _text_number(value)
     return None
+
+
+def _text_number(text: str) -> float | None:
+    # Names, statuses and dates are text: rule them out before float()'s exception, which was most
+    # of a 100k-row sort. An ASCII text with a character float() never accepts is not a number.
+    if not text or (text.isascii() and text.translate(_DROP_NUMBER_CHARS)):
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def is_facet(key: str) -> bool:
@@ -197,10 +218,18 @@ def _facet_value(entry: FacetValue | None) -> Any:
 
 def compile_filters(filters: Iterable[Filter], facets: FacetLookup | None = None) -> Callable[[Summary], bool]:
     """A predicate that is true for rows passing every filter."""
-    tests: list[Callable[[Summary], bool]] = []
-    for f in filters:
-        tests.append(_compile(f, facets))
+    tests = compile_tests(filters, facets)
+    if len(tests) == 1:
+        return tests[0]
     return lambda row: all(t(row) for t in tests)
+
+
+def compile_tests(filters: Iterable[Filter], facets: FacetLookup | None = None) -> list[Callable[[Summary], bool]]:
+    """One predicate per filter; a list of rows filtered by each in turn passes them all.
+
+    Applying them one at a time over a list costs less than one combined predicate per row.
+    """
+    return [_compile(f, facets) for f in filters]
 
 
 def _compile(f: Filter, facets: FacetLookup | None) -> Callable[[Summary], bool]:
@@ -213,6 +242,13 @@ def _compile(f: Filter, facets: FacetLookup | None) -> Callable[[Summary], bool]
         # The common case on big catalogs (val_auc>0.9): one dict lookup and one comparison a row.
         metric, order = metric_of(key), _ORDER[op]
         return lambda r: (v := r.metrics.get(metric)) is not None and v == v and order(v, number)
+    if key in TEXT_FIELDS and op in ("=", "!=", "~") and wanted and number is None:
+        # project=fraud-model: what compare() does for text that is not a number, without its checks.
+        needle = wanted.lower()
+        if op == "~":
+            return lambda r: (v := getattr(r, key)) is not None and needle in v.lower()
+        equal = op == "="
+        return lambda r: ((v := getattr(r, key)) is not None and v.lower() == needle) is equal
     if key in FIELDS:
         return lambda r: compare(field_value(r, key), op, wanted)
     if is_facet(key):
@@ -224,28 +260,115 @@ def _compile(f: Filter, facets: FacetLookup | None) -> Callable[[Summary], bool]
 
 
 def sort_rows(rows: Sequence[Summary], sort: Sort, facets: FacetLookup | None = None) -> list[Summary]:
-    """Summarys ordered by ``sort`` (ties by id); missing values last in either direction."""
+    """Summaries ordered by ``sort`` (ties by id); missing values last in either direction.
+
+    Numbers come before text going up, after it going down (as if each value were keyed ``(0,
+    number)`` or ``(1, text)``).
+    """
     key = sort.key
-    if key in FIELDS:
-        get: Callable[[Summary], Any] = lambda r: field_value(r, key)  # noqa: E731
+    if key in TEXT_FIELDS:
+        get: Callable[[Summary], Any] = operator.attrgetter(key)
+    elif key in FIELDS:
+        get = lambda r: field_value(r, key)  # noqa: E731
     elif is_facet(key):
-        values = facets(key) if facets is not None else {}
-        get = lambda r: _facet_value(values.get(r.id))  # noqa: E731
+        facet_values = facets(key) if facets is not None else {}
+        get = lambda r: _facet_value(facet_values.get(r.id))  # noqa: E731
     else:
         metric = metric_of(key)
         get = lambda r: r.metrics.get(metric)  # noqa: E731
-    present: list[tuple[tuple[int, Any], Summary]] = []
-    missing: list[Summary] = []
-    for row in rows:
-        value = get(row)
-        number = as_number(value)
-        if value is None or (number is not None and math.isnan(number)):
-            missing.append(row)
-        elif number is not None:
-            present.append(((0, number), row))
+    values = list(map(get, rows))
+    kinds = set(map(type, values))
+    numbers: list[tuple[float, Summary]]
+    texts: list[tuple[str, Summary]]
+    missing: list[Summary]
+    if kinds <= _NUMBER_TYPES:  # a metric: no text to tell apart
+        numbers = [(v, r) for v, r in zip(values, rows) if v is not None and v == v]
+        texts = []
+        missing = [r for v, r in zip(values, rows) if v is None or v != v]
+    elif kinds <= _TEXT_TYPES and not _numeric_texts([v for v in values if v is not None] if type(None) in kinds else values):
+        numbers = []  # names, dates, statuses: the common case, done with C-level passes
+        if type(None) in kinds:
+            texts = [(v.lower(), r) for v, r in zip(values, rows) if v is not None]
+            missing = [r for v, r in zip(values, rows) if v is None]
         else:
-            present.append(((1, _text(value).lower()), row))
-    present.sort(key=lambda item: item[1].id)
-    present.sort(key=lambda item: item[0], reverse=sort.descending)
-    missing.sort(key=lambda r: r.id)
-    return [row for _, row in present] + missing
+            texts = list(zip(map(str.lower, values), rows))
+            missing = []
+    else:
+        numbers, texts, missing = _split_by_kind(values, rows)
+    by_id = _by_id
+    numbers.sort(key=by_id)  # nearly free when the rows come in id order, as the catalog gives them
+    texts.sort(key=by_id)
+    missing.sort(key=_id_of)
+    numbers.sort(key=_first, reverse=sort.descending)  # stable, also reversed: ties stay in id order
+    texts.sort(key=_first, reverse=sort.descending)
+    ordered = texts + numbers if sort.descending else numbers + texts
+    return [row for _, row in ordered] + missing
+
+
+_NUMBER_TYPES = frozenset({float, int, type(None)})
+_TEXT_TYPES = frozenset({str, type(None)})
+_FLOAT_BYTES = b"0123456789+-._eEinfatyINFATY \t\r\x0b\x0c\x1c\x1d\x1e\x1f"
+"""Every ASCII character float() accepts in text: the only ASCII texts that can be numbers use no other."""
+
+
+def _numeric_texts(texts: list[str]) -> bool:
+    """True when some of these texts may read as numbers, decided in a few passes over them all at once.
+
+    The texts of an ASCII column joined by newlines, with every character float() accepts deleted:
+    an empty line is the only place a number can be (then the slow check decides).
+    """
+    joined = "\n".join(texts)
+    if not joined.isascii() or joined.count("\n") != len(texts) - 1:
+        return any(_text_number(v) is not None for v in set(texts))
+    rests = b"\n" + joined.encode("ascii").translate(None, _FLOAT_BYTES) + b"\n"
+    if b"\n\n" not in rests:
+        return False
+    return any(_text_number(v) is not None for v, rest in zip(texts, rests[1:-1].split(b"\n")) if not rest)
+
+
+def _split_by_kind(values: list[Any], rows: Sequence[Summary]) -> tuple[list[tuple[float, Summary]], list[tuple[str, Summary]], list[Summary]]:
+    """Rows keyed as numbers, as texts, and missing ones, for a column that mixes them."""
+    numbers: list[tuple[float, Summary]] = []
+    texts: list[tuple[str, Summary]] = []
+    missing: list[Summary] = []
+    text_keys: dict[str, tuple[bool, Any]] = {}  # a column repeats its texts (projects, statuses): key each once
+    for value, row in zip(values, rows):
+        if type(value) is str:
+            keyed = text_keys.get(value)
+            if keyed is None:
+                keyed = text_keys[value] = _text_sort_key(value)
+            if keyed[0]:
+                texts.append((keyed[1], row))
+            elif keyed[1] is None:
+                missing.append(row)
+            else:
+                numbers.append((keyed[1], row))
+            continue
+        number = None if value is None else as_number(value)
+        if value is None or (number is not None and number != number):
+            missing.append(row)
+        elif number is None:
+            texts.append((_text(value).lower(), row))
+        else:
+            numbers.append((number, row))
+    return numbers, texts, missing
+
+
+def _text_sort_key(text: str) -> tuple[bool, Any]:
+    """``(True, lower-case text)`` for text, ``(False, number)`` for numeric text (None when NaN)."""
+    number = _text_number(text)
+    if number is None:
+        return True, text.lower()
+    return False, (None if number != number else number)
+
+
+def _by_id(item: tuple[Any, Summary]) -> str:
+    return item[1].id
+
+
+def _first(item: tuple[Any, Summary]) -> Any:
+    return item[0]
+
+
+def _id_of(row: Summary) -> str:
+    return row.id
