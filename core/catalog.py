@@ -365,7 +365,7 @@ class Catalog:
             ordered = self._orders.get(sort)
         if ordered is None:
             with paused_gc():  # 100k sort keys: otherwise full collections take most of the time
-                ordered = sort_rows(everything, sort, self.facet)
+                ordered = sort_rows(everything, sort, self.facet, in_id_order=True)
             with self._lock:
                 if self._orders_of is everything:
                     if len(self._orders) >= 8:

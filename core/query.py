@@ -259,11 +259,14 @@ def _compile(f: Filter, facets: FacetLookup | None) -> Callable[[Summary], bool]
     return lambda r: compare(r.metrics.get(metric), op, wanted)
 
 
-def sort_rows(rows: Sequence[Summary], sort: Sort, facets: FacetLookup | None = None) -> list[Summary]:
+def sort_rows(
+    rows: Sequence[Summary], sort: Sort, facets: FacetLookup | None = None, *, in_id_order: bool = False
+) -> list[Summary]:
     """Summaries ordered by ``sort`` (ties by id); missing values last in either direction.
 
     Numbers come before text going up, after it going down (as if each value were keyed ``(0,
-    number)`` or ``(1, text)``).
+    number)`` or ``(1, text)``). ``in_id_order`` says the rows already come sorted by id (as the
+    catalog keeps them), which saves a pass.
     """
     key = sort.key
     if key in TEXT_FIELDS:
@@ -295,12 +298,13 @@ def sort_rows(rows: Sequence[Summary], sort: Sort, facets: FacetLookup | None = 
             missing = []
     else:
         numbers, texts, missing = _split_by_kind(values, rows)
-    by_id = _by_id
-    numbers.sort(key=by_id)  # nearly free when the rows come in id order, as the catalog gives them
-    texts.sort(key=by_id)
-    missing.sort(key=_id_of)
-    numbers.sort(key=_first, reverse=sort.descending)  # stable, also reversed: ties stay in id order
-    texts.sort(key=_first, reverse=sort.descending)
+    if not in_id_order:
+        numbers.sort(key=_by_id)
+        texts.sort(key=_by_id)
+        missing.sort(key=_id_of)
+    first = operator.itemgetter(0)
+    numbers.sort(key=first, reverse=sort.descending)  # stable, also reversed: ties stay in id order
+    texts.sort(key=first, reverse=sort.descending)
     ordered = texts + numbers if sort.descending else numbers + texts
     return [row for _, row in ordered] + missing
 
@@ -364,10 +368,6 @@ def _text_sort_key(text: str) -> tuple[bool, Any]:
 
 def _by_id(item: tuple[Any, Summary]) -> str:
     return item[1].id
-
-
-def _first(item: tuple[Any, Summary]) -> Any:
-    return item[0]
 
 
 def _id_of(row: Summary) -> str:

@@ -121,3 +121,9 @@ def test_sorting_by_a_detail_key_uses_its_values() -> None:
     ordered = sort_rows(data, parse_sort("config.optimizer.lr"), lambda key: lrs)
     got = [lrs.get(r.id, (None, None))[1] for r in ordered]
     assert got == sorted(v for v in got if v is not None) + [None] * got.count(None)
+
+
+@pytest.mark.parametrize("key", ["name", "-status", "val_auc", "-problems"])
+def test_rows_declared_in_id_order_sort_the_same(key: str) -> None:
+    data = rows()
+    assert sort_rows(data, parse_sort(key), in_id_order=True) == sort_rows(data, parse_sort(key))

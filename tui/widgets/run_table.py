@@ -39,8 +39,9 @@ MARK_WIDTH = 2
 """The mark column: ``●`` and a space."""
 GAP = 2
 """Spaces between two columns."""
-SAMPLE_HEAD = 500
-"""Column widths look at this many rows from the top, plus the rows on screen."""
+SAMPLE_HEAD = 200
+"""Column widths look at this many rows from the top, plus the rows on screen (measured on every
+new filter or sort, so it is kept small: a longer value further down is cut with an ellipsis)."""
 ROW_CACHE_SIZE = 256
 MISSING = "—"
 KIND_LABELS = {"sweep": "sweep", "abtest": "A/B test"}
