@@ -20,12 +20,12 @@ from runsift.tui.app import RunsiftApp
 from runsift.tui.widgets.run_table import RunTable
 
 
-async def _settle(app: RunsiftApp, pilot) -> None:  # noqa: ANN001 - textual's Pilot
+async def _settle(app: RunsiftApp, pilot) -> None:
     await app.workers.wait_for_complete()
     await pilot.pause()
 
 
-async def _timed(app: RunsiftApp, pilot, *keys: str) -> float:  # noqa: ANN001
+async def _timed(app: RunsiftApp, pilot, *keys: str) -> float:
     started = time.perf_counter()
     await pilot.press(*keys)
     await _settle(app, pilot)

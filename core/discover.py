@@ -15,9 +15,9 @@ import hashlib
 import os
 import stat as statmod
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from .readers.abtest import DEFINITION_NAMES, is_abtest_dir

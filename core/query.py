@@ -272,13 +272,13 @@ def sort_rows(
     if key in TEXT_FIELDS:
         get: Callable[[Summary], Any] = operator.attrgetter(key)
     elif key in FIELDS:
-        get = lambda r: field_value(r, key)  # noqa: E731
+        get = lambda r: field_value(r, key)
     elif is_facet(key):
         facet_values = facets(key) if facets is not None else {}
-        get = lambda r: _facet_value(facet_values.get(r.id))  # noqa: E731
+        get = lambda r: _facet_value(facet_values.get(r.id))
     else:
         metric = metric_of(key)
-        get = lambda r: r.metrics.get(metric)  # noqa: E731
+        get = lambda r: r.metrics.get(metric)
     values = list(map(get, rows))
     kinds = set(map(type, values))
     numbers: list[tuple[float, Summary]]

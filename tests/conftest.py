@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -87,3 +89,23 @@ def plain_text(renderable: object, width: int = 160) -> str:
     console = Console(file=io.StringIO(), width=width, color_system=None, record=True)
     console.print(renderable)
     return console.export_text()
+
+
+HOUR_NS = 3_600_000_000_000
+
+
+def age(root: Path, hours: float = 1.0) -> None:
+    """Move every mtime below ``root`` into the past, as for runs written earlier in the day."""
+    past = time.time_ns() - int(hours * HOUR_NS)
+    for folder, _dirs, files in os.walk(root, topdown=False):
+        for name in files:
+            os.utime(os.path.join(folder, name), ns=(past, past))
+        os.utime(folder, ns=(past, past))
+
+
+def rewrite_in_place(path: Path, text: str) -> None:
+    """Overwrite a file's bytes without creating a new one, as an evaluation script or an editor may."""
+    with open(path, "r+", encoding="utf-8") as f:
+        f.truncate(0)
+        f.write(text)
+    assert path.stat().st_mtime_ns > time.time_ns() - HOUR_NS  # the file's own time moved, its folder's did not

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import make_run
+from conftest import age, make_run, rewrite_in_place
 
 A = "fraud-model/2025-01-07_14-32-11_run-023"
 B = "fraud-model/2025-01-08_09-00-00_run-024"
@@ -215,3 +215,16 @@ def test_tampered_leaderboard_and_result_exit_1(samples: Path, tmp_path: Path) -
     result.write_text(json.dumps(saved))
     ab = runsift("ab", "checkout", "--root", str(root), "--no-cache")
     assert ab.returncode == 1 and "NOT reproduced" in ab.stdout
+
+
+def test_rescan_checks_every_file_and_show_checks_its_run(experiments: Path) -> None:
+    """An edit in place that folder times cannot show: --rescan finds it, and so does opening the run."""
+    age(experiments)
+    assert runsift("ls", str(experiments), "-q").returncode == 0  # index, and remember folder times
+    rewrite_in_place(experiments / B / "config.yaml", "optimizer:\n  name: adam\n  lr: 0.3\n")
+    shown = runsift("show", B, "--root", str(experiments), "--format", "json", "-q")
+    assert json.loads(shown.stdout)["config"]["optimizer"]["lr"] == 0.3
+    rewrite_in_place(experiments / A / "config.yaml", "optimizer:\n  name: adam\n  lr: 0.7\n")
+    found = runsift("ls", str(experiments), "--rescan", "--filter", "config.optimizer.lr=0.7", "--format", "json", "-q")
+    assert [r["id"] for r in json.loads(found.stdout)] == [A]
+    assert "--rescan" in runsift("ls", "--help").stdout

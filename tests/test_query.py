@@ -7,7 +7,16 @@ import random
 from typing import Any
 
 import pytest
-from runsift.core.query import FIELDS, as_number, compare, compile_filters, field_value, parse_filters, parse_sort, sort_rows
+from runsift.core.query import (
+    FIELDS,
+    as_number,
+    compare,
+    compile_filters,
+    field_value,
+    parse_filters,
+    parse_sort,
+    sort_rows,
+)
 from runsift.core.records import Problem, Summary
 
 NAMES = ["run-1", "run-10", "Run-2", "123", "12.5", "nan", "inf", "Infinity", " 42", "１２", "ñandú", "", "n", "-3", "1_000", "x y"]

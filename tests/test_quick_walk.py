@@ -5,32 +5,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import time
 from pathlib import Path
 
 import pytest
-from conftest import make_run, write
+from conftest import age, make_run, rewrite_in_place, write
 from runsift.core.catalog import Catalog
 from runsift.core.query import parse_filters
-
-HOUR_NS = 3_600_000_000_000
-
-
-def age(root: Path, hours: float = 1.0) -> None:
-    """Move every mtime below ``root`` into the past, as for runs written earlier in the day."""
-    past = time.time_ns() - int(hours * HOUR_NS)
-    for folder, _dirs, files in os.walk(root, topdown=False):
-        for name in files:
-            os.utime(os.path.join(folder, name), ns=(past, past))
-        os.utime(folder, ns=(past, past))
-
-
-def rewrite_in_place(path: Path, text: str) -> None:
-    """Overwrite a file's bytes without creating a new one, as an evaluation script or an editor may."""
-    with open(path, "r+", encoding="utf-8") as f:
-        f.truncate(0)
-        f.write(text)
-    assert path.stat().st_mtime_ns > time.time_ns() - HOUR_NS  # the file's own time moved, its folder's did not
 
 
 @pytest.fixture

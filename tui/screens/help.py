@@ -13,7 +13,7 @@ HELP = """\
 
 **Runs screen** — `/` filter · `enter` open · `space` mark (two at most) · `d` diff the two marked runs
 (or the marked one against the cursor) · `s` sort by the next column, `S` reverse · `p` narrow to a
-project · `r` rescan the folder · `ctrl+p` jump to any run by name · `q` quit.
+project · `r` rescan every file of every run · `ctrl+p` jump to any run by name · `q` quit.
 
 **Filters** (typed, all must match): `KEY OP VALUE` with `=  !=  >  >=  <  <=  ~` (contains), or a bare
 word matched against id, name and project. Keys: `project`, `name`, `status`, `started`, `kind`,
