@@ -8,6 +8,7 @@ quick. Full records are loaded one at a time with :meth:`Catalog.get`.
 
 from __future__ import annotations
 
+import collections
 import difflib
 import hashlib
 import json
@@ -210,7 +211,7 @@ class Catalog:
                 fingerprints = {f.id: f.fingerprint for f in walk.found}
             with self._lock:
                 cached = self._fingerprints([f.id for f in walk.found if f.id in known])
-            changed = [f for f in walk.found if f.id in known and cached[f.id][0] != fingerprints[f.id]]
+            changed = [f for f in walk.found if f.id in known and cached.get(f.id, ("", ""))[0] != fingerprints[f.id]]
             for f in changed:
                 reader.add(f)
             for f in walk.found:
@@ -527,6 +528,7 @@ class _Reader:
         self.pending: list[Found] = []
         self.pool: ProcessPoolExecutor | None = None
         self.futures: list[Future[list[Row]]] = []
+        """Submitted tasks not yet taken by :meth:`rows`."""
         self.added = 0
 
     def __enter__(self) -> _Reader:
@@ -558,7 +560,7 @@ class _Reader:
         if self.pool is not None:
             if self.pending:
                 self._submit()
-            batches: Iterator[list[Row]] = (future.result() for future in self.futures)
+            batches: Iterator[list[Row]] = self._results()
         else:
             batches = (_read_rows(self.pending[i : i + 200], self.root) for i in range(0, len(self.pending), 200))
         for batch in batches:
@@ -566,6 +568,13 @@ class _Reader:
             if progress:
                 progress(done, total)
             yield batch
+
+    def _results(self) -> Iterator[list[Row]]:
+        """Results in submission order, each let go once taken (a 100k index would keep 1 GB of rows)."""
+        futures = collections.deque(self.futures)
+        self.futures = []
+        while futures:
+            yield futures.popleft().result()
 
 
 def _read_rows(found: list[Found], root: Path) -> list[Row]:

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE_RUNS, make_run, plain_text, write
+from conftest import SAMPLE_RUNS, age, make_run, plain_text, rewrite_in_place, write
 from runsift.tui.app import RunsiftApp
 from runsift.tui.screens.diff import DiffScreen
 from runsift.tui.screens.record import RecordScreen
@@ -205,6 +205,28 @@ async def test_rescan_picks_up_new_runs_keeping_cursor_and_marks(root: Path, tmp
         table = await wait_rows(pilot, app, 17)
         assert table.current is not None and table.current.id == cursor_id
         assert app.state.marks == marks
+
+
+async def test_r_checks_every_file_and_says_what_it_found(root: Path, tmp_path: Path) -> None:
+    """Start-up trusts folder times; r lists every file, so an edit in place in a finished run shows."""
+    from runsift.core.query import parse_filters
+
+    age(root)
+    app = make_app(root, tmp_path)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await wait_rows(pilot, app)
+    config = next(root.glob("fraud-model/*run-017/config.yaml"))
+    rewrite_in_place(config, config.read_text(encoding="utf-8") + "label_smoothing: 0.25\n")
+    app = make_app(root, tmp_path)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await wait_rows(pilot, app)
+        await pilot.press("r")
+        await wait_rows(pilot, app)
+        assert [r.name for r in app.catalog.list(filters=parse_filters("config.label_smoothing=0.25"))] == [config.parent.name]
+        assert "1 changed" in str(app.screen.query_one("#status-line", Static).render())
+        await pilot.press("r")
+        await wait_rows(pilot, app)
+        assert "nothing changed" in str(app.screen.query_one("#status-line", Static).render())
 
 
 async def test_space_then_d_at_once_diffs_both_marks(root: Path, tmp_path: Path) -> None:

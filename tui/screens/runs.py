@@ -188,7 +188,10 @@ class RunsScreen(Screen[None]):
         except Exception as exc:  # noqa: BLE001 - show it; the cached rows stay usable
             self.app.call_from_thread(self._set_indexing, f"indexing failed: {exc}")
             return
-        summary = f"indexed: {stats.added} new, {stats.changed} changed, {stats.removed} removed" if (stats.added or stats.changed or stats.removed) else None
+        if stats.added or stats.changed or stats.removed:
+            summary: str | None = f"indexed: {stats.added} new, {stats.changed} changed, {stats.removed} removed"
+        else:  # say that an asked-for rescan happened; a start-up check that found nothing stays quiet
+            summary = f"rescanned every file of {stats.unchanged:,} records: nothing changed" if full else None
         walk = self.app.catalog.problems  # folders that could not be searched belong to no run
         if walk:
             first = f"{walk[0].file}: {walk[0].message}"
