@@ -33,3 +33,13 @@ def paused_gc() -> Iterator[None]:
             _depth -= 1
             if _depth == 0 and _was_enabled:
                 gc.enable()
+
+
+def freeze_long_lived() -> None:
+    """Exempt every object alive now from future collections (``gc.freeze``).
+
+    For a long session that keeps a big catalog in memory: without it, each full collection walks
+    every summary and sorted order again, a pause of a few hundred ms at 100k runs that lands on
+    whatever key was pressed. Objects freed later by reference counting are still freed.
+    """
+    gc.freeze()

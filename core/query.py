@@ -232,6 +232,24 @@ def compile_tests(filters: Iterable[Filter], facets: FacetLookup | None = None) 
     return [_compile(f, facets) for f in filters]
 
 
+def refines(new: Sequence[Filter], old: Sequence[Filter]) -> bool:
+    """True when every row passing ``new`` surely passes ``old`` (so ``new`` may filter ``old``'s result).
+
+    Holds when ``new`` keeps each of ``old``'s filters, or narrows a free-text or ``~`` one to a
+    longer text containing it (typing on), and perhaps adds more.
+    """
+    if not old or len(new) < len(old):
+        return False
+    for n, o in zip(new, old):
+        if n == o:
+            continue
+        if n.key != o.key or n.op != o.op or (o.key is not None and o.op != "~"):
+            return False
+        if o.value.lower() not in n.value.lower():
+            return False
+    return True
+
+
 def _compile(f: Filter, facets: FacetLookup | None) -> Callable[[Summary], bool]:
     if f.key is None:
         needle = f.value.lower()

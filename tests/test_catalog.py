@@ -225,3 +225,15 @@ def test_a_big_index_read_in_worker_processes_matches_a_serial_one(experiments: 
         assert cat.last_refresh.added == 10
         assert {r.id: r for r in cat.summaries()} == serial
         assert cat.get("bulk/2025-02-03_10-00-00_run-002") == serial_detail
+
+
+def test_presorted_orders_are_the_same_as_sorting_on_demand(experiments: Path) -> None:
+    with Catalog.open(experiments) as cat:
+        sorts = [parse_sort(k) for k in ("val_auc", "-val_auc", "name", "-started", "status")]
+        expected = {s: [r.id for r in cat.list(sort=s)] for s in sorts}
+    with Catalog.open(experiments) as cat:
+        cat.presort(sorts)
+        assert {s: [r.id for r in cat.list(sort=s)] for s in sorts} == expected
+        assert [r.id for r in cat.list(sort=sorts[0], filters=parse_filters("project=fraud-model"))] == [
+            i for i in expected[sorts[0]] if i.startswith("fraud-model/")
+        ]

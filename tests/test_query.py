@@ -15,6 +15,7 @@ from runsift.core.query import (
     field_value,
     parse_filters,
     parse_sort,
+    refines,
     sort_rows,
 )
 from runsift.core.records import Problem, Summary
@@ -136,3 +137,43 @@ def test_sorting_by_a_detail_key_uses_its_values() -> None:
 def test_rows_declared_in_id_order_sort_the_same(key: str) -> None:
     data = rows()
     assert sort_rows(data, parse_sort(key), in_id_order=True) == sort_rows(data, parse_sort(key))
+
+
+@pytest.mark.parametrize(
+    ("new", "old", "expected"),
+    [
+        ("fr", "f", True),
+        ("Fraud", "fr", True),
+        ("fraud status!=failed", "fraud", True),
+        ("name~run-1", "name~run", True),
+        ("f", "fr", False),
+        ("project=fraud", "project=fr", False),
+        ("val_auc>0.9", "val_auc>0", False),
+        ("name~run", "project~run", False),
+        ("fraud", "", False),
+        ("x fraud", "fraud", False),
+    ],
+)
+def test_refines_only_when_the_new_filter_can_only_narrow(new: str, old: str, expected: bool) -> None:
+    assert refines(parse_filters(new), parse_filters(old)) is expected
+
+
+@pytest.mark.parametrize("typed", ["fraud", "Run-1", "nlp status!=failed"])
+def test_typing_a_filter_key_by_key_gives_the_fresh_result(typed: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The catalog narrows the last result as the user types; each step must equal a fresh query."""
+    from conftest import make_run
+    from runsift.core.catalog import Catalog
+
+    for i, (project, name) in enumerate([("fraud-model", "run-1"), ("nlp-intent", "run-10"), ("fraud-model", "Run-2"), ("nlp", "run-3")]):
+        make_run(tmp_path / "exp" / project / f"2025-01-0{i + 1}_10-00-00_{name}", metrics={"status": "failed"} if i == 3 else None)
+    with Catalog.open(tmp_path / "exp", use_cache=False) as cat:
+        everything = sort_rows(cat.summaries(), parse_sort("name"))
+        for end in range(1, len(typed) + 1):
+            text = typed[:end]
+            try:
+                filters = parse_filters(text)
+            except Exception:  # noqa: BLE001 - half-typed expressions are skipped, as in the app
+                continue
+            got = [r.id for r in cat.list(filters=filters, sort=parse_sort("name"))]
+            match = compile_filters(filters)
+            assert got == [r.id for r in everything if match(r)], text

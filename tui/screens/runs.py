@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from runsift.core.gcpause import freeze_long_lived
 from runsift.core.naming import short_name
 from runsift.core.query import FIELDS, QueryError, Sort, parse_filters, parse_sort
 from runsift.core.records import Summary
@@ -114,6 +115,18 @@ class RunsScreen(Screen[None]):
         metrics = rank_metrics(catalog.metric_names())[:MAX_METRIC_COLUMNS] if first or not self._columns[4:] else None
         if not worker.is_cancelled:
             self.app.call_from_thread(self._show_rows, rows, total, error, metrics, projects, keep_cursor)
+            if first:
+                self.app.call_from_thread(self.presort)
+
+    @work(thread=True, exclusive=True, group="presort")
+    def presort(self) -> None:
+        """Sort by every column, both ways, in the background: a sort key pressed later answers at once."""
+        worker = get_current_worker()
+        keys = [self._sort_key(c.key) for c in self._columns if c.key != "problems"]
+        sorts = [Sort(key, descending) for key in keys for descending in (False, True)]
+        self.app.catalog.presort(sorts, cancelled=lambda: worker.is_cancelled)
+        if not worker.is_cancelled:
+            freeze_long_lived()  # the list and its orders stay for the session: keep them out of GC passes
 
     def _show_rows(
         self,
