@@ -18,6 +18,7 @@ from pathlib import Path
 
 from runsift.tui.app import RunsiftApp
 from runsift.tui.widgets.run_table import RunTable
+from textual.worker import WorkerCancelled
 
 
 async def _settle(app: RunsiftApp, pilot) -> None:

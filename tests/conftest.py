@@ -109,3 +109,16 @@ def rewrite_in_place(path: Path, text: str) -> None:
         f.truncate(0)
         f.write(text)
     assert path.stat().st_mtime_ns > time.time_ns() - HOUR_NS  # the file's own time moved, its folder's did not
+
+
+async def workers_done(app) -> None:  # type: ignore[no-untyped-def]
+    """Wait until no worker of ``app`` runs. A worker cancelled by a newer one of its group (a filter
+    typed on, a list reloaded after indexing) is not a failure: wait for the ones that replaced it."""
+    from textual.worker import WorkerCancelled
+
+    while True:
+        try:
+            await app.workers.wait_for_complete()
+            return
+        except WorkerCancelled:
+            continue

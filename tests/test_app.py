@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE_RUNS, age, make_run, plain_text, rewrite_in_place, write
+from conftest import SAMPLE_RUNS, age, make_run, plain_text, rewrite_in_place, workers_done, write
 from runsift.tui.app import RunsiftApp
 from runsift.tui.screens.diff import DiffScreen
 from runsift.tui.screens.record import RecordScreen
@@ -36,9 +36,9 @@ def make_app(root: Path, tmp_path: Path) -> RunsiftApp:
 
 async def wait_rows(pilot, app: RunsiftApp, count: int | None = None) -> RunTable:  # type: ignore[no-untyped-def]
     """Wait until indexing finished and the table shows rows."""
-    await app.workers.wait_for_complete()
+    await workers_done(app)
     await pilot.pause()
-    await app.workers.wait_for_complete()
+    await workers_done(app)
     await pilot.pause()
     table = app.screen.query_one(RunTable)
     if count is not None:
@@ -105,7 +105,7 @@ async def test_open_a_run_and_come_back(root: Path, tmp_path: Path) -> None:
         for _ in range(target):
             await pilot.press("down")
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert isinstance(app.screen, RecordScreen)
         assert app.screen.record is not None and app.screen.record.id.endswith("run-023")
@@ -127,7 +127,7 @@ async def test_mark_two_runs_and_diff_then_toggle_all(root: Path, tmp_path: Path
         await pilot.press("space")
         assert len(app.state.marks) == 2
         await pilot.press("d")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, DiffScreen)
@@ -138,7 +138,7 @@ async def test_mark_two_runs_and_diff_then_toggle_all(root: Path, tmp_path: Path
         assert [c.path for c in sections.changes("config")][:1] == ["features[15]"]
         assert all(c.change != "same" for s in sections.sections.values() for c in s)
         await pilot.press("a")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert screen.show_all and any(c.change == "same" for s in screen._diff.sections.values() for c in s)  # type: ignore[union-attr]
 
@@ -163,7 +163,7 @@ async def test_hostile_notes_render_literally(root: Path, tmp_path: Path) -> Non
         from runsift.tui.screens.record import open_record
 
         open_record(app, "odd/2025-02-01_10-00-00_run-900")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         tabs = app.screen.query_one("#record-tabs")
         tabs.active = "tab-notes"  # type: ignore[attr-defined]
@@ -183,7 +183,7 @@ async def test_run_with_problems_opens_on_problems(root: Path, tmp_path: Path) -
         from runsift.tui.screens.record import open_record
 
         open_record(app, "odd/2025-02-02_10-00-00_run-901")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, RecordScreen)
@@ -239,7 +239,7 @@ async def test_space_then_d_at_once_diffs_both_marks(root: Path, tmp_path: Path)
         for key, char in (("space", " "), ("down", None), ("space", " "), ("d", "d")):
             app.post_message(events.Key(key, char))  # a burst, as over a slow SSH link
         await pilot.pause()
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert isinstance(app.screen, DiffScreen)
 
@@ -262,7 +262,7 @@ async def test_sweep_screen_verifies_and_diffs_the_winner(sample_root: Path, tmp
         await wait_rows(pilot, app)
         open_record(app, "nlp-intent/2025-01-07_sweep-07")
         for _ in range(3):
-            await app.workers.wait_for_complete()
+            await workers_done(app)
             await pilot.pause()
         screen = app.screen
         assert isinstance(screen, SweepScreen) and screen.doc is not None
@@ -270,7 +270,7 @@ async def test_sweep_screen_verifies_and_diffs_the_winner(sample_root: Path, tmp
         board = screen.query_one("#board", DataTable)
         assert board.row_count == 10
         await pilot.press("down", "d")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert isinstance(app.screen, DiffScreen)
         assert app.screen.a_id == screen.doc["winner"] and app.screen.b_id != screen.doc["winner"]
@@ -285,7 +285,7 @@ async def test_ab_screen_replays_and_reports_reproduction(sample_root: Path, tmp
         await wait_rows(pilot, app)
         open_record(app, "checkout-address-validation")
         for _ in range(3):
-            await app.workers.wait_for_complete()
+            await workers_done(app)
             await pilot.pause()
         assert isinstance(app.screen, ABScreen)
         shown = plain_text(app.screen.query_one("#ab-replay", Static).content)

@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE_RUNS
+from conftest import SAMPLE_RUNS, workers_done
 from runsift.tui.app import RunsiftApp
 
 # A fixed location: the run screen shows the run's path, which must not vary between runs.
@@ -32,7 +32,7 @@ def _app(root: Path, tmp_path: Path) -> RunsiftApp:
 
 async def _settle(pilot) -> None:  # type: ignore[no-untyped-def]
     for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
+        await workers_done(pilot.app)
         await pilot.pause()
 
 
