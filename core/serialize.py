@@ -84,6 +84,15 @@ def from_dict(d: Mapping[str, Any]) -> Record:
 
 def json_safe(value: Any) -> Any:
     """Replace non-finite floats by "NaN"/"Infinity"/"-Infinity" so the output is strict JSON."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value  # exact types first, as in to_dict: `ls` of 10k runs passes here 150k times
+    if kind is float:
+        return value if math.isfinite(value) else ("NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity"))
+    if kind is dict:
+        return {k: json_safe(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [json_safe(v) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
     if isinstance(value, Mapping):
