@@ -21,11 +21,7 @@ import yaml
 
 from .fmt import format_size
 from .records import Problem
-
-try:  # PyYAML's C loader is several times faster; fall back to pure Python.
-    _SafeLoader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _SafeLoader = yaml.SafeLoader
+from .yamlload import load_yaml
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -325,7 +321,7 @@ def _unclosed(text: str) -> bool:
 def parse_yaml(text: str) -> Any:
     """Parse YAML with the safe loader (no ``!!python`` objects), bounding nesting and expansion."""
     try:
-        doc = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - safe loader
+        doc = load_yaml(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

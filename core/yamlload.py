@@ -1,0 +1,95 @@
+"""YAML through PyYAML's safe loader, with a lean path for the plain documents configs almost always are.
+
+PyYAML parses in C but resolves tags and builds Python objects in Python, through a general
+constructor (generators, recursion bookkeeping) that costs about as much as the parse. For a
+document made only of mappings, lists and the plain scalar types (string, int, float, bool, null)
+:func:`load_yaml` builds the objects directly with the same scalar constructors, and remembers how
+each plain scalar resolves (config keys repeat from run to run). Anything else (anchors and aliases,
+merge keys, timestamps, sets, any other tag) goes to PyYAML's own constructor, so results and errors
+are PyYAML's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+try:  # PyYAML's C parser is several times faster; fall back to pure Python.
+    _Base: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _Base = yaml.SafeLoader
+
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_SCALARS = {
+    tag: _Base.yaml_constructors[tag]
+    for tag in ("tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+}
+_RESOLVED_MAX = 50_000
+"""Plain scalars whose tag is remembered, per process (cleared when full)."""
+
+
+class SafeLoader(_Base):  # type: ignore[misc, valid-type]
+    """The safe loader, remembering the implicit tag of each plain scalar it has resolved."""
+
+    _resolved: dict[tuple[str, tuple[bool, bool]], str] = {}
+
+    def resolve(self, kind: type, value: Any, implicit: Any) -> str:
+        """As PyYAML resolves, from a memo for scalars (the result depends only on value and implicit)."""
+        if kind is not ScalarNode:
+            return super().resolve(kind, value, implicit)
+        key = (value, implicit)
+        tag = self._resolved.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(self._resolved) >= _RESOLVED_MAX:
+                self._resolved.clear()
+            self._resolved[key] = tag
+        return tag
+
+
+class _NotPlain(Exception):
+    """The document needs PyYAML's general constructor."""
+
+
+def load_yaml(text: str) -> Any:
+    """One YAML document as Python objects, exactly as ``yaml.load(text, CSafeLoader)`` gives it."""
+    loader = SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        try:
+            return _build(loader, node, set())
+        except _NotPlain:
+            return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _build(loader: SafeLoader, node: Node, seen: set[int]) -> Any:
+    """Objects for a plain node tree; raises _NotPlain at the first node that is not."""
+    if id(node) in seen:  # an alias: PyYAML shares the object, and check_bounds counts it
+        raise _NotPlain
+    seen.add(id(node))
+    cls, tag = node.__class__, node.tag
+    if cls is ScalarNode:
+        if tag == _STR:
+            return node.value
+        construct = _SCALARS.get(tag)
+        if construct is None:
+            raise _NotPlain
+        return construct(loader, node)
+    if cls is SequenceNode and tag == _SEQ:
+        return [_build(loader, item, seen) for item in node.value]
+    if cls is MappingNode and tag == _MAP:
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.__class__ is not ScalarNode:
+                raise _NotPlain  # a list or mapping as a key: PyYAML says what is wrong with it
+            out[_build(loader, key_node, seen)] = _build(loader, value_node, seen)  # merge keys (<<) raise
+        return out
+    raise _NotPlain
