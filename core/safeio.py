@@ -268,6 +268,12 @@ def _small_file_lines(path: Path, size: int) -> list[str] | None:
     return _decoded_lines(data)
 
 
+def text_lines(data: bytes) -> list[str]:
+    """The lines :meth:`ReadContext.iter_lines` gives for a whole file's bytes; raises Unreadable for binary data."""
+    _refuse_binary(data)
+    return _decoded_lines(data)
+
+
 def _decoded_lines(data: bytes) -> list[str]:
     """The lines :meth:`ReadContext.iter_lines` streams, from the whole file's bytes at once.
 

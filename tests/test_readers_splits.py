@@ -327,3 +327,22 @@ def test_parse_split_text() -> None:
     assert [(p.name, p.column, p.ids) for p in parsed] == [("val", "val", ["1", "2"])]
     parsed, messages = parse_split_text('{"val": [', "splits.json")
     assert parsed == [] and messages[0][1] == 1
+
+
+def test_runs_sharing_one_id_file_each_get_their_own_source_and_problems(tmp_path: Path) -> None:
+    """Identical id files are summarised once per content; each run still reports its own file."""
+    text = "b\na\na\n\ufffd-odd\n".encode() + b"\xff\n"
+    for run in ("run-1", "run-2"):
+        (tmp_path / run / "splits").mkdir(parents=True)
+        (tmp_path / run / "splits" / "val_ids.txt").write_bytes(text)
+    results = []
+    for run in ("run-1", "run-2"):
+        ctx = ReadContext(tmp_path)
+        (split,) = read_splits(tmp_path / run, ctx)
+        results.append((split, sorted((p.file, p.message) for p in ctx.problems)))
+    (a, a_problems), (b, b_problems) = results
+    assert (a.count, a.sha256) == (b.count, b.sha256) == (5, hash_ids(["b", "a", "a", "\ufffd-odd", "\ufffd"]))
+    assert (a.source, b.source) == ("run-1/splits/val_ids.txt", "run-2/splits/val_ids.txt")
+    assert [f for f, _ in a_problems] == ["run-1/splits/val_ids.txt"] * len(a_problems)
+    assert [m for _, m in a_problems] == [m for _, m in b_problems]
+    assert any("duplicate" in m for _, m in a_problems)

@@ -26,7 +26,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 
 from ..records import Split
-from ..safeio import ReadContext, Unreadable, parse_json
+from ..safeio import ReadContext, Unreadable, parse_json, text_lines
 
 SPLITS_DIR = "splits"
 """Folder of a run holding the split files."""
@@ -358,7 +358,7 @@ def read_splits(run_dir: Path, ctx: ReadContext) -> tuple[Split, ...]:
         for message, line in messages:
             ctx.problem(path, message, line)
         for split in parsed:
-            record = _summarise(ctx, path, split)
+            record = _record(ctx, path, split)
             if record.name in sources:
                 ctx.problem(path, f"split '{record.name}' already read from {sources[record.name]}; this one ignored")
                 continue
@@ -450,28 +450,60 @@ def _is_dir(path: Path, seen: os.stat_result | None) -> bool:
     return path.is_dir()
 
 
-def _read_file(ctx: ReadContext, path: Path) -> tuple[list[ParsedSplit], list[Message]]:
-    """Parse one split file through ``ctx`` (streaming text and CSV); raises Unreadable."""
+class SplitSummary(NamedTuple):
+    """What a run keeps of one split: count, hash and duplicates, without the ids."""
+
+    name: str
+    column: str | None
+    count: int
+    sha256: str
+    duplicates: int
+
+
+def _read_file(ctx: ReadContext, path: Path) -> tuple[list[SplitSummary], list[Message]]:
+    """Parse and summarise one split file through ``ctx`` (streaming text and CSV); raises Unreadable."""
     kind = _kind(path.name)
     if kind == "json":
         doc = ctx.load_structured(path)
-        return _json_splits(doc) if doc is not None else ([], [])
-    if kind == "csv":
-        return _csv_splits(ctx.iter_lines(path), CSV_DELIMITERS[path.suffix.lower()], path.name)
-    ids, messages = _ids_of_batches(ctx.iter_line_batches(path, _LINE_BATCH))  # a failing file is dropped whole
+        parsed, messages = _json_splits(doc) if doc is not None else ([], [])
+    elif kind == "csv":
+        parsed, messages = _csv_splits(ctx.iter_lines(path), CSV_DELIMITERS[path.suffix.lower()], path.name)
+    elif ctx.check_file(path, None) <= SHARED_BYTES:
+        summary, shared_messages = _shared_text_summary(ctx.read_bytes(path, SHARED_BYTES), path.name)
+        return [summary], list(shared_messages)
+    else:
+        ids, messages = _ids_of_batches(ctx.iter_line_batches(path, _LINE_BATCH))  # a failing file is dropped whole
+        ids.sort()
+        parsed = [ParsedSplit(split_name(path.name), None, ids)]
+    return [_summary(split) for split in parsed], messages
+
+
+SHARED_BYTES = 256 * 1024
+"""Id files up to this size are summarised once per content: runs of one data version share them."""
+
+
+@lru_cache(maxsize=32)
+def _shared_text_summary(data: bytes, file_name: str) -> tuple[SplitSummary, tuple[Message, ...]]:
+    """The summary of a one-id-per-line file from its bytes, remembered for the next run with the same file."""
+    ids, messages = _ids_of_batches([(1, text_lines(data))])
     ids.sort()
-    return [ParsedSplit(split_name(path.name), None, ids)], messages
+    return _summary(ParsedSplit(split_name(file_name), None, ids)), tuple(messages)
 
 
-def _summarise(ctx: ReadContext, path: Path, split: ParsedSplit) -> Split:
-    """Count and hash one parsed split (ids sorted), reporting emptiness and duplicates."""
+def _summary(split: ParsedSplit) -> SplitSummary:
+    """Count and hash one parsed split (ids sorted)."""
     ids = split.ids
-    if not ids:
-        ctx.problem(path, f"split '{split.name}' is empty (no ids)")
     duplicates = len(ids) - len(set(ids))  # = equal neighbours in the sorted list
-    if duplicates:
-        ctx.problem(path, f"split '{split.name}': {duplicates} duplicate ids")
-    return Split(name=split.name, count=len(ids), sha256=_digest(ids), source=ctx.rel(path), column=split.column)
+    return SplitSummary(split.name, split.column, len(ids), _digest(ids), duplicates)
+
+
+def _record(ctx: ReadContext, path: Path, split: SplitSummary) -> Split:
+    """The Split a run keeps, reporting emptiness and duplicates."""
+    if not split.count:
+        ctx.problem(path, f"split '{split.name}' is empty (no ids)")
+    if split.duplicates:
+        ctx.problem(path, f"split '{split.name}': {split.duplicates} duplicate ids")
+    return Split(name=split.name, count=split.count, sha256=split.sha256, source=ctx.rel(path), column=split.column)
 
 
 _MISSING = object()
