@@ -632,9 +632,13 @@ def _read_row(found: Found, root: Path) -> Row:
         json.dumps(problems),
         json.dumps(final),
         found.fingerprint,
-        json.dumps({key: [text, num] for key, text, num in _facets(detail)}),
-        json.dumps(detail),
+        _compact({key: [text, num] for key, text, num in _facets(detail)}),
+        _compact(detail),
     )
+
+
+_compact = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+"""JSON for the cache's big columns: no spaces, no cycle check (records are trees)."""
 
 
 def _real(value: Any) -> float | None:
