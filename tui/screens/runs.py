@@ -41,7 +41,10 @@ class RunsScreen(Screen[None]):
     """All records below the root; type to filter, space to mark two, d to diff them."""
 
     BINDINGS = [
-        Binding("slash", "focus_filter", "Filter", key_display="/"),
+        # A priority binding, so the app acts on "/" before it hands on the keys typed after it in the
+        # same burst (a slow SSH link): "/fr" puts "fr" in the filter instead of sending r (rescan)
+        # to the table. check_action turns it off while the filter has focus, so "/" can be typed there.
+        Binding("slash", "focus_filter", "Filter", key_display="/", priority=True),
         Binding("d", "diff", "Diff"),
         Binding("s", "sort_next", "Sort"),
         Binding("S", "sort_reverse", "Reverse", show=False),
@@ -265,8 +268,16 @@ class RunsScreen(Screen[None]):
         self._set_sort(Sort(key, descending))
 
     # -- actions -----------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """"/" focuses the filter, except in the filter itself, where it is a character (ids have "/")."""
+        if action == "focus_filter":
+            return not self.query_one("#filter", Input).has_focus
+        return True
+
     def action_focus_filter(self) -> None:
-        self.query_one("#filter", Input).focus()
+        # At once, not via focus() (which waits its turn behind keys already queued): "/fr" typed in
+        # one burst over SSH must put "fr" in the filter, not send "r" (rescan) to the table.
+        self.set_focus(self.query_one("#filter", Input))
 
     def action_clear_filter(self) -> None:
         filter_input = self.query_one("#filter", Input)
