@@ -230,22 +230,22 @@ async def test_r_checks_every_file_and_says_what_it_found(root: Path, tmp_path: 
 
 
 async def test_slash_and_a_filter_typed_in_one_burst_all_reach_the_filter(root: Path, tmp_path: Path) -> None:
-    """Over a slow link "/fr" arrives at once: f and r must be typed into the filter, r must not rescan."""
+    """Over a slow link "/f/ra" arrives at once: all but the first "/" are typed into the filter; r must not rescan."""
     from textual import events
     from textual.widgets import Input
 
     app = make_app(root, tmp_path)
     async with app.run_test(size=(120, 35)) as pilot:
         await wait_rows(pilot, app)
-        for key, char in (("slash", "/"), ("f", "f"), ("r", "r"), ("a", "a")):
+        for key, char in (("slash", "/"), ("f", "f"), ("slash", "/"), ("r", "r"), ("a", "a")):
             app.post_message(events.Key(key, char))
         await pilot.pause()
         await workers_done(app)
         await pilot.pause()
-        assert app.screen.query_one("#filter", Input).value == "fra"
+        assert app.screen.query_one("#filter", Input).value == "f/ra"
         assert "rescanned" not in str(app.screen.query_one("#status-line", Static).render())
         await pilot.press("slash", "x")  # in the filter, "/" is a character: ids are paths
-        assert app.screen.query_one("#filter", Input).value == "fra/x"
+        assert app.screen.query_one("#filter", Input).value == "f/ra/x"
 
 
 async def test_space_then_d_at_once_diffs_both_marks(root: Path, tmp_path: Path) -> None:

@@ -270,8 +270,8 @@ class RunsScreen(Screen[None]):
     # -- actions -----------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """"/" focuses the filter, except in the filter itself, where it is a character (ids have "/")."""
-        if action == "focus_filter":
-            return not self.query_one("#filter", Input).has_focus
+        if action == "focus_filter":  # self.focused, not has_focus: that changes only once Focus is handled
+            return self.focused is not self.query_one("#filter", Input)
         return True
 
     def action_focus_filter(self) -> None:
