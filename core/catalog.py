@@ -28,7 +28,7 @@ from .discover import FolderMemo, Found, Memo, RunMemo, Walk, discover, relist
 from .gcpause import paused_gc
 from .loader import load
 from .mappings import flatten
-from .query import Filter, Sort, compile_tests, refines, sort_rows
+from .query import Filter, Sort, as_number, compile_tests, refines, sort_rows
 from .records import Problem, Record, Summary
 from .serialize import from_dict, to_dict
 
@@ -682,10 +682,7 @@ def _facet(key: str, value: Any) -> tuple[str, str | None, float | None]:
     if isinstance(value, (list, dict)):
         return key, json.dumps(value, sort_keys=True, default=str), None
     text = str(value)
-    try:
-        number = float(text)
-    except ValueError:
-        number = None
+    number = as_number(text)  # rules out most words without float()'s exception
     return key, text, number if number is not None and math.isfinite(number) else None
 
 

@@ -229,7 +229,8 @@ def _read_head(path: Path, expected: int, limit: int) -> bytes:
     Plain os calls cost less than a buffered file object for the small files read
     here. The first read asks for the ``expected`` size (as stat gave it) plus one,
     so a small file needs no buffer of the limit's size; later reads only happen
-    when the file is longer than expected, or to see the end of the file.
+    when the file is longer than expected. A first read that stops at exactly the
+    expected size is the end of the file: no second system call to see it.
     """
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     try:
@@ -242,6 +243,8 @@ def _read_head(path: Path, expected: int, limit: int) -> bytes:
                 break
             parts.append(chunk)
             total += len(chunk)
+            if total == expected and len(chunk) < ask:
+                break  # the size stat gave, and the file ended there
             ask = min(limit - total, _READ_CHUNK)
         return b"".join(parts)
     finally:
