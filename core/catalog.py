@@ -32,7 +32,7 @@ from .query import Filter, Sort, as_number, compile_tests, refines, sort_rows
 from .records import Problem, Record, Summary
 from .serialize import from_dict, to_dict
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 PARALLEL_MIN = 400
 MAX_ORDERS = 32
 """Sorted orders kept per refresh (a list of pointers each: 0.8 MB at 100k runs)."""
@@ -106,7 +106,7 @@ CREATE TABLE IF NOT EXISTS records (
     n_problems INTEGER NOT NULL, problems TEXT NOT NULL, metrics TEXT NOT NULL, fingerprint TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS details (id TEXT PRIMARY KEY, facets TEXT NOT NULL, detail TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS walk_folders (path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, subdirs TEXT NOT NULL, problems TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS walk_folders (path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, subdirs TEXT NOT NULL, sweep TEXT);
 CREATE TABLE IF NOT EXISTS walk_runs (id TEXT PRIMARY KEY, key TEXT NOT NULL, live TEXT NOT NULL) WITHOUT ROWID;
 """
 # ``records`` holds what a list shows, one small row per record in id order, so reading 100k of them
@@ -258,8 +258,8 @@ class Catalog:
         """The walk memo stored by the last refresh (empty for a new cache)."""
         with self._lock:
             folders = {
-                path: FolderMemo(mtime, tuple(json.loads(subdirs)), tuple(Problem(*p) for p in json.loads(problems)))
-                for path, mtime, subdirs, problems in self.db.execute("SELECT path, mtime_ns, subdirs, problems FROM walk_folders")
+                path: FolderMemo(mtime, tuple(json.loads(subdirs)), sweep)
+                for path, mtime, subdirs, sweep in self.db.execute("SELECT path, mtime_ns, subdirs, sweep FROM walk_folders")
             }
             runs: dict[str, RunMemo] = {}
             names: dict[str, tuple[str, ...]] = {}  # most runs share one list of live files: split it once
@@ -274,17 +274,19 @@ class Catalog:
         """Store what this walk learnt: changed folders, and quick keys of the settled runs it listed."""
         old = memo.folders if memo is not None else {}
         folders = [
-            (path, m.mtime_ns, json.dumps(m.subdirs), json.dumps([[p.file, p.message, p.line] for p in m.problems]))
+            (path, m.mtime_ns, json.dumps(m.subdirs), m.sweep)
             for path, m in walk.folders.items()
-            if old.get(path) != m
+            if old.get(path) != m and _storable(path, *m.subdirs)
         ]
         gone = [(path,) for path in old if path not in walk.folders]
         runs, dropped = [], [(rid,) for rid in removed]
         quiet_since = time.time_ns() - QUIET_NS
         for f in walk.found:
             key = walk.run_keys.get(f.id)
-            if key is not None and (
-                statuses.get(f.id) in SETTLED or max((x.mtime_ns for x in f.files), default=0) < quiet_since
+            if (
+                key is not None
+                and (statuses.get(f.id) in SETTLED or max((x.mtime_ns for x in f.files), default=0) < quiet_since)
+                and _storable(f.id, *key[1])
             ):
                 runs.append((f.id, key[0], "\n".join(key[1])))
             else:  # a run still being written (or a sweep, an A/B record) is listed on every walk
@@ -348,10 +350,10 @@ class Catalog:
     ) -> list[Summary]:
         """Summaries of the records that pass every filter, sorted (default: by id)."""
         filters = tuple(filters)
-        rows = self._ordered(sort) if sort is not None else self.summaries()
-        everything = self._summaries
+        everything = self.summaries()  # one list throughout: a refresh in another thread may replace it
+        rows = self._ordered(sort, everything) if sort is not None else everything
         last = self._last_query
-        if everything is not None and last is not None and last[0] is everything and last[1:3] == (kind, sort) and refines(filters, last[3]):
+        if last is not None and last[0] is everything and last[1:3] == (kind, sort) and refines(filters, last[3]):
             rows = last[4]  # typing "fr" after "f": only the rows that matched "f" can match "fr"
         tests = compile_tests(filters, self.facet)
         with paused_gc():
@@ -359,8 +361,10 @@ class Catalog:
                 rows = [r for r in rows if r.kind == kind]
             for test in tests:  # one pass per filter, in sorted order
                 rows = [r for r in rows if test(r)]
-        if filters and everything is not None:
-            self._last_query = (everything, kind, sort, filters, rows)
+        if filters:
+            with self._lock:
+                if everything is self._summaries:  # not a result of a list that is gone
+                    self._last_query = (everything, kind, sort, filters, rows)
         if limit is not None:
             return rows[offset : offset + limit]
         return rows[offset:] if offset else list(rows)
@@ -370,14 +374,13 @@ class Catalog:
         for sort in sorts:
             if cancelled():
                 return
-            self._ordered(sort)
+            self._ordered(sort, self.summaries())
 
-    def _ordered(self, sort: Sort) -> list[Summary]:
-        """Every summary in ``sort`` order, remembered until the next refresh.
+    def _ordered(self, sort: Sort, everything: list[Summary]) -> list[Summary]:
+        """``everything`` (the current summaries) in ``sort`` order, remembered until the next refresh.
 
         A filter typed while a 100k-row list is sorted then only filters; a sort is paid once per key.
         """
-        everything = self.summaries()
         with self._lock:
             if self._orders_of is not everything:
                 self._orders, self._orders_of = {}, everything
@@ -635,6 +638,17 @@ def _read_row(found: Found, root: Path) -> Row:
         _compact({key: [text, num] for key, text, num in _facets(detail)}),
         _compact(detail),
     )
+
+
+def _storable(*names: str) -> bool:
+    """True when these names can go into the cache as text. A folder name that is not valid UTF-8
+    (kept by Python as surrogate escapes) cannot: such a folder is simply listed on every walk."""
+    try:
+        for name in names:
+            name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 _compact = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode

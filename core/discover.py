@@ -118,11 +118,12 @@ _LIVE_NAMES = frozenset((*STATUS_NAMES, *ERROR_NAMES))
 
 
 class FolderMemo(NamedTuple):
-    """A folder that holds records without being one: its mtime, the sub-folders walked, its problems."""
+    """A folder that holds records without being one: its mtime, the sub-folders walked, and the sweep
+    it was inside (a folder in a sweep's runs/ is read by other rules, so the memo holds only there)."""
 
     mtime_ns: int
     subdirs: tuple[str, ...]
-    problems: tuple[Problem, ...]
+    sweep: str | None
 
 
 RunMemo = tuple[str, tuple[str, ...]]
@@ -182,11 +183,15 @@ def discover(root: Path, memo: Memo | None = None, on_found: Callable[[Found], N
         extras = _baseline_stats(sweeps[sweep_id]) if sweep_id is not None else ()
         if memo is not None and mtime is not None:
             folder_memo = memo.folders.get(rel)
-            if folder_memo is not None and folder_memo.mtime_ns == mtime and depth < MAX_DEPTH:
+            if (
+                folder_memo is not None
+                and folder_memo.mtime_ns == mtime
+                and folder_memo.sweep == sweep_id
+                and depth < MAX_DEPTH
+            ):
                 # Same entries as last time. Check its settled runs right here (the common case, so
                 # no stack round trip); anything else is walked as usual.
                 walk.folders[rel] = folder_memo
-                problems.extend(folder_memo.problems)
                 child_project = project if (not rel or sweep_id is not None) else os.path.basename(folder)
                 prefix = rel + sep if rel else ""
                 runs = memo.runs
@@ -255,8 +260,10 @@ def discover(root: Path, memo: Memo | None = None, on_found: Callable[[Found], N
             stack.append((entry.path, depth + 1, child_project, sweep_id))
         problems.extend(here)
         if mtime is not None:
-            trusted = mtime if mtime < trusted_before else -1  # -1 never matches: list it again next time
-            walk.folders[rel] = FolderMemo(trusted, tuple(subdirs), tuple(here))
+            # -1 never matches, so the folder is listed again next time: when it changed moments ago,
+            # or holds links, whose targets can change without the folder changing.
+            trusted = mtime if mtime < trusted_before and not here else -1
+            walk.folders[rel] = FolderMemo(trusted, tuple(subdirs), sweep_id)
     found.sort(key=lambda f: f.id)
     for rec in sweeps.values():
         rec.members.sort()
@@ -271,6 +278,8 @@ def relist(root: Path, run_id: str, project: str, sweep: str | None) -> Found | 
     top = str(root)
     folder = os.path.join(top, run_id)
     try:
+        if not statmod.S_ISDIR(os.lstat(folder).st_mode) or os.path.realpath(folder) != folder:
+            return None  # replaced by a link (or a file): the walk will not follow it, nor will we
         with os.scandir(folder) as it:
             entries = sorted(it, key=_entry_name)
     except OSError:

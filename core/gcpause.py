@@ -35,11 +35,20 @@ def paused_gc() -> Iterator[None]:
                 gc.enable()
 
 
+_frozen = False
+
+
 def freeze_long_lived() -> None:
-    """Exempt every object alive now from future collections (``gc.freeze``).
+    """Exempt every object alive now from future collections (``gc.freeze``), once per process.
 
     For a long session that keeps a big catalog in memory: without it, each full collection walks
     every summary and sorted order again, a pause of a few hundred ms at 100k runs that lands on
-    whatever key was pressed. Objects freed later by reference counting are still freed.
+    whatever key was pressed. Objects freed later by reference counting are still freed, but cyclic
+    garbage frozen with them never is: so this freezes only the first time (the big first load),
+    and later calls do nothing.
     """
-    gc.freeze()
+    global _frozen
+    with _lock:
+        if not _frozen:
+            _frozen = True
+            gc.freeze()

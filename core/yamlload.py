@@ -30,6 +30,8 @@ _SCALARS = {
 }
 _RESOLVED_MAX = 50_000
 """Plain scalars whose tag is remembered, per process (cleared when full)."""
+_RESOLVED_LENGTH = 64
+"""Longest plain scalar remembered: keys and values of configs, not text."""
 
 
 class SafeLoader(_Base):  # type: ignore[misc, valid-type]
@@ -38,8 +40,12 @@ class SafeLoader(_Base):  # type: ignore[misc, valid-type]
     _resolved: dict[tuple[str, tuple[bool, bool]], str] = {}
 
     def resolve(self, kind: type, value: Any, implicit: Any) -> str:
-        """As PyYAML resolves, from a memo for scalars (the result depends only on value and implicit)."""
-        if kind is not ScalarNode:
+        """As PyYAML resolves, from a memo for short plain scalars (the result depends only on value and implicit).
+
+        Quoted and long scalars (prompts, commands) are not remembered: they resolve to str at once,
+        and keeping them would hold memory for nothing.
+        """
+        if kind is not ScalarNode or not implicit[0] or len(value) > _RESOLVED_LENGTH:
             return super().resolve(kind, value, implicit)
         key = (value, implicit)
         tag = self._resolved.get(key)

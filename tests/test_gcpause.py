@@ -43,3 +43,14 @@ def test_a_disabled_collector_stays_disabled() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_freezing_happens_once_per_process() -> None:
+    from runsift.core.gcpause import freeze_long_lived
+
+    freeze_long_lived()
+    frozen = gc.get_freeze_count()
+    keep = [[i] for i in range(1000)]  # new objects, not to be frozen by a second call
+    freeze_long_lived()
+    assert gc.get_freeze_count() == frozen
+    assert keep

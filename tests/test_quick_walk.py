@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
-from conftest import age, make_run, rewrite_in_place, write
+from conftest import HOUR_NS, age, make_run, rewrite_in_place, write
 from runsift.core.catalog import Catalog
 from runsift.core.query import parse_filters
 
@@ -131,3 +132,109 @@ def test_a_run_abandoned_for_a_day_is_trusted_like_a_finished_one(settled: Path)
     with Catalog.open(settled) as cat:  # it came back to life: its metrics file says so
         assert cat.last_refresh.changed == 1
         assert next(r for r in cat.summaries() if r.id.endswith("run-029")).status == "finished"
+
+
+# -- found in review: each of these once gave a quick walk that differed from a full one ------------
+
+
+def age_one(*paths: Path) -> None:
+    """Half an hour ago, for just these paths (what the change touched), so the rest keep their memo."""
+    past = time.time_ns() - HOUR_NS // 2
+    for path in paths:
+        os.utime(path, ns=(past, past))
+
+
+def ids_of(root: Path, **kwargs: object) -> list[tuple[str, str]]:
+    with Catalog.open(root, **kwargs) as cat:  # type: ignore[arg-type]
+        return sorted((r.id, r.kind) for r in cat.summaries())
+
+
+def test_a_folder_that_becomes_a_sweep_has_its_runs_found(tmp_path: Path) -> None:
+    root = tmp_path / "exp"
+    for run in ("r1", "r2"):  # a config alone: a run inside a sweep, a plain folder outside one
+        write(root / "proj" / "grid" / "runs" / run / "config.yaml", "lr: 0.1\n")
+    write(root / "proj" / "grid" / "notes.txt", "x\n")
+    age(root)
+    assert ids_of(root) == []
+    write(root / "proj" / "grid" / "sweep.yaml", "metric: val_acc\n")
+    age_one(root / "proj" / "grid" / "sweep.yaml", root / "proj" / "grid")  # runs/ and below keep their times
+    assert ids_of(root) == ids_of(root, full=True) == [
+        ("proj/grid", "sweep"), ("proj/grid/runs/r1", "run"), ("proj/grid/runs/r2", "run")
+    ]
+
+
+def test_a_sweep_inside_a_sweep_that_stops_being_one_is_found(tmp_path: Path) -> None:
+    root = tmp_path / "exp"
+    write(root / "outer" / "sweep.yaml", "metric: a\n")
+    write(root / "outer" / "runs" / "inner" / "sweep.yaml", "metric: a\n")
+    write(root / "outer" / "runs" / "inner" / "runs" / "x" / "config.yaml", "lr: 1\n")
+    write(root / "outer" / "runs" / "inner" / "runs" / "x" / "metrics.json", '{"final": {"a": 1}}')
+    age(root)
+    ids_of(root)
+    os.remove(root / "outer" / "sweep.yaml")
+    age_one(root / "outer")
+    assert ids_of(root) == ids_of(root, full=True)
+    assert ("outer/runs/inner", "sweep") in ids_of(root)
+
+
+def test_a_folder_name_that_is_not_utf8_does_not_break_the_cache(tmp_path: Path) -> None:
+    root = tmp_path / "exp"
+    make_run(root / "ok" / "run-1")
+    os.makedirs(os.fsencode(root) + b"/grp\xff/sub")
+    age(root)
+    for _ in range(2):
+        assert [i for i, _kind in ids_of(root)] == ["ok/run-1"]
+
+
+def test_a_broken_link_is_reported_as_broken_on_a_quick_open(tmp_path: Path) -> None:
+    root = tmp_path / "exp"
+    make_run(root / "p" / "run-1")
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    os.symlink(target, root / "p" / "shared")
+    age(root)
+    with Catalog.open(root) as cat:
+        assert any("outside the root" in p.message for p in cat.problems)
+    shutil.rmtree(target)
+    with Catalog.open(root) as cat:
+        assert [p.message for p in cat.problems] == ["link to a folder is broken or loops; not followed"]
+
+
+def test_opening_a_run_replaced_by_a_link_does_not_follow_it(tmp_path: Path) -> None:
+    root = tmp_path / "exp"
+    make_run(root / "p" / "run-1")
+    make_run(tmp_path / "outside", config="secret: 42\n")
+    with Catalog.open(root) as cat:
+        shutil.rmtree(root / "p" / "run-1")
+        os.symlink(tmp_path / "outside", root / "p" / "run-1")
+        assert "secret" not in cat.get("p/run-1").config
+
+
+def test_a_filter_typed_on_after_a_refresh_replaced_the_list_sees_the_new_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A refresh in another thread between sorting and remembering a result must not leave old rows."""
+    from runsift.core.query import Sort, parse_filters
+
+    root = tmp_path / "exp"
+    for i in range(3):
+        make_run(root / "p" / f"fr-{i}")
+    age(root)
+    cat = Catalog.open(root, use_cache=False)
+    sort = Sort("name")
+    original = Catalog._ordered
+    raced = []
+
+    def ordered(self: Catalog, s: Sort, everything: list) -> list:  # type: ignore[type-arg]
+        out = original(self, s, everything)
+        if not raced:  # as if the index worker stored a new run and another worker reloaded the list
+            raced.append(True)
+            make_run(root / "p" / "fr-new")
+            self.refresh()
+            self.summaries()
+        return out
+
+    monkeypatch.setattr(Catalog, "_ordered", ordered)
+    cat.list(filters=parse_filters("fr"), sort=sort)
+    monkeypatch.setattr(Catalog, "_ordered", original)
+    typed = [r.id for r in cat.list(filters=parse_filters("fr-"), sort=sort)]
+    assert typed == sorted(r.id for r in cat.summaries() if "fr-" in r.search)
+    cat.close()

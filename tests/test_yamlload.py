@@ -70,3 +70,13 @@ def test_aliases_still_share_one_object_so_bombs_are_caught() -> None:
     )
     with pytest.raises(Unreadable):
         parse_yaml(bomb)
+
+
+def test_long_and_quoted_scalars_are_not_remembered() -> None:
+    from runsift.core.yamlload import SafeLoader
+
+    prompt = "x" * 5000
+    load_yaml(f"prompt: {prompt}\nquoted: 'a quoted value'\nshort: adam\n")
+    remembered = {value for value, _implicit in SafeLoader._resolved}
+    assert "adam" in remembered
+    assert prompt not in remembered and "a quoted value" not in remembered
