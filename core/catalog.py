@@ -206,11 +206,18 @@ class Catalog:
         with _Reader(self.root, workers) as reader:
 
             def found(record: Found) -> None:  # new records are read while the walk goes on
-                if record.id not in known and record.kind != "sweep":
+                if record.id not in known and record.kind != "sweep" and _storable(record.id):
                     reader.add(record)
 
             with paused_gc():  # ~10 small objects a file, none cyclic: a third of a full walk otherwise
                 walk = discover(self.root, memo, on_found=found)
+                unnamed = [f for f in walk.found if not _storable(f.id)]
+                if unnamed:  # SQLite text is UTF-8: such a record cannot be kept; say so, keep the rest
+                    walk.found = [f for f in walk.found if _storable(f.id)]
+                    walk.problems.extend(
+                        Problem(_shown(f.id), "folder name is not valid UTF-8; this record is not indexed (rename it)")
+                        for f in unnamed
+                    )
                 self.problems = walk.problems
                 fingerprints = {f.id: f.fingerprint for f in walk.found}
             with self._lock:
@@ -649,6 +656,11 @@ def _storable(*names: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def _shown(name: str) -> str:
+    """A name with undecodable bytes shown as ``\\xff`` escapes, safe to print and to store."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 _compact = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode

@@ -238,3 +238,13 @@ def test_a_filter_typed_on_after_a_refresh_replaced_the_list_sees_the_new_list(t
     typed = [r.id for r in cat.list(filters=parse_filters("fr-"), sort=sort)]
     assert typed == sorted(r.id for r in cat.summaries() if "fr-" in r.search)
     cat.close()
+
+
+def test_a_run_folder_named_in_bytes_that_are_not_utf8_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    root = tmp_path / "exp"
+    make_run(root / "p" / "ok-run")
+    make_run(Path(os.fsdecode(os.fsencode(root) + b"/p/run-\xff")))
+    for _ in range(2):
+        with Catalog.open(root) as cat:
+            assert [r.id for r in cat.summaries()] == ["p/ok-run"]
+            assert [(p.file, "not valid UTF-8" in p.message) for p in cat.problems] == [("p/run-\\xff", True)]
