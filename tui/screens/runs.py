@@ -96,8 +96,12 @@ class RunsScreen(Screen[None]):
 
     # -- data ------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="query")
-    def load_rows(self, first: bool = False, keep_cursor: bool = True) -> None:
-        """Query the catalog off the UI thread and hand the rows to the table."""
+    def load_rows(self, first: bool = False, keep_cursor: bool = True, presort: bool = False) -> None:
+        """Query the catalog off the UI thread and hand the rows to the table.
+
+        ``first`` also (re)computes the metric columns and projects; ``presort`` then sorts by every
+        column in the background (asked for once indexing is over).
+        """
         worker = get_current_worker()
         text = self.app.state.filter
         try:
@@ -118,7 +122,7 @@ class RunsScreen(Screen[None]):
         metrics = rank_metrics(catalog.metric_names())[:MAX_METRIC_COLUMNS] if first or not self._columns[4:] else None
         if not worker.is_cancelled:
             self.app.call_from_thread(self._show_rows, rows, total, error, metrics, projects, keep_cursor)
-            if first:
+            if presort:  # once indexing is over: sorting 100k rows by every column costs seconds of CPU
                 self.app.call_from_thread(self.presort)
 
     @work(thread=True, exclusive=True, group="presort")
@@ -214,7 +218,7 @@ class RunsScreen(Screen[None]):
             more = f" (+{len(walk) - 1} more: runsift ls)" if len(walk) > 1 else ""
             summary = "; ".join(x for x in (summary, f"⚠ {first}{more}") if x)
         self.app.call_from_thread(self._set_indexing, summary)
-        self.app.call_from_thread(self.load_rows, True)
+        self.app.call_from_thread(self.load_rows, True, True, True)
 
     def _set_indexing(self, text: str | None) -> None:
         self._indexing = text
