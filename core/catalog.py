@@ -160,6 +160,11 @@ class Catalog:
         root_path = Path(os.path.realpath(os.fspath(root)))
         if not root_path.is_dir():
             raise CatalogError(f"{os.fspath(root)!r} is not a folder")
+        if not _storable(str(root_path)):
+            raise CatalogError(
+                f"the path {_shown(str(root_path))} is not valid UTF-8, which the index cannot hold; "
+                "rename the folder or open it through a link with a UTF-8 name"
+            )
         cache_file: Path | None = None
         if use_cache:
             cache_file = cache_path_for(root_path, Path(cache_dir) if cache_dir else None)
@@ -214,6 +219,9 @@ class Catalog:
                 unnamed = [f for f in walk.found if not _storable(f.id)]
                 if unnamed:  # SQLite text is UTF-8: such a record cannot be kept; say so, keep the rest
                     walk.found = [f for f in walk.found if _storable(f.id)]
+                    for f in walk.found:
+                        if f.members:
+                            f.members = [m for m in f.members if _storable(m)]
                     walk.problems.extend(
                         Problem(_shown(f.id), "folder name is not valid UTF-8; this record is not indexed (rename it)")
                         for f in unnamed
@@ -416,6 +424,8 @@ class Catalog:
         A run is listed again first and re-read if any of its files changed since it was indexed,
         so what is shown is never older than the disk, even between quick walks.
         """
+        if not _storable(record_id):
+            raise RunNotFound(_shown(record_id), [])
         with self._lock:
             row = self.db.execute(
                 "SELECT d.detail, r.kind, r.fingerprint, r.project, r.sweep FROM records r JOIN details d USING (id) "

@@ -253,7 +253,9 @@ def discover(root: Path, memo: Memo | None = None, on_found: Callable[[Found], N
         child_project = project if (is_top or sweep_id is not None) else base
         here: list[Problem] = []
         subdirs: list[str] = []
+        links = False
         for entry in entries:
+            links = links or entry.is_symlink()
             if entry.name.startswith(".") or not _is_dir_entry(entry, root, here):
                 continue
             subdirs.append(entry.name)
@@ -261,8 +263,8 @@ def discover(root: Path, memo: Memo | None = None, on_found: Callable[[Found], N
         problems.extend(here)
         if mtime is not None:
             # -1 never matches, so the folder is listed again next time: when it changed moments ago,
-            # or holds links, whose targets can change without the folder changing.
-            trusted = mtime if mtime < trusted_before and not here else -1
+            # or holds links, whose targets can change (or break) without the folder changing.
+            trusted = mtime if mtime < trusted_before and not links else -1
             walk.folders[rel] = FolderMemo(trusted, tuple(subdirs), sweep_id)
     found.sort(key=lambda f: f.id)
     for rec in sweeps.values():

@@ -248,3 +248,43 @@ def test_a_run_folder_named_in_bytes_that_are_not_utf8_is_a_problem_not_a_crash(
         with Catalog.open(root) as cat:
             assert [r.id for r in cat.summaries()] == ["p/ok-run"]
             assert [(p.file, "not valid UTF-8" in p.message) for p in cat.problems] == [("p/run-\\xff", True)]
+
+
+def test_a_sweep_member_named_in_bytes_that_are_not_utf8_is_left_out_of_the_sweep(tmp_path: Path) -> None:
+    from runsift.core.catalog import RunNotFound
+
+    root = tmp_path / "exp"
+    sweep = root / "nlp" / "sweep-07"
+    write(sweep / "sweep.yaml", "metric: val_acc\ngoal: maximize\n")
+    for name in (b"run-1", b"run-\xff"):
+        run = Path(os.fsdecode(os.fsencode(sweep) + b"/runs/" + name))
+        write(run / "config.yaml", "lr: 0.1\n")
+        write(run / "metrics.json", '{"final": {"val_acc": 0.8}}')
+    with Catalog.open(root) as cat:
+        assert cat.get("nlp/sweep-07").run_ids == ("nlp/sweep-07/runs/run-1",)
+        assert any(p.file == "nlp/sweep-07/runs/run-\\xff" for p in cat.problems)
+        with pytest.raises(RunNotFound):
+            cat.get(os.fsdecode(b"nlp/sweep-07/runs/run-\xff"))
+
+
+def test_a_link_to_a_file_that_breaks_is_reported_on_a_quick_open(tmp_path: Path) -> None:
+    root = tmp_path / "exp"
+    make_run(root / "p" / "run-1")
+    target = tmp_path / "shared.txt"
+    target.write_text("x\n")
+    os.symlink(target, root / "p" / "shared.txt")
+    age(root)
+    with Catalog.open(root) as cat:
+        assert cat.problems == []
+    target.unlink()
+    with Catalog.open(root) as cat:
+        assert [p.message for p in cat.problems] == ["link to a folder is broken or loops; not followed"]
+
+
+def test_a_root_whose_path_is_not_utf8_is_a_clear_error(tmp_path: Path) -> None:
+    from runsift.core.catalog import CatalogError
+
+    root = Path(os.fsdecode(os.fsencode(tmp_path) + b"/exp-\xff"))
+    make_run(root / "p" / "run-1")
+    with pytest.raises(CatalogError, match="not valid UTF-8"):
+        Catalog.open(root)

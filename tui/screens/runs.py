@@ -67,6 +67,8 @@ class RunsScreen(Screen[None]):
         self._indexing: str | None = None
         self._cursor_restored = False
         self._projects: list[str] = []
+        self._presort_pending = False
+        """Presorting was asked for by a query that a newer one replaced."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="filter-bar"):
@@ -122,8 +124,11 @@ class RunsScreen(Screen[None]):
         metrics = rank_metrics(catalog.metric_names())[:MAX_METRIC_COLUMNS] if first or not self._columns[4:] else None
         if not worker.is_cancelled:
             self.app.call_from_thread(self._show_rows, rows, total, error, metrics, projects, keep_cursor)
-            if presort:  # once indexing is over: sorting 100k rows by every column costs seconds of CPU
+            if presort or self._presort_pending:  # once indexing is over: seconds of CPU at 100k runs
+                self._presort_pending = False
                 self.app.call_from_thread(self.presort)
+        elif presort:
+            self._presort_pending = True  # replaced by a newer query (a key typed): that one starts it
 
     @work(thread=True, exclusive=True, group="presort")
     def presort(self) -> None:
@@ -207,6 +212,7 @@ class RunsScreen(Screen[None]):
             stats = self.app.catalog.refresh(full=full, progress=progress)
         except Exception as exc:  # noqa: BLE001 - show it; the cached rows stay usable
             self.app.call_from_thread(self._set_indexing, f"indexing failed: {exc}")
+            self._presort_pending = True  # the cached list is what the user has: make its sorts quick
             return
         if stats.added or stats.changed or stats.removed:
             summary: str | None = f"indexed: {stats.added} new, {stats.changed} changed, {stats.removed} removed"
