@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="check every file of every run, not just folder times and live files (metrics, status)",
     )
     group.add_argument("-q", "--quiet", action="store_true", help="no progress output on stderr")
+    rooted = argparse.ArgumentParser(add_help=False)  # commands that name records: where to find them
+    rooted.add_argument("--root", help="catalog root (default: $RUNSIFT_ROOT or the current folder)")
 
     parser = argparse.ArgumentParser(
         prog="runsift",
@@ -78,27 +80,25 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--kind", choices=("run", "sweep", "abtest", "all"), default="all", help="which records to list (default: all)")
     ls.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format (default: table)")
 
-    show = sub.add_parser("show", parents=[common], help="everything recorded about one run", description="Show one run (or sweep, or A/B record) in full.")
+    show = sub.add_parser("show", parents=[common, rooted], help="everything recorded about one run", description="Show one run (or sweep, or A/B record) in full.")
     show.add_argument("run", metavar="RUN")
-    show.add_argument("--root", help="catalog root (default: $RUNSIFT_ROOT or the current folder)")
     show.add_argument("--format", choices=("text", "json"), default="text")
 
     diff = sub.add_parser(
         "diff",
-        parents=[common],
+        parents=[common, rooted],
         help="what differs between two runs",
         description="Compare two runs section by section. Exit status: 0 no differences, 1 differences, 2 trouble.",
     )
     diff.add_argument("run_a", metavar="RUN_A")
     diff.add_argument("run_b", metavar="RUN_B")
-    diff.add_argument("--root", help="catalog root (default: $RUNSIFT_ROOT or the current folder)")
     diff.add_argument("--section", action="append", choices=SECTIONS, metavar="NAME", help=f"only these sections (repeatable): {', '.join(SECTIONS)}")
     diff.add_argument("--all", action="store_true", help="show unchanged values too, not only the changes")
     diff.add_argument("--format", choices=("text", "json", "markdown"), default="text")
 
     explain = sub.add_parser(
         "explain",
-        parents=[common],
+        parents=[common, rooted],
         help="why a metric changed between two runs: comparable? real or noise? which difference?",
         description="Explain how a metric moved from RUN_A to RUN_B with evidence from every run in the catalog: "
         "comparability (definitions, thresholds, eval split, data), noise (seed replicates, or a paired test on "
@@ -106,20 +106,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     explain.add_argument("run_a", metavar="RUN_A")
     explain.add_argument("run_b", metavar="RUN_B")
-    explain.add_argument("--root", help="catalog root (default: $RUNSIFT_ROOT or the current folder)")
     explain.add_argument("--metric", metavar="NAME", help="metric to explain (default: the sweep's or defined primary metric, else the first shared)")
     explain.add_argument("--format", choices=("text", "json", "markdown"), default="text")
 
     regress = sub.add_parser(
         "regress",
-        parents=[common],
+        parents=[common, rooted],
         help="for CI: exit 1 when a metric got worse beyond noise; prints Markdown",
         description="Compare CANDIDATE with BASELINE. Exit status: 0 no regression beyond noise, 1 a regression, "
         "2 trouble. The explanation is printed as Markdown, ready for a pull request.",
     )
     regress.add_argument("baseline", metavar="BASELINE")
     regress.add_argument("candidate", metavar="CANDIDATE")
-    regress.add_argument("--root", help="catalog root (default: $RUNSIFT_ROOT or the current folder)")
     regress.add_argument("--metric", action="append", metavar="NAME", help="metric(s) to check (repeatable; default: the primary metric)")
 
     audit = sub.add_parser(
@@ -136,20 +134,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     sweep = sub.add_parser(
         "sweep",
-        parents=[common],
+        parents=[common, rooted],
         help="a sweep's leaderboard recomputed from its runs, verified against leaderboard.csv",
         description="Recompute a sweep's leaderboard from its runs' own metrics (only the parameters that vary), "
         "pool seed replicates (mean ± std, is the top two's gap bigger than noise?) and verify the saved "
         "leaderboard.csv. Exit status: 0 verified, 1 any mismatch, 2 trouble.",
     )
     sweep.add_argument("sweep", metavar="SWEEP", help="the sweep folder, its id or a unique end of it")
-    sweep.add_argument("--root", help="catalog root (default: $RUNSIFT_ROOT or the current folder)")
     sweep.add_argument("--verify", action="store_true", help="(always on) exit 1 when the saved leaderboard disagrees")
     sweep.add_argument("--format", choices=("text", "json", "markdown"), default="text")
 
     ab = sub.add_parser(
         "ab",
-        parents=[common],
+        parents=[common, rooted],
         help="replay an A/B test from its logs and compare with the saved result",
         description="Recompute the primary metric of an A/B repro kit from the assignment log and the events, "
         "following the recorded metric definition (exposure window, schema versions, each unit once): lift with "
@@ -157,7 +154,6 @@ def build_parser() -> argparse.ArgumentParser:
         "Exit status: 0 reproduced and no SRM, 1 a mismatch or an SRM, 2 trouble.",
     )
     ab.add_argument("experiment", metavar="EXPERIMENT", help="the A/B record folder, its id or a unique end of it")
-    ab.add_argument("--root", help="catalog root (default: $RUNSIFT_ROOT or the current folder)")
     ab.add_argument("--metric", metavar="NAME", help="metric to replay (default: the analysis plan's primary metric)")
     ab.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     return parser
