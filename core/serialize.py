@@ -87,15 +87,9 @@ def json_safe(value: Any) -> Any:
     kind = type(value)
     if kind is str or kind is int or kind is bool or value is None:
         return value  # exact types first, as in to_dict: `ls` of 10k runs passes here 150k times
-    if kind is float:
+    if isinstance(value, float):
         return value if math.isfinite(value) else ("NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity"))
-    if kind is dict:
-        return {k: json_safe(v) for k, v in value.items()}
-    if kind is list or kind is tuple:
-        return [json_safe(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-    if isinstance(value, Mapping):
+    if kind is dict or isinstance(value, Mapping):  # a dict skips the slow abstract-class check
         return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [json_safe(v) for v in value]
