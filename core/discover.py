@@ -310,17 +310,12 @@ def _quick_key(mtime: int, project: str, sweep: str | None, files: Iterable[File
 def _unchanged(folder: str, memo: RunMemo, project: str, sweep: str | None, extras: tuple[FileStat, ...]) -> bool:
     """True when a run folder's quick key, taken from the disk now (its folder and live files), is the memo's."""
     key, live = memo
-    stat = os.stat
     try:
-        now = f"{stat(folder).st_mtime_ns}\0{project}\0{sweep or ''}"
-        for name in live:
-            st = stat(folder + os.sep + name)
-            now += f"\0{name}:{st.st_size}:{st.st_mtime_ns}"
+        mtime = os.stat(folder).st_mtime_ns
+        files = [FileStat(name, (st := os.stat(folder + os.sep + name)).st_size, st.st_mtime_ns) for name in live]
     except OSError:  # gone: walk it as usual, which says what happened
         return False
-    for f in extras:
-        now += f"\0{f.rel}:{f.size}:{f.mtime_ns}"
-    return now == key
+    return _quick_key(mtime, project, sweep, (*files, *extras) if extras else files) == key
 
 
 def _baseline_stats(sweep: Found) -> tuple[FileStat, ...]:
