@@ -24,7 +24,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from .discover import FolderMemo, Found, Memo, RunMemo, Walk, discover, relist
+from .discover import FolderMemo, Found, Memo, RunMemo, Walk, discover, relist, shown
 from .gcpause import paused_gc
 from .loader import load
 from .mappings import flatten
@@ -162,7 +162,7 @@ class Catalog:
             raise CatalogError(f"{os.fspath(root)!r} is not a folder")
         if not _storable(str(root_path)):
             raise CatalogError(
-                f"the path {_shown(str(root_path))} is not valid UTF-8, which the index cannot hold; "
+                f"the path {shown(str(root_path))} is not valid UTF-8, which the index cannot hold; "
                 "rename the folder or open it through a link with a UTF-8 name"
             )
         cache_file: Path | None = None
@@ -211,21 +211,11 @@ class Catalog:
         with _Reader(self.root, workers) as reader:
 
             def found(record: Found) -> None:  # new records are read while the walk goes on
-                if record.id not in known and record.kind != "sweep" and _storable(record.id):
+                if record.id not in known and record.kind != "sweep":
                     reader.add(record)
 
             with paused_gc():  # ~10 small objects a file, none cyclic: a third of a full walk otherwise
                 walk = discover(self.root, memo, on_found=found)
-                unnamed = [f for f in walk.found if not _storable(f.id)]
-                if unnamed:  # SQLite text is UTF-8: such a record cannot be kept; say so, keep the rest
-                    walk.found = [f for f in walk.found if _storable(f.id)]
-                    for f in walk.found:
-                        if f.members:
-                            f.members = [m for m in f.members if _storable(m)]
-                    walk.problems.extend(
-                        Problem(_shown(f.id), "folder name is not valid UTF-8; this record is not indexed (rename it)")
-                        for f in unnamed
-                    )
                 self.problems = walk.problems
                 fingerprints = {f.id: f.fingerprint for f in walk.found}
             with self._lock:
@@ -301,7 +291,7 @@ class Catalog:
             if (
                 key is not None
                 and (statuses.get(f.id) in SETTLED or max((x.mtime_ns for x in f.files), default=0) < quiet_since)
-                and _storable(f.id, *key[1])
+                and _storable(*key[1])  # live file names; the id itself was checked by the walk
             ):
                 runs.append((f.id, key[0], "\n".join(key[1])))
             else:  # a run still being written (or a sweep, an A/B record) is listed on every walk
@@ -425,7 +415,7 @@ class Catalog:
         so what is shown is never older than the disk, even between quick walks.
         """
         if not _storable(record_id):
-            raise RunNotFound(_shown(record_id), [])
+            raise RunNotFound(shown(record_id), [])
         with self._lock:
             row = self.db.execute(
                 "SELECT d.detail, r.kind, r.fingerprint, r.project, r.sweep FROM records r JOIN details d USING (id) "
@@ -666,11 +656,6 @@ def _storable(*names: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def _shown(name: str) -> str:
-    """A name with undecodable bytes shown as ``\\xff`` escapes, safe to print and to store."""
-    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 _compact = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode

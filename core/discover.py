@@ -220,6 +220,8 @@ def discover(root: Path, memo: Memo | None = None, on_found: Callable[[Found], N
         names = {e.name for e in entries}
         special = not is_top and any(n.lower() in _SPECIAL_NAMES for n in names)
         if special and sweep_id is None and is_sweep_dir(names):
+            if not _utf8_id(rel, problems):
+                continue
             rec = Found("sweep", Path(folder), rel, project, base, files=_listing(folder, entries, depth=1))
             found.append(rec)
             sweeps[rel] = rec
@@ -230,12 +232,16 @@ def discover(root: Path, memo: Memo | None = None, on_found: Callable[[Found], N
                     stack.append((entry.path, depth + 1, project, rel))
             continue
         if special and is_abtest_dir(names):
+            if not _utf8_id(rel, problems):
+                continue
             rec = Found("abtest", Path(folder), rel, project, base, files=_listing(folder, entries, depth=1))
             found.append(rec)
             if on_found is not None:
                 on_found(rec)
             continue
         if not is_top and (is_run_dir(names) or (sweep_id is not None and not names.isdisjoint(RUN_FILES))):
+            if not _utf8_id(rel, problems):
+                continue
             rec = Found("run", Path(folder), rel, project, base, sweep=sweep_id, files=_listing(folder, entries))
             if sweep_id is not None:
                 sweeps[sweep_id].members.append(rel)
@@ -297,6 +303,25 @@ def relist(root: Path, run_id: str, project: str, sweep: str | None) -> Found | 
         sweep_rec = Found("sweep", Path(sweep_dir), sweep, project, os.path.basename(sweep_dir), files=_listing(sweep_dir, sweep_entries, depth=1))
         rec.extra_inputs = _baseline_stats(sweep_rec)
     return rec
+
+
+def shown(name: str) -> str:
+    """A path with undecodable bytes (kept by Python as surrogate escapes) shown as ``\\xff``: safe to print and store."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+def _utf8_id(rel: str, problems: list[Problem]) -> bool:
+    """True when a record's id is valid UTF-8; else a problem says it is not indexed.
+
+    The catalog keys records by id in SQLite, whose text is UTF-8: a folder named in other bytes
+    cannot be one of its records (a sweep named so is skipped with its runs).
+    """
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        problems.append(Problem(shown(rel), "folder name is not valid UTF-8; this record is not indexed (rename it)"))
+        return False
+    return True
 
 
 def _quick_key(mtime: int, project: str, sweep: str | None, files: Iterable[FileStat]) -> str:
