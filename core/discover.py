@@ -193,13 +193,14 @@ def discover(root: Path, memo: Memo | None = None, on_found: Callable[[Found], N
                 # no stack round trip); anything else is walked as usual.
                 walk.folders[rel] = folder_memo
                 child_project = project if (not rel or sweep_id is not None) else os.path.basename(folder)
+                context = _context(child_project, sweep_id, extras)
                 prefix = rel + sep if rel else ""
                 runs = memo.runs
                 members = sweeps[sweep_id].members if sweep_id is not None else None
                 for name in folder_memo.subdirs:
                     child, child_rel = folder + sep + name, prefix + name
                     run_memo = runs.get(child_rel)
-                    if run_memo is not None and _unchanged(child, run_memo, child_project, sweep_id, extras):
+                    if run_memo is not None and _unchanged(child, run_memo, context):
                         kept.append(child_rel)
                         if members is not None:
                             members.append(child_rel)
@@ -207,7 +208,7 @@ def discover(root: Path, memo: Memo | None = None, on_found: Callable[[Found], N
                         stack.append((child, depth + 1, child_project, sweep_id))
                 continue
             run_memo = memo.runs.get(rel)
-            if run_memo is not None and _unchanged(folder, run_memo, project, sweep_id, extras):
+            if run_memo is not None and _unchanged(folder, run_memo, _context(project, sweep_id, extras)):
                 kept.append(rel)  # a run whose parent folder changed (a sibling came or went)
                 if sweep_id is not None:
                     sweeps[sweep_id].members.append(rel)
@@ -251,7 +252,7 @@ def discover(root: Path, memo: Memo | None = None, on_found: Callable[[Found], N
                 on_found(rec)
             live = tuple(f for f in rec.files if "/" not in f.rel and is_live_file(f.rel))
             if mtime is not None and all(t < trusted_before for t in (mtime, *(f.mtime_ns for f in (*live, *extras)))):
-                walk.run_keys[rel] = (_quick_key(mtime, project, sweep_id, (*live, *extras)), tuple(f.rel for f in live))
+                walk.run_keys[rel] = (_quick_key(mtime, live, _context(project, sweep_id, extras)), tuple(f.rel for f in live))
             continue
         if depth >= MAX_DEPTH:
             problems.append(Problem(rel, f"folder nesting deeper than {MAX_DEPTH} levels; not searched"))
@@ -324,23 +325,37 @@ def _utf8_id(rel: str, problems: list[Problem]) -> bool:
     return True
 
 
-def _quick_key(mtime: int, project: str, sweep: str | None, files: Iterable[FileStat]) -> str:
-    """Changes when the folder's entries change, a live file is rewritten, or the run moves between sweeps."""
-    key = f"{mtime}\0{project}\0{sweep or ''}"
-    for rel, size, mtime_ns in files:
-        key += f"\0{rel}:{size}:{mtime_ns}"
-    return key
+def _quick_key(mtime: int, files: Iterable[tuple[str, int, int]], context: str) -> str:
+    """Changes when the folder's entries change, a live file is rewritten, or the run's context does.
+
+    ``files`` are the run's live files (name, size, mtime); ``context`` is :func:`_context` of the
+    folder the run is in, the same for all its runs.
+    """
+    return f"{mtime}{_files_key(files)}{context}"
 
 
-def _unchanged(folder: str, memo: RunMemo, project: str, sweep: str | None, extras: tuple[FileStat, ...]) -> bool:
-    """True when a run folder's quick key, taken from the disk now (its folder and live files), is the memo's."""
+def _context(project: str, sweep: str | None, extras: tuple[FileStat, ...]) -> str:
+    """What a run's quick key depends on besides its own folder: project, sweep, the sweep's baseline files."""
+    return f"\0{project}\0{sweep or ''}{_files_key(extras)}"
+
+
+def _files_key(files: Iterable[tuple[str, int, int]]) -> str:
+    return "".join([f"\0{rel}:{size}:{mtime_ns}" for rel, size, mtime_ns in files])
+
+
+def _unchanged(folder: str, memo: RunMemo, context: str) -> bool:
+    """True when a run folder's quick key, taken from the disk now (its folder and live files), is the memo's.
+
+    The hot path of a warm open, once per settled run: two stats and a string, few objects.
+    """
     key, live = memo
+    stat, sep = os.stat, os.sep
     try:
-        mtime = os.stat(folder).st_mtime_ns
-        files = [FileStat(name, (st := os.stat(folder + os.sep + name)).st_size, st.st_mtime_ns) for name in live]
+        mtime = stat(folder).st_mtime_ns
+        files = [(name, (st := stat(folder + sep + name)).st_size, st.st_mtime_ns) for name in live]
     except OSError:  # gone: walk it as usual, which says what happened
         return False
-    return _quick_key(mtime, project, sweep, (*files, *extras) if extras else files) == key
+    return _quick_key(mtime, files, context) == key
 
 
 def _baseline_stats(sweep: Found) -> tuple[FileStat, ...]:
