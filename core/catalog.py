@@ -205,30 +205,32 @@ class Catalog:
         lists every file of every record.
         """
         started = time.perf_counter()
-        memo = None if full else self._memo()
-        with self._lock:
-            known = {rid for (rid,) in self.db.execute("SELECT id FROM records")}
+        with paused_gc():  # 100k memo entries and ids: collections would walk them again and again
+            memo = None if full else self._memo()
+            # With a memo most records are kept without being listed, and the few listed are looked
+            # up after the walk. Without one (a first index, a rescan) every record is listed: know
+            # the cached ids first, so that new records are read while the walk goes on.
+            known = None if memo is not None and memo.runs else self._ids()
         with _Reader(self.root, workers) as reader:
 
             def found(record: Found) -> None:  # new records are read while the walk goes on
-                if record.id not in known and record.kind != "sweep":
+                if known is not None and record.id not in known and record.kind != "sweep":
                     reader.add(record)
 
             with paused_gc():  # ~10 small objects a file, none cyclic: a third of a full walk otherwise
                 walk = discover(self.root, memo, on_found=found)
                 self.problems = walk.problems
                 fingerprints = {f.id: f.fingerprint for f in walk.found}
+            listed = [f.id for f in walk.found]
             with self._lock:
-                cached = self._fingerprints([f.id for f in walk.found if f.id in known])
-            changed = [f for f in walk.found if f.id in known and cached.get(f.id, ("", ""))[0] != fingerprints[f.id]]
+                cached = self._fingerprints(listed if known is None else [i for i in listed if i in known])
+            changed = [f for f in walk.found if f.id in cached and cached[f.id][0] != fingerprints[f.id]]
             for f in changed:
                 reader.add(f)
-            for f in walk.found:
-                if f.kind == "sweep" and f.id not in known:  # its members are complete only now
+            for f in walk.found:  # sweeps: their members are complete only now
+                if f.id not in cached and (f.kind == "sweep" or known is None):
                     reader.add(f)
-            present = set(walk.kept)
-            present.update(fingerprints)
-            removed = [i for i in known if i not in present]
+            removed = self._removed(walk, cached, known)
             if removed:
                 with self._lock, self.db:
                     for ids in _chunks(removed, 500):
@@ -240,16 +242,38 @@ class Catalog:
                     _store(self.db, batch)
                     self._summaries = self._facets = None
                 statuses.update((row[0], row[5]) for row in batch)
-        self._save_memo(walk, memo, statuses, removed)
+        self._save_memo(walk, memo, statuses)
         self.last_refresh = RefreshStats(
             added=reader.added - len(changed),
             changed=len(changed),
             removed=len(removed),
-            unchanged=len(present) - reader.added,
+            unchanged=len(walk.kept) + len(walk.found) - reader.added,
             listed=len(walk.found),
             seconds=time.perf_counter() - started,
         )
         return self.last_refresh
+
+    def _ids(self) -> set[str]:
+        """Ids of every cached record."""
+        with self._lock:
+            return {rid for (rid,) in self.db.execute("SELECT id FROM records")}
+
+    def _removed(self, walk: Walk, cached: Mapping[str, Any], known: set[str] | None) -> list[str]:
+        """Ids of cached records the walk no longer found.
+
+        After a quick walk, counting is enough: kept runs are cached records (the memo holds only
+        those, see :func:`_delete`), and so are the listed ones in ``cached``. Only when the counts
+        differ are the 100k ids loaded to tell which records went.
+        """
+        if known is None:
+            with self._lock:
+                (total,) = self.db.execute("SELECT count(*) FROM records").fetchone()
+            if total == len(walk.kept) + len(cached):
+                return []
+            known = self._ids()
+        present = set(walk.kept)
+        present.update(f.id for f in walk.found)
+        return [i for i in known if i not in present]
 
     def _fingerprints(self, ids: list[str]) -> dict[str, tuple[str, str]]:
         """``{id: (fingerprint, status)}`` of these cached records."""
@@ -275,7 +299,7 @@ class Catalog:
                 runs[rid] = (key, live_names)
         return Memo(folders, runs)
 
-    def _save_memo(self, walk: Walk, memo: Memo | None, statuses: Mapping[str, str], removed: list[str]) -> None:
+    def _save_memo(self, walk: Walk, memo: Memo | None, statuses: Mapping[str, str]) -> None:
         """Store what this walk learnt: changed folders, and quick keys of the settled runs it listed."""
         old = memo.folders if memo is not None else {}
         folders = [
@@ -284,7 +308,8 @@ class Catalog:
             if old.get(path) != m and _storable(path, *m.subdirs)
         ]
         gone = [(path,) for path in old if path not in walk.folders]
-        runs, dropped = [], [(rid,) for rid in removed]
+        runs: list[tuple[str, str, str]] = []
+        dropped: list[tuple[str]] = []
         quiet_since = time.time_ns() - QUIET_NS
         for f in walk.found:
             key = walk.run_keys.get(f.id)
@@ -523,10 +548,13 @@ Row = tuple[Any, ...]
 
 
 def _delete(db: sqlite3.Connection, ids: list[str]) -> None:
+    """Forget these records, and their walk memo in the same transaction: a memo entry always has
+    its record, which lets a quick walk count instead of comparing every id (Catalog._removed)."""
     if ids:
         marks = ",".join("?" * len(ids))
         db.execute(f"DELETE FROM records WHERE id IN ({marks})", ids)
         db.execute(f"DELETE FROM details WHERE id IN ({marks})", ids)
+        db.execute(f"DELETE FROM walk_runs WHERE id IN ({marks})", ids)
 
 
 def _store(db: sqlite3.Connection, rows: list[Row]) -> None:

@@ -134,6 +134,31 @@ def test_a_run_abandoned_for_a_day_is_trusted_like_a_finished_one(settled: Path)
         assert next(r for r in cat.summaries() if r.id.endswith("run-029")).status == "finished"
 
 
+def test_a_removed_run_restored_with_its_old_times_is_listed_again(settled: Path, tmp_path: Path) -> None:
+    """A backup restored with ``cp -a`` has the very times the memo knew: the memo must not outlive the record."""
+    run = settled / "team" / "ranker" / "20250110-120000-abc123"
+    backup = tmp_path / "backup"
+    shutil.copytree(run, backup)  # copies times too, as cp -a and rsync -a do
+    shutil.rmtree(run)
+    with Catalog.open(settled) as cat:
+        assert cat.last_refresh.removed == 1
+    shutil.copytree(backup, run)
+    os.utime(run, ns=(os.stat(backup).st_atime_ns, os.stat(backup).st_mtime_ns))
+    age_one(run.parent)
+    with Catalog.open(settled) as cat:
+        assert cat.last_refresh.added == 1
+        assert "team/ranker/20250110-120000-abc123" in {r.id for r in cat.summaries()}
+
+
+def test_a_removed_run_is_noticed_however_many_runs_stay(settled: Path) -> None:
+    """A quick walk counts rather than compares every id: a run gone and another come must not cancel out."""
+    shutil.rmtree(settled / "team" / "ranker" / "20250110-120000-abc123")
+    make_run(settled / "fraud-model" / "2025-01-12_10-00-00_run-027")
+    with Catalog.open(settled) as cat:
+        assert (cat.last_refresh.added, cat.last_refresh.removed) == (1, 1)
+        assert not any(r.id.startswith("team/") for r in cat.summaries())
+
+
 # -- found in review: each of these once gave a quick walk that differed from a full one ------------
 
 
