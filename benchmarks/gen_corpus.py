@@ -17,7 +17,12 @@ Each run follows the run-container tutorial (Example 1)::
 
 About 3% of the runs failed (status "failed", fewer epochs, error.log) and 2% are still
 running (no ``final`` block). The same ``--seed`` and ``--runs`` give the same folder names
-and the same file contents (only the files' modification times differ).
+and the same file contents.
+
+Files and folders get the modification times of an archive: each run's the time its folder name
+says, shifted so that the newest run is two days old. (Freshly written files would all be from
+today, so the runs that never finished would look like runs still being written, which runsift
+lists file by file on every open.) ``--retime`` gives an existing corpus these times.
 
 Usage::
 
@@ -410,16 +415,55 @@ def generate(out: str, runs: int, seed: int = 0, progress: bool = True) -> tuple
             print(f"  {i + 1:,} runs ({rate:,.0f} runs/s)", file=sys.stderr, flush=True)
     with open(os.path.join(out, MARKER), "w") as fh:
         json.dump({"runs": runs, "seed": seed, "files": files, "bytes": total}, fh)
+    retime(out)
     return files, total
+
+
+NEWEST_AGE = timedelta(days=2)
+"""How old the newest run of a corpus looks after :func:`retime`."""
+
+
+def retime(out: str) -> int:
+    """Give every run folder and its files the time its name says, shifted so the newest run is
+    NEWEST_AGE old; each project folder gets the time of its newest run. Returns the runs retimed."""
+    runs: list[tuple[str, datetime]] = []
+    for project in os.scandir(out):
+        if project.is_dir() and not project.name.startswith("."):
+            for run in os.scandir(project.path):
+                try:
+                    runs.append((run.path, datetime.strptime(run.name[:19], "%Y-%m-%d_%H-%M-%S")))
+                except ValueError:
+                    continue
+    if not runs:
+        return 0
+    shift = datetime.now() - NEWEST_AGE - max(when for _, when in runs)
+    newest: dict[str, int] = {}
+    for folder, when in runs:
+        ns = int((when + shift).timestamp()) * 1_000_000_000
+        for below, _dirs, names in os.walk(folder, topdown=False):
+            for name in names:
+                os.utime(os.path.join(below, name), ns=(ns, ns))
+            os.utime(below, ns=(ns, ns))
+        project = os.path.dirname(folder)
+        newest[project] = max(newest.get(project, 0), ns)
+    for project, ns in newest.items():
+        os.utime(project, ns=(ns, ns))
+    return len(runs)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", required=True, help="folder to create (must be empty or absent, unless --force)")
-    ap.add_argument("--runs", type=int, required=True, help="number of run folders")
+    ap.add_argument("--runs", type=int, help="number of run folders (required unless --retime)")
     ap.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     ap.add_argument("--force", action="store_true", help="delete OUT first if it exists")
+    ap.add_argument("--retime", action="store_true", help="only give the existing corpus in OUT its archive times (see above)")
     args = ap.parse_args(argv)
+    if args.retime:
+        print(f"retimed {retime(args.out):,} runs in {args.out}")
+        return 0
+    if args.runs is None:
+        ap.error("--runs is required")
     if os.path.exists(args.out) and os.listdir(args.out):
         if not args.force:
             ap.error(f"{args.out} is not empty (use --force to replace it)")
