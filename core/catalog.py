@@ -220,11 +220,10 @@ class Catalog:
             with paused_gc():  # ~10 small objects a file, none cyclic: a third of a full walk otherwise
                 walk = discover(self.root, memo, on_found=found)
                 self.problems = walk.problems
-                fingerprints = {f.id: f.fingerprint for f in walk.found}
             listed = [f.id for f in walk.found]
             with self._lock:
                 cached = self._fingerprints(listed if known is None else [i for i in listed if i in known])
-            changed = [f for f in walk.found if f.id in cached and cached[f.id][0] != fingerprints[f.id]]
+            changed = [f for f in walk.found if f.id in cached and cached[f.id][0] != f.fingerprint]  # new ones: hashed by the reader
             for f in changed:
                 reader.add(f)
             for f in walk.found:  # sweeps: their members are complete only now
