@@ -13,7 +13,6 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field
-from functools import lru_cache
 from itertools import islice
 from pathlib import Path
 from typing import Any, Iterator
@@ -60,7 +59,7 @@ class ReadContext:
     problems: list[Problem] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.root = _real_root(os.fspath(self.root))
+        self.root = Path(os.path.realpath(self.root))
 
     # -- paths --------------------------------------------------------------
     def rel(self, path: Path | str) -> str:
@@ -211,13 +210,6 @@ class ReadContext:
         except Unreadable as exc:
             self.problem(path, exc.message, exc.line)
             return None
-
-
-@lru_cache(maxsize=64)
-def _real_root(root: str) -> Path:
-    """The root with links resolved, once per process: a context is made per record, and resolving
-    costs a system call per path component. (The catalog hands over a root it has resolved already.)"""
-    return Path(os.path.realpath(root))
 
 
 def _checked_size(st: os.stat_result, max_bytes: int | None) -> int:
