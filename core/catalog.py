@@ -22,7 +22,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .discover import FolderMemo, Found, Memo, RunMemo, Walk, discover, relist, shown
 from .gcpause import paused_gc
@@ -120,6 +120,21 @@ QUIET_NS = 24 * 3600 * 1_000_000_000
 """A run not yet finished but untouched for this long (a killed job) is trusted like a settled one."""
 
 
+class _Cached(NamedTuple):
+    """A cached record as a refresh compares it with what the walk found."""
+
+    fingerprint: str
+    status: str
+    kind: str
+    project: str
+    sweep: str | None
+
+    def differs(self, found: Found) -> bool:
+        """True when the record must be read again: its files changed, or where it sits does
+        (a folder that stops being a sweep leaves its runs' files as they were)."""
+        return (self.fingerprint, self.kind, self.project, self.sweep) != (found.fingerprint, found.kind, found.project, found.sweep)
+
+
 class Catalog:
     """Records below one root, backed by an SQLite cache (on disk, or in memory with ``use_cache=False``)."""
 
@@ -205,37 +220,34 @@ class Catalog:
         lists every file of every record.
         """
         started = time.perf_counter()
-        with paused_gc():  # 100k memo entries and ids: collections would walk them again and again
-            memo = None if full else self._memo()
-            # With a memo most records are kept without being listed, and the few listed are looked
-            # up after the walk. Without one (a first index, a rescan) every record is listed: know
-            # the cached ids first, so that new records are read while the walk goes on.
-            known = None if memo is not None and memo.runs else self._ids()
+        with paused_gc():  # 100k ids and memo entries: collections would walk them again and again
+            # The ids as they are before the walk: what another process stores meanwhile (the app and
+            # a command on one cache) is not taken for removed.
+            known, memo = (self._ids(), None) if full else self._memo()
         with _Reader(self.root, workers) as reader:
 
             def found(record: Found) -> None:  # new records are read while the walk goes on
-                if known is not None and record.id not in known and record.kind != "sweep":
+                if record.id not in known and record.kind != "sweep":
                     reader.add(record)
 
             with paused_gc():  # ~10 small objects a file, none cyclic: a third of a full walk otherwise
                 walk = discover(self.root, memo, on_found=found)
                 self.problems = walk.problems
-            listed = [f.id for f in walk.found]
             with self._lock:
-                cached = self._fingerprints(listed if known is None else [i for i in listed if i in known])
-            changed = [f for f in walk.found if f.id in cached and cached[f.id][0] != f.fingerprint]  # new ones: hashed by the reader
+                cached = self._cached([f.id for f in walk.found if f.id in known])
+            changed = [f for f in walk.found if f.id in cached and cached[f.id].differs(f)]
             for f in changed:
                 reader.add(f)
-            for f in walk.found:  # sweeps: their members are complete only now
-                if f.id not in cached and (f.kind == "sweep" or known is None):
+            for f in walk.found:
+                if f.kind == "sweep" and f.id not in known:  # its members are complete only now
                     reader.add(f)
-            removed = self._removed(walk, cached, known)
+            removed = list(known.difference(walk.kept, (f.id for f in walk.found)))
             if removed:
                 with self._lock, self.db:
                     for ids in _chunks(removed, 500):
                         _delete(self.db, ids)
                     self._summaries = self._facets = None  # kept when nothing changed: a 100k list costs 1 s
-            statuses = {rid: status for rid, (_, status) in cached.items()}
+            statuses = {rid: c.status for rid, c in cached.items()}
             for batch in reader.rows(progress):
                 with self._lock, self.db:  # short transactions: readers in other threads get turns
                     _store(self.db, batch)
@@ -257,46 +269,42 @@ class Catalog:
         with self._lock:
             return {rid for (rid,) in self.db.execute("SELECT id FROM records")}
 
-    def _removed(self, walk: Walk, cached: Mapping[str, Any], known: set[str] | None) -> list[str]:
-        """Ids of cached records the walk no longer found.
-
-        After a quick walk, counting is enough: kept runs are cached records (the memo holds only
-        those, see :func:`_delete`), and so are the listed ones in ``cached``. Only when the counts
-        differ are the 100k ids loaded to tell which records went.
-        """
-        if known is None:
-            with self._lock:
-                (total,) = self.db.execute("SELECT count(*) FROM records").fetchone()
-            if total == len(walk.kept) + len(cached):
-                return []
-            known = self._ids()
-        present = set(walk.kept)
-        present.update(f.id for f in walk.found)
-        return [i for i in known if i not in present]
-
-    def _fingerprints(self, ids: list[str]) -> dict[str, tuple[str, str]]:
-        """``{id: (fingerprint, status)}`` of these cached records."""
-        out: dict[str, tuple[str, str]] = {}
+    def _cached(self, ids: list[str]) -> dict[str, _Cached]:
+        """What the cache holds of these records, to tell whether a listed one changed."""
+        out: dict[str, _Cached] = {}
         for chunk in _chunks(ids, 500):
-            rows = self.db.execute(f"SELECT id, fingerprint, status FROM records WHERE id IN ({','.join('?' * len(chunk))})", chunk)
-            out.update((rid, (fp, status)) for rid, fp, status in rows)
+            rows = self.db.execute(
+                f"SELECT id, fingerprint, status, kind, project, sweep FROM records WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            out.update((row[0], _Cached(*row[1:])) for row in rows)
         return out
 
-    def _memo(self) -> Memo:
-        """The walk memo stored by the last refresh (empty for a new cache)."""
+    def _memo(self) -> tuple[set[str], Memo]:
+        """The ids of every cached record, and the walk memo stored by the last refresh (empty for a new cache).
+
+        Read in one pass over both tables. Only runs with a cached record are in the memo: an entry
+        left without one (by an interrupted refresh, or one raced by another process) would
+        otherwise hide its run for good.
+        """
         with self._lock:
             folders = {
                 path: FolderMemo(mtime, tuple(json.loads(subdirs)), sweep)
                 for path, mtime, subdirs, sweep in self.db.execute("SELECT path, mtime_ns, subdirs, sweep FROM walk_folders")
             }
+            known: set[str] = set()
             runs: dict[str, RunMemo] = {}
             names: dict[str, tuple[str, ...]] = {}  # most runs share one list of live files: split it once
-            for rid, key, live in self.db.execute("SELECT id, key, live FROM walk_runs"):
+            rows = self.db.execute("SELECT r.id, w.key, w.live FROM records r LEFT JOIN walk_runs w USING (id)")
+            for rid, key, live in rows:
+                known.add(rid)
+                if key is None:
+                    continue
                 live_names = names.get(live)
                 if live_names is None:
                     live_names = names[live] = tuple(live.split("\n")) if live else ()
                 runs[rid] = (key, live_names)
-        return Memo(folders, runs)
+        return known, Memo(folders, runs)
 
     def _save_memo(self, walk: Walk, memo: Memo | None, statuses: Mapping[str, str]) -> None:
         """Store what this walk learnt: changed folders, and quick keys of the settled runs it listed."""
@@ -547,8 +555,7 @@ Row = tuple[Any, ...]
 
 
 def _delete(db: sqlite3.Connection, ids: list[str]) -> None:
-    """Forget these records, and their walk memo in the same transaction: a memo entry always has
-    its record, which lets a quick walk count instead of comparing every id (Catalog._removed)."""
+    """Forget these records, and their walk memo in the same transaction."""
     if ids:
         marks = ",".join("?" * len(ids))
         db.execute(f"DELETE FROM records WHERE id IN ({marks})", ids)

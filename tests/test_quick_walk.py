@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+import runsift.core.catalog as catalog_mod
 from conftest import HOUR_NS, age, make_run, rewrite_in_place, write
 from runsift.core.catalog import Catalog
 from runsift.core.query import parse_filters
@@ -313,3 +314,136 @@ def test_a_root_whose_path_is_not_utf8_is_a_clear_error(tmp_path: Path) -> None:
     make_run(root / "p" / "run-1")
     with pytest.raises(CatalogError, match="not valid UTF-8"):
         Catalog.open(root)
+
+
+RANKER = "team/ranker/20250110-120000-abc123"
+NEW = "fraud-model/2025-01-15_10-00-00_run-030"
+
+
+def _run_arriving_with_old_times(root: Path) -> None:
+    """A finished run copied in by ``rsync -a``/``mv``: its own times are old."""
+    run = make_run(root / NEW, metrics={"final": {"val_auc": 0.93}})
+    age(run)
+
+
+def test_a_refresh_does_not_delete_a_run_that_another_refresh_added_during_its_walk(settled: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two runsift processes on one cache (the app open, a CLI command run beside it). A's quick walk
+    passes fraud-model/ before a run arrives there; B then walks, finds and stores it. A then counts
+    the records, gets one more than it expects, loads the ids *now* and deletes B's run as removed.
+    (Before the change A used the ids it loaded before its walk, which did not hold the new run.)"""
+    real, other = catalog_mod.discover, {}
+
+    def discover(*args, **kwargs):  # type: ignore[no-untyped-def]
+        walk = real(*args, **kwargs)
+        if not other:
+            other["started"] = True
+            _run_arriving_with_old_times(settled)
+            with Catalog.open(settled) as b:
+                other["added"] = b.last_refresh.added
+        return walk
+
+    monkeypatch.setattr(catalog_mod, "discover", discover)
+    with Catalog.open(settled) as a:
+        stats = a.last_refresh
+    monkeypatch.setattr(catalog_mod, "discover", real)
+    assert other["added"] == 1
+    with Catalog.open(settled, refresh=False) as cat:
+        cached = {r.id for r in cat.summaries()}
+    assert (stats.removed, NEW in cached) == (0, True)
+
+
+def test_a_memo_row_left_without_its_record_hides_the_run_and_cancels_a_removal(settled: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same interleaving, with B's memo write landing after A's delete (B stores rows, then its
+    memo, in separate transactions): the memo keeps a row whose record is gone. The invariant the
+    count relies on is broken for good: the run is never shown by a quick open, and the count, one
+    short, cancels the next real removal, which is then never noticed either."""
+    real, other = catalog_mod.discover, {}
+
+    def discover(*args, **kwargs):  # type: ignore[no-untyped-def]
+        walk = real(*args, **kwargs)
+        if not other:
+            other["started"] = True
+            _run_arriving_with_old_times(settled)
+            b = Catalog.open(settled, refresh=False)
+            b._save_memo = lambda *a: other.setdefault("memo", (b, a))  # type: ignore[method-assign]
+            b.refresh()
+            other["b"] = b
+        return walk
+
+    monkeypatch.setattr(catalog_mod, "discover", discover)
+    with Catalog.open(settled):
+        pass
+    monkeypatch.setattr(catalog_mod, "discover", real)
+    b, args = other["memo"]
+    Catalog._save_memo(b, *args)  # B's refresh ends
+    b.close()
+
+    shutil.rmtree(settled / RUN_023)  # later: a run is deleted
+    age_one(settled / "fraud-model")
+    quick = ids_of(settled)
+    full = ids_of(settled, full=True)
+    assert quick == full, f"quick-only {sorted(set(quick) - set(full))}, full-only {sorted(set(full) - set(quick))}"
+
+
+def test_a_long_lived_catalog_reads_with_the_root_it_resolved_first(tmp_path: Path) -> None:
+    """The app keeps one Catalog and refreshes it ('r'). When its root folder is replaced by a link
+    (exp -> exp-2025-02, a common deploy swap), discover() resolves the root again and walks the new
+    target, but ReadContext now returns the cached realpath: a config linked to a file inside the
+    root is refused as 'outside the root', and problems get absolute paths."""
+    root = tmp_path / "exp"
+    write(root / "shared" / "base.yaml", "lr: 0.5\n")
+    make_run(root / "p" / "run-1")
+    cat = Catalog.open(root)  # reads run-1: caches realpath(root) == root
+    target = tmp_path / "exp-2025-02"
+    shutil.copytree(root, target, symlinks=True)
+    run2 = make_run(target / "p" / "run-2", config="lr: 0.1\n")
+    (run2 / "config.yaml").unlink()
+    os.symlink("../../shared/base.yaml", run2 / "config.yaml")
+    write(run2 / "seeds.txt", "\x00\x01 not text")  # something to report a problem about
+    os.rename(root, tmp_path / "exp-old")
+    os.symlink(target, root)
+    cat.refresh()
+    long_lived = cat.get("p/run-2")
+    cat.close()
+    with Catalog.open(root) as fresh:  # what the same command gives in a new process (or before the change)
+        expected = fresh.get("p/run-2")
+    assert (long_lived.config, [p.file for p in long_lived.problems]) == (expected.config, [p.file for p in expected.problems])
+
+
+def test_a_run_whose_sweep_goes_away_gets_its_new_project_and_sweep(tmp_path: Path) -> None:
+    """With no baseline file, removing sweep.yaml leaves the runs' files (and so fingerprints) as they
+    were: where a run sits is compared too, on a full rescan as on a quick one."""
+    root = tmp_path / "exp"
+    write(root / "nlp" / "grid" / "sweep.yaml", "metric: a\n")
+    write(root / "nlp" / "grid" / "runs" / "r1" / "config.yaml", "lr: 0.1\n")
+    write(root / "nlp" / "grid" / "runs" / "r1" / "metrics.json", '{"final": {"a": 1}}')
+    age(root)
+    with Catalog.open(root):
+        pass
+    os.remove(root / "nlp" / "grid" / "sweep.yaml")
+    with Catalog.open(root, full=True) as cat:
+        row = next(r for r in cat.summaries() if r.id == "nlp/grid/runs/r1")
+    with Catalog.open(root, cache_dir=tmp_path / "fresh") as cat:
+        expected = next(r for r in cat.summaries() if r.id == "nlp/grid/runs/r1")
+    assert (row.project, row.sweep) == (expected.project, expected.sweep) == ("runs", None)
+
+
+def test_a_memo_entry_left_without_its_record_does_not_hide_the_run_or_a_removal(settled: Path) -> None:
+    """Earlier versions deleted removed records in one transaction and their memo entries in a later
+    one: a Ctrl-C in between left memo entries without records. Simulated by that very state."""
+    import sqlite3
+
+    from runsift.core.catalog import cache_path_for
+
+    db = sqlite3.connect(cache_path_for(settled))
+    with db:  # what c4a5c2c's refresh leaves when interrupted after deleting RANKER
+        db.execute("DELETE FROM records WHERE id = ?", (RANKER,))
+        db.execute("DELETE FROM details WHERE id = ?", (RANKER,))
+    db.close()
+    shutil.rmtree(settled / RUN_023)
+    age_one(settled / "fraud-model")
+    with Catalog.open(settled) as cat:
+        stats = cat.last_refresh
+        ids = {r.id for r in cat.summaries()}
+    assert (RUN_023 in ids, stats.removed) == (False, 1)
+    assert RANKER in ids  # listed and read again, not trusted from a memo entry without a record
