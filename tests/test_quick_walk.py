@@ -6,7 +6,9 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import runsift.core.catalog as catalog_mod
@@ -326,54 +328,52 @@ def _run_arriving_with_old_times(root: Path) -> None:
     age(run)
 
 
-def test_a_refresh_does_not_delete_a_run_that_another_refresh_added_during_its_walk(settled: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Two runsift processes on one cache (the app open, a CLI command run beside it). A's quick walk
-    passes fraud-model/ before a run arrives there; B then walks, finds and stores it. A then counts
-    the records, gets one more than it expects, loads the ids *now* and deletes B's run as removed.
-    (Before the change A used the ids it loaded before its walk, which did not hold the new run.)"""
-    real, other = catalog_mod.discover, {}
+def _after_the_walk(monkeypatch: pytest.MonkeyPatch, action: Callable[[], None]) -> None:
+    """Make the next refresh run ``action`` once, right after its walk: another process at work meanwhile."""
+    real = catalog_mod.discover
 
-    def discover(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def discover(*args: Any, **kwargs: Any) -> Any:
         walk = real(*args, **kwargs)
-        if not other:
-            other["started"] = True
-            _run_arriving_with_old_times(settled)
-            with Catalog.open(settled) as b:
-                other["added"] = b.last_refresh.added
+        monkeypatch.setattr(catalog_mod, "discover", real)
+        action()
         return walk
 
     monkeypatch.setattr(catalog_mod, "discover", discover)
+
+
+def test_a_refresh_does_not_delete_a_run_that_another_refresh_added_during_its_walk(settled: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two runsift processes on one cache (the app open, a command run beside it): A's walk has passed
+    fraud-model/ when a run arrives there, and B finds and stores it. A must not take it for removed."""
+    other: dict[str, int] = {}
+
+    def b_indexes_a_new_run() -> None:
+        _run_arriving_with_old_times(settled)
+        with Catalog.open(settled) as b:
+            other["added"] = b.last_refresh.added
+
+    _after_the_walk(monkeypatch, b_indexes_a_new_run)
     with Catalog.open(settled) as a:
         stats = a.last_refresh
-    monkeypatch.setattr(catalog_mod, "discover", real)
     assert other["added"] == 1
     with Catalog.open(settled, refresh=False) as cat:
         cached = {r.id for r in cat.summaries()}
     assert (stats.removed, NEW in cached) == (0, True)
 
 
-def test_a_memo_row_left_without_its_record_hides_the_run_and_cancels_a_removal(settled: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The same interleaving, with B's memo write landing after A's delete (B stores rows, then its
-    memo, in separate transactions): the memo keeps a row whose record is gone. The invariant the
-    count relies on is broken for good: the run is never shown by a quick open, and the count, one
-    short, cancels the next real removal, which is then never noticed either."""
-    real, other = catalog_mod.discover, {}
+def test_a_refresh_racing_another_leaves_quick_and_full_opens_alike(settled: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same race, with B's memo written last (B stores records, then its memo, in two transactions):
+    no memo entry may hide a run, or make a later removal go unnoticed."""
+    other: dict[str, Any] = {}
 
-    def discover(*args, **kwargs):  # type: ignore[no-untyped-def]
-        walk = real(*args, **kwargs)
-        if not other:
-            other["started"] = True
-            _run_arriving_with_old_times(settled)
-            b = Catalog.open(settled, refresh=False)
-            b._save_memo = lambda *a: other.setdefault("memo", (b, a))  # type: ignore[method-assign]
-            b.refresh()
-            other["b"] = b
-        return walk
+    def b_indexes_a_new_run_and_saves_its_memo_late() -> None:
+        _run_arriving_with_old_times(settled)
+        b = Catalog.open(settled, refresh=False)
+        b._save_memo = lambda *a: other.setdefault("memo", (b, a))  # type: ignore[method-assign]
+        b.refresh()
 
-    monkeypatch.setattr(catalog_mod, "discover", discover)
+    _after_the_walk(monkeypatch, b_indexes_a_new_run_and_saves_its_memo_late)
     with Catalog.open(settled):
         pass
-    monkeypatch.setattr(catalog_mod, "discover", real)
     b, args = other["memo"]
     Catalog._save_memo(b, *args)  # B's refresh ends
     b.close()
@@ -387,9 +387,9 @@ def test_a_memo_row_left_without_its_record_hides_the_run_and_cancels_a_removal(
 
 def test_a_long_lived_catalog_reads_with_the_root_it_resolved_first(tmp_path: Path) -> None:
     """The app keeps one Catalog and refreshes it ('r'). When its root folder is replaced by a link
-    (exp -> exp-2025-02, a common deploy swap), discover() resolves the root again and walks the new
-    target, but ReadContext now returns the cached realpath: a config linked to a file inside the
-    root is refused as 'outside the root', and problems get absolute paths."""
+    (exp -> exp-2025-02, a deploy swap), the walk follows the new target, and reading must check
+    files against that same root: a config linked to a file inside it is read, problems keep
+    relative paths, as a fresh open gives."""
     root = tmp_path / "exp"
     write(root / "shared" / "base.yaml", "lr: 0.5\n")
     make_run(root / "p" / "run-1")
