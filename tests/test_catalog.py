@@ -17,6 +17,8 @@ from runsift.core.catalog import (
     RunNotFound,
     cache_path_for,
 )
+from runsift.core.discover import discover
+from runsift.core.loader import load
 from runsift.core.query import QueryError, parse_filter, parse_filters, parse_sort
 from runsift.core.records import Run
 
@@ -237,3 +239,20 @@ def test_presorted_orders_are_the_same_as_sorting_on_demand(experiments: Path) -
         assert [r.id for r in cat.list(sort=sorts[0], filters=parse_filters("project=fraud-model"))] == [
             i for i in expected[sorts[0]] if i.startswith("fraud-model/")
         ]
+
+
+def test_runs_sharing_a_file_word_for_word_each_get_its_problems_and_their_own_values(tmp_path: Path) -> None:
+    """Identical small files are parsed once per process (runs share seeds, commits, snapshots, a pip
+    freeze): each run must still carry the file's problems, and values no other run can change."""
+    bad = {"seeds": "global=12x34, data_split=42\n", "commit": "not a commit hash at all\n", "data": "\n"}
+    for name in ("run-1", "run-2"):
+        make_run(tmp_path / "p" / name, **bad)
+    with Catalog.open(tmp_path, use_cache=False) as cat:
+        one, two = cat.get("p/run-1"), cat.get("p/run-2")
+    for run in (one, two):
+        assert {p.file.rsplit("/", 1)[1] for p in run.problems} >= {"seeds.txt", "data_snapshot.txt"}
+        assert run.seeds == {"data_split": 42}
+    assert [(p.message, p.line) for p in one.problems] == [(p.message, p.line) for p in two.problems]
+    first, second = (load(f, tmp_path) for f in discover(tmp_path).found)
+    first.seeds["global"] = 1  # type: ignore[index] - a caller changing what it got
+    assert "global" not in second.seeds

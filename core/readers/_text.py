@@ -3,14 +3,41 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
 from ..fmt import clip  # noqa: F401 - re-exported: readers quote text in problems through it
 
 Issue = tuple[str, int | None]
 """A problem found while parsing: (message, line or None)."""
+
+T = TypeVar("T")
+
+
+def remembered(
+    parse: Callable[[str, str], tuple[T, list[Issue]]], *, entries: int, longest: int
+) -> Callable[[str, str], tuple[T, tuple[Issue, ...]]]:
+    """``parse(text, file_name)``, remembered per process for texts up to ``longest`` characters.
+
+    Runs share many files word for word (the pip freeze of one machine, a seed pair, a data
+    snapshot, a commit), so a cold index parses each once per worker. What ``parse`` returns is
+    shared by every run that had the same file: records are frozen, and nothing changes it.
+    """
+
+    @lru_cache(maxsize=entries)
+    def shared(text: str, name: str) -> tuple[T, tuple[Issue, ...]]:
+        value, issues = parse(text, name)
+        return value, tuple(issues)
+
+    def parse_remembered(text: str, name: str) -> tuple[T, tuple[Issue, ...]]:
+        if len(text) > longest:
+            value, issues = parse(text, name)
+            return value, tuple(issues)
+        return shared(text, name)
+
+    return parse_remembered
 
 
 def as_path(path: Path | str) -> Path:

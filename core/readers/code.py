@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..records import CodeState
 from ..safeio import ReadContext
-from ._text import Issue, as_path, clip, unquote
+from ._text import Issue, as_path, clip, remembered, unquote
 
 """A problem found while parsing: message and 1-based line number (None when unknown)."""
 
@@ -70,10 +70,14 @@ def read_code(path: Path, ctx: ReadContext) -> CodeState:
     text = ctx.read_text(path)
     if text is None:
         return CodeState()
-    state, issues = parse_code(text)
+    state, issues = _parse_code_shared(text, path.name)
     for message, line in issues:
         ctx.problem(path, message, line)
     return state
+
+
+_parse_code_shared = remembered(lambda text, _name: parse_code(text), entries=256, longest=16384)
+"""Runs of one commit (and one dirty state) share their code file."""
 
 
 class _CodeParser:

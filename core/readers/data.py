@@ -17,7 +17,15 @@ from typing import Any
 
 from ..records import DataSnapshot
 from ..safeio import ReadContext, Unreadable, parse_json, parse_yaml
-from ._text import Issue, as_path, clip, literal_scalar, name_suffix, unquote
+from ._text import (
+    Issue,
+    as_path,
+    clip,
+    literal_scalar,
+    name_suffix,
+    remembered,
+    unquote,
+)
 
 """A problem found while parsing: message and 1-based line number (None when unknown)."""
 
@@ -93,10 +101,14 @@ def read_data(path: Path, ctx: ReadContext) -> DataSnapshot:
     text = ctx.read_text(path)
     if text is None:
         return DataSnapshot()
-    snapshot, issues = parse_data(text, path.name)
+    snapshot, issues = _parse_data_shared(text, path.name)
     for message, line in issues:
         ctx.problem(path, message, line)
     return snapshot
+
+
+_parse_data_shared = remembered(parse_data, entries=256, longest=16384)
+"""Runs of one dataset version share their data snapshot file."""
 
 
 def split_name_version(token: str) -> tuple[str, str | None]:

@@ -19,7 +19,15 @@ from packaging.utils import canonicalize_name
 
 from ..records import Environment
 from ..safeio import ReadContext, Unreadable, parse_json, parse_yaml
-from ._text import Issue, as_path, clip, literal_scalar, name_suffix, unquote
+from ._text import (
+    Issue,
+    as_path,
+    clip,
+    literal_scalar,
+    name_suffix,
+    remembered,
+    unquote,
+)
 
 """A problem found while parsing: message and 1-based line number (None when unknown)."""
 
@@ -161,14 +169,8 @@ def read_env(paths: list[Path], ctx: ReadContext) -> Environment:
     return merged if merged is not None else Environment()
 
 
-@lru_cache(maxsize=32)
-def _parse_env_shared(text: str, name: str) -> tuple[Environment, tuple[Issue, ...]]:
-    """:func:`parse_env`, remembered: runs made on one machine share their pip freeze word for word.
-
-    The Environment is frozen and nothing changes its mappings, so runs may share one object.
-    """
-    env, issues = parse_env(text, name)
-    return env, tuple(issues)
+_parse_env_shared = remembered(parse_env, entries=32, longest=256 * 1024)
+""":func:`parse_env`, remembered: runs made on one machine share their pip freeze word for word."""
 
 
 def merge_env(first: Environment, second: Environment) -> Environment:

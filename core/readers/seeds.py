@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..safeio import ReadContext, Unreadable, parse_json, parse_yaml
-from ._text import Issue, as_path, clip, name_suffix
+from ._text import Issue, as_path, clip, name_suffix, remembered
 
 """A problem found while parsing: message and 1-based line number (None when unknown)."""
 
@@ -66,10 +66,14 @@ def read_seeds(path: Path, ctx: ReadContext) -> dict[str, int]:
     text = ctx.read_text(path)
     if text is None:
         return {}
-    seeds, issues = parse_seeds(text, path.name)
+    seeds, issues = _parse_seeds_shared(text, path.name)
     for message, line in issues:
         ctx.problem(path, message, line)
-    return seeds
+    return dict(seeds)  # the remembered dict is shared: the record gets its own
+
+
+_parse_seeds_shared = remembered(parse_seeds, entries=256, longest=4096)
+"""Seed files repeat from run to run (a few seeds, one split seed)."""
 
 
 def _from_text(text: str) -> tuple[dict[str, int], list[Issue]]:
