@@ -33,6 +33,8 @@ DOCUMENTS = [
     "a: [1, 2\n",
     "---\na: 1\n---\nb: 2\n",
     "a: !custom tag\n",
+    "ratio: 'x & y'\nlr: [0.1, 0.1, 1e-3, 1.0e-3]\nflag: [yes, 'yes', !!bool yes]\n",
+    "n: !!int '0x1F'\nm: 0x1F\nf: !!float '3'\ng: 3\n",
 ]
 
 
@@ -77,6 +79,6 @@ def test_long_and_quoted_scalars_are_not_remembered() -> None:
 
     prompt = "x" * 5000
     load_yaml(f"prompt: {prompt}\nquoted: 'a quoted value'\nshort: adam\n")
-    remembered = {value for value, _implicit in SafeLoader._resolved}
+    remembered = set(SafeLoader._resolved)
     assert "adam" in remembered
     assert prompt not in remembered and "a quoted value" not in remembered
