@@ -119,9 +119,9 @@ def diff_runs(
 
 def diff_config(a: Mapping[str, Any], b: Mapping[str, Any], include_same: bool = False) -> list[Change]:
     """Config differences by dotted path, via deepdiff."""
-    from deepdiff import (
-        DeepDiff,  # imported here: it pulls in numpy (and pandas when installed), which ls never needs
-    )
+    # Imported here: deepdiff pulls in numpy (and pandas when installed), which ls never needs.
+    from deepdiff import DeepDiff
+
     dd = DeepDiff(dict(a), dict(b), view="tree", ignore_nan_inequality=True, verbose_level=2)
     kinds = {
         "values_changed": "changed",
