@@ -110,8 +110,10 @@ def parse_sort(text: str) -> Sort:
     return Sort(text, descending)
 
 
-_DROP_NUMBER_CHARS = str.maketrans("", "", "0123456789+-._eEinfatyINFATY \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f")
-"""Deletes every ASCII character float() accepts in text (digits, sign, point, exponent, inf/nan/infinity, spaces)."""
+_FLOAT_CHARS = "0123456789+-._eEinfatyINFATY \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
+"""Every ASCII character float() accepts in text (digits, sign, point, exponent, inf/nan/infinity, spaces):
+the only ASCII texts that can be numbers use no other."""
+_DROP_NUMBER_CHARS = str.maketrans("", "", _FLOAT_CHARS)
 
 
 def as_number(value: Any) -> float | None:
@@ -329,8 +331,8 @@ def sort_rows(
 
 _NUMBER_TYPES = frozenset({float, int, type(None)})
 _TEXT_TYPES = frozenset({str, type(None)})
-_FLOAT_BYTES = b"0123456789+-._eEinfatyINFATY \t\r\x0b\x0c\x1c\x1d\x1e\x1f"
-"""Every ASCII character float() accepts in text: the only ASCII texts that can be numbers use no other."""
+_FLOAT_BYTES = _FLOAT_CHARS.replace("\n", "").encode("ascii")
+""":data:`_FLOAT_CHARS` but the newline, which :func:`_numeric_texts` keeps as its separator."""
 
 
 def _numeric_texts(texts: list[str]) -> bool:
