@@ -24,7 +24,17 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .discover import FolderMemo, Found, Memo, RunMemo, Walk, discover, relist, shown
+from .discover import (
+    FolderMemo,
+    Found,
+    Memo,
+    RunMemo,
+    Walk,
+    discover,
+    is_utf8,
+    relist,
+    shown,
+)
 from .gcpause import paused_gc
 from .loader import load
 from .mappings import flatten
@@ -175,7 +185,7 @@ class Catalog:
         root_path = Path(os.path.realpath(os.fspath(root)))
         if not root_path.is_dir():
             raise CatalogError(f"{os.fspath(root)!r} is not a folder")
-        if not _storable(str(root_path)):
+        if not is_utf8(str(root_path)):
             raise CatalogError(
                 f"the path {shown(str(root_path))} is not valid UTF-8, which the index cannot hold; "
                 "rename the folder or open it through a link with a UTF-8 name"
@@ -312,7 +322,7 @@ class Catalog:
         folders = [
             (path, m.mtime_ns, json.dumps(m.subdirs), m.sweep)
             for path, m in walk.folders.items()
-            if old.get(path) != m and _storable(path, *m.subdirs)
+            if old.get(path) != m and is_utf8(path, *m.subdirs)
         ]
         gone = [(path,) for path in old if path not in walk.folders]
         runs: list[tuple[str, str, str]] = []
@@ -323,7 +333,7 @@ class Catalog:
             if (
                 key is not None
                 and (statuses.get(f.id) in SETTLED or max((x.mtime_ns for x in f.files), default=0) < quiet_since)
-                and _storable(*key[1])  # live file names; the id itself was checked by the walk
+                and is_utf8(*key[1])  # live file names; the id itself was checked by the walk
             ):
                 runs.append((f.id, key[0], "\n".join(key[1])))
             else:  # a run still being written (or a sweep, an A/B record) is listed on every walk
@@ -446,7 +456,7 @@ class Catalog:
         A run is listed again first and re-read if any of its files changed since it was indexed,
         so what is shown is never older than the disk, even between quick walks.
         """
-        if not _storable(record_id):
+        if not is_utf8(record_id):
             raise RunNotFound(shown(record_id), [])
         with self._lock:
             row = self.db.execute(
@@ -679,17 +689,6 @@ def _read_row(found: Found, root: Path) -> Row:
         _compact({key: [text, num] for key, text, num in _facets(detail)}),
         _compact(detail),
     )
-
-
-def _storable(*names: str) -> bool:
-    """True when these names can go into the cache as text. A folder name that is not valid UTF-8
-    (kept by Python as surrogate escapes) cannot: such a folder is simply listed on every walk."""
-    try:
-        for name in names:
-            name.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 _compact = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode

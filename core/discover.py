@@ -311,18 +311,29 @@ def shown(name: str) -> str:
     return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
+def is_utf8(*names: str) -> bool:
+    """True when these names are valid UTF-8, so the cache (SQLite text) can hold them.
+
+    A name in other bytes is kept by Python as surrogate escapes, which do not encode.
+    """
+    try:
+        for name in names:
+            name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _utf8_id(rel: str, problems: list[Problem]) -> bool:
     """True when a record's id is valid UTF-8; else a problem says it is not indexed.
 
     The catalog keys records by id in SQLite, whose text is UTF-8: a folder named in other bytes
     cannot be one of its records (a sweep named so is skipped with its runs).
     """
-    try:
-        rel.encode("utf-8")
-    except UnicodeEncodeError:
-        problems.append(Problem(shown(rel), "folder name is not valid UTF-8; this record is not indexed (rename it)"))
-        return False
-    return True
+    if is_utf8(rel):
+        return True
+    problems.append(Problem(shown(rel), "folder name is not valid UTF-8; this record is not indexed (rename it)"))
+    return False
 
 
 def _quick_key(mtime: int, files: Iterable[tuple[str, int, int]], context: str) -> str:
