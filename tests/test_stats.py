@@ -8,6 +8,7 @@ from functools import partial
 import numpy as np
 import pytest
 from runsift.core import stats as S
+from runsift.core.stats import bootstrap as B
 from scipy import stats as st
 
 # -- brute-force references --------------------------------------------------------------------------
@@ -208,8 +209,8 @@ def test_weighted_auc_and_ap_kernels_equal_metrics_on_repeated_examples() -> Non
         pos, neg = np.flatnonzero(yb), np.flatnonzero(~yb)
         w = rng.poisson(1.0, size=(y.size, 6)).astype(np.uint8)  # rows: positives then negatives
         canon = np.concatenate([pos, neg])
-        auc = S._AucPlan(a[pos], a[neg])(w[: pos.size], w[pos.size :].astype(np.float32))
-        ap = S._ApPlan(a[pos], a[neg])(w[: pos.size], w[pos.size :].astype(np.float32))
+        auc = B._AucPlan(a[pos], a[neg])(w[: pos.size], w[pos.size :].astype(np.float32))
+        ap = B._ApPlan(a[pos], a[neg])(w[: pos.size], w[pos.size :].astype(np.float32))
         for j in range(w.shape[1]):
             idx = np.repeat(canon, w[:, j])
             assert auc[j] == pytest.approx(S.roc_auc(y[idx], a[idx]), abs=1e-12)
@@ -218,13 +219,13 @@ def test_weighted_auc_and_ap_kernels_equal_metrics_on_repeated_examples() -> Non
 
 def test_resampling_counts() -> None:
     """Poisson(1) table within 1/65536 of the pmf; multinomial columns sum to n."""
-    table = np.bincount(S._POISSON_TABLE, minlength=12) / 65536
+    table = np.bincount(B._POISSON_TABLE, minlength=12) / 65536
     assert np.abs(table - st.poisson.pmf(np.arange(12), 1.0)).max() <= 1 / 65536
-    assert (S._POISSON_TABLE.astype(float).mean()) == pytest.approx(1.0, abs=1e-4)
+    assert (B._POISSON_TABLE.astype(float).mean()) == pytest.approx(1.0, abs=1e-4)
     rng = np.random.default_rng(0)
-    w = S._draw_weights(rng, 1000, 7, "multinomial")
+    w = B._draw_weights(rng, 1000, 7, "multinomial")
     assert w.shape == (1000, 7) and (w.sum(axis=0) == 1000).all()
-    w = S._draw_weights(rng, 100_000, 3, "poisson")
+    w = B._draw_weights(rng, 100_000, 3, "poisson")
     assert w.shape == (100_000, 3) and w.mean() == pytest.approx(1.0, abs=0.01) and w.var() == pytest.approx(1.0, abs=0.02)
 
 
@@ -513,3 +514,10 @@ def test_flips_none_and_example_cap() -> None:
     many = S.flips([f"x{i}" for i in range(n)], [1] * n, [0.1] * n, np.linspace(0.6, 0.99, n), 0.5)
     assert many.fixed == n and len(many.examples["fixed"]) == 10
     assert many.examples["fixed"][0] == f"x{n - 1}"
+
+
+def test_holm_matches_hand_computation_and_keeps_order() -> None:
+    # sorted: 0.01*3 = 0.03; 0.03*2 = 0.06; 0.04*1 = 0.04 -> raised to 0.06 (step-down is monotone)
+    assert S.holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+    assert S.holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])  # capped at 1
+    assert S.holm([]) == []
