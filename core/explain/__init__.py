@@ -162,7 +162,7 @@ def _peers(catalog: Catalog, a: Run, b: Run, metric: str) -> list[Run]:
 
 
 def _direction(delta: float, goal: Goal | None, verdict: Verdict) -> Direction:
-    if delta == 0 or goal is None or verdict == "noise":
+    if delta == 0 or goal is None or verdict in ("noise", "incomparable"):
         return "none"
     better = delta > 0 if goal == "max" else delta < 0
     return "improvement" if better else "regression"

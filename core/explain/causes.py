@@ -62,7 +62,8 @@ def causes(
     for name in differing(fa, fb):
         groups = [] if name == SEEDS else _isolating(name, fa, fb, others, factors)
         found.append((name, groups, _test(groups, metric, seed)))
-    adjusted = iter(stats.holm([p if p is not None else 1.0 for name, _, (_, p, _) in found if name != SEEDS]))
+    candidates = [(name, p) for name, _, (_, p, _) in found if name != SEEDS]
+    adjusted = dict(zip((n for n, _ in candidates), stats.holm([p if p is not None else 1.0 for _, p in candidates])))
     out = []
     for name, groups, (effect, p, how) in found:
         section, path, va, vb = describe(name, fa, fb)
@@ -70,7 +71,7 @@ def causes(
         if name == SEEDS:
             out.append(Cause(section, path, va, vb, evidence[:6], effect, "low", "seeds change results only by noise; replicates measure how much"))
             continue
-        p_adj = next(adjusted) if p is not None else None
+        p_adj = adjusted[name] if p is not None else None
         confidence, note = _confidence(name, groups, effect, p_adj, how, metric, fa, fb)
         out.append(Cause(section, path, va, vb, evidence[:6], effect, confidence, note, p_adj))
     out.sort(key=lambda c: (c.section == "seeds", ORDER[c.confidence], -abs(c.estimated_effect or 0.0) if c.confidence in ("high", "medium") else 0.0, c.section, c.path))
