@@ -35,7 +35,7 @@ from .model import (
     NoiseKind,
     Verdict,
 )
-from .noise import evaluation_test, noise_test, pooled_seed_noise, replicate_groups
+from .noise import evaluation_test, noise_test, pooled_seed_noise, replicate_groups, replicates_of
 
 MAX_PEERS = 5_000
 """Most runs of the same project(s) examined for replicates and isolating pairs."""
@@ -84,7 +84,7 @@ def explain(catalog: Catalog, a_id: str, b_id: str, metric: str | None = None, *
     fa, fb = factors[a.id], factors[b.id]
     groups = replicate_groups(peers, factors)
     seed = pooled_seed_noise(groups, name)
-    reps_a, reps_b = groups[a.id], groups[b.id]
+    reps_a, reps_b = replicates_of(a, groups, factors), replicates_of(b, groups, factors)
     noise, verdict = noise_test(a, b, name, reps_a, reps_b, seed, evaluation_test(name, preds, resamples))
     if issues:
         verdict = "incomparable"  # said first; the noise test's figures stay in the report

@@ -47,24 +47,24 @@ class EvalTest:
     detail: Mapping[str, Any] = field(default_factory=dict)
 
 
-def replicate_groups(peers: Sequence[Run], factors: Mapping[str, Mapping[str, Factor]]) -> dict[str, list[Run]]:
-    """Each run's replicates (itself first, one run per distinct seeds); runs without positive evidence stand alone."""
-    by_key: dict[Any, list[Run]] = {}
+def replicate_groups(peers: Sequence[Run], factors: Mapping[str, Mapping[str, Factor]]) -> list[list[Run]]:
+    """Runs with the same recorded setup, one run per distinct seeds; runs without positive evidence stand alone."""
+    by_key: dict[Any, dict[str | None, Run]] = {}
     for run in peers:
         key = setup_key(factors[run.id])
-        by_key.setdefault(key if key is not None else ("alone", run.id), []).append(run)
-    out: dict[str, list[Run]] = {}
-    for group in by_key.values():
-        for run in group:
-            seen = {value(factors[run.id], SEEDS)}
-            mine = [run]
-            for other in group:
-                seeds = value(factors[other.id], SEEDS)
-                if other.id != run.id and seeds not in seen:
-                    seen.add(seeds)
-                    mine.append(other)
-            out[run.id] = mine
-    return out
+        by_seeds = by_key.setdefault(key if key is not None else ("alone", run.id), {})
+        by_seeds.setdefault(value(factors[run.id], SEEDS), run)
+    return [list(group.values()) for group in by_key.values()]
+
+
+def replicates_of(run: Run, groups: Sequence[list[Run]], factors: Mapping[str, Mapping[str, Factor]]) -> list[Run]:
+    """``run`` first, then the runs of its group whose seeds differ from its own."""
+    key = setup_key(factors[run.id])
+    if key is None:
+        return [run]
+    seeds = value(factors[run.id], SEEDS)
+    group = next((g for g in groups if g and setup_key(factors[g[0].id]) == key), [])
+    return [run, *(r for r in group if value(factors[r.id], SEEDS) != seeds)]
 
 
 def values(runs: Sequence[Run], metric: str) -> list[float]:
@@ -72,23 +72,19 @@ def values(runs: Sequence[Run], metric: str) -> list[float]:
     return [v for v in (float(r.metrics.final[metric]) for r in runs if metric in r.metrics.final) if math.isfinite(v)]
 
 
-def pooled_seed_noise(groups: Mapping[str, list[Run]], metric: str) -> SeedNoise:
-    """σ pooled over the distinct replicate groups with two or more runs (floored at the recorded precision)."""
-    seen: set[frozenset[str]] = set()
-    num, df, all_values = 0.0, 0, []
-    for group in groups.values():
-        ids = frozenset(r.id for r in group)
-        if ids in seen:
-            continue
-        seen.add(ids)
+def pooled_seed_noise(groups: Sequence[list[Run]], metric: str) -> SeedNoise:
+    """σ pooled over the replicate groups with two or more runs (floored at the recorded precision)."""
+    num, df, all_values, counted = 0.0, 0, [], 0
+    for group in groups:
         vals = values(group, metric)
         all_values += vals
         if len(vals) >= 2:
             num += (len(vals) - 1) * stats.seed_noise(vals) ** 2
             df += len(vals) - 1
+            counted += 1
     floor = stats.precision_floor(all_values)
     sigma = max(math.sqrt(num / df), floor) if df else None
-    return SeedNoise(sigma, df, floor, sum(1 for g in seen if len(g) >= 2))
+    return SeedNoise(sigma, df, floor, counted)
 
 
 def evaluation_test(metric: str, preds: Aligned | None, resamples: int) -> EvalTest | str | None:
