@@ -110,8 +110,18 @@ def _undecided_reason(e: Explanation) -> tuple[str, str] | None:
     return None
 
 
+def _unknown_comparability(e: Explanation) -> str:
+    """When explain could not tell whether the values are comparable (``comparable`` None), what it warned about."""
+    if getattr(e, "comparable", True) is not None:
+        return ""
+    warnings = [str(getattr(w, "message", w)) for w in getattr(e, "comparability_warnings", ())]
+    return "comparability unknown" + (": " + "; ".join(warnings[:2]) if warnings else "")
+
+
 def decide(explanations: Sequence[Explanation], alpha: float = ALPHA) -> GateResult:
     """The gate over one explanation per metric (baseline → candidate): Holm-corrected, undecided stays undecided."""
+    if not explanations:
+        raise ValueError("the gate needs at least one metric to decide")
     raw = [_raw_p(e) for e in explanations]
     tested = [i for i, p in enumerate(raw) if p is not None]
     adjusted: list[float | None] = [None] * len(explanations)
@@ -121,9 +131,9 @@ def decide(explanations: Sequence[Explanation], alpha: float = ALPHA) -> GateRes
     checks = []
     for e, p, adj in zip(explanations, raw, adjusted):
         worse = _worse(e.goal, e.delta)
-        why = _undecided_reason(e)
-        if why is not None:
-            checks.append(MetricCheck(e.metric, e.verdict, e.goal, e.delta, worse, e.noise.p_value, adj, "undecided", *why))
+        blocked = _undecided_reason(e)
+        if blocked is not None:
+            checks.append(MetricCheck(e.metric, e.verdict, e.goal, e.delta, worse, e.noise.p_value, adj, "undecided", *blocked))
             continue
         assert p is not None and adj is not None
         holm = f"Holm-adjusted p={adj:.3g} over {family} metric{'s' if family != 1 else ''}"
@@ -134,9 +144,12 @@ def decide(explanations: Sequence[Explanation], alpha: float = ALPHA) -> GateRes
             outcome, reason = "pass", f"worse with p={p:.3g}, but within noise after Holm's correction ({holm})"
         elif e.verdict == "real" and e.delta != 0:
             outcome, reason = "pass", f"improved beyond noise ({holm})"
+        elif e.noise.method == "replicates":
+            change = "worse" if worse else "better" if e.delta else "unchanged"
+            outcome, reason = "pass", f"{change}, but the runs differ only in seeds: seed noise by construction (p={p:.3g})"
         else:
             outcome, reason = "pass", f"{'worse' if worse else 'better' if e.delta else 'unchanged'}, within noise (p={p:.3g})"
-        checks.append(MetricCheck(e.metric, e.verdict, e.goal, e.delta, worse, e.noise.p_value, adj, outcome, reason))
+        checks.append(MetricCheck(e.metric, e.verdict, e.goal, e.delta, worse, e.noise.p_value, adj, outcome, reason, _unknown_comparability(e)))
     result_checks = tuple(checks)
     if any(c.outcome == "regression" for c in result_checks):
         gate: GateOutcome = "fail"

@@ -92,9 +92,11 @@ def test_a_non_finite_value_is_undecided() -> None:
 
 def test_unknown_comparability_does_not_block() -> None:
     """After explain learns comparable=None (unknown), the gate decides on the test as before."""
-    e = expl("val_auc", "real", 0.001, comparability_warnings=("no split ids recorded",))
+    e = expl("val_auc", "real", 0.001, comparability_warnings=(SimpleNamespace(message="no split ids recorded"),))
     e.comparable = None
-    assert decide([e]).outcome == "fail"
+    r = decide([e])
+    assert r.outcome == "fail" and r.checks[0].detail == "comparability unknown: no split ids recorded"
+    assert summary(r) == "FAIL: val_auc regressed beyond noise (Holm-adjusted p=0.001 over 1 metric)"
 
 
 def test_untrusted_details_go_through_the_text_formatter() -> None:
@@ -102,3 +104,15 @@ def test_untrusted_details_go_through_the_text_formatter() -> None:
     line = summary(r, name=lambda n: f"<{n}>", text=lambda t: t.replace("*", "\\*"))
     assert line == "UNDECIDED: cannot be decided: <m`x>: not comparable (data `v1` → \\*\\*v2\\*\\*)"
     json.dumps(line)
+
+
+def test_runs_that_differ_only_in_seeds_pass_even_with_a_small_p() -> None:
+    e = expl("val_auc", "noise", 0.01)
+    e.noise.method = "replicates"  # explain: A and B are replicates of each other
+    r = decide([e])
+    assert r.outcome == "pass" and "seed noise by construction" in r.checks[0].reason
+
+
+def test_nothing_to_decide_is_an_error_not_a_pass() -> None:
+    with pytest.raises(ValueError):
+        decide([])
