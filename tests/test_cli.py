@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -160,11 +161,74 @@ def test_explain_text_and_markdown(samples: Path) -> None:
 def test_regress_exit_codes(samples: Path) -> None:
     worse = runsift("regress", "run-017", "run-026", "--root", str(samples), "--no-cache")
     assert worse.returncode == 1, worse.stderr
-    assert "a real regression" in worse.stdout and worse.stdout.startswith("### runsift explain")
+    lines = worse.stdout.splitlines()
+    first = re.fullmatch(r"FAIL: `val_auc` regressed beyond noise \(Holm-adjusted p=([0-9.e-]+) over 1 metric\)", lines[0])
+    assert first is not None and float(first.group(1)) < 0.05, lines[0]
+    assert lines[2].startswith("# runsift regress: `fraud-model/2025-01-06_09-12-40_run-017` → ")
+    assert "a real regression" in worse.stdout and "### runsift explain" in worse.stdout
     noise = runsift("regress", "run-017", "run-018", "--root", str(samples), "--no-cache")
-    assert noise.returncode == 0
+    assert noise.returncode == 0 and noise.stdout.startswith("PASS: no regression beyond noise in `val_auc`")
     better = runsift("regress", "run-026", "run-017", "--root", str(samples), "--no-cache")
-    assert better.returncode == 0 and "improvement" in better.stdout
+    assert better.returncode == 0 and better.stdout.startswith("PASS:") and "improved beyond noise" in better.stdout
+
+
+def test_regress_undecided_is_exit_3_and_trouble_exit_2(samples: Path) -> None:
+    # val_f1's threshold changed: not comparable; one undecided metric beside a passing one keeps CI from passing
+    mixed = runsift("regress", "run-017", "run-022", "--metric", "val_auc", "--metric", "val_f1", "--root", str(samples), "--no-cache")
+    assert mixed.returncode == 3, mixed.stderr
+    assert mixed.stdout.startswith("UNDECIDED: 1 of 2 metrics cannot be decided: `val_f1`: not comparable (")
+    missing = runsift("regress", "run-017", "run-026", "--metric", "val_auc", "--metric", "nope", "--root", str(samples), "--no-cache")
+    assert missing.returncode == 2 and missing.stdout == "" and "shared metrics" in missing.stderr
+    unknown = runsift("regress", "run-017", "run-999", "--root", str(samples), "--no-cache")
+    assert unknown.returncode == 2 and "run-999" in unknown.stderr
+
+
+def _two_metric_runs(root: Path, name: str, auc: float, acc: float, *, seed: int, lr: float) -> None:
+    make_run(
+        root / "proj" / name,
+        config=f"optimizer:\n  name: adam\n  lr: {lr}\nbatch_size: 64\n",
+        seeds=f"global={seed}, data_split=42\n",
+        metrics={"final": {"val_auc": auc, "val_acc": acc}},
+    )
+
+
+def test_regress_holm_correction_changes_the_decision(tmp_path: Path) -> None:
+    """Two metrics each worse with Welch p ≈ 0.03: either alone fails; both together pass after Holm (p ≈ 0.06)."""
+    root = tmp_path / "exp"
+    for i, offset in enumerate((0.0, 0.002, -0.002)):
+        _two_metric_runs(root, f"a-{i}", 0.900 + offset, 0.800 + offset, seed=i + 1, lr=0.01)
+        _two_metric_runs(root, f"b-{i}", 0.8946 + offset, 0.7946 + offset, seed=i + 1, lr=0.02)
+    a, b = "proj/a-0", "proj/b-0"
+    alone = runsift("regress", a, b, "--metric", "val_auc", "--root", str(root), "--no-cache")
+    assert alone.returncode == 1, alone.stdout + alone.stderr
+    assert alone.stdout.startswith("FAIL: `val_auc` regressed beyond noise")
+    both = runsift("regress", a, b, "--metric", "val_auc", "--metric", "val_acc", "--metric", "val_auc",
+                   "--root", str(root), "--no-cache", "--format", "json")
+    assert both.returncode == 0, both.stdout + both.stderr
+    doc = json.loads(both.stdout)
+    assert doc["outcome"] == "pass" and doc["summary"].startswith("PASS: no regression beyond noise in 2 metrics")
+    assert doc["tested"] == 2 and doc["correction"] == "holm"  # the repeated name is one test, not two
+    assert [m["metric"] for m in doc["metrics"]] == ["val_auc", "val_acc"]
+    for m in doc["metrics"]:
+        assert m["verdict"] == "real" and m["worse"] is True and 0.025 < m["p_value"] < 0.035  # each alone would fail
+        assert m["adjusted_p"] > 0.05 and m["outcome"] == "pass" and "Holm's correction" in m["reason"]
+    assert {"outcome", "reason", "verdict", "p_value", "adjusted_p", "explanation"} <= set(doc["metrics"][0])
+
+
+def test_regress_without_noise_evidence_is_undecided(tmp_path: Path) -> None:
+    root = tmp_path / "exp"
+    _two_metric_runs(root, "x", 0.90, 0.80, seed=1, lr=0.01)
+    _two_metric_runs(root, "y", 0.85, 0.75, seed=1, lr=0.02)  # far worse, but one run a side and no predictions
+    out = runsift("regress", "proj/x", "proj/y", "--metric", "val_auc", "--root", str(root), "--no-cache")
+    assert out.returncode == 3, out.stdout + out.stderr
+    assert out.stdout.startswith("UNDECIDED: cannot be decided: `val_auc`: noise could not be measured")
+
+
+def test_regress_help_lists_exit_codes() -> None:
+    out = runsift("regress", "--help")
+    assert out.returncode == 0
+    for line in ("0  pass", "1  fail", "2  trouble", "3  undecided"):
+        assert line in out.stdout
 
 
 def test_audit_table_and_json(samples: Path) -> None:

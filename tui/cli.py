@@ -1,8 +1,9 @@
-"""The ``runsift`` command line: ls, show, diff.
+"""The ``runsift`` command line: ls, show, diff, explain, regress, audit, sweep, ab.
 
 Human output is drawn with Rich (see :mod:`runsift.tui.report`); ``--format json``
 prints the documented contract (README, "JSON output"). Exit codes: 0 success
-(for diff: no differences), 1 differences found (diff), 2 trouble.
+(for diff: no differences), 1 differences found (diff) or a regression (regress),
+2 trouble, 3 a metric regress cannot decide.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from runsift.core.records import Run
 from runsift import __version__
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_TROUBLE = 0, 1, 2
+EXIT_UNDECIDED = 3
+"""regress: a metric could not be decided (incomparable, noise unmeasured, direction unknown); CI must not pass."""
+GATE_EXIT = {"pass": EXIT_OK, "fail": EXIT_DIFFERENT, "undecided": EXIT_UNDECIDED}
 
 
 class UsageError(Exception):
@@ -112,13 +116,23 @@ def build_parser() -> argparse.ArgumentParser:
     regress = sub.add_parser(
         "regress",
         parents=[common, rooted],
-        help="for CI: exit 1 when a metric got worse beyond noise; prints Markdown",
-        description="Compare CANDIDATE with BASELINE. Exit status: 0 no regression beyond noise, 1 a regression, "
-        "2 trouble. The explanation is printed as Markdown, ready for a pull request.",
+        help="for CI: exit 1 when a metric got worse beyond noise, 3 when it cannot tell; prints Markdown",
+        description="Gate CANDIDATE against BASELINE on one or more metrics. Each metric is explained as by "
+        "`runsift explain`; a metric regresses when it got worse by its goal, the change is real, and its p-value "
+        "stays below 0.05 after Holm's correction over the metrics checked. The first line is PASS, FAIL or "
+        "UNDECIDED with the reason; then the report as Markdown, ready for a pull request.",
+        epilog="Exit status:\n"
+        "  0  pass: no metric regressed beyond noise\n"
+        "  1  fail: a metric regressed beyond noise (Holm-corrected across --metric)\n"
+        "  2  trouble: unknown run, unreadable root, a metric not recorded in both runs ...\n"
+        "  3  undecided: a metric cannot be decided (values not comparable, noise not measurable,\n"
+        "     direction unknown); CI must not treat this as a pass",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     regress.add_argument("baseline", metavar="BASELINE")
     regress.add_argument("candidate", metavar="CANDIDATE")
     regress.add_argument("--metric", action="append", metavar="NAME", help="metric(s) to check (repeatable; default: the primary metric)")
+    regress.add_argument("--format", choices=("markdown", "json"), default="markdown", help="output format (default: markdown)")
 
     audit = sub.add_parser(
         "audit",
@@ -299,17 +313,21 @@ def _explain(args: argparse.Namespace, report: Any) -> int:
 
 def _regress(args: argparse.Namespace, report: Any) -> int:
     from runsift.core.explain import explain
-    from runsift.tui.explain_view import explanation_markdown
+    from runsift.core.gate import decide, gate_json
 
     root = _root(args.root)
-    regressed = False
     with _open(args, root, report) as catalog:
         base, cand = catalog.resolve(args.baseline), catalog.resolve(args.candidate)
-        for metric in args.metric or [None]:
-            result = explain(catalog, base, cand, metric)
-            report.print_markdown(explanation_markdown(result))
-            regressed |= result.direction == "regression" and result.verdict == "real"
-    return EXIT_DIFFERENT if regressed else EXIT_OK
+        metrics = list(dict.fromkeys(args.metric)) if args.metric else [None]  # a repeated name is one test, not two
+        explanations = [explain(catalog, base, cand, metric) for metric in metrics]  # any error: exit 2, nothing printed
+    result = decide(explanations)
+    if args.format == "json":
+        report.print_json(gate_json(result, explanations, base, cand))
+    else:
+        from runsift.tui.regress_view import regress_markdown
+
+        report.print_markdown(regress_markdown(result, explanations, base, cand))
+    return GATE_EXIT[result.outcome]
 
 
 def _audit(args: argparse.Namespace, report: Any) -> int:
