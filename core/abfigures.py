@@ -1,0 +1,275 @@
+"""The figures of an A/B replay: per-variant counts, lifts, the SRM check and what was excluded.
+
+Counts come from the scan's per-unit event classes (:mod:`.abscan`) under a counting rule, so the
+same tallies give the strict figures and each relaxed recount that :mod:`.abcheck` tries.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from .abscan import QUAL
+from .abspec import MetricSpec
+
+ALPHA = 0.05
+"""Significance level when neither the analysis plan nor the saved result gives one."""
+SRM_ALPHA = 0.001
+"""Sample ratio mismatch is flagged below this chi-square p-value."""
+CI_LEVEL = 0.95
+
+
+@dataclass(frozen=True, slots=True)
+class VariantFigures:
+    """One variant's units, converting units and conversion rate."""
+
+    name: str
+    units: int
+    conversions: int
+    rate: float | None
+    planned_share: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Lift:
+    """Treatment vs control: absolute and relative lift with 95% CIs, z and the two-sided p-value."""
+
+    control: str
+    treatment: str
+    absolute: float | None
+    absolute_ci: tuple[float, float] | None
+    """Wald interval with the unpooled standard error."""
+    relative: float | None
+    relative_ci: tuple[float, float] | None
+    """Delta-method interval for (p_t / p_c - 1)."""
+    relative_ci_fixed_control: tuple[float, float] | None
+    """The absolute interval divided by the control rate (treats the control rate as known)."""
+    z: float | None
+    """Pooled-SE two-proportion z statistic."""
+    p_value: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class SRM:
+    """Sample ratio mismatch check: chi-square goodness of fit of units per variant to the planned split."""
+
+    p_value: float | None
+    chi2: float | None
+    flagged: bool
+    message: str
+    observed: Mapping[str, int] = field(default_factory=dict)
+    expected: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostics:
+    """What the replay excluded and why; event counts are rows of the metric's event."""
+
+    assignment_rows: int = 0
+    other_experiment_rows: int = 0
+    """Assignment rows of another experiment id."""
+    unplanned_variant_rows: Mapping[str, int] = field(default_factory=dict)
+    """Assignment rows of variants that are not analysed (holdout ...), by variant."""
+    duplicate_assignment_rows: int = 0
+    """Rows repeating a unit's assignment to the same variant (the earliest is the exposure)."""
+    multi_variant_units: int = 0
+    """Units assigned to more than one variant: excluded from every variant."""
+    multi_variant_examples: tuple[str, ...] = ()
+    bad_assignment_rows: int = 0
+    event_rows: int = 0
+    metric_events: int = 0
+    qualifying_events: int = 0
+    events_before_exposure: int = 0
+    events_outside_window: int = 0
+    """Events at or after the end of the window (end exclusive)."""
+    events_other_schema: int = 0
+    other_schema_versions: Mapping[str, int] = field(default_factory=dict)
+    events_unassigned: int = 0
+    """Events of units not in the assignment log for this experiment."""
+    events_unplanned_variant: int = 0
+    """Events of units assigned only to a variant that is not analysed (holdout ...)."""
+    events_multi_variant_units: int = 0
+    events_bad_exposure: int = 0
+    """Events of units whose exposure time could not be read."""
+    bad_event_rows: int = 0
+
+    def messages(self, spec: MetricSpec | None = None) -> list[str]:
+        """The diagnostics as sentences, only those that are not zero."""
+        event = (spec.event if spec and spec.event else "metric") + " events"
+        out: list[str] = []
+        if self.multi_variant_units:
+            ex = ", ".join(self.multi_variant_examples)
+            out.append(
+                f"{self.multi_variant_units:,} unit(s) assigned to more than one variant (e.g. {ex}): "
+                "excluded from every variant"
+            )
+        if self.duplicate_assignment_rows:
+            out.append(f"{self.duplicate_assignment_rows:,} repeated assignment row(s) of the same unit and variant: counted once")
+        if self.other_experiment_rows:
+            out.append(f"{self.other_experiment_rows:,} assignment row(s) of other experiments ignored")
+        for name, n in sorted(self.unplanned_variant_rows.items()):
+            out.append(f"{n:,} assignment row(s) of variant {name!r}, which is not analysed, excluded")
+        if self.events_before_exposure:
+            out.append(f"{self.events_before_exposure:,} {event} before exposure excluded")
+        if self.events_outside_window:
+            days = f" {spec.window_days:g}-day" if spec and spec.window_days is not None else ""
+            out.append(f"{self.events_outside_window:,} {event} at or after the end of the{days} window excluded")
+        if self.events_other_schema:
+            versions = ", ".join(f"v{k}: {v:,}" for k, v in sorted(self.other_schema_versions.items()))
+            want = f" (only v{spec.schema_version} counts)" if spec and spec.schema_version else ""
+            out.append(f"{self.events_other_schema:,} {event} of another schema version excluded ({versions}){want}")
+        if self.events_unassigned:
+            out.append(f"{self.events_unassigned:,} {event} of units not in the assignment log excluded")
+        if self.events_unplanned_variant:
+            out.append(f"{self.events_unplanned_variant:,} {event} of holdout or other unanalysed units excluded")
+        if self.events_multi_variant_units:
+            out.append(f"{self.events_multi_variant_units:,} {event} of units assigned to several variants excluded")
+        if self.events_bad_exposure:
+            out.append(f"{self.events_bad_exposure:,} {event} of units whose exposure time is unreadable excluded")
+        if self.bad_assignment_rows:
+            out.append(f"{self.bad_assignment_rows:,} unreadable assignment row(s) skipped")
+        if self.bad_event_rows:
+            out.append(f"{self.bad_event_rows:,} unreadable event row(s) skipped")
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """One variant's units by which classes of metric events they have (bit masks), for relaxed recounts."""
+
+    hist: tuple[int, ...]
+    """hist[mask] = analysed units whose metric events fall in the classes of ``mask``."""
+    multi_hist: tuple[int, ...]
+    """The same for units also assigned to another variant (excluded unless duplicates are relaxed)."""
+    qualifying_events: int
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """The recomputed analysis of an A/B kit's primary metric."""
+
+    experiment_id: str | None
+    metric: MetricSpec
+    variants: tuple[VariantFigures, ...]
+    control: str | None
+    lifts: tuple[Lift, ...]
+    """One per non-control variant, in plan order."""
+    srm: SRM
+    diagnostics: Diagnostics
+    alpha: float
+    notes: tuple[str, ...]
+    tallies: Mapping[str, Tally] = field(default_factory=dict, repr=False)
+
+    @property
+    def lift(self) -> Lift | None:
+        """The first treatment's lift over control."""
+        return self.lifts[0] if self.lifts else None
+
+    @property
+    def p_value(self) -> float | None:
+        """The first treatment's two-sided p-value."""
+        return self.lifts[0].p_value if self.lifts else None
+
+    def variant(self, name: str) -> VariantFigures | None:
+        """Figures of the variant called ``name``."""
+        return next((v for v in self.variants if v.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """Which metric-event classes make a unit convert, and what else to relax."""
+
+    bits: int
+    duplicates: bool = False
+    """Keep units assigned to several variants, in each of them."""
+    events: bool = False
+    """Count qualifying events instead of distinct converting units."""
+
+
+STRICT = Rule(QUAL)
+
+
+def count_units(tallies: Mapping[str, Tally], rule: Rule) -> list[tuple[str, int, int]]:
+    """(variant, units, conversions) under ``rule``."""
+    out = []
+    for name, t in tallies.items():
+        units = sum(t.hist)
+        conv = sum(n for m, n in enumerate(t.hist) if m & rule.bits)
+        if rule.events:
+            conv = t.qualifying_events
+        if rule.duplicates:
+            units += sum(t.multi_hist)
+            conv += sum(n for m, n in enumerate(t.multi_hist) if m & rule.bits)
+        out.append((name, units, conv))
+    return out
+
+
+def compute_figures(
+    counts: Sequence[tuple[str, int, int]], shares: Mapping[str, float], control: str | None
+) -> tuple[tuple[VariantFigures, ...], tuple[Lift, ...]]:
+    """Per-variant figures and each treatment's lift over control."""
+    variants = tuple(VariantFigures(n, u, c, c / u if u else None, shares.get(n)) for n, u, c in counts)
+    by_name = {v.name: v for v in variants}
+    lifts = []
+    if control is not None and control in by_name:
+        for v in variants:
+            if v.name != control:
+                lifts.append(two_proportions(by_name[control], v))
+    return variants, tuple(lifts)
+
+
+def two_proportions(control: VariantFigures, treatment: VariantFigures) -> Lift:
+    """Lift of ``treatment`` over ``control``: Wald (unpooled) and delta-method CIs, pooled z-test."""
+    from scipy.stats import norm
+
+    x1, n1, x2, n2 = control.conversions, control.units, treatment.conversions, treatment.units
+    if not n1 or not n2:
+        return Lift(control.name, treatment.name, None, None, None, None, None, None, None)
+    p1, p2 = x1 / n1, x2 / n2
+    zc = float(norm.ppf(0.5 + CI_LEVEL / 2))
+    diff = p2 - p1
+    if not (0 <= x1 <= n1 and 0 <= x2 <= n2):  # counts that are not proportions (events, not units): no test
+        return Lift(control.name, treatment.name, diff, None, diff / p1 if p1 else None, None, None, None, None)
+    var1, var2 = p1 * (1 - p1) / n1, p2 * (1 - p2) / n2
+    se = math.sqrt(var1 + var2)
+    abs_ci = (diff - zc * se, diff + zc * se)
+    pooled = (x1 + x2) / (n1 + n2)
+    se_pooled = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    if se_pooled > 0:
+        z = diff / se_pooled
+        p = float(2 * norm.sf(abs(z)))
+    else:  # both rates 0 or both 1: no difference to test
+        z, p = 0.0, 1.0
+    rel = rel_ci = rel_fixed = None
+    if p1 > 0:
+        rel = diff / p1
+        se_rel = math.sqrt(var2 / p1**2 + p2**2 * var1 / p1**4)
+        rel_ci = (rel - zc * se_rel, rel + zc * se_rel)
+        rel_fixed = (abs_ci[0] / p1, abs_ci[1] / p1)
+    return Lift(control.name, treatment.name, diff, abs_ci, rel, rel_ci, rel_fixed, z, p)
+
+
+def srm_check(variants: Sequence[VariantFigures], shares: Mapping[str, float]) -> SRM:
+    """Chi-square goodness of fit of units per variant to the planned split."""
+    planned = [v for v in variants if shares.get(v.name)]
+    observed = {v.name: v.units for v in planned}
+    total = sum(observed.values())
+    if len(planned) < 2 or total == 0:
+        why = "no planned traffic split" if len(planned) < 2 else "no units"
+        return SRM(None, None, False, f"sample ratio mismatch not tested: {why}", observed, {})
+    from scipy.stats import chisquare
+
+    weight = sum(shares[v.name] for v in planned)
+    expected = {v.name: total * shares[v.name] / weight for v in planned}
+    res = chisquare(list(observed.values()), list(expected.values()))
+    p, chi2 = float(res.pvalue), float(res.statistic)
+    split = "/".join(f"{shares[v.name] / weight:.0%}" for v in planned)
+    seen = ", ".join(f"{k} {n:,}" for k, n in observed.items())
+    if p < SRM_ALPHA:
+        message = (
+            f"sample ratio mismatch: units {seen} do not fit the planned {split} split "
+            f"(chi-square p = {p:.2g} < {SRM_ALPHA}); the metrics must not be trusted until the assignment is explained"
+        )
+        return SRM(p, chi2, True, message, observed, expected)
+    return SRM(p, chi2, False, f"units {seen} fit the planned {split} split (chi-square p = {p:.3g})", observed, expected)
