@@ -6,12 +6,17 @@ same tallies give the strict figures and each relaxed recount that :mod:`.abchec
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .abscan import QUAL
 from .abspec import MetricSpec
+from .stats.proportions import (
+    delta_relative_interval,
+    pooled_z_test,
+    sample_ratio_test,
+    wald_difference_interval,
+)
 
 ALPHA = 0.05
 """Significance level when neither the analysis plan nor the saved result gives one."""
@@ -221,32 +226,18 @@ def compute_figures(
 
 def two_proportions(control: VariantFigures, treatment: VariantFigures) -> Lift:
     """Lift of ``treatment`` over ``control``: Wald (unpooled) and delta-method CIs, pooled z-test."""
-    from scipy.stats import norm
-
     x1, n1, x2, n2 = control.conversions, control.units, treatment.conversions, treatment.units
     if not n1 or not n2:
         return Lift(control.name, treatment.name, None, None, None, None, None, None, None)
     p1, p2 = x1 / n1, x2 / n2
-    zc = float(norm.ppf(0.5 + CI_LEVEL / 2))
     diff = p2 - p1
     if not (0 <= x1 <= n1 and 0 <= x2 <= n2):  # counts that are not proportions (events, not units): no test
         return Lift(control.name, treatment.name, diff, None, diff / p1 if p1 else None, None, None, None, None)
-    var1, var2 = p1 * (1 - p1) / n1, p2 * (1 - p2) / n2
-    se = math.sqrt(var1 + var2)
-    abs_ci = (diff - zc * se, diff + zc * se)
-    pooled = (x1 + x2) / (n1 + n2)
-    se_pooled = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-    if se_pooled > 0:
-        z = diff / se_pooled
-        p = float(2 * norm.sf(abs(z)))
-    else:  # both rates 0 or both 1: no difference to test
-        z, p = 0.0, 1.0
-    rel = rel_ci = rel_fixed = None
-    if p1 > 0:
-        rel = diff / p1
-        se_rel = math.sqrt(var2 / p1**2 + p2**2 * var1 / p1**4)
-        rel_ci = (rel - zc * se_rel, rel + zc * se_rel)
-        rel_fixed = (abs_ci[0] / p1, abs_ci[1] / p1)
+    abs_ci = wald_difference_interval(x1, n1, x2, n2, CI_LEVEL)
+    z, p = pooled_z_test(x1, n1, x2, n2)
+    rel = diff / p1 if p1 > 0 else None
+    rel_ci = delta_relative_interval(x1, n1, x2, n2, CI_LEVEL)
+    rel_fixed = (abs_ci[0] / p1, abs_ci[1] / p1) if p1 > 0 else None
     return Lift(control.name, treatment.name, diff, abs_ci, rel, rel_ci, rel_fixed, z, p)
 
 
@@ -258,12 +249,9 @@ def srm_check(variants: Sequence[VariantFigures], shares: Mapping[str, float]) -
     if len(planned) < 2 or total == 0:
         why = "no planned traffic split" if len(planned) < 2 else "no units"
         return SRM(None, None, False, f"sample ratio mismatch not tested: {why}", observed, {})
-    from scipy.stats import chisquare
-
     weight = sum(shares[v.name] for v in planned)
     expected = {v.name: total * shares[v.name] / weight for v in planned}
-    res = chisquare(list(observed.values()), list(expected.values()))
-    p, chi2 = float(res.pvalue), float(res.statistic)
+    chi2, p = sample_ratio_test(list(observed.values()), [shares[v.name] for v in planned])
     split = "/".join(f"{shares[v.name] / weight:.0%}" for v in planned)
     seen = ", ".join(f"{k} {n:,}" for k, n in observed.items())
     if p < SRM_ALPHA:

@@ -4,7 +4,8 @@
 * :mod:`.paired` - two runs on the same examples (DeLong, McNemar, flips, divergence step);
 * :mod:`.bootstrap` - the paired bootstrap of a metric difference;
 * :mod:`.groups` - groups of runs (seed noise, Welch, one run against replicates);
-* :mod:`.multiple` - corrections for testing several hypotheses at once (Holm).
+* :mod:`.multiple` - corrections for testing several hypotheses at once (Holm);
+* :mod:`.proportions` - two independent proportions (A/B conversion rates): lift intervals, z-test, sample ratio.
 
 Everything public is re-exported here, so callers write ``stats.delong_test(...)``.
 
@@ -54,6 +55,7 @@ from .paired import (
     flips,
     mcnemar_test,
 )
+from .proportions import delta_relative_interval, pooled_z_test, sample_ratio_test, wald_difference_interval
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -74,6 +76,7 @@ __all__ = [
     "compute_metric",
     "confusion_at",
     "delong_test",
+    "delta_relative_interval",
     "divergence_step",
     "f1_at",
     "flips",
@@ -81,10 +84,13 @@ __all__ = [
     "mcnemar_test",
     "metric_for",
     "paired_bootstrap",
+    "pooled_z_test",
     "precision_at",
     "recall_at",
     "roc_auc",
+    "sample_ratio_test",
     "seed_noise",
     "singleton_check",
+    "wald_difference_interval",
     "welch_test",
 ]
