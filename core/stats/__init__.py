@@ -5,7 +5,8 @@
 * :mod:`.bootstrap` - the paired bootstrap of a metric difference;
 * :mod:`.groups` - groups of runs (seed noise, Welch, one run against replicates);
 * :mod:`.multiple` - corrections for testing several hypotheses at once (Holm);
-* :mod:`.proportions` - two independent proportions (A/B conversion rates): lift intervals, z-test, sample ratio.
+* :mod:`.proportions` - two independent proportions (A/B conversion rates): lift intervals that agree with
+  the z-test and hold with small counts, the sample ratio check.
 
 Everything public is re-exported here, so callers write ``stats.delong_test(...)``.
 
@@ -55,13 +56,23 @@ from .paired import (
     flips,
     mcnemar_test,
 )
-from .proportions import delta_relative_interval, pooled_z_test, sample_ratio_test, wald_difference_interval
+from .proportions import (
+    SMALL_COUNT,
+    delta_relative_interval,
+    newcombe_interval,
+    pooled_z_test,
+    ratio_score_interval,
+    sample_ratio_test,
+    small_counts,
+    wald_difference_interval,
+)
 
 __all__ = [
     "DEFAULT_THRESHOLD",
     "EXACT_MCNEMAR_BELOW",
     "MAX_EXAMPLES",
     "METRIC_NAMES",
+    "SMALL_COUNT",
     "BootstrapResult",
     "DeLongResult",
     "FlipsResult",
@@ -83,14 +94,17 @@ __all__ = [
     "holm",
     "mcnemar_test",
     "metric_for",
+    "newcombe_interval",
     "paired_bootstrap",
     "pooled_z_test",
     "precision_at",
+    "ratio_score_interval",
     "recall_at",
     "roc_auc",
     "sample_ratio_test",
     "seed_noise",
     "singleton_check",
+    "small_counts",
     "wald_difference_interval",
     "welch_test",
 ]
