@@ -7,6 +7,7 @@ reading the logs again) to name the input that most likely explains it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -66,7 +67,13 @@ def _figure_values(variants: Sequence[VariantFigures], lift: Lift | None, alpha:
         out["z"] = lift.z
         out["p_value"] = lift.p_value
         out["significant"] = (lift.p_value < alpha) if lift.p_value is not None else None
-        for key, ci in (("absolute_ci", lift.absolute_ci), ("relative_ci", lift.relative_ci), ("relative_ci_fixed", lift.relative_ci_fixed_control)):
+        for key, ci in (
+            ("absolute_ci", lift.absolute_ci),
+            ("absolute_ci_wald", lift.absolute_ci_wald),
+            ("relative_ci", lift.relative_ci),
+            ("relative_ci_delta", lift.relative_ci_delta),
+            ("relative_ci_fixed", lift.relative_ci_fixed_control),
+        ):
             out[f"{key}_low"] = ci[0] if ci else None
             out[f"{key}_high"] = ci[1] if ci else None
     return out
@@ -121,8 +128,8 @@ def _saved_figures(saved: Mapping[str, Any], replay: Replay) -> list[_Saved]:
         if key is not None:
             out.append(_Saved(f"lift.{key}", lift[key], fig_keys))
     intervals = (
-        (("ci95_absolute", "ci_absolute", "absolute_ci", "ci95", "ci", "confidence_interval"), ("absolute_ci",)),
-        (("ci95_relative", "ci_relative", "relative_ci"), ("relative_ci", "relative_ci_fixed")),
+        (("ci95_absolute", "ci_absolute", "absolute_ci", "ci95", "ci", "confidence_interval"), ("absolute_ci", "absolute_ci_wald")),
+        (("ci95_relative", "ci_relative", "relative_ci"), ("relative_ci", "relative_ci_delta", "relative_ci_fixed")),
     )
     for top_keys, fig_keys in intervals:
         key = next((k for k in top_keys if k in saved), None)
@@ -133,12 +140,13 @@ def _saved_figures(saved: Mapping[str, Any], replay: Replay) -> list[_Saved]:
             for side, value, label in ((0, bounds[0], "[0]"), (1, bounds[1], "[1]")):
                 which = "low" if side == 0 else "high"
                 out.append(_Saved(f"{key}{label}", value, tuple(f"{k}_{which}" for k in fig_keys)))
-    # replay_json's own shape: lift {ci_low, ci_high (relative), absolute_ci_low, absolute_ci_high}
+    # replay_json's own shape: lift {ci_low, ci_high (relative), absolute_ci_low, absolute_ci_high}, also as
+    # written by earlier versions (Wald and delta-method intervals)
     for key, fig_keys in (
-        ("absolute_ci_low", ("absolute_ci_low",)),
-        ("absolute_ci_high", ("absolute_ci_high",)),
-        ("ci_low", ("relative_ci_low", "relative_ci_fixed_low")),
-        ("ci_high", ("relative_ci_high", "relative_ci_fixed_high")),
+        ("absolute_ci_low", ("absolute_ci_low", "absolute_ci_wald_low")),
+        ("absolute_ci_high", ("absolute_ci_high", "absolute_ci_wald_high")),
+        ("ci_low", ("relative_ci_low", "relative_ci_delta_low", "relative_ci_fixed_low")),
+        ("ci_high", ("relative_ci_high", "relative_ci_delta_high", "relative_ci_fixed_high")),
     ):
         if key in lift:
             out.append(_Saved(f"lift.{key}", lift[key], fig_keys))
@@ -199,8 +207,29 @@ def _matches(saved: Any, recomputed: Any) -> bool:
     return abs(r - s) <= half * (1 + 1e-9) + 1e-12 * max(1.0, abs(s))
 
 
+_METHODS = {
+    "absolute_ci": "Newcombe's interval",
+    "relative_ci": "the score interval of the ratio",
+    "absolute_ci_wald": "a Wald interval (unpooled standard error, too narrow with small counts)",
+    "relative_ci_delta": "a delta-method interval (symmetric, it can go below -100%)",
+    "relative_ci_fixed": "the Wald interval of the absolute lift divided by the control rate (it ignores the control "
+    "rate's own noise)",
+}
+"""The replay's interval methods (the first two) and the older ones a saved result may have used, in words."""
+
+
+def _method_note(f: _Saved, alt: str, values: Mapping[str, Any]) -> str:
+    """Why a saved interval bound matched another method than the replay's, with the replay's interval."""
+    own, other = f.keys[0].rsplit("_", 1)[0], alt.rsplit("_", 1)[0]
+    name = re.sub(r"(\[[01]\]|_low|_high)$", "", f.name)
+    return (
+        f"saved {name} is {_METHODS[other]}; the replay reports {_METHODS[own]}: "
+        f"{_fmt(values.get(own + '_low'))} to {_fmt(values.get(own + '_high'))}"
+    )
+
+
 def _compare(figures: Sequence[_Saved], values: Mapping[str, Any]) -> tuple[list[_Saved], list[str]]:
-    """Saved figures the values do not reproduce, and notes on figures matched by another method."""
+    """Saved figures the values do not reproduce, and notes on figures matched by another method (once per interval)."""
     failed: list[_Saved] = []
     notes: list[str] = []
     for f in figures:
@@ -209,11 +238,9 @@ def _compare(figures: Sequence[_Saved], values: Mapping[str, Any]) -> tuple[list
             continue
         alt = next((k for k, v in zip(f.keys[1:], candidates[1:]) if _matches(f.value, v)), None)
         if alt is not None:
-            if alt.startswith("relative_ci_fixed"):
-                notes.append(
-                    f"saved {f.name} is the absolute CI divided by the control rate (it ignores the control rate's own "
-                    f"noise); the delta-method bound is {_fmt(candidates[0])}"
-                )
+            note = _method_note(f, alt, values)
+            if note not in notes:
+                notes.append(note)
             continue
         if f.keys[0].endswith(".rate") or f.keys[0] == "relative":
             r = _as_number(candidates[0])
@@ -322,7 +349,7 @@ def _explain(replay: Replay, figures: Sequence[_Saved], failed: Sequence[_Saved]
     for names, rule in _relaxations(replay):
         if full and len(names) > 1:
             break  # a single relaxation already explains it
-        variants, lifts = compute_figures(count_units(replay.tallies, rule), shares, replay.control)
+        variants, lifts = compute_figures(count_units(replay.tallies, rule), shares, replay.control, replay.alpha)
         values = _figure_values(variants, lifts[0] if lifts else None, replay.alpha)
         if not _compare(figures, values)[0]:
             full.append(_words(replay, names, variants))

@@ -11,10 +11,15 @@ from dataclasses import dataclass, field
 
 from .abscan import QUAL
 from .abspec import MetricSpec
+from .fmt import format_number
 from .stats.proportions import (
+    SMALL_COUNT,
     delta_relative_interval,
+    newcombe_interval,
     pooled_z_test,
+    ratio_score_interval,
     sample_ratio_test,
+    small_counts,
     wald_difference_interval,
 )
 
@@ -22,7 +27,10 @@ ALPHA = 0.05
 """Significance level when neither the analysis plan nor the saved result gives one."""
 SRM_ALPHA = 0.001
 """Sample ratio mismatch is flagged below this chi-square p-value."""
-CI_LEVEL = 0.95
+RELATIVE_METHOD = "score interval of the ratio (Koopman), minus 1; it excludes 0 exactly when p < alpha"
+ABSOLUTE_METHOD = "Newcombe hybrid score interval of the difference"
+TEST_METHOD = "two-proportion z-test, pooled standard error, two-sided"
+"""The methods of a :class:`Lift`, as written in the JSON document."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,21 +46,34 @@ class VariantFigures:
 
 @dataclass(frozen=True, slots=True)
 class Lift:
-    """Treatment vs control: absolute and relative lift with 95% CIs, z and the two-sided p-value."""
+    """Treatment vs control: absolute and relative lift with intervals at ``level``, z and the two-sided p-value.
+
+    The relative lift's interval is the headline: it excludes 0 exactly when ``p_value`` is below
+    ``1 - level`` (see :mod:`runsift.core.stats.proportions` for the methods and why). The Wald,
+    delta-method and fixed-control intervals are there to recognise saved results computed with them.
+    """
 
     control: str
     treatment: str
     absolute: float | None
     absolute_ci: tuple[float, float] | None
-    """Wald interval with the unpooled standard error."""
+    """Newcombe's hybrid score interval of p_t - p_c."""
     relative: float | None
+    """p_t / p_c - 1; None when the control has no conversions."""
     relative_ci: tuple[float, float] | None
-    """Delta-method interval for (p_t / p_c - 1)."""
-    relative_ci_fixed_control: tuple[float, float] | None
-    """The absolute interval divided by the control rate (treats the control rate as known)."""
+    """Score interval of the ratio p_t / p_c, minus 1: never below -1; its high end is inf when the control has no conversions."""
     z: float | None
     """Pooled-SE two-proportion z statistic."""
     p_value: float | None
+    level: float = 1 - ALPHA
+    absolute_ci_wald: tuple[float, float] | None = None
+    """Wald interval with the unpooled standard error."""
+    relative_ci_delta: tuple[float, float] | None = None
+    """Delta-method interval of p_t / p_c - 1."""
+    relative_ci_fixed_control: tuple[float, float] | None = None
+    """The Wald interval divided by the control rate (treats the control rate as known)."""
+    warnings: tuple[str, ...] = ()
+    """What to keep in mind reading these figures: small counts, no conversions, methods that disagree."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,34 +232,81 @@ def count_units(tallies: Mapping[str, Tally], rule: Rule) -> list[tuple[str, int
 
 
 def compute_figures(
-    counts: Sequence[tuple[str, int, int]], shares: Mapping[str, float], control: str | None
+    counts: Sequence[tuple[str, int, int]], shares: Mapping[str, float], control: str | None, alpha: float = ALPHA
 ) -> tuple[tuple[VariantFigures, ...], tuple[Lift, ...]]:
-    """Per-variant figures and each treatment's lift over control."""
+    """Per-variant figures and each treatment's lift over control (intervals at level ``1 - alpha``)."""
     variants = tuple(VariantFigures(n, u, c, c / u if u else None, shares.get(n)) for n, u, c in counts)
     by_name = {v.name: v for v in variants}
     lifts = []
     if control is not None and control in by_name:
         for v in variants:
             if v.name != control:
-                lifts.append(two_proportions(by_name[control], v))
+                lifts.append(two_proportions(by_name[control], v, alpha))
     return variants, tuple(lifts)
 
 
-def two_proportions(control: VariantFigures, treatment: VariantFigures) -> Lift:
-    """Lift of ``treatment`` over ``control``: Wald (unpooled) and delta-method CIs, pooled z-test."""
+def two_proportions(control: VariantFigures, treatment: VariantFigures, alpha: float = ALPHA) -> Lift:
+    """Lift of ``treatment`` over ``control``: Newcombe and score-ratio intervals at ``1 - alpha``, pooled z-test."""
     x1, n1, x2, n2 = control.conversions, control.units, treatment.conversions, treatment.units
+    names, level = (control.name, treatment.name), 1 - alpha
     if not n1 or not n2:
-        return Lift(control.name, treatment.name, None, None, None, None, None, None, None)
+        empty = control.name if not n1 else treatment.name
+        return Lift(*names, None, None, None, None, None, None, level, warnings=(f"{empty} has no units: no lift to measure",))
     p1, p2 = x1 / n1, x2 / n2
     diff = p2 - p1
+    rel = diff / p1 if p1 else None
     if not (0 <= x1 <= n1 and 0 <= x2 <= n2):  # counts that are not proportions (events, not units): no test
-        return Lift(control.name, treatment.name, diff, None, diff / p1 if p1 else None, None, None, None, None)
-    abs_ci = wald_difference_interval(x1, n1, x2, n2, CI_LEVEL)
-    z, p = pooled_z_test(x1, n1, x2, n2)
-    rel = diff / p1 if p1 > 0 else None
-    rel_ci = delta_relative_interval(x1, n1, x2, n2, CI_LEVEL)
-    rel_fixed = (abs_ci[0] / p1, abs_ci[1] / p1) if p1 > 0 else None
-    return Lift(control.name, treatment.name, diff, abs_ci, rel, rel_ci, rel_fixed, z, p)
+        return Lift(*names, diff, None, rel, None, None, None, level)
+    try:
+        z, p = pooled_z_test(x1, n1, x2, n2)
+        abs_ci = newcombe_interval(x1, n1, x2, n2, level)
+        low, high = ratio_score_interval(x1, n1, x2, n2, level)
+        wald = wald_difference_interval(x1, n1, x2, n2, level)
+        delta = delta_relative_interval(x1, n1, x2, n2, level)
+    except (ValueError, ArithmeticError, RuntimeError) as exc:  # a numerical failure is said, not raised
+        return Lift(*names, diff, None, rel, None, None, None, level, warnings=(f"the test and intervals failed: {exc}",))
+    return Lift(
+        *names,
+        absolute=diff,
+        absolute_ci=abs_ci,
+        relative=rel,
+        relative_ci=(low - 1, high - 1),
+        z=z,
+        p_value=p,
+        level=level,
+        absolute_ci_wald=wald,
+        relative_ci_delta=delta,
+        relative_ci_fixed_control=(wald[0] / p1, wald[1] / p1) if p1 else None,
+        warnings=_warnings(control, treatment, abs_ci, p, alpha),
+    )
+
+
+def _warnings(
+    control: VariantFigures, treatment: VariantFigures, abs_ci: tuple[float, float], p: float, alpha: float
+) -> tuple[str, ...]:
+    """Small counts, no conversions, and an absolute-lift interval that disagrees with the test, in words."""
+    out = []
+    small = [v for v in (control, treatment) if small_counts(v.conversions, v.units)]
+    if small:
+        arms = ", ".join(f"{v.name} {v.conversions:,} of {v.units:,}" for v in small)
+        out.append(
+            f"small counts ({arms} converted; fewer than {SMALL_COUNT} conversions or {SMALL_COUNT} non-conversions "
+            "in a variant): the p-value and intervals rest on a normal approximation that is rough here"
+        )
+    if not control.conversions and not treatment.conversions:
+        out.append("no conversions in either variant: there is no lift to measure")
+    elif not control.conversions:
+        out.append(f"{control.name} has no conversions: the relative lift is undefined and its interval has no upper bound")
+    excludes = abs_ci[0] > 0 or abs_ci[1] < 0
+    if excludes != (p < alpha):
+        level = f"{(1 - alpha) * 100:g}%"
+        out.append(
+            f"the absolute lift's {level} interval (Newcombe, {format_number(abs_ci[0])} to {format_number(abs_ci[1])}) "
+            f"{'excludes' if excludes else 'includes'} 0 but the z-test gives p = {format_number(p)} "
+            f"{'at or above' if excludes else 'below'} {alpha:g}: the methods disagree on this borderline table; the "
+            "verdict follows the z-test, with which the relative lift's interval always agrees"
+        )
+    return tuple(out)
 
 
 def srm_check(variants: Sequence[VariantFigures], shares: Mapping[str, float]) -> SRM:

@@ -6,28 +6,48 @@ from collections.abc import Sequence
 from typing import Any
 
 from .abcheck import FigureMismatch
-from .abfigures import Lift, Replay
+from .abfigures import ABSOLUTE_METHOD, RELATIVE_METHOD, TEST_METHOD, Lift, Replay
 from .serialize import json_safe
 
 
 def _lift_json(lift: Lift | None) -> dict[str, Any] | None:
-    """One lift in the JSON document (``ci_low``/``ci_high`` are the relative lift's delta-method CI)."""
+    """One lift in the JSON document (``ci_low``/``ci_high`` bound the relative lift: the headline interval)."""
     if lift is None:
         return None
-    return {
+    out: dict[str, Any] = {
         "control": lift.control,
         "treatment": lift.treatment,
         "absolute": lift.absolute,
         "relative": lift.relative,
-        "ci_low": lift.relative_ci[0] if lift.relative_ci else None,
-        "ci_high": lift.relative_ci[1] if lift.relative_ci else None,
-        "absolute_ci_low": lift.absolute_ci[0] if lift.absolute_ci else None,
-        "absolute_ci_high": lift.absolute_ci[1] if lift.absolute_ci else None,
-        "relative_ci_fixed_control_low": lift.relative_ci_fixed_control[0] if lift.relative_ci_fixed_control else None,
-        "relative_ci_fixed_control_high": lift.relative_ci_fixed_control[1] if lift.relative_ci_fixed_control else None,
-        "z": lift.z,
-        "p_value": lift.p_value,
     }
+    for key, ci in (
+        ("ci", lift.relative_ci),
+        ("absolute_ci", lift.absolute_ci),
+        ("relative_ci_fixed_control", lift.relative_ci_fixed_control),
+        ("absolute_ci_wald", lift.absolute_ci_wald),
+        ("relative_ci_delta", lift.relative_ci_delta),
+    ):
+        out[f"{key}_low"] = ci[0] if ci else None
+        out[f"{key}_high"] = ci[1] if ci else None
+    out.update(
+        {
+            "z": lift.z,
+            "p_value": lift.p_value,
+            "ci_level": lift.level,
+            "ci_method": RELATIVE_METHOD,
+            "absolute_ci_method": ABSOLUTE_METHOD,
+            "test": TEST_METHOD,
+            "warnings": list(lift.warnings),
+        }
+    )
+    return out
+
+
+def _warnings(r: Replay) -> list[str]:
+    """Every lift's warnings, naming the treatment when there are several."""
+    if len(r.lifts) == 1:
+        return list(r.lifts[0].warnings)
+    return [f"{x.treatment} vs {x.control}: {w}" for x in r.lifts for w in x.warnings]
 
 
 def replay_json(
@@ -60,6 +80,7 @@ def replay_json(
             "p_value": r.p_value,
             "alpha": r.alpha,
             "significant": (r.p_value < r.alpha) if r.p_value is not None else None,
+            "warnings": _warnings(r),
             "srm": {
                 "p_value": r.srm.p_value,
                 "chi2": r.srm.chi2,

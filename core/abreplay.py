@@ -183,7 +183,7 @@ def replay(root: Path, ab: ABTest, metric: str | None = None, *, workers: int | 
     shares = {str(k): float(v) for k, v in ab.variants.items()}
     control = _control(names)
     alpha = _alpha(ab)
-    variants, lifts = compute_figures(count_units(tallies, STRICT), shares, control)
+    variants, lifts = compute_figures(count_units(tallies, STRICT), shares, control, alpha)
     srm = srm_check(variants, shares)
     return Replay(
         experiment_id=ab.experiment_id,

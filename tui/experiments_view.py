@@ -23,7 +23,10 @@ def _params(params: Mapping[str, Any]) -> str:
 
 
 def _pct(x: Any) -> str:
-    return f"{x * 100:+.2f}%" if isinstance(x, (int, float)) else "—"
+    """A share as a signed percentage; an unbounded interval end (JSON "Infinity") as +inf."""
+    if x in ("Infinity", "-Infinity"):
+        return "+inf" if x == "Infinity" else "-inf"
+    return f"{x * 100:+.2f}%" if isinstance(x, (int, float)) and not isinstance(x, bool) else "—"
 
 
 # -- sweeps ------------------------------------------------------------------------------
@@ -89,11 +92,14 @@ def ab_lines(doc: Mapping[str, Any]) -> list[str]:
     lines = []
     lift = doc.get("lift") or {}
     if lift:
+        level = lift.get("ci_level")
+        label = f"{level * 100:g}% CI" if isinstance(level, (int, float)) else "CI"
         lines.append(
             f"{doc.get('treatment')} vs {doc.get('control')}: absolute lift {format_number(lift.get('absolute'))}, "
-            f"relative lift {_pct(lift.get('relative'))} (95% CI {_pct(lift.get('ci_low'))} to {_pct(lift.get('ci_high'))}), "
+            f"relative lift {_pct(lift.get('relative'))} ({label} {_pct(lift.get('ci_low'))} to {_pct(lift.get('ci_high'))}), "
             f"p = {format_number(doc.get('p_value'))}"
         )
+    lines += [str(w) for w in doc.get("warnings", ())]
     srm = doc.get("srm") or {}
     if srm:
         lines.append(srm.get("message") or f"sample ratio check p = {format_number(srm.get('p_value'))}")
