@@ -6,6 +6,7 @@ same tallies give the strict figures and each relaxed recount that :mod:`.abchec
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -310,12 +311,15 @@ def _warnings(
 
 
 def srm_check(variants: Sequence[VariantFigures], shares: Mapping[str, float]) -> SRM:
-    """Chi-square goodness of fit of units per variant to the planned split."""
-    planned = [v for v in variants if shares.get(v.name)]
+    """Chi-square goodness of fit of units per variant to the planned split (positive finite shares only)."""
+    unusable = [v.name for v in variants if v.name in shares and not math.isfinite(shares[v.name])]
+    planned = [v for v in variants if v.name not in unusable and shares.get(v.name, 0) > 0]
     observed = {v.name: v.units for v in planned}
     total = sum(observed.values())
-    if len(planned) < 2 or total == 0:
+    if unusable or len(planned) < 2 or total == 0:
         why = "no planned traffic split" if len(planned) < 2 else "no units"
+        if unusable:
+            why = f"the planned share of {', '.join(repr(n) for n in unusable)} is not a finite number"
         return SRM(None, None, False, f"sample ratio mismatch not tested: {why}", observed, {})
     weight = sum(shares[v.name] for v in planned)
     expected = {v.name: total * shares[v.name] / weight for v in planned}

@@ -332,6 +332,14 @@ def test_srm_not_flagged_on_the_sample(sample: tuple[Path, ABTest]) -> None:
     assert r.srm.flagged is False and "fit the planned" in r.srm.message
 
 
+def test_srm_with_shares_that_are_not_numbers_is_not_tested_rather_than_nan(tmp_path: Path) -> None:
+    experiment = EXPERIMENT.replace("control: 0.5", "control: .inf").replace("treatment: 0.5", "treatment: .inf")
+    ab = make_kit(tmp_path, [("a", "control", T0), ("b", "treatment", T0)], [], experiment=experiment)
+    r = replay(tmp_path, ab)
+    assert r.srm.p_value is None and r.srm.flagged is False
+    assert "not tested" in r.srm.message and "not a finite number" in r.srm.message
+
+
 # -- explaining a saved result that does not reproduce ----------------------------------------------------------------
 
 
