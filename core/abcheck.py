@@ -15,7 +15,7 @@ from typing import Any
 
 from .abfigures import Lift, Replay, Rule, VariantFigures, compute_figures, count_units
 from .abscan import AFTER, BEFORE, QUAL, SCHEMA_AFTER, SCHEMA_BEFORE, SCHEMA_QUAL
-from .abspec import metric_name
+from .abspec import metric_name, version_label
 
 _RELAX_ORDER: tuple[str, ...] = ("before_exposure", "window", "schema", "duplicates", "distinct_units")
 
@@ -384,10 +384,10 @@ def _words(replay: Replay, names: Sequence[str], variants: Sequence[VariantFigur
                 f"saved conversions include {_plural(d.events_outside_window, event)} at or after the end of the {days}window"
             )
         elif name == "schema":
-            versions = ", ".join(f"v{k}" for k in sorted(d.other_schema_versions))
+            versions = ", ".join(version_label(k) for k in sorted(d.other_schema_versions))
             parts.append(
                 f"saved conversions include {_plural(d.events_other_schema, event)} of schema version {versions} "
-                f"(the recorded schema is v{spec.schema_version})"
+                f"(the recorded schema is {version_label(spec.schema_version or '')})"
             )
         elif name == "duplicates":
             parts.append(

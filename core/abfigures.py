@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .abscan import QUAL
-from .abspec import MetricSpec
+from .abspec import MetricSpec, version_label
 from .fmt import format_number
 from .stats.proportions import (
     SMALL_COUNT,
@@ -112,6 +112,9 @@ class Diagnostics:
     """Events at or after the end of the window (end exclusive)."""
     events_other_schema: int = 0
     other_schema_versions: Mapping[str, int] = field(default_factory=dict)
+    """Metric events of another schema version, by version as written in the log (``v5`` read as ``5``)."""
+    near_miss_schema_versions: Mapping[str, int] = field(default_factory=dict)
+    """Those of the other versions that are the recorded version written differently (``5.0``, ``V5``, `` 5``)."""
     events_unassigned: int = 0
     """Events of units not in the assignment log for this experiment."""
     events_unplanned_variant: int = 0
@@ -120,6 +123,10 @@ class Diagnostics:
     events_bad_exposure: int = 0
     """Events of units whose exposure time could not be read."""
     bad_event_rows: int = 0
+    near_miss_event_rows: int = 0
+    """Event rows whose name differs from the metric's event only in case or spacing: not metric events."""
+    near_miss_event_names: Mapping[str, int] = field(default_factory=dict)
+    """The most frequent of those names, with their row counts."""
 
     def messages(self, spec: MetricSpec | None = None) -> list[str]:
         """The diagnostics as sentences, only those that are not zero."""
@@ -142,10 +149,25 @@ class Diagnostics:
         if self.events_outside_window:
             days = f" {spec.window_days:g}-day" if spec and spec.window_days is not None else ""
             out.append(f"{self.events_outside_window:,} {event} at or after the end of the{days} window excluded")
+        if self.near_miss_event_rows:
+            names = ", ".join(f"{k!r}: {v:,}" for k, v in self.near_miss_event_names.items())
+            more = ", ..." if sum(self.near_miss_event_names.values()) < self.near_miss_event_rows else ""
+            want = f"the definition's event {spec.event!r}" if spec and spec.event else "the metric's event"
+            out.append(
+                f"{self.near_miss_event_rows:,} event row(s) named like {want} but not exactly ({names}{more}) not "
+                "counted: event names must match the definition exactly"
+            )
         if self.events_other_schema:
-            versions = ", ".join(f"v{k}: {v:,}" for k, v in sorted(self.other_schema_versions.items()))
-            want = f" (only v{spec.schema_version} counts)" if spec and spec.schema_version else ""
+            versions = ", ".join(f"{version_label(k)}: {v:,}" for k, v in sorted(self.other_schema_versions.items()))
+            want = f" (only {version_label(spec.schema_version)} counts)" if spec and spec.schema_version else ""
             out.append(f"{self.events_other_schema:,} {event} of another schema version excluded ({versions}){want}")
+        if self.near_miss_schema_versions and spec and spec.schema_version:
+            n = sum(self.near_miss_schema_versions.values())
+            written = ", ".join(repr(k) for k in self.near_miss_schema_versions)
+            out.append(
+                f"{n:,} of them have schema version {written}: the recorded {version_label(spec.schema_version)} written "
+                "differently, not counted: versions must match the definition exactly (only v5 and 5 are the same)"
+            )
         if self.events_unassigned:
             out.append(f"{self.events_unassigned:,} {event} of units not in the assignment log excluded")
         if self.events_unplanned_variant:

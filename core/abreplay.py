@@ -50,8 +50,8 @@ from .ablogs import (
     find_column,
     log_columns,
 )
-from .abscan import MASKS, ScanJob, scan_all, worker_count
-from .abspec import MetricSpec, ReplayError, metric_spec
+from .abscan import MASKS, MAX_EXAMPLES, ScanJob, scan_all, worker_count
+from .abspec import MetricSpec, ReplayError, loose_version, metric_spec, version_label
 from .readers.abtest import find_unit_column, find_variant_column
 from .records import ABTest
 from .safeio import Unreadable
@@ -88,7 +88,7 @@ def replay(root: Path, ab: ABTest, metric: str | None = None, *, workers: int | 
     spec = metric_spec(ab, metric)
     a_path = checked_path(root, ab.assignment_log, "assignment log")
     e_path = checked_path(root, ab.events_log, "event log")
-    notes: list[str] = []
+    notes: list[str] = list(spec.notes)
 
     a_names = log_columns(root, ab.assignment_log or "", a_path)
     iu = find_column(a_names, (), find_unit_column(a_names, ab.unit))
@@ -112,7 +112,9 @@ def replay(root: Path, ab: ABTest, metric: str | None = None, *, workers: int | 
     if je < 0:
         notes.append(f"the event log has no event column: every row counts as a {spec.event or 'conversion'} event")
     if spec.schema_version is not None and js < 0:
-        notes.append(f"the event log has no schema version column: the v{spec.schema_version} filter was not applied")
+        notes.append(
+            f"the event log has no schema version column: the {version_label(spec.schema_version)} filter was not applied"
+        )
     if spec.schema_version is None:
         notes.append("no schema version is recorded for the event: events of every version count")
     if spec.window_days is None:
@@ -174,6 +176,13 @@ def replay(root: Path, ab: ABTest, metric: str | None = None, *, workers: int | 
         events_multi_variant_units=counts.get("events_multi_variant_units", 0),
         events_bad_exposure=counts.get("events_bad_exposure", 0),
         bad_event_rows=counts.get("bad_event_rows", 0),
+        near_miss_event_rows=sum(total.near_names.values()),
+        near_miss_event_names=dict(sorted(total.near_names.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_EXAMPLES]),
+        near_miss_schema_versions={
+            k: n
+            for k, n in sorted(total.other_schema.items())
+            if spec.schema_version is not None and loose_version(k) == loose_version(spec.schema_version)
+        },
     )
     if diagnostics.multi_variant_units:
         notes.append(

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .ablogs import open_rows, slow_time
-from .abspec import norm_version
+from .abspec import loose_name, version_key
 from .gcpause import paused_gc
 
 NOT_A_VARIANT: tuple[str, ...] = ("holdout", "hold_out", "hold-out", "excluded", "unassigned", "none", "null", "")
@@ -78,6 +78,8 @@ class Partial:
     other_schema: dict[str, int]
     multi_units: int
     multi_examples: list[str]
+    near_names: dict[str, int]
+    """Event names that differ from the metric's event only in case or spacing, with their row counts."""
 
 
 def _scan(job: ScanJob) -> Partial:
@@ -181,17 +183,18 @@ def _scan_inner(job: ScanJob) -> Partial:
     other_schema: dict[str, int] = {}
     ju, je, jt, js = job.e_cols
     event = job.event if je >= 0 else None
-    event_lower = event.strip().lower() if event is not None else None
+    event_loose = loose_name(event) if event is not None else None
     want = job.schema if js >= 0 else None
     window = timedelta(seconds=job.window_seconds) if job.window_seconds is not None else None
-    event_ok: dict[Any, bool] = {}
-    schema_norm: dict[Any, str] = {}
+    near_miss: dict[Any, bool] = {}
+    near_names: dict[str, int] = {}
+    schema_key: dict[Any, str] = {}
     rows_e = bad_e = metric_events = unassigned = unplanned_ev = multi_ev = bad_exposure = 0
     before = outside = other_schema_n = qualifying_n = 0
     fromiso = _fromiso
     utc = _UTC
     get = units.get
-    norm = ""
+    key = ""
 
     with open_rows(job.root, job.e_rel, job.e_path, job.e_names) as rows:
         for row in rows:
@@ -207,12 +210,13 @@ def _scan_inner(job: ScanJob) -> Partial:
             if parts > 1 and (ord(u[-1]) % parts if u else 0) != part:
                 continue
             rows_e += 1
-            if ev != event:
-                ok = event_ok.get(ev)
-                if ok is None:
-                    ok = event_ok[ev] = str(ev).strip().lower() == event_lower
-                if not ok:
-                    continue
+            if ev != event:  # names match exactly; near misses (Purchase, " purchase") are only counted
+                near = near_miss.get(ev)
+                if near is None:
+                    near = near_miss[ev] = loose_name(ev) == event_loose
+                if near:
+                    near_names[ev] = near_names.get(ev, 0) + 1
+                continue
             metric_events += 1
             i = get(u)
             if i is None:
@@ -223,10 +227,10 @@ def _scan_inner(job: ScanJob) -> Partial:
                 continue
             schema_ok = True
             if want is not None and sv != want:
-                norm = schema_norm.get(sv)  # type: ignore[assignment]
-                if norm is None:
-                    norm = schema_norm[sv] = norm_version(sv)
-                schema_ok = norm == want
+                key = schema_key.get(sv)  # type: ignore[assignment]
+                if key is None:
+                    key = schema_key[sv] = version_key(sv)
+                schema_ok = key == want
             try:
                 t = fromiso(ts)
                 if t.tzinfo is None:
@@ -252,7 +256,7 @@ def _scan_inner(job: ScanJob) -> Partial:
                     continue
                 if not schema_ok:
                     other_schema_n += 1
-                    other_schema[norm] = other_schema.get(norm, 0) + 1
+                    other_schema[key] = other_schema.get(key, 0) + 1
                     c = SCHEMA_BEFORE if t < te else (SCHEMA_AFTER if window is not None and t >= te + window else SCHEMA_QUAL)
                 elif t < te:
                     c = BEFORE
@@ -320,6 +324,7 @@ def _scan_inner(job: ScanJob) -> Partial:
         other_schema=other_schema,
         multi_units=len(multi),
         multi_examples=sorted(multi)[:MAX_EXAMPLES],
+        near_names=near_names,
     )
 
 
@@ -349,13 +354,19 @@ def merge(parts: Sequence[Partial]) -> Partial:
         other_schema={},
         multi_units=0,
         multi_examples=[],
+        near_names={},
     )
     for p in parts:
         for n in p.variants_seen:
             total.hist[n] = [a + b for a, b in zip(total.hist[n], p.hist[n])]
             total.multi_hist[n] = [a + b for a, b in zip(total.multi_hist[n], p.multi_hist[n])]
             total.qualifying[n] += p.qualifying[n]
-        for src, dst in ((p.counts, total.counts), (p.unplanned_rows, total.unplanned_rows), (p.other_schema, total.other_schema)):
+        for src, dst in (
+            (p.counts, total.counts),
+            (p.unplanned_rows, total.unplanned_rows),
+            (p.other_schema, total.other_schema),
+            (p.near_names, total.near_names),
+        ):
             for k, v in src.items():
                 dst[k] = dst.get(k, 0) + v
         total.multi_units += p.multi_units

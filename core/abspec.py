@@ -6,6 +6,7 @@ and query, so :mod:`.abscan` knows which events convert and :mod:`.abreplay` whi
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ class MetricSpec:
     """Window length from exposure (end exclusive); None for no end."""
     exposure_column: str | None
     """Assignment log column holding the exposure time, when the definition names one."""
+    notes: tuple[str, ...] = ()
+    """What the reader should know about how the definition was read (e.g. a schema key that is not the event exactly)."""
 
 
 def metric_spec(ab: ABTest, metric: str | None = None) -> MetricSpec:
@@ -48,11 +51,19 @@ def metric_spec(ab: ABTest, metric: str | None = None) -> MetricSpec:
     event = _event_of(body, texts, ab, name)
     schema = _schema_of(ab.event_schemas, event) if event else None
     if schema is None:
-        schema = _search(r"schema_version\s*(?:==|=)\s*['\"]?v?([\w.]+)", texts + [ab.query])
-        schema = norm_version(schema) if schema is not None else None
+        schema = _search(r"schema_version\s*(?:==|=)\s*['\"]?([\w.]+)", texts + [ab.query])
+        schema = version_key(schema) if schema is not None else None
     exposure = body.get("exposure")
     exposure_column = exposure.strip() if isinstance(exposure, str) and re.fullmatch(r"\s*\w+\s*", exposure) else None
     version = body.get("version")
+    notes = []
+    if event and event not in ab.event_schemas:
+        close = next((str(k) for k in ab.event_schemas if loose_name(k) == loose_name(event)), None)
+        if close is not None:
+            notes.append(
+                f"the event schemas record {close!r}, not the definition's event {event!r}: names must match "
+                "exactly, so that entry's version is not used"
+            )
     return MetricSpec(
         name=name,
         version=str(version) if version is not None else None,
@@ -60,6 +71,7 @@ def metric_spec(ab: ABTest, metric: str | None = None) -> MetricSpec:
         schema_version=schema,
         window_days=_window_days(body, texts),
         exposure_column=exposure_column,
+        notes=tuple(notes),
     )
 
 
@@ -138,8 +150,9 @@ def _event_of(body: Mapping[str, Any], texts: list[str], ab: ABTest, name: str) 
     if len(hits) == 1:
         return hits[0]
     for word in EVENT_WORDS:
-        if word in words and (not known or word in [k.lower() for k in known]):
-            return word
+        spelled = [k for k in known if k.lower() == word]
+        if word in words and (not known or spelled):
+            return spelled[0] if spelled else word  # the recorded spelling: logs must match it exactly
     raise ReplayError(
         f"cannot tell which event counts as a conversion for {name!r}: the definition names no event "
         "(expected event: ... or a filter such as event == 'purchase')"
@@ -147,15 +160,38 @@ def _event_of(body: Mapping[str, Any], texts: list[str], ab: ABTest, name: str) 
 
 
 def _schema_of(schemas: Mapping[str, Any], event: str) -> str | None:
-    """The recorded schema version of ``event`` (``purchase: 5`` or ``purchase: {version: 5}``), normalised."""
-    value = _lookup(schemas, event)
+    """The recorded schema version of ``event`` (``purchase: 5`` or ``purchase: {version: 5}``): the key must be the event exactly."""
+    value = schemas.get(event)
     if isinstance(value, Mapping):
         value = next((value[k] for k in ("version", "schema_version", "v") if k in value), None)
-    return norm_version(value) if value is not None and not isinstance(value, (list, Mapping)) else None
+    if value is None or isinstance(value, (list, Mapping)):
+        return None
+    return version_key(value.strip() if isinstance(value, str) else value)
 
 
-def norm_version(value: Any) -> str:
-    """``5``, ``5.0``, ``"5"``, ``"v5"`` -> ``"5"``; other text stripped and lower-cased."""
+def version_key(value: Any) -> str:
+    """A schema version as the text that must match exactly, with one documented equivalence: ``v5`` is ``5``.
+
+    A number is written as a version without a fractional ``.0`` (YAML ``5`` or ``5.0``, a Parquet
+    float column's 5.0: ``"5"``); text is kept as written - no case folding, no trimming, ``"5.0"``
+    stays ``"5.0"`` - except that a lowercase ``v`` before a digit is dropped, because kits write
+    the same version both ways (``purchase: v5`` in the schemas, ``5`` in the log).
+    """
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value)
+    if len(text) > 1 and text[0] == "v" and text[1] in "0123456789":
+        return text[1:]
+    return text
+
+
+def version_label(key: str) -> str:
+    """A version for a sentence: ``v5`` for a number, the text quoted otherwise (so `` 5`` and ``5.0`` show as written)."""
+    return f"v{key}" if key.isascii() and key.replace(".", "").isdigit() and not key.endswith(".0") else repr(key)
+
+
+def loose_version(value: Any) -> str:
+    """A version with case, spacing, a ``v`` prefix and a numeric ``.0`` ignored: only to find near misses, never to match."""
     text = str(value).strip().lower()
     if text.startswith("v") and text[1:2].isdigit():
         text = text[1:]
@@ -163,7 +199,12 @@ def norm_version(value: Any) -> str:
         number = float(text)
     except ValueError:
         return text
-    return str(int(number)) if number.is_integer() else text
+    return str(int(number)) if math.isfinite(number) and number.is_integer() else text
+
+
+def loose_name(value: Any) -> str:
+    """An event name with case and spacing ignored: only to find near misses (``Purchase``, `` purchase``), never to match."""
+    return " ".join(str(value).split()).casefold()
 
 
 _DURATION = r"(\d+(?:\.\d+)?)\s*'?\s*(days?|d|hours?|hrs?|h)\b"

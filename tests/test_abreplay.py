@@ -510,6 +510,63 @@ def test_metric_spec_from_the_sample(sample: tuple[Path, ABTest]) -> None:
     )
 
 
+def test_event_names_match_the_definition_exactly_and_near_misses_are_said(tmp_path: Path) -> None:
+    assign = [(f"u{i}", "control" if i < 4 else "treatment", T0) for i in range(8)]
+    later = T0 + timedelta(hours=1)
+    events = [
+        ("u0", "purchase", later, 5),  # the recorded name: counts
+        ("u1", "Purchase", later, 5),  # another case
+        ("u2", " purchase", later, 5),  # leading space
+        ("u4", "PURCHASE", later, 5),
+        ("u5", "Purchase", later, 5),
+        ("u6", "purchased", later, 5),  # another event, not a near miss
+    ]
+    r = replay(tmp_path, make_kit(tmp_path, assign, events))
+    assert [(v.name, v.conversions) for v in r.variants] == [("control", 1), ("treatment", 0)]
+    d = r.diagnostics
+    assert d.metric_events == 1
+    assert d.near_miss_event_rows == 4
+    assert dict(d.near_miss_event_names) == {"Purchase": 2, " purchase": 1, "PURCHASE": 1}
+    message = next(m for m in d.messages(r.metric) if "not exactly" in m)
+    assert message.startswith("4 event row(s) named like the definition's event 'purchase' but not exactly")
+    assert "'Purchase': 2" in message and "must match the definition exactly" in message
+    doc = replay_json(r, None, [])
+    assert doc["diagnostics"]["near_miss_event_rows"] == 4 and message in doc["diagnostics"]["messages"]
+    assert replay(tmp_path, make_kit(tmp_path, assign, events), workers=2).diagnostics == d  # summed across workers
+
+
+def test_schema_versions_match_exactly_except_v5_is_5(tmp_path: Path) -> None:
+    assign = [(f"u{i}", "control" if i < 4 else "treatment", T0) for i in range(8)]
+    later = T0 + timedelta(hours=1)
+    events: list[tuple[str, str, datetime, Any]] = [
+        ("u0", "purchase", later, "5"),
+        ("u1", "purchase", later, "v5"),  # the one documented equivalence
+        ("u2", "purchase", later, "5.0"),  # written differently: excluded and said
+        ("u4", "purchase", later, "V5"),
+        ("u5", "purchase", later, " 5"),
+        ("u6", "purchase", later, "4"),  # another version
+    ]
+    r = replay(tmp_path, make_kit(tmp_path, assign, events))
+    assert [(v.name, v.conversions) for v in r.variants] == [("control", 2), ("treatment", 0)]
+    d = r.diagnostics
+    assert d.events_other_schema == 4
+    assert dict(d.other_schema_versions) == {" 5": 1, "4": 1, "5.0": 1, "V5": 1}
+    assert dict(d.near_miss_schema_versions) == {" 5": 1, "5.0": 1, "V5": 1}
+    messages = d.messages(r.metric)
+    assert "4 purchase events of another schema version excluded (' 5': 1, v4: 1, '5.0': 1, 'V5': 1) (only v5 counts)" in messages
+    assert any(m.startswith("3 of them have schema version ' 5', '5.0', 'V5': the recorded v5 written differently") for m in messages)
+
+
+def test_a_schema_entry_spelled_unlike_the_event_is_not_used_and_said(tmp_path: Path) -> None:
+    ab = tiny_kit(tmp_path)
+    write(tmp_path / "kit" / "event_schemas.yaml", "Purchase: 4\n")  # not the definition's 'purchase'
+    ab = read_abtest(tmp_path / "kit", ReadContext(tmp_path), id="kit", project="test", name="kit")
+    spec = metric_spec(ab)
+    assert spec.event == "purchase" and spec.schema_version == "5"  # from the filter, not from 'Purchase: 4'
+    assert any("'Purchase'" in n and "must match exactly" in n for n in spec.notes)
+    assert any("'Purchase'" in n for n in replay(tmp_path, ab).notes)
+
+
 def test_timestamps_with_offsets_and_naive_times(tmp_path: Path) -> None:
     kit = tmp_path / "kit"
     write(kit / "experiment.yaml", EXPERIMENT)
