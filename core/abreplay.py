@@ -2,16 +2,18 @@
 
 The tutorial's "Mini A/B Replay" project: from the assignment log and the event log,
 recompute a conversion lift analysis following the recorded metric definition (an
-exposure-anchored, end-exclusive window; one conversion per unit; only events of the
-recorded schema version; only units assigned in this experiment), test it (two-proportion
-z-test, Wald and delta-method CIs, sample ratio mismatch) and compare every figure of the
-saved result at the precision it was written with. When the saved result does not
-reproduce, each filter is relaxed in turn to name the input that most likely explains it.
+exposure-anchored, end-exclusive window; one conversion per unit; only events whose name and
+schema version match the recorded ones exactly; only units assigned in this experiment), test
+it (two-proportion z-test with intervals that agree with it, small-count warnings, sample
+ratio mismatch) and compare every figure of the saved result at the precision it was written
+with. When the saved result does not reproduce, each filter is relaxed in turn to name the
+input that most likely explains it.
 
 This module is the orchestrator and the public entry point; the work is done by
-:mod:`.abspec` (the metric definition), :mod:`.ablogs` and :mod:`.abscan` (reading and scanning
-the logs), :mod:`.abfigures` (counts and statistics), :mod:`.abcheck` (the saved-result
-comparison) and :mod:`.abjson` (the JSON document).
+:mod:`.abspec` (the metric definition), :mod:`.ablogs` and :mod:`.abscan` (reading and
+scanning the logs), :mod:`.abfigures` (counts, lifts and the SRM check, with the statistics
+of :mod:`runsift.core.stats.proportions`), :mod:`.abcheck` (the saved-result comparison) and
+:mod:`.abjson` (the JSON document).
 
 Logs are streamed once each with the :mod:`csv` module (JSON lines and Parquet through
 :func:`runsift.core.readers.abtest.iter_log`); large logs are split between worker

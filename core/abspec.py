@@ -2,6 +2,8 @@
 
 Read from the kit's ``metric_definitions`` (a mapping per metric, or free text), ``event_schemas``
 and query, so :mod:`.abscan` knows which events convert and :mod:`.abreplay` which figures to report.
+The event name and the schema version are then matched exactly (:func:`version_key` states the one
+equivalence); :func:`loose_name` and :func:`loose_version` only find near misses to report.
 """
 
 from __future__ import annotations
