@@ -26,7 +26,8 @@ from runsift.core.readers.abtest import read_abtest
 from runsift.core.records import ABTest
 from runsift.core.safeio import ReadContext
 from runsift.core.stats import proportions as pr
-from runsift.tui.experiments_view import ab_lines, ab_markdown
+from rich.text import Text
+from runsift.tui.experiments_view import ab_lines, ab_markdown, ab_renderable
 from scipy import stats as st
 from statsmodels.stats.proportion import confint_proportions_2indep
 
@@ -324,6 +325,16 @@ def test_srm_flagged_on_a_60_40_log_planned_50_50(tmp_path: Path) -> None:
     assert r.srm.flagged is True
     assert "must not be trusted" in r.srm.message
     assert replay_json(r, None, [])["srm"]["flagged"] is True
+
+
+def test_only_the_srm_line_is_red_when_srm_is_flagged(tmp_path: Path) -> None:
+    assign = [(f"u{i}", "control" if i < 600 else "treatment", T0) for i in range(1000)]
+    r = replay(tmp_path, make_kit(tmp_path, assign, []))
+    assert r.srm.flagged
+    note = "saved ci95_relative is a delta-method interval; the replay reports the score interval of the ratio: 0 to 1"
+    group = ab_renderable(replay_json(r, None, [], notes=[note]))
+    red = {t.plain[2:] for t in group.renderables if isinstance(t, Text) and any(s.style == "bold red" for s in t.spans)}
+    assert red == {r.srm.message}
 
 
 def test_srm_not_flagged_on_the_sample(sample: tuple[Path, ABTest]) -> None:

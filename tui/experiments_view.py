@@ -122,9 +122,9 @@ def ab_renderable(doc: Mapping[str, Any]) -> Group:
         planned = f"{v['planned_share']:.0%}" if isinstance(v.get("planned_share"), (int, float)) else "—"
         table.add_row(literal(name), f"{v['units']:,}", f"{v['conversions']:,}", f"{v['rate']:.4%}" if v["rate"] is not None else "—", planned)
     parts += [table, Text("")]
-    srm_flagged = (doc.get("srm") or {}).get("flagged")
+    srm = doc.get("srm") or {}
     for line in ab_lines(doc):
-        style = "bold red" if srm_flagged and "ratio" in line.lower() else ""
+        style = "bold red" if srm.get("flagged") and line == srm.get("message") else ""  # not every line naming a ratio
         parts.append(Text("• ") + literal(line, style))
     if doc.get("mismatches"):
         mm = Table(box=None, header_style="bold", pad_edge=False, title="saved vs recomputed", title_justify="left", title_style="bold")
