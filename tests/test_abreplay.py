@@ -13,17 +13,23 @@ from typing import Any
 import pytest
 from runsift.core.abreplay import (
     ReplayError,
+    VariantFigures,
     check_saved,
     compare_saved,
     metric_spec,
     replay,
     replay_json,
+    two_proportions,
 )
 from runsift.core.catalog import Catalog
 from runsift.core.readers.abtest import read_abtest
 from runsift.core.records import ABTest
 from runsift.core.safeio import ReadContext
+from runsift.core.stats import proportions as pr
+from rich.text import Text
+from runsift.tui.experiments_view import ab_lines, ab_markdown, ab_renderable
 from scipy import stats as st
+from statsmodels.stats.proportion import confint_proportions_2indep
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_RUNS = REPO / "sample_runs"
@@ -163,7 +169,11 @@ def test_sample_replay_json(sample: tuple[Path, ABTest]) -> None:
     assert doc["variants"]["control"] == {"units": 10243, "conversions": 804, "rate": 804 / 10243, "planned_share": 0.5}
     lift = doc["lift"]
     assert set(lift) >= {"absolute", "relative", "ci_low", "ci_high", "absolute_ci_low", "absolute_ci_high"}
-    assert round(lift["absolute_ci_low"], 6) == ab.saved_result["ci95_absolute"][0]
+    # the kit's saved interval is Wald's: kept under its own key, while the replay reports Newcombe's
+    assert round(lift["absolute_ci_wald_low"], 6) == ab.saved_result["ci95_absolute"][0]
+    assert lift["absolute_ci_low"] == pytest.approx(confint_proportions_2indep(893, 10284, 804, 10243, method="newcomb")[0])
+    assert lift["ci_level"] == 0.95 and lift["warnings"] == [] and doc["warnings"] == []
+    assert any("ci95_absolute is a Wald interval" in n for n in check.notes)
     assert doc["srm"]["flagged"] is False and doc["reproduced"] is True
     json.dumps(doc, allow_nan=False)
 
@@ -215,12 +225,19 @@ def test_tiny_kit_figures_by_hand(tmp_path: Path) -> None:
     assert lift is not None and r.control == "control"
     assert lift.absolute == pytest.approx(0.2)
     assert lift.relative == pytest.approx(0.5)
-    # Wald, unpooled: se = sqrt(.4*.6/5 + .6*.4/5) = sqrt(0.096)
+    # the reported intervals: Newcombe for the difference, the score interval of the ratio for the relative lift
+    assert lift.absolute_ci == pytest.approx(confint_proportions_2indep(3, 5, 2, 5, method="newcomb"))
+    ratio = confint_proportions_2indep(3, 5, 2, 5, method="score", compare="ratio", correction=False)
+    assert lift.relative_ci == pytest.approx((ratio[0] - 1, ratio[1] - 1))
+    assert lift.level == 0.95 and lift.relative_ci[0] < 0 < lift.relative_ci[1] and r.p_value > 0.05
+    # kept to recognise saved results: Wald, unpooled: se = sqrt(.4*.6/5 + .6*.4/5) = sqrt(0.096)
     se = math.sqrt(0.096)
-    assert lift.absolute_ci == pytest.approx((0.2 - Z * se, 0.2 + Z * se))
+    assert lift.absolute_ci_wald == pytest.approx((0.2 - Z * se, 0.2 + Z * se))
     # delta method: var = var_t / p_c^2 + p_t^2 var_c / p_c^4 = 0.048/0.16 + 0.36*0.048/0.0256 = 0.975
-    assert lift.relative_ci == pytest.approx((0.5 - Z * math.sqrt(0.975), 0.5 + Z * math.sqrt(0.975)))
+    assert lift.relative_ci_delta == pytest.approx((0.5 - Z * math.sqrt(0.975), 0.5 + Z * math.sqrt(0.975)))
     assert lift.relative_ci_fixed_control == pytest.approx(((0.2 - Z * se) / 0.4, (0.2 + Z * se) / 0.4))
+    # five units a variant: said, with the counts
+    assert any("small counts" in w and "control 2 of 5" in w and "treatment 3 of 5" in w for w in lift.warnings)
     # pooled z-test: p = 0.5, se = sqrt(.25 * (1/5 + 1/5)) = sqrt(0.1)
     assert lift.z == pytest.approx(0.2 / math.sqrt(0.1))
     assert r.p_value == pytest.approx(2 * st.norm.sf(0.2 / math.sqrt(0.1)))
@@ -310,10 +327,28 @@ def test_srm_flagged_on_a_60_40_log_planned_50_50(tmp_path: Path) -> None:
     assert replay_json(r, None, [])["srm"]["flagged"] is True
 
 
+def test_only_the_srm_line_is_red_when_srm_is_flagged(tmp_path: Path) -> None:
+    assign = [(f"u{i}", "control" if i < 600 else "treatment", T0) for i in range(1000)]
+    r = replay(tmp_path, make_kit(tmp_path, assign, []))
+    assert r.srm.flagged
+    note = "saved ci95_relative is a delta-method interval; the replay reports the score interval of the ratio: 0 to 1"
+    group = ab_renderable(replay_json(r, None, [], notes=[note]))
+    red = {t.plain[2:] for t in group.renderables if isinstance(t, Text) and any(s.style == "bold red" for s in t.spans)}
+    assert red == {r.srm.message}
+
+
 def test_srm_not_flagged_on_the_sample(sample: tuple[Path, ABTest]) -> None:
     root, ab = sample
     r = replay(root, ab)
     assert r.srm.flagged is False and "fit the planned" in r.srm.message
+
+
+def test_srm_with_shares_that_are_not_numbers_is_not_tested_rather_than_nan(tmp_path: Path) -> None:
+    experiment = EXPERIMENT.replace("control: 0.5", "control: .inf").replace("treatment: 0.5", "treatment: .inf")
+    ab = make_kit(tmp_path, [("a", "control", T0), ("b", "treatment", T0)], [], experiment=experiment)
+    r = replay(tmp_path, ab)
+    assert r.srm.p_value is None and r.srm.flagged is False
+    assert "not tested" in r.srm.message and "not a finite number" in r.srm.message
 
 
 # -- explaining a saved result that does not reproduce ----------------------------------------------------------------
@@ -407,6 +442,69 @@ def test_saved_result_of_another_metric_is_not_compared(tmp_path: Path) -> None:
     assert reproduced is False and mismatches[0].name == "metric"
 
 
+def test_saved_result_from_an_earlier_replay_with_wald_and_delta_intervals_still_reproduces(tmp_path: Path) -> None:
+    """Earlier versions wrote Wald and delta-method bounds under the same keys: compared like with like, and said."""
+    wald = pr.wald_difference_interval(2, 5, 3, 5)
+    delta = pr.delta_relative_interval(2, 5, 3, 5)
+    assert delta is not None
+    lift = {"absolute": 0.2, "relative": 0.5, "ci_low": round(delta[0], 6), "ci_high": round(delta[1], 6)}
+    lift |= {"absolute_ci_low": round(wald[0], 6), "absolute_ci_high": round(wald[1], 6)}
+    ab = tiny_kit(tmp_path, result={"metric": "conversion_v2", "lift": lift})
+    check = check_saved(replay(tmp_path, ab), ab.saved_result)
+    assert check.reproduced is True and {"lift.ci_low", "lift.absolute_ci_high"} <= set(check.checked)
+    assert any(n.startswith("saved lift.ci is a delta-method interval") and "score interval" in n for n in check.notes)
+    assert any(n.startswith("saved lift.absolute_ci is a Wald interval") and "Newcombe" in n for n in check.notes)
+    # a bound that no method gives is still a mismatch
+    ab = tiny_kit(tmp_path, result={"metric": "conversion_v2", "lift": {**lift, "ci_low": -0.9}})
+    check = check_saved(replay(tmp_path, ab), ab.saved_result)
+    assert check.reproduced is False and [m.name for m in check.mismatches] == ["lift.ci_low"]
+
+
+# -- small counts --------------------------------------------------------------------------------------------------
+
+
+def test_no_control_conversions_give_an_open_interval_and_say_so(tmp_path: Path) -> None:
+    assign = [(f"c{i}", "control", T0) for i in range(12)] + [(f"t{i}", "treatment", T0) for i in range(12)]
+    events = [(f"t{i}", "purchase", T0 + timedelta(hours=1), 5) for i in range(4)]
+    r = replay(tmp_path, make_kit(tmp_path, assign, events))
+    lift = r.lift
+    assert lift is not None and lift.relative is None and lift.relative_ci is not None
+    assert -1 < lift.relative_ci[0] and lift.relative_ci[1] == math.inf
+    assert lift.absolute_ci is not None and not any(math.isnan(b) for b in lift.absolute_ci)
+    doc = replay_json(r, None, [])
+    json.dumps(doc, allow_nan=False)
+    assert doc["lift"]["ci_high"] == "Infinity"
+    assert any("control has no conversions" in w for w in doc["warnings"])
+    assert any("small counts (control 0 of 12, treatment 4 of 12 converted" in w for w in doc["warnings"])
+    text = "\n".join(ab_lines(doc))
+    assert "to +inf)" in text and "control has no conversions" in text
+    assert "small counts" in ab_markdown(doc)
+
+
+def test_no_conversions_at_all_do_not_crash(tmp_path: Path) -> None:
+    assign = [("a", "control", T0), ("b", "treatment", T0)]
+    r = replay(tmp_path, make_kit(tmp_path, assign, [("a", "page_view", T0, 3)]))
+    assert r.lift is not None and r.lift.relative_ci == (-1.0, math.inf) and r.p_value == 1.0
+    assert any("no conversions in either variant" in w for w in r.lift.warnings)
+
+
+def test_intervals_follow_the_plans_alpha_so_they_agree_with_significance() -> None:
+    control, treatment = VariantFigures("control", 10243, 804, None, None), VariantFigures("treatment", 10284, 893, None, None)
+    at_5, at_1 = two_proportions(control, treatment, 0.05), two_proportions(control, treatment, 0.01)
+    assert at_5.p_value == at_1.p_value and 0.01 < at_5.p_value < 0.05  # type: ignore[operator]
+    assert at_5.level == 0.95 and at_5.relative_ci is not None and at_5.relative_ci[0] > 0  # excludes 0: significant
+    assert at_1.level == 0.99 and at_1.relative_ci is not None and at_1.relative_ci[0] < 0  # includes 0: not at 0.01
+
+
+def test_newcombe_interval_disagreeing_with_the_test_is_said() -> None:
+    # treatment 0/2 against control 4/5: Newcombe's interval excludes 0, yet the z-test's p = 0.053
+    lift = two_proportions(VariantFigures("control", 5, 4, None, None), VariantFigures("treatment", 2, 0, None, None))
+    assert lift.absolute_ci is not None and lift.absolute_ci[1] < 0 and lift.p_value is not None and lift.p_value > 0.05
+    assert any("the methods disagree" in w for w in lift.warnings)
+    agreeing = two_proportions(VariantFigures("control", 5, 4, None, None), VariantFigures("treatment", 5, 1, None, None))
+    assert not any("the methods disagree" in w for w in agreeing.warnings)
+
+
 # -- definitions, formats, errors ---------------------------------------------------------------------------------
 
 
@@ -421,6 +519,63 @@ def test_metric_spec_from_the_sample(sample: tuple[Path, ABTest]) -> None:
         7.0,
         "assigned_at",
     )
+
+
+def test_event_names_match_the_definition_exactly_and_near_misses_are_said(tmp_path: Path) -> None:
+    assign = [(f"u{i}", "control" if i < 4 else "treatment", T0) for i in range(8)]
+    later = T0 + timedelta(hours=1)
+    events = [
+        ("u0", "purchase", later, 5),  # the recorded name: counts
+        ("u1", "Purchase", later, 5),  # another case
+        ("u2", " purchase", later, 5),  # leading space
+        ("u4", "PURCHASE", later, 5),
+        ("u5", "Purchase", later, 5),
+        ("u6", "purchased", later, 5),  # another event, not a near miss
+    ]
+    r = replay(tmp_path, make_kit(tmp_path, assign, events))
+    assert [(v.name, v.conversions) for v in r.variants] == [("control", 1), ("treatment", 0)]
+    d = r.diagnostics
+    assert d.metric_events == 1
+    assert d.near_miss_event_rows == 4
+    assert dict(d.near_miss_event_names) == {"Purchase": 2, " purchase": 1, "PURCHASE": 1}
+    message = next(m for m in d.messages(r.metric) if "not exactly" in m)
+    assert message.startswith("4 event row(s) named like the definition's event 'purchase' but not exactly")
+    assert "'Purchase': 2" in message and "must match the definition exactly" in message
+    doc = replay_json(r, None, [])
+    assert doc["diagnostics"]["near_miss_event_rows"] == 4 and message in doc["diagnostics"]["messages"]
+    assert replay(tmp_path, make_kit(tmp_path, assign, events), workers=2).diagnostics == d  # summed across workers
+
+
+def test_schema_versions_match_exactly_except_v5_is_5(tmp_path: Path) -> None:
+    assign = [(f"u{i}", "control" if i < 4 else "treatment", T0) for i in range(8)]
+    later = T0 + timedelta(hours=1)
+    events: list[tuple[str, str, datetime, Any]] = [
+        ("u0", "purchase", later, "5"),
+        ("u1", "purchase", later, "v5"),  # the one documented equivalence
+        ("u2", "purchase", later, "5.0"),  # written differently: excluded and said
+        ("u4", "purchase", later, "V5"),
+        ("u5", "purchase", later, " 5"),
+        ("u6", "purchase", later, "4"),  # another version
+    ]
+    r = replay(tmp_path, make_kit(tmp_path, assign, events))
+    assert [(v.name, v.conversions) for v in r.variants] == [("control", 2), ("treatment", 0)]
+    d = r.diagnostics
+    assert d.events_other_schema == 4
+    assert dict(d.other_schema_versions) == {" 5": 1, "4": 1, "5.0": 1, "V5": 1}
+    assert dict(d.near_miss_schema_versions) == {" 5": 1, "5.0": 1, "V5": 1}
+    messages = d.messages(r.metric)
+    assert "4 purchase events of another schema version excluded (' 5': 1, v4: 1, '5.0': 1, 'V5': 1) (only v5 counts)" in messages
+    assert any(m.startswith("3 of them have schema version ' 5', '5.0', 'V5': the recorded v5 written differently") for m in messages)
+
+
+def test_a_schema_entry_spelled_unlike_the_event_is_not_used_and_said(tmp_path: Path) -> None:
+    ab = tiny_kit(tmp_path)
+    write(tmp_path / "kit" / "event_schemas.yaml", "Purchase: 4\n")  # not the definition's 'purchase'
+    ab = read_abtest(tmp_path / "kit", ReadContext(tmp_path), id="kit", project="test", name="kit")
+    spec = metric_spec(ab)
+    assert spec.event == "purchase" and spec.schema_version == "5"  # from the filter, not from 'Purchase: 4'
+    assert any("'Purchase'" in n and "must match exactly" in n for n in spec.notes)
+    assert any("'Purchase'" in n for n in replay(tmp_path, ab).notes)
 
 
 def test_timestamps_with_offsets_and_naive_times(tmp_path: Path) -> None:

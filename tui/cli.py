@@ -164,7 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="replay an A/B test from its logs and compare with the saved result",
         description="Recompute the primary metric of an A/B repro kit from the assignment log and the events, "
         "following the recorded metric definition (exposure window, schema versions, each unit once): lift with "
-        "95% CIs, p-value, a sample-ratio-mismatch check, diagnostics, and saved vs recomputed figures. "
+        "confidence intervals (95%, or 1 - the plan's alpha) that agree with the p-value, a warning when counts "
+        "are small, a sample-ratio-mismatch check, diagnostics, and saved vs recomputed figures. "
         "Exit status: 0 reproduced and no SRM, 1 a mismatch or an SRM, 2 trouble.",
     )
     ab.add_argument("experiment", metavar="EXPERIMENT", help="the A/B record folder, its id or a unique end of it")

@@ -23,7 +23,10 @@ def _params(params: Mapping[str, Any]) -> str:
 
 
 def _pct(x: Any) -> str:
-    return f"{x * 100:+.2f}%" if isinstance(x, (int, float)) else "—"
+    """A share as a signed percentage; an unbounded interval end (JSON "Infinity") as +inf."""
+    if x in ("Infinity", "-Infinity"):
+        return "+inf" if x == "Infinity" else "-inf"
+    return f"{x * 100:+.2f}%" if isinstance(x, (int, float)) and not isinstance(x, bool) else "—"
 
 
 # -- sweeps ------------------------------------------------------------------------------
@@ -89,11 +92,14 @@ def ab_lines(doc: Mapping[str, Any]) -> list[str]:
     lines = []
     lift = doc.get("lift") or {}
     if lift:
+        level = lift.get("ci_level")
+        label = f"{level * 100:g}% CI" if isinstance(level, (int, float)) else "CI"
         lines.append(
             f"{doc.get('treatment')} vs {doc.get('control')}: absolute lift {format_number(lift.get('absolute'))}, "
-            f"relative lift {_pct(lift.get('relative'))} (95% CI {_pct(lift.get('ci_low'))} to {_pct(lift.get('ci_high'))}), "
+            f"relative lift {_pct(lift.get('relative'))} ({label} {_pct(lift.get('ci_low'))} to {_pct(lift.get('ci_high'))}), "
             f"p = {format_number(doc.get('p_value'))}"
         )
+    lines += [str(w) for w in doc.get("warnings", ())]
     srm = doc.get("srm") or {}
     if srm:
         lines.append(srm.get("message") or f"sample ratio check p = {format_number(srm.get('p_value'))}")
@@ -116,9 +122,9 @@ def ab_renderable(doc: Mapping[str, Any]) -> Group:
         planned = f"{v['planned_share']:.0%}" if isinstance(v.get("planned_share"), (int, float)) else "—"
         table.add_row(literal(name), f"{v['units']:,}", f"{v['conversions']:,}", f"{v['rate']:.4%}" if v["rate"] is not None else "—", planned)
     parts += [table, Text("")]
-    srm_flagged = (doc.get("srm") or {}).get("flagged")
+    srm = doc.get("srm") or {}
     for line in ab_lines(doc):
-        style = "bold red" if srm_flagged and "ratio" in line.lower() else ""
+        style = "bold red" if srm.get("flagged") and line == srm.get("message") else ""  # not every line naming a ratio
         parts.append(Text("• ") + literal(line, style))
     if doc.get("mismatches"):
         mm = Table(box=None, header_style="bold", pad_edge=False, title="saved vs recomputed", title_justify="left", title_style="bold")

@@ -4,7 +4,9 @@
 * :mod:`.paired` - two runs on the same examples (DeLong, McNemar, flips, divergence step);
 * :mod:`.bootstrap` - the paired bootstrap of a metric difference;
 * :mod:`.groups` - groups of runs (seed noise, Welch, one run against replicates);
-* :mod:`.multiple` - corrections for testing several hypotheses at once (Holm).
+* :mod:`.multiple` - corrections for testing several hypotheses at once (Holm);
+* :mod:`.proportions` - two independent proportions (A/B conversion rates): lift intervals that agree with
+  the z-test and hold with small counts, the sample ratio check.
 
 Everything public is re-exported here, so callers write ``stats.delong_test(...)``.
 
@@ -63,12 +65,23 @@ from .paired import (
     flips,
     mcnemar_test,
 )
+from .proportions import (
+    SMALL_COUNT,
+    delta_relative_interval,
+    newcombe_interval,
+    pooled_z_test,
+    ratio_score_interval,
+    sample_ratio_test,
+    small_counts,
+    wald_difference_interval,
+)
 
 __all__ = [
     "DEFAULT_THRESHOLD",
     "EXACT_MCNEMAR_BELOW",
     "MAX_EXAMPLES",
     "METRIC_NAMES",
+    "SMALL_COUNT",
     "BootstrapResult",
     "DeLongResult",
     "FlipsResult",
@@ -84,19 +97,26 @@ __all__ = [
     "confusion_at",
     "decimals",
     "delong_test",
+    "delta_relative_interval",
     "divergence_step",
     "f1_at",
     "flips",
     "holm",
     "mcnemar_test",
     "metric_for",
+    "newcombe_interval",
     "paired_bootstrap",
+    "pooled_z_test",
     "precision_at",
     "precision_floor",
     "prediction_interval_test",
+    "ratio_score_interval",
     "recall_at",
     "roc_auc",
+    "sample_ratio_test",
     "seed_noise",
+    "small_counts",
     "t_test",
+    "wald_difference_interval",
     "welch_test",
 ]
