@@ -42,7 +42,7 @@ from .query import Filter, Sort, as_number, compile_tests, refines, sort_rows
 from .records import Problem, Record, Summary
 from .serialize import from_dict, to_dict
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 PARALLEL_MIN = 400
 """Below this many records to read, a process pool costs more than it saves."""
 MAX_ORDERS = 32

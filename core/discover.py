@@ -20,37 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from . import formats
 from .readers.abtest import DEFINITION_NAMES, is_abtest_dir
-from .readers.code import CODE_FILE_NAMES
-from .readers.data import DATA_FILE_NAMES
-from .readers.env import ENV_FILE_NAMES
-from .readers.metrics import METRICS_FILE_NAMES, is_metrics_file
-from .readers.seeds import SEED_FILE_NAMES
 from .readers.sweep import BASELINE_NAMES, SWEEP_NAMES, is_sweep_dir
 from .records import Kind, Problem
 
-CONFIG_NAMES: tuple[str, ...] = ("config.yaml", "config.yml", "config.json")
-CODE_NAMES: tuple[str, ...] = CODE_FILE_NAMES
-NOTES_NAMES: tuple[str, ...] = ("notes.md", "notes.txt", "NOTES.md", "README.md", "notes")
-STATUS_NAMES: tuple[str, ...] = ("status.txt", "STATUS", "status")
-ERROR_NAMES: tuple[str, ...] = ("error.log", "error.txt", "traceback.txt", "FAILED", "stderr.log")
-SPLITS_DIR = "splits"
-ARTIFACTS_DIR = "artifacts"
 SWEEP_RUNS_DIR = "runs"
-
-RUN_ANCHORS = frozenset(CONFIG_NAMES) | {"metrics.json"}
-RUN_FILES = (
-    RUN_ANCHORS
-    | set(CODE_NAMES)
-    | set(NOTES_NAMES)
-    | set(STATUS_NAMES)
-    | set(ERROR_NAMES)
-    | set(ENV_FILE_NAMES)
-    | set(SEED_FILE_NAMES)
-    | set(DATA_FILE_NAMES)
-    | set(METRICS_FILE_NAMES)
-    | {SPLITS_DIR, ARTIFACTS_DIR, "splits.json"}
-)
 
 _SPECIAL_NAMES = frozenset(n.lower() for n in (*SWEEP_NAMES, *BASELINE_NAMES, *DEFINITION_NAMES))
 """Names (lower case) that can make a folder a sweep or an A/B record; other folders skip those checks."""
@@ -89,6 +64,8 @@ class Found:
     members: list[str] = field(default_factory=list)
     extra_inputs: tuple[FileStat, ...] = ()
     """Files outside the folder that shape the record (a sweep's baseline config)."""
+    format: str = "container"
+    """The run's on-disk format (:mod:`runsift.core.formats`), which reads it."""
 
     @property
     def fingerprint(self) -> str:
@@ -99,22 +76,6 @@ class Found:
         for member in self.members:  # a sweep changes when runs join or leave it
             h.update(f"member\0{member}\n".encode("utf-8", "surrogateescape"))
         return h.hexdigest()
-
-
-def is_run_dir(names: set[str]) -> bool:
-    """A config or metrics.json together with at least one other run-container file."""
-    anchors = names & RUN_ANCHORS
-    if not anchors:
-        return False
-    return len(names & RUN_FILES) >= 2 or any(is_metrics_file(n) for n in names - anchors)
-
-
-def is_live_file(name: str) -> bool:
-    """Files a finished run may still rewrite in place (an evaluation adding a metric, a status)."""
-    return is_metrics_file(name) or name in _LIVE_NAMES
-
-
-_LIVE_NAMES = frozenset((*STATUS_NAMES, *ERROR_NAMES))
 
 
 class FolderMemo(NamedTuple):
@@ -240,17 +201,18 @@ def discover(root: Path, memo: Memo | None = None, on_found: Callable[[Found], N
             if on_found is not None:
                 on_found(rec)
             continue
-        if not is_top and (is_run_dir(names) or (sweep_id is not None and not names.isdisjoint(RUN_FILES))):
+        fmt = None if is_top else formats.detect(names, in_sweep=sweep_id is not None)
+        if fmt is not None:
             if not _utf8_id(rel, problems):
                 continue
-            rec = Found("run", Path(folder), rel, project, base, sweep=sweep_id, files=_listing(folder, entries))
+            rec = Found("run", Path(folder), rel, project, base, sweep=sweep_id, files=_listing(folder, entries), format=fmt.name)
             if sweep_id is not None:
                 sweeps[sweep_id].members.append(rel)
                 rec.extra_inputs = extras
             found.append(rec)
             if on_found is not None:
                 on_found(rec)
-            live = tuple(f for f in rec.files if "/" not in f.rel and is_live_file(f.rel))
+            live = tuple(f for f in rec.files if "/" not in f.rel and fmt.is_live(f.rel))
             if mtime is not None and all(t < trusted_before for t in (mtime, *(f.mtime_ns for f in (*live, *extras)))):
                 walk.run_keys[rel] = (_quick_key(mtime, live, _context(project, sweep_id, extras)), tuple(f.rel for f in live))
             continue
@@ -293,7 +255,8 @@ def relist(root: Path, run_id: str, project: str, sweep: str | None) -> Found | 
             entries = sorted(it, key=_entry_name)
     except OSError:
         return None
-    rec = Found("run", Path(folder), run_id, project, os.path.basename(folder), sweep=sweep, files=_listing(folder, entries))
+    fmt = formats.detect({e.name for e in entries}, in_sweep=sweep is not None) or formats.get("container")
+    rec = Found("run", Path(folder), run_id, project, os.path.basename(folder), sweep=sweep, files=_listing(folder, entries), format=fmt.name)
     if sweep is not None:
         sweep_dir = os.path.join(top, sweep)
         try:

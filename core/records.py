@@ -118,6 +118,17 @@ class Artifact:
 
 
 @dataclass(frozen=True, slots=True)
+class Source:
+    """What wrote a run: a tracker (``mlflow``, ``wandb`` ...) or a hand-written run container."""
+
+    format: str = "container"
+    version: str | None = None
+    """The writer's version where the files record it (``0.31.0``)."""
+    guessed: tuple[str, ...] = ()
+    """Fields inferred rather than recorded (``started`` from file times, ``status`` from steps logged)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Run:
     """One training run: a folder holding a frozen config plus the other run-container files."""
 
@@ -146,6 +157,16 @@ class Run:
     """Run-container files that were recognised and read, relative to the run folder."""
     problems: tuple[Problem, ...] = ()
     kind: Kind = "run"
+    source: Source = field(default_factory=Source)
+    tags: Mapping[str, str] = field(default_factory=dict)
+    ended: datetime | None = None
+    duration: float | None = None
+    """Seconds, as recorded (or ended - started)."""
+    user: str | None = None
+    host: str | None = None
+    exit_code: int | None = None
+    error: str | None = None
+    """The last lines of the error the run recorded (traceback tail), as text."""
 
     def split(self, name: str) -> Split | None:
         """The split called ``name``, or None."""

@@ -25,6 +25,7 @@ from .records import (
     Problem,
     Record,
     Run,
+    Source,
     Split,
     Sweep,
 )
@@ -136,7 +137,21 @@ def _run(d: Mapping[str, Any]) -> Run:
         sweep=d.get("sweep"),
         files=tuple(d.get("files", ())),
         problems=_problems(d),
+        source=_source(d.get("source")),
+        tags=dict(d.get("tags") or {}),
+        ended=_dt(d.get("ended")),
+        duration=d.get("duration"),
+        user=d.get("user"),
+        host=d.get("host"),
+        exit_code=d.get("exit_code"),
+        error=d.get("error"),
     )
+
+
+def _source(d: Any) -> Source:
+    if not isinstance(d, Mapping):
+        return Source()
+    return Source(d.get("format", "container"), d.get("version"), tuple(d.get("guessed", ())))
 
 
 def _sweep(d: Mapping[str, Any]) -> Sweep:

@@ -15,6 +15,7 @@ from runsift.core.records import (
     Metrics,
     Problem,
     Run,
+    Source,
     Split,
 )
 from runsift.core.serialize import from_dict, json_safe, to_dict
@@ -45,6 +46,14 @@ def full_run() -> Run:
         notes="[red]literal[/red]\n",
         files=("config.yaml", "metrics.json"),
         problems=(Problem("p/run-1/env.txt", "line 3: not a package", 3),),
+        source=Source("mlflow", "3.17.0", ("status",)),
+        tags={"team": "fraud"},
+        ended=datetime(2025, 1, 7, 15, 2, 11),
+        duration=1800.0,
+        user="ana",
+        host="gpu-7",
+        exit_code=1,
+        error="RuntimeError: loss is NaN",
     )
 
 
@@ -58,6 +67,8 @@ def test_a_run_survives_json_and_back() -> None:
     assert math.isnan(back.config["nan"])
     assert back.code == run.code and back.env == run.env and back.data == run.data
     assert back.splits == run.splits and back.artifacts == run.artifacts and back.problems == run.problems
+    assert (back.source, back.tags, back.ended, back.duration) == (run.source, run.tags, run.ended, run.duration)
+    assert (back.user, back.host, back.exit_code, back.error) == ("ana", "gpu-7", 1, "RuntimeError: loss is NaN")
     assert back.metrics.final == run.metrics.final
     assert back.metrics.series == run.metrics.series
     assert back.metrics.definitions == run.metrics.definitions
