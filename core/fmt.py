@@ -62,3 +62,17 @@ def format_size(size: int) -> str:
             return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{size} B"  # pragma: no cover
+
+
+def format_duration(seconds: float | None) -> str:
+    """Seconds as 42 s, 3 min 5 s, 2 h 14 min, 3 d 4 h; empty for None or a negative or non-finite value."""
+    if seconds is None or not seconds >= 0 or seconds == float("inf"):
+        return ""
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60} s"
+    if s < 86400:
+        return f"{s // 3600} h {s % 3600 // 60} min"
+    return f"{s // 86400} d {s % 86400 // 3600} h"

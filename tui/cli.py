@@ -260,6 +260,10 @@ def _ls(args: argparse.Namespace, report: Any) -> int:
             report.print_csv(rows, catalog.metric_names())
         else:
             report.print_ls(rows, catalog.metric_names(), catalog.problems, catalog.count())
+        if catalog.count() == 0:
+            from runsift.core.survey import survey
+
+            report.note(survey(root).message())
     return EXIT_OK
 
 

@@ -41,6 +41,11 @@ def error(message: str) -> None:
     _console(stderr=True).print(Text("runsift: ", style="bold red") + literal(message, one_line=False))
 
 
+def note(message: str) -> None:
+    """Print a note on stderr: not an error, something the user should know."""
+    _console(stderr=True).print(literal(message, "yellow", one_line=False))
+
+
 def print_json(doc: Any) -> None:
     """Strict JSON on stdout: indented for a person at a terminal, one line for a pipe or a file.
 

@@ -14,6 +14,7 @@ from runsift.core.diff import Change
 from runsift.core.fmt import (
     clip,
     format_delta,
+    format_duration,
     format_number,
     format_size,
     format_value,
@@ -24,6 +25,32 @@ from runsift.core.records import ABTest, Record, Run, Sweep
 from .safe import literal, visible
 
 STATUS_STYLE = {"finished": "green", "failed": "red", "incomplete": "yellow", "unknown": "dim"}
+ERROR_LINES = 8
+"""Last lines of a recorded error shown beside the run (the traceback's end says what broke)."""
+
+
+def guessed(run: Run, field: str, text: str | None) -> str | None:
+    """``text``, marked as a guess when the run's reader inferred the field rather than read it."""
+    return f"{text} (guessed)" if text and field in run.source.guessed else text
+
+
+def provenance_rows(run: Run) -> list[tuple[str, Any]]:
+    """What wrote the run and when, who ran it where, and how it ended: rows for a key/value table."""
+    source = " ".join(x for x in (run.source.format, run.source.version) if x)
+    status = Text(guessed(run, "status", run.status) or run.status, style=STATUS_STYLE.get(run.status, ""))
+    error = "\n".join(run.error.strip().splitlines()[-ERROR_LINES:]) if run.error and run.error.strip() else None
+    return [
+        ("status", status),
+        ("exit code", run.exit_code),
+        ("error", literal(error, "red", one_line=False) if error else None),
+        ("started", guessed(run, "started", run.started.isoformat(sep=" ") if run.started else None)),
+        ("ended", guessed(run, "ended", run.ended.isoformat(sep=" ") if run.ended else None)),
+        ("duration", guessed(run, "duration", format_duration(run.duration))),
+        ("source", source if source != "container" else None),
+        ("user", run.user),
+        ("host", run.host),
+        ("tags", ", ".join(f"{k}={v}" if v not in ("", None) else str(k) for k, v in run.tags.items())),
+    ]
 
 
 def rank_metrics(names: Sequence[str]) -> list[str]:
@@ -71,8 +98,7 @@ def run_sections(run: Run) -> list[tuple[str, Any]]:
             kv_table([
                 ("project", run.project),
                 ("name", run.name),
-                ("started", run.started.isoformat(sep=" ") if run.started else None),
-                ("status", Text(run.status, style=STATUS_STYLE.get(run.status, ""))),
+                *provenance_rows(run),
                 ("sweep", run.sweep),
                 ("path", run.path),
             ]),

@@ -40,10 +40,21 @@ class Format:
     """Files (names in the run folder) a run that finished may still rewrite in place: the quick walk watches them."""
     member: Callable[[Set[str]], bool] = _never
     """Inside a sweep's ``runs/`` folder, a looser test: any file of this format makes a run."""
+    describe: str = ""
+    """What a run of this format looks like on disk, for "no runs here" messages."""
+    markers: tuple[str, ...] = ()
+    """Entry names that show the tracker was used here (``mlruns``, ``wandb``), even where no run was found."""
 
 
 FORMATS: tuple[Format, ...] = (
-    Format("container", container.detect, container.read, container.is_live, container.member),
+    Format(
+        "container",
+        container.detect,
+        container.read,
+        container.is_live,
+        container.member,
+        "run containers (a folder with config.yaml or metrics.json and another run file: seeds.txt, env.txt ...)",
+    ),
 )
 """Asked in order; the run container comes last, as it claims any folder with a config and one more run file."""
 

@@ -23,6 +23,7 @@ from ..views import (
     STATUS_STYLE,
     kv_table,
     metrics_table,
+    provenance_rows,
     rank_metrics,
     record_sections,
     splits_table,
@@ -202,8 +203,7 @@ def overview_table(run: Run) -> Table:
         code += f" (dirty: {len(run.code.changed_files)} files)" if run.code.changed_files else " (dirty)"
     data = " ".join(x for x in (run.data.name, run.data.version, run.data.format) if x) or None
     table = kv_table([
-        ("status", Text(run.status, style=STATUS_STYLE.get(run.status, ""))),
-        ("started", run.started.isoformat(sep=" ") if run.started else None),
+        *provenance_rows(run),
         ("project", run.project),
         ("sweep", run.sweep),
         ("commit", code),

@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
-from ..safe import literal
+from ..safe import literal, visible
 from ..views import rank_metrics
 from ..widgets.run_table import Column, RunTable
 
@@ -223,6 +223,12 @@ class RunsScreen(Screen[None]):
             first = f"{walk[0].file}: {walk[0].message}"
             more = f" (+{len(walk) - 1} more: runsift ls)" if len(walk) > 1 else ""
             summary = "; ".join(x for x in (summary, f"⚠ {first}{more}") if x)
+        if self.app.catalog.count() == 0:  # never a bare empty table: say what was seen and what runsift reads
+            from runsift.core.survey import survey
+
+            seen = survey(self.app.root).message()
+            summary = seen.split(". runsift reads", 1)[0]
+            self.app.call_from_thread(self.app.notify, visible(seen, one_line=False), title="No runs", severity="warning", timeout=30, markup=False)
         self.app.call_from_thread(self._set_indexing, summary)
         self.app.call_from_thread(self.load_rows, True, True, True)
 

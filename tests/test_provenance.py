@@ -1,0 +1,53 @@
+"""What wrote a run, when, where, and how it ended: shown by `show` and the app, with guesses marked."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from conftest import make_run, plain_text
+from runsift.core.catalog import Catalog
+from runsift.core.fmt import format_duration
+from runsift.core.records import Run, Source
+from runsift.tui.views import kv_table, provenance_rows
+
+
+def _run(**fields: object) -> Run:
+    return Run(id="p/r", path="/x/p/r", project="p", name="r", **fields)  # type: ignore[arg-type]
+
+
+def test_tracker_facts_are_shown_and_guesses_marked() -> None:
+    traceback = "\n".join(f"  frame {i}" for i in range(30)) + "\nRuntimeError: loss is NaN [red]x[/red]"
+    run = _run(
+        status="failed",
+        started=datetime(2025, 1, 7, 14, 0, 0),
+        ended=datetime(2025, 1, 7, 14, 30, 5),
+        duration=1805.0,
+        source=Source("mlflow", "3.17.0", ("ended",)),
+        user="ana",
+        host="gpu-7",
+        exit_code=1,
+        error=traceback,
+        tags={"team": "fraud", "baseline": ""},
+    )
+    text = plain_text(kv_table(provenance_rows(run)))
+    assert "mlflow 3.17.0" in text and "ana" in text and "gpu-7" in text and "exit code" in text
+    assert "2025-01-07 14:30:05 (guessed)" in text and "2025-01-07 14:00:00 (guessed)" not in text
+    assert "30 min 5 s" in text and "team=fraud" in text and "baseline" in text
+    assert "RuntimeError: loss is NaN [red]x[/red]" in text  # the traceback's end, literally
+    assert "frame 3" not in text  # only its last lines
+
+
+def test_a_container_run_started_from_file_times_says_it_is_a_guess(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    root = tmp_path / "exp"
+    make_run(root / "p" / "no-time-in-name")
+    make_run(root / "p" / "2025-01-07_14-32-11_run-023")
+    with Catalog.open(root) as cat:
+        guessed = cat.get("p/no-time-in-name")
+        named = cat.get("p/2025-01-07_14-32-11_run-023")
+    assert isinstance(guessed, Run) and guessed.source.guessed == ("started",)
+    assert "(guessed)" in plain_text(kv_table(provenance_rows(guessed)))
+    assert isinstance(named, Run) and named.source.guessed == () and named.source.format == "container"
+
+
+def test_format_duration() -> None:
+    assert [format_duration(s) for s in (None, -1.0, 0.4, 59.6, 185, 8040, 273600)] == ["", "", "0 s", "1 min 0 s", "3 min 5 s", "2 h 14 min", "3 d 4 h"]
