@@ -62,6 +62,7 @@ def explanation_json(e: Explanation) -> dict[str, Any]:
     """The ``explain`` document (README, "JSON output")."""
     noise: dict[str, Any] = {
         "method": e.noise.method,
+        "kind": e.noise.kind,
         "sigma": e.noise.sigma,
         "ci": list(e.noise.ci) if e.noise.ci else None,
         "p_value": e.noise.p_value,
@@ -82,6 +83,8 @@ def explanation_json(e: Explanation) -> dict[str, Any]:
             "direction": e.direction,
             "comparable": e.comparable,
             "comparability_issues": [to_dict(i) for i in e.comparability_issues],
+            "comparability_warnings": [to_dict(i) for i in e.comparability_warnings],
+            "unrecorded": list(e.unrecorded),
             "verdict": e.verdict,
             "summary": e.summary,
             "noise": noise,

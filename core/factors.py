@@ -28,6 +28,14 @@ LABEL_KEYS = re.compile(
 
 SEEDS = "seeds"
 PACKAGES = "env.packages"
+"""A marker: "recorded" when the run lists its packages; each package is its own factor below it."""
+PACKAGE_PREFIX = PACKAGES + "."
+CONFIG = "config"
+"""A marker: "recorded" when the run has a non-empty config."""
+ABSENT = "(not installed)"
+"""A package's value in a run that lists its packages but not this one."""
+SETUP = (CONFIG, "code", "data")
+"""Factors a run must record, besides its environment, to count as anyone's replicate."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +64,12 @@ def canonical(value: Any) -> str | None:
 def run_factors(run: Run, metric: str | None = None) -> dict[str, Factor]:
     """Every factor of a run, keyed by a name such as ``config.optimizer.lr`` or ``env.packages``.
 
-    Packages form one factor (an upgrade moves several at once); so do the data
-    snapshot, the code state and the seeds. With ``metric``, that metric's
-    definition (version, threshold) is a factor too.
+    Each package is its own factor (``env.packages.torch``), as each config key is, so a run
+    that upgrades one package of two can isolate it. The data snapshot, the code state and
+    the seeds are one factor each. With ``metric``, that metric's definition (version,
+    threshold) is a factor too.
     """
-    out: dict[str, Factor] = {}
+    out: dict[str, Factor] = {CONFIG: Factor("config", "(config)", "recorded" if run.config else None)}
     seeds: dict[str, Any] = dict(run.seeds)
     for path, value in flatten(run.config):
         if SEED_KEY.search(path):
@@ -68,7 +77,9 @@ def run_factors(run: Run, metric: str | None = None) -> dict[str, Factor]:
         elif not LABEL_KEYS.search(path):
             out[f"config.{path}"] = Factor("config", path, canonical(value))
     out["env.python"] = Factor("env", "python", run.env.python)
-    out[PACKAGES] = Factor("env", "packages", canonical(dict(sorted(run.env.packages.items()))) if run.env.packages else None)
+    out[PACKAGES] = Factor("env", "packages", "recorded" if run.env.packages else None)
+    for name, version in run.env.packages.items():
+        out[PACKAGE_PREFIX + name] = Factor("env", f"packages.{name}", str(version))
     out["env.hardware"] = Factor("hardware", "hardware", "; ".join(run.env.hardware) or None)
     data = {"name": run.data.name, "version": run.data.version, "hashes": dict(run.data.hashes), "rows": run.data.rows}
     has_data = any(v for v in data.values())
@@ -92,8 +103,8 @@ def differing(
 ) -> list[str]:
     """Names of factors whose values differ between two runs.
 
-    A config key present on one side only is a difference (its default may differ).
-    Anything else that one run simply did not record (python version, hardware,
+    A config key present in one run's config only is a difference (its default may differ).
+    Anything else that one run simply did not record (its whole config included) (python version, hardware,
     packages, data, code, a metric definition) is unknown: not a difference when
     looking for replicates, but a possible one (``unknown_differs``) when a pair of
     runs must isolate a factor.
@@ -104,15 +115,55 @@ def differing(
         va, vb = _value(a, name), _value(b, name)
         if va == vb:
             continue
-        if (va is None or vb is None) and not name.startswith("config.") and not unknown_differs:
-            continue
+        if (va is None or vb is None) and not unknown_differs and not (name.startswith("config.") and _value(a, CONFIG) and _value(b, CONFIG)):
+            continue  # unrecorded (a config key is "unset" only where the run has a config at all)
         out.append(name)
     return sorted(out)
 
 
 def _value(factors: Mapping[str, Factor], name: str) -> str | None:
     factor = factors.get(name)
+    if factor is None and name.startswith(PACKAGE_PREFIX) and _value(factors, PACKAGES) is not None:
+        return ABSENT  # the run lists its packages, and this one is not among them
     return factor.value if factor is not None else None
+
+
+def value(factors: Mapping[str, Factor], name: str) -> str | None:
+    """A factor's value in one run: None when the run does not record it."""
+    return _value(factors, name)
+
+
+def unrecorded(a: Mapping[str, Factor], b: Mapping[str, Factor]) -> list[str]:
+    """Factors that one run records and the other does not, plus setup factors neither records.
+
+    Such a factor is unknown: it may differ. Package names count once, as ``env.packages``; a
+    config key set in one of two recorded configs is a difference (see :func:`differing`), not unknown.
+    """
+    both_configs = _value(a, CONFIG) is not None and _value(b, CONFIG) is not None
+    names = {n for n in set(a) | set(b) if not n.startswith(PACKAGE_PREFIX) and not (both_configs and n.startswith("config."))} - {SEEDS}
+    out = [n for n in names if (_value(a, n) is None) != (_value(b, n) is None)]
+    out += [n for n in SETUP if _value(a, n) is None and _value(b, n) is None]
+    if _env_value(a) is None and _env_value(b) is None:
+        out.append("env")
+    return sorted(set(out))
+
+
+def setup_key(factors: Mapping[str, Factor], *, need_seeds: bool = True) -> tuple[tuple[str, str | None], ...] | None:
+    """What a run's replicates share: every factor but the seeds; None without positive evidence.
+
+    Positive evidence is a recorded config, code state, data snapshot, environment (Python or
+    packages) and seeds. Two runs with the same key and different seeds are replicates: each
+    factor either records, both record, with the same value. ``need_seeds=False`` drops the seeds
+    from the evidence asked for (runs that isolate a factor may differ in seeds, recorded or not).
+    """
+    needed = (*SETUP, SEEDS) if need_seeds else SETUP
+    if any(_value(factors, n) is None for n in needed) or _env_value(factors) is None:
+        return None
+    return tuple(sorted((n, f.value) for n, f in factors.items() if n != SEEDS and f.value is not None))
+
+
+def _env_value(factors: Mapping[str, Factor]) -> str | None:
+    return _value(factors, "env.python") or _value(factors, PACKAGES)
 
 
 def describe(name: str, a: Mapping[str, Factor], b: Mapping[str, Factor]) -> tuple[str, str, Any, Any]:
@@ -121,11 +172,8 @@ def describe(name: str, a: Mapping[str, Factor], b: Mapping[str, Factor]) -> tup
     factor = fa or fb
     assert factor is not None
     va, vb = (fa.value if fa else None), (fb.value if fb else None)
-    if name == PACKAGES:
-        pa = json.loads(va) if va else {}
-        pb = json.loads(vb) if vb else {}
-        changed = sorted(k for k in set(pa) | set(pb) if pa.get(k) != pb.get(k))
-        return "env", "packages", ", ".join(f"{k} {pa.get(k, '—')}" for k in changed), ", ".join(f"{k} {pb.get(k, '—')}" for k in changed)
+    if name.startswith(PACKAGE_PREFIX):
+        return "env", name[len("env.") :], _value(a, name), _value(b, name)
     if name == "data":
         return "data", "snapshot", _data_words(va), _data_words(vb)
     if name == "code":

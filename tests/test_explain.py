@@ -209,9 +209,9 @@ def test_sample_runs_threshold_change_comes_from_the_definition(sample_catalog: 
 
 
 def test_large_auc_comparisons_use_delong_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import runsift.core.explain as explain_module
+    import runsift.core.explain.noise as noise_module
 
-    monkeypatch.setattr(explain_module, "BOOTSTRAP_AUC_MAX", 100)
+    monkeypatch.setattr(noise_module, "BOOTSTRAP_AUC_MAX", 100)
     rng = np.random.default_rng(2)
     root = tmp_path / "exp"
     n = 1000
@@ -225,5 +225,6 @@ def test_large_auc_comparisons_use_delong_alone(tmp_path: Path, monkeypatch: pyt
     with Catalog.open(root) as cat:
         e = explain(cat, a, b)
     assert e.noise.method == "delong" and e.noise.detail["bootstrap"] == "skipped (large n)"
+    assert e.noise.kind == "evaluation_sample"
     assert e.noise.ci is not None and e.noise.ci[0] < 0 < e.noise.ci[1]
     assert e.verdict == "noise"

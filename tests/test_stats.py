@@ -440,19 +440,67 @@ def test_welch_edge_cases() -> None:
         S.welch_test([1.0], [1.0, 2.0])
 
 
-def test_seed_noise_and_singleton_check() -> None:
+def test_seed_noise() -> None:
     values = [0.91, 0.915, 0.905, 0.92]
     assert S.seed_noise(values) == pytest.approx(np.std(values, ddof=1))
     assert math.isnan(S.seed_noise([0.9]))
-    res = S.singleton_check(0.01, 0.005)
-    assert res.sigma_delta == pytest.approx(math.sqrt(2) * 0.005)
-    assert res.z == pytest.approx(0.01 / (math.sqrt(2) * 0.005))
-    assert res.p_value == pytest.approx(2 * st.norm.sf(math.sqrt(2)))
-    assert S.singleton_check(-0.01, 0.005).z == pytest.approx(-res.z)
-    assert S.singleton_check(0.0, 0.0).p_value == 1.0
-    assert S.singleton_check(0.01, 0.0).p_value == 0.0
+
+
+def test_prediction_interval_test_is_student_t_on_k_minus_1_df() -> None:
+    reps = [0.910, 0.914, 0.906]
+    single = 0.925
+    res = S.prediction_interval_test(single, reps)
+    s, k = np.std(reps, ddof=1), 3
+    t = (single - np.mean(reps)) / (s * math.sqrt(1 + 1 / k))
+    assert res.t == pytest.approx(t) and res.df == pytest.approx(k - 1)
+    assert res.p_value == pytest.approx(2 * st.t.sf(abs(t), k - 1))
+    half = st.t.ppf(0.975, k - 1) * s * math.sqrt(1 + 1 / k)
+    assert (res.ci_low, res.ci_high) == pytest.approx((res.delta - half, res.delta + half))
+    with pytest.raises(ValueError, match="at least 2"):
+        S.prediction_interval_test(0.9, [0.9])
+
+
+def test_known_evaluation_variance_adds_variance_but_no_degrees_of_freedom() -> None:
+    reps = [0.910, 0.914, 0.906, 0.911]
+    plain = S.prediction_interval_test(0.93, reps)
+    extra = S.prediction_interval_test(0.93, reps, extra_var=0.004**2)
+    seed_part = np.var(reps, ddof=1) * (1 + 1 / 4)
+    assert extra.se == pytest.approx(math.sqrt(seed_part + 0.004**2))
+    assert extra.df == pytest.approx(3)  # the known part adds no degrees of freedom
+    assert extra.p_value > plain.p_value  # more noise ruled in, weaker evidence
+
+
+@pytest.mark.parametrize("k", [2, 3, 4, 5])
+def test_one_sided_rule_is_calibrated_under_seed_only_null(k: int) -> None:
+    """One run of B against k replicates of A, all the same setup: "real" about 5% of the time, not 10-28%."""
+    rng = np.random.default_rng(100 + k)
+    trials = 2000
+    real = sum(S.prediction_interval_test(rng.normal(0.9, 0.003), rng.normal(0.9, 0.003, k)).p_value < 0.05 for _ in range(trials))
+    assert real / trials <= 0.07  # expected 0.05; the normal-z rule gave 0.28 at k=2
+
+
+def test_welch_is_calibrated_under_seed_only_null() -> None:
+    rng = np.random.default_rng(5)
+    real = sum(S.welch_test(rng.normal(0.9, 0.003, 3), rng.normal(0.9, 0.003, 3)).p_value < 0.05 for _ in range(2000))
+    assert real / 2000 <= 0.07
+
+
+def test_zero_variance_replicates_never_give_p_zero() -> None:
+    """Rounded metrics: four replicates all 0.9120 must not make a 0.0001 change certain."""
+    reps = [0.912, 0.912, 0.912, 0.912]
+    floor = S.precision_floor(reps)
+    assert floor == pytest.approx(0.001 / math.sqrt(12))
+    res = S.prediction_interval_test(0.913, reps, floor=floor)
+    assert 0.0 < res.p_value and res.p_value > 0.01  # one rounding unit is not a change
+    assert S.prediction_interval_test(0.99, reps, floor=floor).p_value > 0.0
+    welch = S.welch_test(reps, [0.913, 0.913], floor=floor)
+    assert 0.0 < welch.p_value < 1.0 and math.isfinite(welch.t)
     with pytest.raises(ValueError):
-        S.singleton_check(0.01, float("nan"))
+        S.prediction_interval_test(0.913, [0.912, 0.912])  # no floor: nothing to judge against
+
+
+def test_decimals_of_recorded_values() -> None:
+    assert [S.decimals(v) for v in (0.925, 0.9, 3.0, 1e-05, 1.25e-3, 12.5, float("nan"))] == [3, 1, 0, 5, 5, 1, 0]
 
 
 # -- divergence and flips ------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from .markdown import cell, code
 from .safe import literal
 
 VERDICT_STYLE = {"real": "bold", "noise": "green", "undetermined": "yellow", "incomparable": "bold yellow"}
-CONFIDENCE_WORD = {"high": "strong evidence", "medium": "some evidence", "low": "weak or no effect", "none": "no isolating runs"}
+CONFIDENCE_WORD = {"high": "strong evidence", "medium": "some evidence", "low": "not shown beyond noise", "none": "no isolating runs"}
 
 
 def _evidence_line(cause: Cause) -> str:
@@ -31,9 +31,14 @@ def _evidence_line(cause: Cause) -> str:
     return f"{effect} from {pairs}{more}{extra}"
 
 
+KIND_WORDS = {"seed": "seed noise", "evaluation_sample": "evaluation-sample noise only", "both": "seed and evaluation-sample noise"}
+
+
 def _noise_line(e: Explanation) -> str:
     n = e.noise
-    parts = [f"method: {n.method}"]
+    if e.verdict == "incomparable":  # a p-value for numbers that cannot be compared would mislead
+        return "not tested: the two numbers are not comparable (the test's figures are in --format json)"
+    parts = [f"method: {n.method}", f"measures: {KIND_WORDS.get(n.kind or '', 'nothing (no test possible)')}"]
     if n.sigma is not None:
         parts.append(f"seed σ {format_number(n.sigma)}")
     if n.ci is not None:
@@ -41,6 +46,9 @@ def _noise_line(e: Explanation) -> str:
     if n.p_value is not None:
         parts.append(f"p = {n.p_value:.3g}")
     parts.append(f"replicates: A {len(n.replicates_a)}, B {len(n.replicates_b)}")
+    ev = n.detail.get("evaluation_sample")
+    if isinstance(ev, dict) and ev.get("p_value") is not None and n.kind == "seed":
+        parts.append(f"evaluation sample ({ev['method']}): p = {ev['p_value']:.3g}")
     return ", ".join(parts)
 
 
@@ -51,6 +59,9 @@ def explanation_renderable(e: Explanation) -> Group:
     if e.comparability_issues:
         lines.append(Text("Not directly comparable:", style="bold yellow"))
         lines += [Text("  • ") + literal(i.message) for i in e.comparability_issues]
+    if e.comparability_warnings:
+        lines.append(Text("Comparable? Cannot be told from the records:", style="yellow"))
+        lines += [Text("  • ") + literal(i.message) for i in e.comparability_warnings]
     if e.recomputed:
         lines.append(Text(f"Recomputed on the {e.recomputed['common_ids']:,} examples both runs predicted:", style="bold"))
         for r in e.recomputed["by_threshold"]:
@@ -91,6 +102,8 @@ def explanation_markdown(e: Explanation) -> str:
     ]
     for issue in e.comparability_issues:
         out.append(f"- **Not comparable:** {cell(issue.message, 300)}")
+    for warning in e.comparability_warnings:
+        out.append(f"- **Comparable? unknown:** {cell(warning.message, 300)}")
     if e.recomputed:
         for r in e.recomputed["by_threshold"]:
             t = f" at threshold {format_number(r['threshold'])}" if r["threshold"] is not None else ""

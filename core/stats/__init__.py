@@ -26,7 +26,16 @@ bootstrap of a metric difference, and the run-comparison helpers (divergence ste
 from __future__ import annotations
 
 from .bootstrap import BootstrapResult, Resampling, paired_bootstrap
-from .groups import SingletonResult, WelchResult, seed_noise, singleton_check, welch_test
+from .groups import (
+    TResult,
+    WelchResult,
+    decimals,
+    precision_floor,
+    prediction_interval_test,
+    seed_noise,
+    t_test,
+    welch_test,
+)
 from .metrics import (
     DEFAULT_THRESHOLD,
     METRIC_NAMES,
@@ -66,13 +75,14 @@ __all__ = [
     "McNemarResult",
     "Metric",
     "Resampling",
-    "SingletonResult",
+    "TResult",
     "WelchResult",
     "accuracy_at",
     "average_precision",
     "canonical_metric",
     "compute_metric",
     "confusion_at",
+    "decimals",
     "delong_test",
     "divergence_step",
     "f1_at",
@@ -82,9 +92,11 @@ __all__ = [
     "metric_for",
     "paired_bootstrap",
     "precision_at",
+    "precision_floor",
+    "prediction_interval_test",
     "recall_at",
     "roc_auc",
     "seed_noise",
-    "singleton_check",
+    "t_test",
     "welch_test",
 ]

@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._common import _labels, _scores
-from .metrics import Metric, accuracy_at, average_precision, f1_at, precision_at, recall_at, roc_auc
+from .metrics import (
+    Metric,
+    accuracy_at,
+    average_precision,
+    f1_at,
+    precision_at,
+    recall_at,
+    roc_auc,
+)
+
 
 @dataclass(frozen=True, slots=True)
 class BootstrapResult:

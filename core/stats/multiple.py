@@ -13,6 +13,8 @@ def holm(p_values: Sequence[float]) -> list[float]:
     """
     if not p_values:
         return []
-    from statsmodels.stats.multitest import multipletests  # ~0.5 s to import: only when needed
+    from statsmodels.stats.multitest import (
+        multipletests,  # ~0.5 s to import: only when needed
+    )
 
     return [float(p) for p in multipletests(list(p_values), method="holm")[1]]
