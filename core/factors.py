@@ -224,4 +224,6 @@ def _pretty(value: str | None) -> Any:
         return value
     if isinstance(parsed, dict):
         return ", ".join(f"{k}={v}" for k, v in parsed.items() if v not in (None, [], {}, ""))
+    if isinstance(parsed, float) and parsed.is_integer() and abs(parsed) < 2**53:
+        return int(parsed)  # canonical() made every number a float so 1 == 1.0; show 100, not 100.0
     return parsed

@@ -569,3 +569,11 @@ def test_holm_matches_hand_computation_and_keeps_order() -> None:
     assert S.holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
     assert S.holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])  # capped at 1
     assert S.holm([]) == []
+
+
+def test_holm_agrees_with_statsmodels() -> None:
+    multitest = pytest.importorskip("statsmodels.stats.multitest")
+    rng = np.random.default_rng(3)
+    for m in (1, 2, 5, 17):
+        p = list(rng.uniform(0, 0.2, m)) + [0.03, 0.03]
+        assert S.holm(p) == pytest.approx(list(multitest.multipletests(p, method="holm")[1]))

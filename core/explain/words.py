@@ -73,10 +73,10 @@ def summary(
         reason = noise.detail.get("reason") or "no replicate runs and no shared predictions"
         return f"{move}; noise cannot be ruled out: {reason}.{unknown}{caution}"
     if verdict == "noise":
-        return f"{move}: within {_kind_words(noise)} ({noise_words(noise)}), not a real change.{caution}"
+        return f"{move}: within {_kind_words(noise)} ({noise_words(noise)}): not shown to be a real change.{caution}"
     kind = {"regression": "a real regression", "improvement": "a real improvement"}.get(direction, "a real change")
     text = f"{move}: {kind} beyond {_kind_words(noise)} ({noise_words(noise)}){_caveat(noise)}"
-    return text + _why(causes, unexplained, delta) + "." + unknown + caution
+    return text + _why(causes, unexplained, delta, noise) + "." + unknown + caution
 
 
 def _kind_words(noise: Noise) -> str:
@@ -95,13 +95,15 @@ def _caveat(noise: Noise) -> str:
     return ""
 
 
-def _why(causes: Sequence[Cause], unexplained: float | None, delta: float) -> str:
+def _why(causes: Sequence[Cause], unexplained: float | None, delta: float, noise: Noise) -> str:
     top = next((c for c in causes if c.confidence in ("high", "medium")), None)
     open_ = [c for c in causes if c.confidence == "none"]
     not_isolated = ", ".join(f"{c.section} {c.path}" for c in open_[:3]) + (" …" if len(open_) > 3 else "")
     if top is None:
+        if open_ and noise.kind == "evaluation_sample":  # seed noise is still a candidate
+            return f"; no difference is shown to move it in other runs: it is seed noise (not measured) or lies in what no run isolated: {not_isolated}"
         if open_:
-            return f"; no difference is shown to move it in other runs; not isolated, so most likely there: {not_isolated}"
+            return f"; no difference is shown to move it in other runs: it most likely lies in what no run isolated: {not_isolated}"
         return "; no recorded difference is shown to move it" if causes else ""
     text = f"; most likely cause: {top.section} {top.path} ({_short(top.a)} → {_short(top.b)}), which alone moves it by {format_number(top.estimated_effect)} in other runs"
     if unexplained is not None and abs(unexplained) > abs(delta) / 2 and open_:
