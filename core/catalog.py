@@ -703,7 +703,8 @@ def _real(value: Any) -> float | None:
 
 
 def _facets(detail: Mapping[str, Any]) -> Iterator[tuple[str, str | None, float | None]]:
-    """Flattened details a filter or sort may ask for: config.*, data.*, seeds.*, env.python/os, code.*."""
+    """Flattened details a filter or sort may ask for: config.*, data.*, seeds.*, env.python/os, code.*, tags.*, and
+    what a tracker recorded: source (format), user, host, exit_code, ended, duration, error."""
     if detail.get("kind", "run") != "run":
         return
     for key, value in flatten(detail.get("config", {}), "config."):
@@ -724,6 +725,14 @@ def _facets(detail: Mapping[str, Any]) -> Iterator[tuple[str, str | None, float 
     for key in ("commit", "dirty"):
         if code.get(key) is not None:
             yield _facet(f"code.{key}", code[key])
+    for key, value in (detail.get("tags") or {}).items():
+        yield _facet(f"tags.{key}", value)
+    source = detail.get("source") or {}
+    if source.get("format"):
+        yield _facet("source", source["format"])
+    for key in ("user", "host", "exit_code", "ended", "duration", "error"):
+        if detail.get(key) is not None:
+            yield _facet(key, detail[key])
 
 
 def _facet(key: str, value: Any) -> tuple[str, str | None, float | None]:

@@ -29,8 +29,10 @@ FIELDS: tuple[str, ...] = ("id", "kind", "project", "name", "path", "status", "s
 TEXT_FIELDS: frozenset[str] = frozenset({"id", "kind", "project", "name", "path", "status", "started", "sweep"})
 """The fields holding text (or None); the others are counts."""
 
-FACET_PREFIXES: tuple[str, ...] = ("config.", "data.", "seeds.", "env.", "code.")
+FACET_PREFIXES: tuple[str, ...] = ("config.", "data.", "seeds.", "env.", "code.", "tags.")
 """Key prefixes answered from the record details (flattened into the cache's facets table)."""
+FACET_FIELDS: frozenset[str] = frozenset({"source", "user", "host", "exit_code", "ended", "duration", "error"})
+"""Run fields answered from the record details too (what a tracker recorded about the run)."""
 
 OPERATORS: tuple[str, ...] = ("!=", ">=", "<=", "=", ">", "<", "~")
 _SPLIT = re.compile(r"^(?P<key>[^=!<>~\s][^=!<>~]*?)\s*(?P<op>!=|>=|<=|==|=|>|<|~)\s*(?P<value>.*)$")
@@ -147,7 +149,7 @@ def _text_number(text: str) -> float | None:
 
 def is_facet(key: str) -> bool:
     """True for keys answered from record details rather than the summary."""
-    return key.startswith(FACET_PREFIXES)
+    return key.startswith(FACET_PREFIXES) or key in FACET_FIELDS
 
 
 def metric_of(key: str) -> str:

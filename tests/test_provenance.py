@@ -51,3 +51,14 @@ def test_a_container_run_started_from_file_times_says_it_is_a_guess(tmp_path) ->
 
 def test_format_duration() -> None:
     assert [format_duration(s) for s in (None, -1.0, 0.4, 59.6, 185, 8040, 273600)] == ["", "", "0 s", "1 min 0 s", "3 min 5 s", "2 h 14 min", "3 d 4 h"]
+
+
+def test_filters_on_what_wrote_the_run(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from runsift.core.query import parse_filter
+
+    root = tmp_path / "exp"
+    make_run(root / "p" / "a")
+    with Catalog.open(root) as cat:
+        assert cat.ids(filters=[parse_filter("source=container")]) == ["p/a"]
+        assert cat.ids(filters=[parse_filter("source=mlflow")]) == []
+        assert cat.ids(filters=[parse_filter("tags.team=fraud")]) == []  # a run without the tag is not a match
