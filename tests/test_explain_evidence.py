@@ -187,6 +187,25 @@ def test_sample_runs_regression_is_real_beyond_seed_noise_and_says_what_it_did_n
     assert same.verdict == "noise" and same.noise.kind == "seed"
 
 
+def test_one_sided_path_end_to_end_is_calibrated_under_a_seed_only_null(tmp_path: Path) -> None:
+    """100 projects: 3 seeds of A, one run of B that changes nothing that matters. Expected 5% "real"."""
+    rng = np.random.default_rng(21)
+    root = tmp_path / "exp"
+    cases = 100
+    for c in range(cases):
+        p = root / f"p{c:03d}"
+        for i in range(3):
+            _run(p, f"a{i}", 0.9 + float(rng.normal(0, 0.003)), seed=i)
+        _run(p, "b", 0.9 + float(rng.normal(0, 0.003)), seed=9, log_every=20)
+    real = 0
+    with Catalog.open(root) as cat:
+        for c in range(cases):
+            e = explain(cat, f"p{c:03d}/a0", f"p{c:03d}/b")
+            assert e.noise.method == "prediction_interval" and len(e.noise.replicates_a) == 3
+            real += e.verdict == "real"
+    assert real <= 0.10 * cases  # the normal-z rule gave ~17% at k = 3
+
+
 # -- 4. zero-variance replicates --------------------------------------------------------------------------
 
 
