@@ -62,3 +62,11 @@ def test_filters_on_what_wrote_the_run(tmp_path) -> None:  # type: ignore[no-unt
         assert cat.ids(filters=[parse_filter("source=container")]) == ["p/a"]
         assert cat.ids(filters=[parse_filter("source=mlflow")]) == []
         assert cat.ids(filters=[parse_filter("tags.team=fraud")]) == []  # a run without the tag is not a match
+
+
+def test_a_failed_run_keeps_the_end_of_its_error_log(experiments) -> None:  # type: ignore[no-untyped-def]
+    with Catalog.open(experiments) as cat:
+        run = cat.get("fraud-model/2025-01-09_10-00-00_run-025")
+    assert isinstance(run, Run) and run.status == "failed"
+    assert run.error is not None and run.error.splitlines()[-1] == "RuntimeError: loss is NaN"
+    assert "RuntimeError: loss is NaN" in plain_text(kv_table(provenance_rows(run)))

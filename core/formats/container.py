@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from ..discover import FileStat, Found
 
 NOTES_MAX_BYTES = 1024 * 1024
+ERROR_TAIL_LINES = 20
+"""Lines kept from the end of an error log."""
 
 CONFIG_NAMES: tuple[str, ...] = ("config.yaml", "config.yml", "config.json")
 CODE_NAMES: tuple[str, ...] = CODE_FILE_NAMES
@@ -119,7 +121,8 @@ def read(found: Found, root: Path) -> Run:
     splits = read_splits(folder, ctx)
     notes_path = first(NOTES_NAMES)
     notes = (ctx.read_text(notes_path, NOTES_MAX_BYTES) or "") if notes_path else ""
-    status = _status(found, config, metrics, ctx, first(STATUS_NAMES), first(ERROR_NAMES), metric_paths)
+    error_path = first(ERROR_NAMES)
+    status = _status(found, config, metrics, ctx, first(STATUS_NAMES), error_path, metric_paths)
     if not metrics.final and metrics.series and status == "finished":
         metrics = Metrics(last_values(metrics.series), metrics.series, metrics.definitions, metrics.extra)
 
@@ -145,7 +148,15 @@ def read(found: Found, root: Path) -> Run:
         files=tuple(dict.fromkeys(read)),
         problems=tuple(dedupe(ctx.problems)),
         source=Source("container", None, ("started",) if guessed else ()),
+        error=_error_tail(error_path, ctx) if error_path is not None else None,
     )
+
+
+def _error_tail(path: Path, ctx: ReadContext) -> str | None:
+    """The last lines of an error log: a traceback ends with what broke."""
+    text = ctx.read_text(path, MAX_TEXT_BYTES)
+    lines = [line for line in (text or "").splitlines() if line.strip()]
+    return "\n".join(lines[-ERROR_TAIL_LINES:]) or None
 
 
 @lru_cache(maxsize=256)
