@@ -20,7 +20,7 @@ from runsift.core.catalog import Catalog
 from runsift.core.discover import discover
 from runsift.core.explain import explain
 from runsift.core.formats import _tfrecord as tf
-from runsift.core.formats import container, tensorboard
+from runsift.core.formats import container, lightning, tensorboard
 from runsift.core.loader import load
 from runsift.core.records import Run
 
@@ -145,7 +145,7 @@ def test_claims_run_folders_only(root: Path) -> None:
     for name in RUNS:
         names = set(os.listdir(root / PROJECT / name))
         assert tensorboard.detect(names)
-        assert not container.detect(names)
+        assert not container.detect(names) and not lightning.detect(names)
     assert not tensorboard.detect(set(os.listdir(root / PROJECT)))  # the project folder
     assert not tensorboard.detect(set(os.listdir(root)))
     assert not tensorboard.detect({"config.yaml", "metrics.json", "events.txt", "tfevents"})

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import container, tensorboard
+from . import container, lightning, tensorboard
 
 if TYPE_CHECKING:
     from ..discover import Found
@@ -43,6 +43,7 @@ class Format:
 
 
 FORMATS: tuple[Format, ...] = (
+    Format("lightning", lightning.detect, lightning.read, lightning.is_live),
     Format("tensorboard", tensorboard.detect, tensorboard.read, tensorboard.is_live),
     Format("container", container.detect, container.read, container.is_live, container.member),
 )
