@@ -474,3 +474,19 @@ def test_nest() -> None:
     assert tensorboard.nest({"a.b": 1, "a.c": 2, "d": 3}) == {"a": {"b": 1, "c": 2}, "d": 3}
     assert tensorboard.nest({"a": 1, "a.b": 2}) == {"a": 1, "a.b": 2}
     assert tensorboard.nest({"a..b": 1, ".x": 2}) == {"a..b": 1, ".x": 2}
+
+
+def test_lightning_tensorboard_logger_folders_are_tensorboard_runs(root: Path) -> None:
+    """Lightning's TensorBoardLogger writes hparams.yaml and checkpoints/ beside the event files."""
+    version = root / "lightning_logs" / "version_0"
+    (version / "checkpoints").mkdir(parents=True)
+    shutil.copy(_event_file(root, "seed-1"), version)
+    (version / "hparams.yaml").write_text("optimizer:\n  lr: 0.1\nseed: 7\n")
+    (version / "checkpoints" / "epoch=0-step=5.ckpt").write_bytes(b"")
+    names = set(os.listdir(version))
+    assert tensorboard.detect(names) and not lightning.detect(names)
+    run = _read(root, "lightning_logs/version_0")
+    assert run.config == {"optimizer": {"lr": 0.1}, "seed": 7} and run.seeds == {"seed": 7}
+    assert "hparams.yaml" in run.files
+    assert [a.path for a in run.artifacts] == ["checkpoints/epoch=0-step=5.ckpt"]
+    assert run.metrics.series["train/loss"]

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from ..records import Artifact, Metrics, Run, Source, Status
 from ..safeio import ReadContext, Unreadable
 from ._common import artifacts, dedupe, read_config
-from .tensorboard import config_seeds
+from .tensorboard import EVENT_PREFIX, config_seeds
 
 if TYPE_CHECKING:
     from ..discover import FileStat, Found
@@ -55,8 +55,14 @@ _EPOCH_KEYS = ("max_epochs", "epochs", "num_epochs", "n_epochs")
 
 
 def detect(names: Set[str]) -> bool:
-    """``hparams.yaml`` with ``metrics.csv`` or a ``checkpoints`` folder."""
-    return HPARAMS in names and (METRICS in names or CHECKPOINTS in names)
+    """``hparams.yaml`` with ``metrics.csv``, or with a ``checkpoints`` folder and no TensorBoard event file.
+
+    Lightning's TensorBoardLogger writes ``hparams.yaml`` and ``checkpoints/`` beside its event
+    files: that folder is the TensorBoard format's.
+    """
+    if HPARAMS not in names:
+        return False
+    return METRICS in names or (CHECKPOINTS in names and not any(n.startswith(EVENT_PREFIX) for n in names))
 
 
 def is_live(name: str) -> bool:

@@ -19,7 +19,8 @@ What is read, from where:
 * start time: the first event's wall time; the host: the event file's name.
 
 A config file beside the event files (``hparams.yaml`` as Lightning's TensorBoardLogger writes
-it, or ``config.yaml``/``.yml``/``.json``) is the config instead of the plugin's hyper-parameters.
+it, or ``config.yaml``/``.yml``/``.json``) is the config instead of the plugin's hyper-parameters,
+and checkpoints in ``checkpoints/`` (names and sizes only) are artifacts.
 
 Status: the latest hparams session's end (success, failure, running); a session started and
 never ended, or an event file whose last record is cut mid-write (a run still being written,
@@ -37,7 +38,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..records import Metrics, Run, Source, Status
+from ..records import Artifact, Metrics, Run, Source, Status
 from ..safeio import ReadContext, Unreadable
 from . import _tfrecord as tf
 from ._common import artifacts, dedupe, read_config, started_from_files
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from ..discover import FileStat, Found
 
 EVENT_PREFIX = "events.out.tfevents."
+CHECKPOINTS_DIR = "checkpoints/"
 CONFIG_NAMES: tuple[str, ...] = ("hparams.yaml", "config.yaml", "config.yml", "config.json")
 """A config file beside the event files, used instead of the hparams plugin's values."""
 
@@ -188,7 +190,7 @@ def read(found: Found, root: Path) -> Run:
         config=config,
         seeds=config_seeds(config),
         metrics=Metrics(final=finals, series=sorted_series),
-        artifacts=artifacts(found.files),
+        artifacts=_artifacts(found.files),
         notes=notes,
         sweep=found.sweep,
         files=tuple(dict.fromkeys(read_files)),
@@ -200,6 +202,12 @@ def read(found: Found, root: Path) -> Run:
         host=_host(event_files),
         error=error,
     )
+
+
+def _artifacts(files: tuple[FileStat, ...]) -> tuple[Artifact, ...]:
+    """The usual artifacts, plus checkpoints in ``checkpoints/`` (Lightning's TensorBoardLogger puts them there)."""
+    ckpts = [Artifact(f.rel, f.size, "model") for f in files if f.rel.startswith(CHECKPOINTS_DIR) and f.rel.endswith(".ckpt")]
+    return tuple(dict.fromkeys([*ckpts, *artifacts(files)]))
 
 
 def _file_order(stat: FileStat) -> tuple[int, str, str]:
