@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import container
+from . import container, lightning, tensorboard
 
 if TYPE_CHECKING:
     from ..discover import Found
@@ -48,12 +48,28 @@ class Format:
 
 FORMATS: tuple[Format, ...] = (
     Format(
+        "lightning",
+        lightning.detect,
+        lightning.read,
+        lightning.is_live,
+        describe="Lightning CSVLogger logs (lightning_logs/version_N/ with hparams.yaml and metrics.csv)",
+        markers=("lightning_logs",),
+    ),
+    Format(
+        "tensorboard",
+        tensorboard.detect,
+        tensorboard.read,
+        tensorboard.is_live,
+        describe="TensorBoard event files (events.out.tfevents.*, with the hparams plugin's session)",
+        markers=("tensorboard", "tb_logs"),
+    ),
+    Format(
         "container",
         container.detect,
         container.read,
         container.is_live,
         container.member,
-        "run containers (a folder with config.yaml or metrics.json and another run file: seeds.txt, env.txt ...)",
+        describe="run containers (a folder with config.yaml or metrics.json and another run file: seeds.txt, env.txt ...)",
     ),
 )
 """Asked in order; the run container comes last, as it claims any folder with a config and one more run file."""
