@@ -26,6 +26,10 @@ def _never(name: str) -> bool:
     return False
 
 
+def _nothing(names: Set[str]) -> Set[str]:
+    return frozenset()
+
+
 @dataclass(frozen=True, slots=True)
 class Format:
     """One way runs are kept on disk."""
@@ -40,6 +44,9 @@ class Format:
     """Files (names in the run folder) a run that finished may still rewrite in place: the quick walk watches them."""
     member: Callable[[Set[str]], bool] = _never
     """Inside a sweep's ``runs/`` folder, a looser test: any file of this format makes a run."""
+    skip: Callable[[Set[str]], Set[str]] = _nothing
+    """Sub-folders of a folder with these entry names that hold the format's bookkeeping, never runs
+    (MLflow's logged models look just like runs): the walk does not enter them. Names only, no I/O."""
 
 
 FORMATS: tuple[Format, ...] = (
@@ -56,6 +63,14 @@ def detect(names: Set[str], in_sweep: bool = False) -> Format | None:
         if fmt.detect(names) or (in_sweep and fmt.member(names)):
             return fmt
     return None
+
+
+def bookkeeping(names: Set[str]) -> Set[str]:
+    """Sub-folders of a folder with these entry names that no format lets the walk enter."""
+    out: set[str] = set()
+    for fmt in FORMATS:
+        out |= fmt.skip(names)
+    return out
 
 
 def get(name: str) -> Format:
