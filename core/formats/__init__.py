@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import container
+from . import container, mlflow
 
 if TYPE_CHECKING:
     from ..discover import Found
@@ -50,6 +50,7 @@ class Format:
 
 
 FORMATS: tuple[Format, ...] = (
+    Format("mlflow", mlflow.detect, mlflow.read, mlflow.is_live, skip=mlflow.skip),
     Format("container", container.detect, container.read, container.is_live, container.member),
 )
 """Asked in order; the run container comes last, as it claims any folder with a config and one more run file."""
