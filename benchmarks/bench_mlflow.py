@@ -132,7 +132,7 @@ def write_store(store: Path, runs: int, seed: int) -> int:
     (store / ".trash").mkdir()
     files = 0
     exp_ids = ["0"] + [str(rng.randrange(10**17, 10**18)) for _ in EXPERIMENTS]
-    for exp_id, name in zip(exp_ids, ("Default", *EXPERIMENTS)):
+    for exp_id, name in zip(exp_ids, ("Default", *EXPERIMENTS), strict=True):
         folder = store / exp_id
         folder.mkdir()
         write(folder / "meta.yaml", experiment_meta(store, exp_id, name))

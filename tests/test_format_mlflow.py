@@ -410,3 +410,15 @@ def test_metric_lines_of_every_shape(root: Path, lines: list[tuple[int, Any, int
     assert isinstance(run, Run)
     steps = [s for s, _ in run.metrics.series.get("odd", ())]
     assert steps == sorted(set(steps))
+
+
+def test_a_model_in_the_run_folder_as_mlflow_2_logged_it(root: Path) -> None:
+    folder = _run_dir(root, "seed-2")
+    model_id = RUNS["seed-2"]["models"][0]["model_id"]
+    shutil.move(folder.parent / "models" / model_id / "artifacts", folder / "artifacts" / "model")
+    shutil.rmtree(folder / "outputs")
+    run = read(root, "seed-2")
+    assert run.env.python == EXPECTED["versions"]["python"] and run.env.packages["numpy"] == EXPECTED["versions"]["numpy"]
+    assert run.source.version == EXPECTED["versions"]["mlflow"]
+    assert "artifacts/model/requirements.txt" in run.files
+    assert not any(a.path.startswith("../") for a in run.artifacts) and run.problems == ()

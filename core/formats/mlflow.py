@@ -163,7 +163,7 @@ def read(found: Found, root: Path) -> Run:
         config=config,
         code=_code(meta, tags),
         env=env,
-        data=_data(ctx, folder, exp_dir, found, read_files),
+        data=_data(ctx, folder, exp_dir, read_files),
         seeds=seeds,
         metrics=metrics,
         artifacts=(*artifacts(found.files), *model_artifacts),
@@ -198,27 +198,31 @@ def param_value(text: str) -> Any:
 
 
 def nest(flat: Mapping[str, Any]) -> dict[str, Any]:
-    """Dotted keys as nested mappings (``a.b`` -> ``{a: {b:}}``); a key that would clash stays flat."""
+    """Dotted keys as nested mappings (``a.b`` -> ``{a: {b:}}``); a key that would clash stays flat.
+
+    Keys are taken in sorted order, so a plain ``a`` comes before ``a.b``: when ``a`` is a value
+    of its own, ``a.b`` is kept flat beside it. Keys with empty parts (``a..b``, ``.a``) stay as written.
+    """
     out: dict[str, Any] = {}
     for key in sorted(flat):
         parts = key.split(".")
-        if len(parts) == 1 or "" in parts:
-            out[key] = flat[key]  # sorted: a plain key comes before the dotted keys below it
-            continue
-        node = out
-        for part in parts[:-1]:
-            child = node.get(part)
-            if child is None:
-                child = node[part] = {}
-            if not isinstance(child, dict):
-                node = None
-                break
-            node = child
-        if node is None or parts[-1] in node:
-            out[key] = flat[key]  # "a.b" when "a" is a value of its own: kept flat
+        scope = _scope(out, parts[:-1]) if len(parts) > 1 and "" not in parts else None
+        if scope is None or parts[-1] in scope:
+            out[key] = flat[key]
         else:
-            node[parts[-1]] = flat[key]
+            scope[parts[-1]] = flat[key]
     return out
+
+
+def _scope(out: dict[str, Any], path: list[str]) -> dict[str, Any] | None:
+    """The mapping at ``path`` in ``out`` (made where missing), or None when a value stands in the way."""
+    node = out
+    for part in path:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            return None
+        node = child
+    return node
 
 
 def _flat_seeds(raw: Mapping[str, str]) -> Iterator[tuple[str, int]]:
@@ -344,7 +348,7 @@ def _metrics(ctx: ReadContext, folder: Path, read_files: list[str]) -> Metrics:
             continue
         steps = sorted(points.items())
         final[key] = steps[-1][1][2]
-        values = [(step, v) for step, (_, _, v) in steps]
+        values: list[tuple[float, float]] = [(step, v) for step, (_, _, v) in steps]
         if len(values) > MAX_SERIES_POINTS:
             thinned[key] = len(values)
             values = thin(values, MAX_SERIES_POINTS)
@@ -451,16 +455,27 @@ def _code(meta: Mapping[str, Any], tags: Mapping[str, str]) -> CodeState:
     return CodeState(commit=commit.strip() if commit else None, extra=extra)
 
 
-def _listed_dirs(found: Found, under: str) -> list[str]:
-    """Names of the sub-folders of ``under`` that hold a file in the walk's listing of the run."""
-    prefix = under + "/"
-    return sorted({f.rel[len(prefix) :].split("/", 1)[0] for f in found.files if f.rel.startswith(prefix) and f.rel.count("/") >= 2})
+def _subfolders(ctx: ReadContext, base: Path) -> list[str]:
+    """Names of the real sub-folders of ``base`` (``inputs/``, ``outputs/``): bounded, links not followed.
+
+    Listed here rather than taken from the walk's listing, which stops at a run's first 5,000 files
+    (a big ``artifacts/`` comes first)."""
+    try:
+        if not stat.S_ISDIR(os.lstat(base).st_mode):
+            return []
+        with os.scandir(base) as it:
+            names = [e.name for e in it if e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return []
+    if len(names) > MAX_KEYS:
+        ctx.problem(base, f"more than {MAX_KEYS:,} entries; the rest not read")
+    return sorted(names)[:MAX_KEYS]
 
 
-def _data(ctx: ReadContext, folder: Path, exp_dir: Path, found: Found, read_files: list[str]) -> DataSnapshot:
+def _data(ctx: ReadContext, folder: Path, exp_dir: Path, read_files: list[str]) -> DataSnapshot:
     """The datasets the run logged as inputs; the training one (else the first) is the snapshot."""
     datasets: list[tuple[dict[str, Any], str | None]] = []
-    for input_id in _listed_dirs(found, "inputs"):
+    for input_id in _subfolders(ctx, folder / "inputs"):
         rel = f"inputs/{input_id}/{META}"
         link = _meta(ctx, folder / rel)
         read_files.append(rel)
@@ -473,8 +488,8 @@ def _data(ctx: ReadContext, folder: Path, exp_dir: Path, found: Found, read_file
         rel_ds = f"../datasets/{dataset_id}/{META}"
         ds = _meta(ctx, exp_dir / "datasets" / dataset_id / META)
         read_files.append(rel_ds)
-        link_tags = link.get("tags") if isinstance(link.get("tags"), Mapping) else {}
-        context = link_tags.get("mlflow.data.context")
+        link_tags = link.get("tags")
+        context = link_tags.get("mlflow.data.context") if isinstance(link_tags, Mapping) else None
         if ds:
             datasets.append((ds, context if isinstance(context, str) else None))
     if not datasets:
@@ -519,7 +534,7 @@ def _logged_models(ctx: ReadContext, folder: Path, exp_dir: Path, found: Found, 
     ]
     places += [
         (exp_dir / "models" / model_id / "artifacts", f"../models/{model_id}/artifacts")
-        for model_id in _listed_dirs(found, "outputs")
+        for model_id in _subfolders(ctx, folder / "outputs")
         if _MODEL_ID.fullmatch(model_id)
     ]
     env = Environment()
