@@ -141,8 +141,12 @@ class _Cached(NamedTuple):
 
     def differs(self, found: Found) -> bool:
         """True when the record must be read again: its files changed, or where it sits does
-        (a folder that stops being a sweep leaves its runs' files as they were)."""
-        return (self.fingerprint, self.kind, self.project, self.sweep) != (found.fingerprint, found.kind, found.project, found.sweep)
+        (a folder that stops being a sweep leaves its runs' files as they were).
+
+        The walk's project is not compared: it is the name of a folder in the id (or the root's),
+        so it cannot change while the id stays, and the cache holds the record's own project
+        (a tracker's experiment name), which is not the walk's."""
+        return (self.fingerprint, self.kind, self.sweep) != (found.fingerprint, found.kind, found.sweep)
 
 
 class Catalog:
@@ -675,8 +679,8 @@ def _read_row(found: Found, root: Path) -> Row:
     return (
         found.id,
         found.kind,
-        found.project,
-        found.name,
+        detail.get("project") or found.project,  # a tracker's own experiment and run names, where it records them
+        detail.get("name") or found.name,
         str(found.dir),
         detail.get("status", "unknown"),
         detail.get("started"),

@@ -223,9 +223,10 @@ def discover(root: Path, memo: Memo | None = None, on_found: Callable[[Found], N
         here: list[Problem] = []
         subdirs: list[str] = []
         links = False
+        skipped = formats.bookkeeping(names)
         for entry in entries:
             links = links or entry.is_symlink()
-            if entry.name.startswith(".") or not _is_dir_entry(entry, root, here):
+            if entry.name.startswith(".") or entry.name in skipped or not _is_dir_entry(entry, root, here):
                 continue
             subdirs.append(entry.name)
             stack.append((entry.path, depth + 1, child_project, sweep_id))

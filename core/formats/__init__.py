@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import container, lightning, tensorboard
+from . import container, lightning, mlflow, tensorboard
 
 if TYPE_CHECKING:
     from ..discover import Found
@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 
 def _never(name: str) -> bool:
     return False
+
+
+def _nothing(names: Set[str]) -> Set[str]:
+    return frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,9 +48,21 @@ class Format:
     """What a run of this format looks like on disk, for "no runs here" messages."""
     markers: tuple[str, ...] = ()
     """Entry names that show the tracker was used here (``mlruns``, ``wandb``), even where no run was found."""
+    skip: Callable[[Set[str]], Set[str]] = _nothing
+    """Sub-folders of a folder with these entry names that hold the format's bookkeeping, never runs
+    (MLflow's logged models look just like runs): the walk does not enter them. Names only, no I/O."""
 
 
 FORMATS: tuple[Format, ...] = (
+    Format(
+        "mlflow",
+        mlflow.detect,
+        mlflow.read,
+        mlflow.is_live,
+        skip=mlflow.skip,
+        describe="MLflow file stores (mlruns/<experiment>/<run>/meta.yaml with params/, metrics/, tags/)",
+        markers=("mlruns", "mlflow.db"),
+    ),
     Format(
         "lightning",
         lightning.detect,
@@ -83,6 +99,14 @@ def detect(names: Set[str], in_sweep: bool = False) -> Format | None:
         if fmt.detect(names) or (in_sweep and fmt.member(names)):
             return fmt
     return None
+
+
+def bookkeeping(names: Set[str]) -> Set[str]:
+    """Sub-folders of a folder with these entry names that no format lets the walk enter."""
+    out: set[str] = set()
+    for fmt in FORMATS:
+        out |= fmt.skip(names)
+    return out
 
 
 def get(name: str) -> Format:
