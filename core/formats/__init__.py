@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import container, hydra, sacred
+from . import container, dvclive, hydra, sacred
 
 if TYPE_CHECKING:
     from ..discover import Found
@@ -45,6 +45,7 @@ class Format:
 FORMATS: tuple[Format, ...] = (
     Format("hydra", hydra.detect, hydra.read, hydra.is_live),
     Format("sacred", sacred.detect, sacred.read, sacred.is_live),
+    Format("dvclive", dvclive.detect, dvclive.read, dvclive.is_live),
     Format("container", container.detect, container.read, container.is_live, container.member),
 )
 """Asked in order; the run container comes last, as it claims any folder with a config and one more run file."""
