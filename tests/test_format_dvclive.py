@@ -181,3 +181,13 @@ def test_an_output_folder_met_on_its_own_is_a_run(tmp_path: Path) -> None:
 
 def test_is_live_watches_what_dvclive_rewrites_at_the_top() -> None:
     assert dvclive.is_live("dvc.yaml") and not dvclive.is_live("train.py")
+
+
+def test_links_out_of_the_root_are_not_followed(root: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    plots = root / "seed-1" / "dvclive" / "plots" / "metrics"
+    shutil.move(plots, outside)
+    plots.symlink_to(outside, target_is_directory=True)
+    run = read_run(root, "seed-1")
+    assert run.metrics.series == {} and run.metrics.final  # the summary is inside, the plots are not read
+    assert any("outside the root" in p.message for p in run.problems)

@@ -216,3 +216,12 @@ def test_statuses_sacred_can_write(root: Path) -> None:
 def test_is_live_watches_the_files_sacred_rewrites() -> None:
     assert all(sacred.is_live(n) for n in ("run.json", "metrics.json", "cout.txt", "info.json"))
     assert not sacred.is_live("config.json")
+
+
+def test_a_run_json_that_is_not_a_file_is_a_problem(root: Path) -> None:
+    run_id = SCENARIO["replicate"][0]
+    (root / run_id / "run.json").unlink()
+    (root / run_id / "run.json").mkdir()
+    run = read_run(root, run_id)
+    assert run.status == "unknown" and run.config == RUNS[run_id]["config_json"]
+    assert any(p.file.endswith("run.json") and "not a file" in p.message for p in run.problems)

@@ -103,7 +103,9 @@ def read_output(live: Path, ctx: ReadContext, names: Set[str] | None = None) -> 
     series: dict[str, tuple[tuple[float, float], ...]] = {}
     stamps: list[float] = []
     plots = live / "plots" / "metrics"
-    if plots.is_dir() and ctx.inside_root(plots):
+    if plots.is_dir() and not ctx.inside_root(plots):
+        ctx.problem(plots, "link to a folder outside the root; not read")
+    elif plots.is_dir():
         for path in list_tree(plots, (".tsv", ".csv"), ctx):
             rel = path.relative_to(plots).as_posix()
             name = rel.rsplit(".", 1)[0].replace("/", ".")

@@ -84,6 +84,8 @@ def read(found: Found, root: Path) -> Run:
             doc = loaded
         elif loaded is not None:
             ctx.problem(folder / RUN_FILE, f"run.json is a {type(loaded).__name__}, expected a JSON object")
+    else:
+        ctx.problem(folder / RUN_FILE, "not a file: Sacred's record of the run is missing")
     experiment = _mapping(doc, "experiment")
     host = _mapping(doc, "host")
     meta = _mapping(doc, "meta")
