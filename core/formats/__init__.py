@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import container, lightning, mlflow, tensorboard
+from . import container, dvclive, hydra, lightning, mlflow, sacred, tensorboard
 
 if TYPE_CHECKING:
     from ..discover import Found
@@ -62,6 +62,30 @@ FORMATS: tuple[Format, ...] = (
         skip=mlflow.skip,
         describe="MLflow file stores (mlruns/<experiment>/<run>/meta.yaml with params/, metrics/, tags/)",
         markers=("mlruns", "mlflow.db"),
+    ),
+    Format(
+        "hydra",
+        hydra.detect,
+        hydra.read,
+        hydra.is_live,
+        describe="Hydra job folders (outputs/<date>/<time>/ or multirun/<date>/<time>/<job>/ with .hydra/config.yaml)",
+        markers=("outputs", "multirun"),
+    ),
+    Format(
+        "sacred",
+        sacred.detect,
+        sacred.read,
+        sacred.is_live,
+        describe="Sacred FileStorageObserver runs (<dir>/<id>/run.json with config.json)",
+        markers=("_sources",),
+    ),
+    Format(
+        "dvclive",
+        dvclive.detect,
+        dvclive.read,
+        dvclive.is_live,
+        describe="DVCLive runs (the folder holding dvclive/)",
+        markers=("dvc.yaml", ".dvc"),
     ),
     Format(
         "lightning",

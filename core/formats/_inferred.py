@@ -1,0 +1,167 @@
+"""Small helpers the Hydra, Sacred and DVCLive readers share: what a run's files let us infer.
+
+Planned epochs from a config, the seed a config records, the tail of a traceback, UTC times as
+local ones, a bounded look at the head and tail of a log, and a bounded listing of a sub-folder
+the walk did not list (it lists run folders three levels deep).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat as statmod
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ..safeio import ReadContext, Unreadable
+
+TRACEBACK_LINES = 20
+"""Lines of a traceback kept as a run's ``error`` (its end: where it failed and why)."""
+LOG_PEEK_BYTES = 64 * 1024
+"""Bytes read from each end of a log: enough for its first and last lines, never the whole file."""
+
+_EPOCH_KEYS = ("epochs", "num_epochs", "max_epochs", "n_epochs")
+_TRACEBACK_START = "Traceback (most recent call"
+
+
+def configured_epochs(config: Mapping[str, Any]) -> int | None:
+    """Planned number of epochs, when the config says (``epochs``, ``training.epochs`` ...)."""
+    for scope in (config, config.get("training"), config.get("train"), config.get("trainer")):
+        if not isinstance(scope, Mapping):
+            continue
+        for key in _EPOCH_KEYS:
+            value = scope.get(key)
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                return value
+    return None
+
+
+def seeds_from_config(config: Mapping[str, Any]) -> dict[str, int]:
+    """``{"seed": n}`` when the config's top level records an integer ``seed``."""
+    value = config.get("seed")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return {"seed": value}
+    return {}
+
+
+def traceback_tail(text: str, keep: int = TRACEBACK_LINES) -> str | None:
+    """The last ``keep`` lines of the last traceback in ``text`` (None without one)."""
+    start = text.rfind(_TRACEBACK_START)
+    if start < 0:
+        return None
+    lines = text[start:].rstrip().splitlines()
+    return "\n".join(lines[-keep:])
+
+
+def local_from_utc(value: Any) -> datetime | None:
+    """A naive UTC ISO time (as Sacred writes them) as a naive local time; None when it is not one."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone().replace(tzinfo=None, microsecond=0)
+
+
+def local_from_epoch(seconds: float) -> datetime | None:
+    """Seconds since the epoch as a naive local time (None when out of range)."""
+    try:
+        return datetime.fromtimestamp(seconds).replace(microsecond=0)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def log_head_and_tail(path: Path, ctx: ReadContext, peek: int = LOG_PEEK_BYTES) -> tuple[str, str] | None:
+    """The first and last ``peek`` bytes of a (possibly huge) text log, decoded; None with a problem when unreadable."""
+    try:
+        size = ctx.check_file(path, None)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        try:
+            head = os.read(fd, min(size, peek))
+            if size > peek:
+                os.lseek(fd, size - peek, os.SEEK_SET)
+                tail = os.read(fd, peek)
+            else:
+                tail = head
+        finally:
+            os.close(fd)
+    except Unreadable as exc:
+        ctx.problem(path, exc.message, exc.line)
+        return None
+    except OSError as exc:
+        ctx.problem(path, f"cannot read: {exc.strerror or exc}")
+        return None
+    if b"\x00" in head or b"\x00" in tail:
+        ctx.problem(path, "binary data (NUL bytes), not text; not read")
+        return None
+    return head.decode("utf-8", "replace"), tail.decode("utf-8", "replace")
+
+
+_LOG_TIME = re.compile(r"^\[?(\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2})(?:[,.](\d{1,6}))?")
+
+
+def log_times(head: str, tail: str) -> tuple[datetime | None, datetime | None]:
+    """Times of the first and last timestamped lines of a log (Python logging's ``asctime`` form, milliseconds kept)."""
+    first = last = None
+    for line in head.splitlines():
+        first = _log_time(line)
+        if first is not None:
+            break
+    for line in reversed(tail.splitlines()):
+        last = _log_time(line)
+        if last is not None:
+            break
+    return first, last
+
+
+def _log_time(line: str) -> datetime | None:
+    match = _LOG_TIME.match(line)
+    if match is None:
+        return None
+    try:
+        when = datetime.fromisoformat(match.group(1).replace("T", " "))
+    except ValueError:
+        return None
+    fraction = match.group(2)
+    return when.replace(microsecond=int(fraction.ljust(6, "0"))) if fraction else when
+
+
+def list_tree(folder: Path, suffixes: tuple[str, ...], ctx: ReadContext, *, max_depth: int = 8, max_files: int = 2_000) -> list[Path]:
+    """Files below ``folder`` ending in ``suffixes``, sorted; links and deeper levels are not followed.
+
+    For a run's sub-folder the walk did not list in full. Stops (with a problem) after ``max_files``.
+    """
+    out: list[Path] = []
+    stack: list[tuple[str, int]] = [(str(folder), 0)]
+    while stack:
+        current, depth = stack.pop()
+        try:
+            with os.scandir(current) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            ctx.problem(current, f"cannot list folder: {exc.strerror or exc}")
+            continue
+        for entry in entries:
+            try:
+                mode = entry.stat(follow_symlinks=False).st_mode
+            except OSError:
+                continue
+            if statmod.S_ISDIR(mode):
+                if depth + 1 < max_depth:
+                    stack.append((entry.path, depth + 1))
+            elif statmod.S_ISREG(mode) and entry.name.endswith(suffixes):
+                if len(out) >= max_files:
+                    ctx.problem(folder, f"more than {max_files:,} files; only the first {max_files:,} were read")
+                    return sorted(out)
+                out.append(Path(entry.path))
+    return sorted(out)
+
+
+def clip(text: str, limit: int = 200) -> str:
+    """``text`` cut to ``limit`` characters (an ellipsis says so)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
