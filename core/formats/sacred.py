@@ -171,8 +171,7 @@ def _status(doc: Mapping[str, Any], found: Found, folder: Path, ctx: ReadContext
         return _ENDED[said], None
     if said == "RUNNING":
         beat = _utc_seconds(doc.get("heartbeat")) or _utc_seconds(doc.get("start_time"))
-        newest = max((f.mtime_ns for f in found.files), default=0) / 1e9
-        reference = max(newest, _now())
+        reference = _now()  # not file times: a copied or checked-out run's files are as new as the copy
         if beat is not None and reference - beat > STALE_AFTER:
             guessed.append("status")
             last = local_from_utc(doc.get("heartbeat") or doc.get("start_time"))
