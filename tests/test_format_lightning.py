@@ -4,7 +4,6 @@ catalog end to end, read-only, and broken or hostile files."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import shutil
@@ -14,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from runsift.core.catalog import Catalog
+from tracker_fixtures import snapshot
 from runsift.core.discover import discover
 from runsift.core.explain import explain
 from runsift.core.formats import container, lightning, tensorboard
@@ -124,26 +124,15 @@ def test_catalog_lists_and_explains(root: Path) -> None:
     assert (lr.a, lr.b) == (0.02, 0.05)
 
 
-def _listing(root: Path) -> dict[str, tuple[int, int, str]]:
-    out = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames + filenames:
-            p = Path(dirpath, name)
-            st_ = p.lstat()
-            digest = hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else ""
-            out[str(p.relative_to(root))] = (st_.st_size, st_.st_mtime_ns, digest)
-    return out
-
-
 def test_reading_writes_nothing_under_the_root(root: Path) -> None:
-    before = _listing(root)
+    before = snapshot(root)
     with Catalog.open(root) as cat:
         for run_id in cat.ids():
             cat.get(run_id)
         explain(cat, f"{PROJECT}/version_3", f"{PROJECT}/version_6", "val_loss")
     with Catalog.open(root, full=True) as cat:
         assert cat.count() == len(RUNS)
-    assert _listing(root) == before
+    assert snapshot(root) == before
 
 
 # -- checkpoints are names only -------------------------------------------------------------

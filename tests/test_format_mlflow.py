@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
 import shutil
-import stat
 import subprocess
 import sys
 from datetime import datetime
@@ -19,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from runsift.core import formats
 from runsift.core.catalog import Catalog
+from tracker_fixtures import snapshot
 from runsift.core.discover import Found, discover
 from runsift.core.explain import explain
 from runsift.core.formats import container, mlflow
@@ -228,26 +227,15 @@ def test_cli_explain_names_the_learning_rate(root: Path) -> None:
     assert any(c["section"] == "config" and c["path"] == "optimizer.lr" for c in doc["causes"])
 
 
-def _tree(top: Path) -> dict[str, tuple[str, int, int]]:
-    out = {}
-    for dirpath, dirnames, filenames in os.walk(top):
-        for name in dirnames + filenames:
-            p = Path(dirpath, name)
-            st_ = p.lstat()
-            digest = hashlib.sha256(p.read_bytes()).hexdigest() if stat.S_ISREG(st_.st_mode) else ""
-            out[str(p.relative_to(top))] = (digest, st_.st_mtime_ns, st_.st_mode)
-    return out
-
-
 def test_reading_writes_nothing(root: Path) -> None:
-    before = _tree(root)
+    before = snapshot(root)
     with Catalog.open(root) as cat:
         for rid in cat.ids():
             cat.get(rid)
         explain(cat, run_id("baseline"), run_id("lr-0.002"), resamples=100)
     with Catalog.open(root, full=True) as cat:
         assert cat.count() == 10
-    assert _tree(root) == before
+    assert snapshot(root) == before
     assert not (root / "mlruns" / ".trash" / "meta.yaml").exists()
 
 

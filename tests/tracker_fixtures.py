@@ -45,15 +45,15 @@ def read_run(root: Path, run_id: str) -> Run:
     return record
 
 
-def snapshot(root: Path) -> dict[str, tuple[str, int, int]]:
-    """Every file and folder below ``root`` with its content hash, size and modification time."""
+def snapshot(root: Path) -> dict[str, tuple[str, int, int, int]]:
+    """Every file and folder below ``root`` with its content hash, size, modification time and mode."""
     out = {}
     for folder, dirs, files in os.walk(root):
         for name in dirs + files:
             path = Path(folder, name)
             st = path.lstat()
             digest = hashlib.sha256(path.read_bytes()).hexdigest() if stat.S_ISREG(st.st_mode) else ""
-            out[str(path.relative_to(root))] = (digest, st.st_size, st.st_mtime_ns)
+            out[str(path.relative_to(root))] = (digest, st.st_size, st.st_mtime_ns, st.st_mode)
     return out
 
 

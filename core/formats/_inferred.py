@@ -7,6 +7,7 @@ the walk did not list (it lists run folders three levels deep).
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import stat as statmod
@@ -24,6 +25,7 @@ LOG_PEEK_BYTES = 64 * 1024
 
 _EPOCH_KEYS = ("epochs", "num_epochs", "max_epochs", "n_epochs")
 _TRACEBACK_START = "Traceback (most recent call"
+_SEED_KEY = re.compile(r"^(seed|random_seed|global_seed|.*_seed)$", re.IGNORECASE)
 
 
 def configured_epochs(config: Mapping[str, Any]) -> int | None:
@@ -38,12 +40,30 @@ def configured_epochs(config: Mapping[str, Any]) -> int | None:
     return None
 
 
-def seeds_from_config(config: Mapping[str, Any]) -> dict[str, int]:
-    """``{"seed": n}`` when the config's top level records an integer ``seed``."""
-    value = config.get("seed")
-    if isinstance(value, int) and not isinstance(value, bool):
-        return {"seed": value}
-    return {}
+def seeds_from_config(config: Mapping[str, Any], prefix: str = "", depth: int = 0) -> dict[str, int]:
+    """Seeds a config records: integer values of keys named ``seed`` (or ``*_seed``), by dotted path."""
+    out: dict[str, int] = {}
+    if depth > 16:
+        return out
+    for key, value in config.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(seeds_from_config(value, path + ".", depth + 1))
+        elif _SEED_KEY.match(str(key)) and not isinstance(value, bool):
+            seed = _integer(value)
+            if seed is not None:
+                out[path] = seed
+    return out
+
+
+def _integer(value: Any) -> int | None:
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,19}\s*", value):
+        return int(value)
+    return None
 
 
 def traceback_tail(text: str, keep: int = TRACEBACK_LINES) -> str | None:
@@ -53,6 +73,13 @@ def traceback_tail(text: str, keep: int = TRACEBACK_LINES) -> str | None:
         return None
     lines = text[start:].rstrip().splitlines()
     return "\n".join(lines[-keep:])
+
+
+def error_tail(text: str | None, keep: int = TRACEBACK_LINES) -> str | None:
+    """The last traceback in ``text``, else its last ``keep`` non-blank lines: what broke, at the end of an error log."""
+    if not text or not text.strip():
+        return None
+    return traceback_tail(text, keep) or "\n".join([line for line in text.splitlines() if line.strip()][-keep:])
 
 
 def local_from_utc(value: Any) -> datetime | None:
@@ -160,8 +187,3 @@ def list_tree(folder: Path, suffixes: tuple[str, ...], ctx: ReadContext, *, max_
                     return sorted(out)
                 out.append(Path(entry.path))
     return sorted(out)
-
-
-def clip(text: str, limit: int = 200) -> str:
-    """``text`` cut to ``limit`` characters (an ellipsis says so)."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -25,13 +25,12 @@ from ..readers.sweep import BASELINE_NAMES, effective_config
 from ..records import CodeState, DataSnapshot, Metrics, Run, Source, Status
 from ..safeio import MAX_TEXT_BYTES, ReadContext
 from ._common import ARTIFACTS_DIR, artifacts, dedupe, read_config, started_from_files
+from ._inferred import configured_epochs, error_tail
 
 if TYPE_CHECKING:
     from ..discover import FileStat, Found
 
 NOTES_MAX_BYTES = 1024 * 1024
-ERROR_TAIL_LINES = 20
-"""Lines kept from the end of an error log."""
 
 CONFIG_NAMES: tuple[str, ...] = ("config.yaml", "config.yml", "config.json")
 CODE_NAMES: tuple[str, ...] = CODE_FILE_NAMES
@@ -148,15 +147,8 @@ def read(found: Found, root: Path) -> Run:
         files=tuple(dict.fromkeys(read)),
         problems=tuple(dedupe(ctx.problems)),
         source=Source("container", None, ("started",) if guessed else ()),
-        error=_error_tail(error_path, ctx) if error_path is not None else None,
+        error=error_tail(ctx.read_text(error_path, MAX_TEXT_BYTES)) if error_path is not None else None,
     )
-
-
-def _error_tail(path: Path, ctx: ReadContext) -> str | None:
-    """The last lines of an error log: a traceback ends with what broke."""
-    text = ctx.read_text(path, MAX_TEXT_BYTES)
-    lines = [line for line in (text or "").splitlines() if line.strip()]
-    return "\n".join(lines[-ERROR_TAIL_LINES:]) or None
 
 
 @lru_cache(maxsize=256)
@@ -206,7 +198,7 @@ def _status(
     if metrics.final and not unreadable_metrics:
         return "finished"
     if metrics.series and not unreadable_metrics:
-        epochs = _configured_epochs(config)
+        epochs = configured_epochs(config)
         done = max((len(s) for s in metrics.series.values()), default=0)
         if epochs is None or done >= epochs:
             return "finished"
@@ -214,18 +206,6 @@ def _status(
     if unreadable_metrics or metric_paths:
         return "incomplete"
     return "incomplete" if any(f.rel in CONFIG_NAMES for f in found.files) else "unknown"
-
-
-def _configured_epochs(config: Mapping[str, Any]) -> int | None:
-    """Planned number of epochs, when the config says (``epochs``, ``training.epochs`` ...)."""
-    for scope in (config, config.get("training"), config.get("train"), config.get("trainer")):
-        if not isinstance(scope, Mapping):
-            continue
-        for key in ("epochs", "num_epochs", "max_epochs", "n_epochs"):
-            value = scope.get(key)
-            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-                return value
-    return None
 
 
 def _started(found: Found, top: Mapping[str, FileStat]) -> tuple[datetime | None, bool]:

@@ -27,10 +27,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..readers.metrics import is_metrics_file, parse_metrics_csv, read_metrics
+from ..fmt import clip
 from ..records import Artifact, CodeState, Metrics, Run, Source, Status
 from ..safeio import MAX_TEXT_BYTES, ReadContext, Unreadable, parse_json
 from ._common import _artifact_kind, artifacts, dedupe, read_config
-from ._inferred import clip, configured_epochs, list_tree, local_from_epoch, seeds_from_config
+from ._inferred import configured_epochs, list_tree, local_from_epoch, seeds_from_config
 
 if TYPE_CHECKING:
     from ..discover import FileStat, Found
@@ -204,7 +205,7 @@ def read(found: Found, root: Path) -> Run:
     code = CodeState()
     exp_name = (signal or {}).get("exp_name") or (experiment or {}).get("name")
     if isinstance(exp_name, str) and exp_name:
-        tags["dvc.experiment"] = clip(exp_name)
+        tags["dvc.experiment"] = clip(exp_name, 200)
     if experiment is not None and (signal is None or experiment.get("name") == exp_name):
         rev = experiment.get("baseline_rev")
         if isinstance(rev, str) and _SHA.fullmatch(rev) and rev != "0" * 40:

@@ -34,7 +34,8 @@ from typing import TYPE_CHECKING, Any
 from ..records import Artifact, Metrics, Run, Source, Status
 from ..safeio import ReadContext, Unreadable
 from ._common import artifacts, dedupe, read_config
-from .tensorboard import EVENT_PREFIX, config_seeds
+from ._inferred import configured_epochs, seeds_from_config
+from .tensorboard import EVENT_PREFIX
 
 if TYPE_CHECKING:
     from ..discover import FileStat, Found
@@ -51,7 +52,6 @@ LINE_BATCH = 4096
 
 _EPOCH_IN_NAME = re.compile(r"(?:^|[-_])epoch=(\d{1,9})(?=[-_.]|$)")
 _STEP_IN_NAME = re.compile(r"(?:^|[-_])step=(\d{1,12})(?=[-_.]|$)")
-_EPOCH_KEYS = ("max_epochs", "epochs", "num_epochs", "n_epochs")
 
 
 def detect(names: Set[str]) -> bool:
@@ -122,7 +122,7 @@ def read(found: Found, root: Path) -> Run:
         run_number=_version_number(found.name),
         status=status,
         config=config,
-        seeds=config_seeds(config),
+        seeds=seeds_from_config(config),
         metrics=Metrics(final=finals, series=sorted_series),
         artifacts=tuple(dict.fromkeys([*ckpt_artifacts, *artifacts(found.files)])),
         sweep=found.sweep,
@@ -272,22 +272,11 @@ def _ends_with_newline(path: Path, ctx: ReadContext) -> bool:
 
 def _status(config: Mapping[str, Any], csv_epoch: int | None, ckpt_epoch: int | None, has_metrics: bool) -> Status:
     """A guess from the epochs reached against the configured number (see the module's docstring)."""
-    planned = _planned_epochs(config)
+    planned = configured_epochs(config)
     reached = max((e + 1 for e in (csv_epoch, ckpt_epoch) if e is not None), default=0)
     if planned is None:
         return "unknown" if has_metrics or ckpt_epoch is not None else "incomplete"
     return "finished" if reached >= planned else "incomplete"
-
-
-def _planned_epochs(config: Mapping[str, Any]) -> int | None:
-    for scope in (config, config.get("trainer"), config.get("training"), config.get("train")):
-        if not isinstance(scope, Mapping):
-            continue
-        for key in _EPOCH_KEYS:
-            value = scope.get(key)
-            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-                return value
-    return None
 
 
 def _mtime(stat: FileStat | None) -> datetime | None:

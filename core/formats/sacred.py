@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..readers.env import parse_env
+from ..fmt import clip
 from ..records import Artifact, CodeState, Environment, Metrics, Run, Source, Status
 from ..safeio import MAX_STRUCTURED_BYTES, ReadContext, Unreadable, parse_json
 from ._common import _artifact_kind, artifacts, dedupe, read_config
-from ._inferred import clip, local_from_utc, seeds_from_config, traceback_tail
+from ._inferred import error_tail, local_from_utc, seeds_from_config
 
 if TYPE_CHECKING:
     from ..discover import Found
@@ -106,7 +107,7 @@ def read(found: Found, root: Path) -> Run:
     trace = doc.get("fail_trace")
     if isinstance(trace, list) and trace:
         text = "".join(str(line) for line in islice(trace, MAX_LIST))
-        error = traceback_tail(text) or "\n".join(text.strip().splitlines()[-20:]) or error
+        error = error_tail(text) or error
     if error is None and status == "failed" and doc.get("status") in _INTERRUPTS:
         error = _INTERRUPTS[str(doc.get("status"))]
 
@@ -121,7 +122,7 @@ def read(found: Found, root: Path) -> Run:
         extra["result"] = clip(json.dumps(result, default=str), 500) if not isinstance(result, str) else clip(result, 500)
 
     exp_name = experiment.get("name")
-    exp_name = clip(exp_name) if isinstance(exp_name, str) and exp_name.strip() else None
+    exp_name = clip(exp_name, 200) if isinstance(exp_name, str) and exp_name.strip() else None
     packages = _packages(experiment.get("dependencies"), folder / RUN_FILE, ctx)
     version = packages.get("sacred")
     hostname = host.get("hostname")
@@ -149,7 +150,7 @@ def read(found: Found, root: Path) -> Run:
         tags=_tags(doc, meta),
         ended=stop,
         duration=duration,
-        host=clip(hostname) if isinstance(hostname, str) and hostname else None,
+        host=clip(hostname, 200) if isinstance(hostname, str) and hostname else None,
         error=error,
     )
 

@@ -42,6 +42,7 @@ from ..records import Artifact, Metrics, Run, Source, Status
 from ..safeio import ReadContext, Unreadable
 from . import _tfrecord as tf
 from ._common import artifacts, dedupe, read_config, started_from_files
+from ._inferred import seeds_from_config
 
 if TYPE_CHECKING:
     from ..discover import FileStat, Found
@@ -64,7 +65,6 @@ ERROR_LINES = 20
 _ERROR_TAG = re.compile(r"(error|traceback|exception|stderr|crash)", re.IGNORECASE)
 _TEXT_SUFFIX = "/text_summary"
 _SESSION_STATUS: dict[int, Status] = {0: "unknown", 1: "finished", 2: "failed", 3: "incomplete"}
-_SEED_KEY = re.compile(r"^(seed|random_seed|global_seed|.*_seed)$", re.IGNORECASE)
 
 
 def detect(names: Set[str]) -> bool:
@@ -188,7 +188,7 @@ def read(found: Found, root: Path) -> Run:
         started=started,
         status=status,
         config=config,
-        seeds=config_seeds(config),
+        seeds=seeds_from_config(config),
         metrics=Metrics(final=finals, series=sorted_series),
         artifacts=_artifacts(found.files),
         notes=notes,
@@ -303,32 +303,6 @@ def nest(flat: Mapping[str, Any]) -> dict[str, Any]:
         else:
             here[parts[-1]] = value
     return out
-
-
-def config_seeds(config: Mapping[str, Any], prefix: str = "", depth: int = 0) -> dict[str, int]:
-    """Seeds a config records: integer values of keys named ``seed`` (or ``*_seed``), by dotted path."""
-    out: dict[str, int] = {}
-    if depth > 16:
-        return out
-    for key, value in config.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            out.update(config_seeds(value, path + ".", depth + 1))
-        elif _SEED_KEY.match(str(key)) and not isinstance(value, bool):
-            seed = _integer(value)
-            if seed is not None:
-                out[path] = seed
-    return out
-
-
-def _integer(value: Any) -> int | None:
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,19}\s*", value):
-        return int(value)
-    return None
 
 
 def _notes_and_error(texts: Mapping[str, str], experiment: tf.HParamsData | None) -> tuple[str, str | None]:
