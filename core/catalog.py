@@ -141,8 +141,12 @@ class _Cached(NamedTuple):
 
     def differs(self, found: Found) -> bool:
         """True when the record must be read again: its files changed, or where it sits does
-        (a folder that stops being a sweep leaves its runs' files as they were)."""
-        return (self.fingerprint, self.kind, self.project, self.sweep) != (found.fingerprint, found.kind, found.project, found.sweep)
+        (a folder that stops being a sweep leaves its runs' files as they were).
+
+        ``project`` is not compared: it is the record's own (a tracker's project name where the
+        run records one), and the walk's folder-derived project follows from the id and the sweep.
+        """
+        return (self.fingerprint, self.kind, self.sweep) != (found.fingerprint, found.kind, found.sweep)
 
 
 class Catalog:
@@ -675,8 +679,8 @@ def _read_row(found: Found, root: Path) -> Row:
     return (
         found.id,
         found.kind,
-        found.project,
-        found.name,
+        detail.get("project") or found.project,  # a tracker's project and run name where the record has them
+        detail.get("name") or found.name,
         str(found.dir),
         detail.get("status", "unknown"),
         detail.get("started"),
