@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import container
+from . import container, wandb
 
 if TYPE_CHECKING:
     from ..discover import Found
@@ -43,6 +43,7 @@ class Format:
 
 
 FORMATS: tuple[Format, ...] = (
+    Format("wandb", wandb.detect, wandb.read, wandb.is_live),
     Format("container", container.detect, container.read, container.is_live, container.member),
 )
 """Asked in order; the run container comes last, as it claims any folder with a config and one more run file."""
