@@ -265,7 +265,7 @@ def scan_chunks(fh: BinaryIO, size: int, problems: LogProblems) -> Iterator[tupl
                         pending = None
                         yield pending_at, whole
             else:
-                if block_start + len(block) == size and pos < len(block) and len(block) < BLOCK and any(block[pos:]):
+                if block_start + len(block) == size and pos < len(block) and len(block) < BLOCK:
                     problems.add(block_start + pos, "log ends inside a chunk header (the run was stopped while writing?)")
             block_start += len(block)
     if pending is not None:

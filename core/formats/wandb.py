@@ -240,6 +240,8 @@ class _State:
         self.summary: dict[str, Any] = {}
         self.summary_seen = False
         self.environment_seen = False
+        self.metric_name: dict[str, bool] = {}
+        """Names seen in the history -> whether they are metrics (names repeat on every row)."""
         self.series: dict[str, list[Any]] = {}
         """name -> [points, stride, seen]: points kept, keep every stride-th, points seen."""
         self.dropped_names = 0
@@ -334,7 +336,7 @@ class _State:
             if not path:
                 continue
             try:
-                value = parse_json(item.value_json) if item.value_json else None
+                value = _bounded_json(item.value_json)
             except Unreadable as exc:
                 problems.add(at, f"config key {'.'.join(path)!r}: {exc.message}")
                 continue
@@ -349,7 +351,7 @@ class _State:
             if not path:
                 continue
             try:
-                value = parse_json(item.value_json) if item.value_json else None
+                value = _bounded_json(item.value_json)
             except Unreadable as exc:
                 problems.add(at, f"summary key {'.'.join(path)!r}: {exc.message}")
                 continue
@@ -362,27 +364,38 @@ class _State:
         _set_path(self.summary, path, value)
 
     def history(self, rec: Any, at: int, problems: LogProblems) -> None:
+        """One logged row (the hot path: a long run logs millions of values)."""
         row: list[tuple[str, Any]] = []
         step: Any = None
         for item in rec.item:
-            path = _item_path(item)
-            if not path:
+            nested = item.nested_key
+            name = (nested[0] if len(nested) == 1 else ".".join(nested)) if nested else item.key
+            if not name:
                 continue
             try:
                 value = _item_value(item)
             except ValueError:
-                problems.add(at, f"history value of {'.'.join(path)!r} is not JSON; skipped")
+                problems.add(at, f"history value of {name!r} is not JSON; skipped")
                 continue
-            if path == ["_step"]:
+            kind = type(value)
+            if name == "_step":
                 step = value
-            elif path == ["_runtime"] and _is_number(value):
-                self.max_runtime = value if self.max_runtime is None else max(self.max_runtime, value)
-            row.extend(_flatten(path, value))
+            elif name == "_runtime":
+                if kind is int or kind is float:
+                    self.max_runtime = value if self.max_runtime is None else max(self.max_runtime, value)
+            elif kind is int or kind is float:
+                row.append((name, value))
+            elif kind is dict:
+                row.extend(_flatten([name], value))
         if not _is_number(step):
             step = rec.step.num
         self.history_rows += 1
+        metric = self.metric_name
         for name, value in row:
-            if _is_number(value) and _is_metric_name(name):
+            ok = metric.get(name)
+            if ok is None:
+                ok = metric[name] = _is_metric_name(name)
+            if ok and (type(value) is int or type(value) is float):
                 self._point(name, step, value)
 
     def _point(self, name: str, step: Any, value: Any) -> None:
@@ -449,8 +462,8 @@ class _State:
                 return "finished", [], None
             error = _traceback_tail(self.stderr) or _exit_error(self.exit_code)
             return "failed", [], error
-        if not self.log_read and not self.config_seen and not self.summary_seen:
-            return "unknown", [], None
+        if not self.log_read:
+            return "unknown", [], None  # no log (or none readable): nothing says whether it ended
         error = "preempted (wandb recorded a preemption); it never wrote an end" if self.preempting else None
         return "incomplete", ["status"], error
 
@@ -540,22 +553,48 @@ def _item_path(item: Any) -> list[str]:
     return [item.key] if item.key else []
 
 
+_NUMBER_START = frozenset("-0123456789")
+_decode = json.JSONDecoder().decode
+
+
+def _json(text: str) -> Any:
+    """JSON text as a value; a plain number without the JSON parser's overhead. Raises ValueError."""
+    if text[0] in _NUMBER_START:
+        try:
+            return int(text) if text.isdigit() else float(text)
+        except ValueError:
+            pass
+    try:
+        return _decode(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
+def _bounded_json(text: str) -> Any:
+    """A config or summary value: a plain number directly, anything else through safeio's bounded JSON."""
+    if not text:
+        return None
+    if text[0] in _NUMBER_START:
+        try:
+            return int(text) if text.isdigit() else float(text)
+        except ValueError:
+            pass
+    try:
+        return parse_json(text)
+    except ValueError as exc:  # what json lets through: an integer of more digits than Python converts
+        raise Unreadable(f"invalid JSON: {exc}") from None
+
+
 def _item_value(item: Any) -> Any:
     """A history item's value: JSON, or (newer wandb) a typed field. Raises ValueError."""
     if item.value_json:
-        try:
-            return json.loads(item.value_json)
-        except RecursionError:
-            raise ValueError("nested too deeply") from None
+        return _json(item.value_json)
     kind = item.WhichOneof("value")
     if kind is None:
         return None
     value = getattr(item, kind)
     if kind == "json":
-        try:
-            return json.loads(value)
-        except RecursionError:
-            raise ValueError("nested too deeply") from None
+        return _json(value) if value else None
     return value
 
 
