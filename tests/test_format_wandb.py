@@ -210,6 +210,7 @@ def test_dotted_config_keys_are_nested_again(root: Path) -> None:
 def test_renest_keeps_a_dotted_key_that_runs_into_a_value() -> None:
     assert wandb._renest({"a": 1, "a.b": 2, "c.d": 3, "c.e": 4}) == {"a": 1, "a.b": 2, "c": {"d": 3, "e": 4}}
     assert wandb._renest({"opt": {"lr": 1}, "opt.momentum": 0.9}) == {"opt": {"lr": 1, "momentum": 0.9}}
+    assert wandb._renest({"layers": {1: 64, 2: 32}, "x.y": 1}) == {"layers": {1: 64, 2: 32}, "x": {"y": 1}}  # YAML's int keys
 
 
 def test_exit_codes_of_signals_say_killed() -> None:
@@ -630,3 +631,30 @@ def test_values_json_cannot_convert_are_problems(tmp_path: Path) -> None:
     messages = " | ".join(p.message for p in run.problems)
     assert "'loss' is not JSON" in messages and "'bad' is not JSON" in messages and "config key 'lr'" in messages
     assert "config key 'layers'" in messages and "summary key 'acc'" in messages
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(meta=_JSON, summary=_JSON, config=_JSON)
+def test_side_files_of_any_shape_never_raise(tmp_path: Path, meta: object, summary: object, config: object) -> None:
+    files = tmp_path / "p" / "wandb" / "run-20250101_120000-abc123" / "files"
+    if files.exists():
+        shutil.rmtree(files)
+    files.mkdir(parents=True)
+    (files / "wandb-metadata.json").write_text(json.dumps(meta))
+    (files / "wandb-summary.json").write_text(json.dumps(summary))
+    (files / "config.yaml").write_text(json.dumps(config))  # JSON is YAML
+    run = wandb.read(_found(tmp_path, "p/wandb/run-20250101_120000-abc123/files"), tmp_path)
+    assert run.name == "run-20250101_120000-abc123" and run.status == "unknown"
+
+
+def test_a_run_container_that_kept_wandb_files_stays_a_run_container() -> None:
+    names = {"config.yaml", "metrics.json", "wandb-metadata.json", "wandb-summary.json"}
+    assert not wandb.detect(names)
+    assert formats.detect(names).name == "container"

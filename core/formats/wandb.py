@@ -72,6 +72,8 @@ STDERR_KEEP = 64 * 1024
 """Characters of standard error kept while scanning (the traceback is at the end)."""
 DROPPED_CONFIG_KEYS = ("_wandb", "wandb_version")
 """wandb's own entries in a config: not the run's."""
+CONTAINER_METRICS = "metrics.json"
+"""A folder with wandb's files but no log, holding this too, is a hand-written run container that kept them."""
 _GIT_KEYS = frozenset({"commit", "remote", "remote_url", "last_commit", "branch"})
 
 
@@ -80,7 +82,7 @@ def detect(names: Set[str]) -> bool:
     for name in names:
         if name.endswith(LOG_SUFFIX) and name.startswith(LOG_PREFIX) and len(name) > len(LOG_PREFIX) + len(LOG_SUFFIX):
             return True
-    return METADATA in names or (SUMMARY in names and CONFIG_YAML in names)
+    return (METADATA in names or (SUMMARY in names and CONFIG_YAML in names)) and CONTAINER_METRICS not in names
 
 
 def is_live(name: str) -> bool:
@@ -658,7 +660,7 @@ def _renest(config: Mapping[str, Any], depth: int = 0) -> dict[str, Any]:
     dotted: list[tuple[str, Any]] = []
     for key, value in config.items():
         value = _renest(value, depth + 1) if isinstance(value, Mapping) and depth < MAX_NESTING else value
-        if "." in key and not key.startswith(".") and not key.endswith(".") and ".." not in key:
+        if isinstance(key, str) and "." in key and not key.startswith(".") and not key.endswith(".") and ".." not in key:
             dotted.append((key, value))
         else:
             out[key] = value
