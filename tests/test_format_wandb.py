@@ -658,3 +658,14 @@ def test_a_run_container_that_kept_wandb_files_stays_a_run_container() -> None:
     names = {"config.yaml", "metrics.json", "wandb-metadata.json", "wandb-summary.json"}
     assert not wandb.detect(names)
     assert formats.detect(names).name == "container"
+
+
+def test_a_saved_diff_patch_marks_the_tree_dirty(fresh: Path) -> None:
+    rel = _only("crashed", "0.16")
+    assert _read(fresh, rel).code.dirty is None  # wandb 0.16 offline saved no patch: not known
+    (fresh / rel / "files" / "diff.patch").write_text(
+        "diff --git a/train.py b/train.py\nindex 1..2 100644\n--- a/train.py\n+++ b/train.py\n@@ -1 +1,2 @@\n+# wip\n"
+    )
+    run = _read(fresh, rel)
+    assert run.code.dirty is True and run.code.changed_files == ("train.py",)
+    assert "files/diff.patch" in run.files and run.code.commit is not None
