@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import container, dvclive, hydra, lightning, mlflow, sacred, tensorboard
+from . import container, dvclive, hydra, lightning, mlflow, sacred, tensorboard, wandb
 
 if TYPE_CHECKING:
     from ..discover import Found
@@ -62,6 +62,14 @@ FORMATS: tuple[Format, ...] = (
         skip=mlflow.skip,
         describe="MLflow file stores (mlruns/<experiment>/<run>/meta.yaml with params/, metrics/, tags/)",
         markers=("mlruns", "mlflow.db"),
+    ),
+    Format(
+        "wandb",
+        wandb.detect,
+        wandb.read,
+        wandb.is_live,
+        describe="W&B runs (wandb/offline-run-*/ or run-*/ with run-<id>.wandb, or a synced run's files/)",
+        markers=("wandb",),
     ),
     Format(
         "hydra",
