@@ -255,9 +255,11 @@ def test_bookkeeping_folders_are_not_runs(root: Path) -> None:
 
 def test_latest_run_link_and_summary_file_are_not_separate_runs(root: Path) -> None:
     assert (root / "wandb-0.31" / "wandb" / "latest-run").is_symlink()
-    ids = [f.id for f in discover(root).found]
+    walk = discover(root)
+    ids = [f.id for f in walk.found]
     assert len(ids) == len(RUNS)
     assert not any("latest-run" in i or i.endswith("wandb-summary.json") for i in ids)
+    assert not any("latest-run" in p.file for p in walk.problems)  # wandb always leaves it: no noise about it
 
 
 def test_online_run_folder_reads_its_config_yaml_when_the_log_is_gone(fresh: Path) -> None:

@@ -68,6 +68,7 @@ FORMATS: tuple[Format, ...] = (
         wandb.detect,
         wandb.read,
         wandb.is_live,
+        skip=wandb.skip,
         describe="W&B runs (wandb/offline-run-*/ or run-*/ with run-<id>.wandb, or a synced run's files/)",
         markers=("wandb",),
     ),

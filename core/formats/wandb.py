@@ -85,6 +85,16 @@ def detect(names: Set[str]) -> bool:
     return (METADATA in names or (SUMMARY in names and CONFIG_YAML in names)) and CONTAINER_METRICS not in names
 
 
+LATEST_LINK = "latest-run"
+
+
+def skip(names: Set[str]) -> Set[str]:
+    """In a ``wandb/`` folder, the ``latest-run`` link: it names one of the runs beside it, never a run of its own."""
+    if LATEST_LINK in names and any(n.startswith(("run-", "offline-run-")) for n in names):
+        return frozenset({LATEST_LINK})
+    return frozenset()
+
+
 def is_live(name: str) -> bool:
     """The log grows in place while a run goes on (resumed, or still running after a quiet day)."""
     return name.endswith(LOG_SUFFIX)
