@@ -55,7 +55,7 @@ def short_name(name: str) -> str:
     The start time is shown in its own column, so lists show the readable part.
     """
     rest = _PREFIX.sub("", name, count=1)
-    return rest or name
+    return name if not rest or rest.isdigit() else rest  # a bare date-time: its seconds are no name
 
 
 def display_name(name: str, sweep: str | None = None) -> str:

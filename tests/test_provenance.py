@@ -70,3 +70,12 @@ def test_a_failed_run_keeps_the_end_of_its_error_log(experiments) -> None:  # ty
     assert isinstance(run, Run) and run.status == "failed"
     assert run.error is not None and run.error.splitlines()[-1] == "RuntimeError: loss is NaN"
     assert "RuntimeError: loss is NaN" in plain_text(kv_table(provenance_rows(run)))
+
+
+def test_list_names_drop_a_leading_date_time_but_never_keep_only_its_seconds() -> None:
+    from runsift.core.naming import short_name
+
+    assert short_name("2025-01-07_14-32-11_run-023") == "run-023"
+    assert short_name("20250107-143211-abc123") == "abc123"
+    assert short_name("2026-12-07_03-54-27") == "2026-12-07_03-54-27"  # a Hydra job named by its time alone
+    assert short_name("2025-01-07") == "2025-01-07"
