@@ -82,17 +82,21 @@ def error_tail(text: str | None, keep: int = TRACEBACK_LINES) -> str | None:
     return traceback_tail(text, keep) or "\n".join([line for line in text.splitlines() if line.strip()][-keep:])
 
 
-def local_from_utc(value: Any) -> datetime | None:
-    """A naive UTC ISO time (as Sacred writes them) as a naive local time; None when it is not one."""
+def utc_time(value: Any) -> datetime | None:
+    """A naive UTC ISO time (as Sacred writes them) as an aware datetime; None when it is not one."""
     if not isinstance(value, str) or not value.strip():
         return None
     try:
         when = datetime.fromisoformat(value.strip())
     except ValueError:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone().replace(tzinfo=None, microsecond=0)
+    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when
+
+
+def local_from_utc(value: Any) -> datetime | None:
+    """A naive UTC ISO time as a naive local time, to the second; None when it is not one."""
+    when = utc_time(value)
+    return when.astimezone().replace(tzinfo=None, microsecond=0) if when is not None else None
 
 
 def local_from_epoch(seconds: float) -> datetime | None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping, Set
-from datetime import datetime, timezone
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +28,7 @@ from ..fmt import clip
 from ..records import Artifact, CodeState, Environment, Metrics, Run, Source, Status
 from ..safeio import MAX_STRUCTURED_BYTES, ReadContext, Unreadable, parse_json
 from ._common import _artifact_kind, artifacts, dedupe, read_config
-from ._inferred import error_tail, local_from_utc, seeds_from_config
+from ._inferred import error_tail, local_from_utc, seeds_from_config, utc_time
 
 if TYPE_CHECKING:
     from ..discover import Found
@@ -189,15 +188,8 @@ def _status(doc: Mapping[str, Any], found: Found, folder: Path, ctx: ReadContext
 
 
 def _utc_seconds(value: Any) -> float | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        when = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.timestamp()
+    when = utc_time(value)
+    return when.timestamp() if when is not None else None
 
 
 def _age(seconds: float) -> str:

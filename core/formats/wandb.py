@@ -27,7 +27,7 @@ import json
 import math
 import re
 import signal
-from collections.abc import Mapping, Set
+from collections.abc import Iterator, Mapping, Set
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -343,30 +343,14 @@ class _State:
         self.hardware = [h for h in self.hardware if not h.startswith(kind + ":")] + [note]
 
     def config_record(self, rec: Any, at: int, problems: LogProblems) -> None:
-        for item in rec.update:
-            path = _item_path(item)
-            if not path:
-                continue
-            try:
-                value = _bounded_json(item.value_json)
-            except Unreadable as exc:
-                problems.add(at, f"config key {'.'.join(path)!r}: {exc.message}")
-                continue
+        for path, value in _updates(rec, at, problems, "config"):
             self.config_seen = True
             _set_path(self.config, path, value)
         for item in rec.remove:
             _del_path(self.config, _item_path(item))
 
     def summary_record(self, rec: Any, at: int, problems: LogProblems) -> None:
-        for item in rec.update:
-            path = _item_path(item)
-            if not path:
-                continue
-            try:
-                value = _bounded_json(item.value_json)
-            except Unreadable as exc:
-                problems.add(at, f"summary key {'.'.join(path)!r}: {exc.message}")
-                continue
+        for path, value in _updates(rec, at, problems, "summary"):
             self.summary_seen = True
             self.summary_set(path, value)
         for item in rec.remove:
@@ -556,6 +540,18 @@ def _ended(start: float | None, duration: float | None) -> datetime | None:
 
 
 # -- values and names ------------------------------------------------------------------------
+
+
+def _updates(rec: Any, at: int, problems: LogProblems, what: str) -> Iterator[tuple[list[str], Any]]:
+    """The (path, value) pairs a config or summary record sets; a value that cannot be read is a problem."""
+    for item in rec.update:
+        path = _item_path(item)
+        if not path:
+            continue
+        try:
+            yield path, _bounded_json(item.value_json)
+        except Unreadable as exc:
+            problems.add(at, f"{what} key {'.'.join(path)!r}: {exc.message}")
 
 
 def _item_path(item: Any) -> list[str]:
