@@ -207,10 +207,10 @@ def test_dotted_config_keys_are_nested_again(root: Path) -> None:
     assert run.config["data"] == {"name": "blobs", "rows": 256}
 
 
-def test_renest_keeps_a_dotted_key_that_runs_into_a_value() -> None:
-    assert wandb._renest({"a": 1, "a.b": 2, "c.d": 3, "c.e": 4}) == {"a": 1, "a.b": 2, "c": {"d": 3, "e": 4}}
-    assert wandb._renest({"opt": {"lr": 1}, "opt.momentum": 0.9}) == {"opt": {"lr": 1, "momentum": 0.9}}
-    assert wandb._renest({"layers": {1: 64, 2: 32}, "x.y": 1}) == {"layers": {1: 64, 2: 32}, "x": {"y": 1}}  # YAML's int keys
+def test_nest_keeps_a_dotted_key_that_runs_into_a_value() -> None:
+    assert wandb.nest({"a": 1, "a.b": 2, "c.d": 3, "c.e": 4}) == {"a": 1, "a.b": 2, "c": {"d": 3, "e": 4}}
+    assert wandb.nest({"opt": {"lr": 1}, "opt.momentum": 0.9}) == {"opt": {"lr": 1, "momentum": 0.9}}
+    assert wandb.nest({"layers": {1: 64, 2: 32}, "x.y": 1}) == {"layers": {1: 64, 2: 32}, "x": {"y": 1}}  # YAML's int keys
 
 
 def test_exit_codes_of_signals_say_killed() -> None:
@@ -671,3 +671,10 @@ def test_a_saved_diff_patch_marks_the_tree_dirty(fresh: Path) -> None:
     run = _read(fresh, rel)
     assert run.code.dirty is True and run.code.changed_files == ("train.py",)
     assert "files/diff.patch" in run.files and run.code.commit is not None
+
+
+def test_nest_does_not_depend_on_the_order_keys_were_written() -> None:
+    from runsift.core.formats._inferred import nest
+
+    assert nest({"a.b.c": 2, "a.b": 1}) == nest({"a.b": 1, "a.b.c": 2}) == {"a": {"b": 1}, "a.b.c": 2}
+    assert nest({"a": {"b": 1}, "a.b": 2}) == {"a": {"b": 1}, "a.b": 2}  # lands on a value: kept as written

@@ -28,6 +28,44 @@ _TRACEBACK_START = "Traceback (most recent call"
 _SEED_KEY = re.compile(r"^(seed|random_seed|global_seed|.*_seed)$", re.IGNORECASE)
 
 
+MAX_NESTING = 32
+"""Deepest config mapping re-nested."""
+
+
+def nest(config: Mapping[str, Any], depth: int = 0) -> dict[str, Any]:
+    """Dotted keys (``optimizer.lr``, as trackers flatten configs) as nested mappings, at every level.
+
+    Plain keys come first, then dotted ones, fewest dots first, then by name, so the result does
+    not depend on the order keys were written: a key whose path runs into a value (``a`` beside
+    ``a.b``), or lands on one already there, stays as written; two mappings at one place merge.
+    Keys with an empty part (``a..b``, ``.a``) stay as written.
+    """
+    out: dict[str, Any] = {}
+    dotted: list[tuple[str, Any]] = []
+    for key, value in config.items():
+        value = nest(value, depth + 1) if isinstance(value, Mapping) and depth < MAX_NESTING else value
+        if isinstance(key, str) and "." in key and all(key.split(".")):
+            dotted.append((key, value))
+        else:
+            out[key] = value
+    for key, value in sorted(dotted, key=lambda kv: (kv[0].count("."), kv[0])):
+        parts = key.split(".")
+        node: dict[str, Any] | None = out
+        for part in parts[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                node = None
+                break
+            node = child
+        if node is None or (parts[-1] in node and not (isinstance(node[parts[-1]], dict) and isinstance(value, dict))):
+            out[key] = value
+        elif parts[-1] in node:
+            node[parts[-1]].update(value)
+        else:
+            node[parts[-1]] = value
+    return out
+
+
 def configured_epochs(config: Mapping[str, Any]) -> int | None:
     """Planned number of epochs, when the config says (``epochs``, ``training.epochs`` ...)."""
     for scope in (config, config.get("training"), config.get("train"), config.get("trainer")):

@@ -44,9 +44,20 @@ from typing import TYPE_CHECKING, Any
 
 from ..naming import run_number_from_name
 from ..readers.env import read_env
-from ..records import Artifact, CodeState, DataSnapshot, Environment, Metrics, Problem, Run, Source, Status
+from ..records import (
+    Artifact,
+    CodeState,
+    DataSnapshot,
+    Environment,
+    Metrics,
+    Problem,
+    Run,
+    Source,
+    Status,
+)
 from ..safeio import ReadContext, Unreadable
 from ._common import _artifact_kind_of, artifacts, dedupe, started_from_files
+from ._inferred import nest
 
 if TYPE_CHECKING:
     from ..discover import Found
@@ -195,34 +206,6 @@ def param_value(text: str) -> Any:
         if math.isfinite(value):
             return value
     return text
-
-
-def nest(flat: Mapping[str, Any]) -> dict[str, Any]:
-    """Dotted keys as nested mappings (``a.b`` -> ``{a: {b:}}``); a key that would clash stays flat.
-
-    Keys are taken in sorted order, so a plain ``a`` comes before ``a.b``: when ``a`` is a value
-    of its own, ``a.b`` is kept flat beside it. Keys with empty parts (``a..b``, ``.a``) stay as written.
-    """
-    out: dict[str, Any] = {}
-    for key in sorted(flat):
-        parts = key.split(".")
-        scope = _scope(out, parts[:-1]) if len(parts) > 1 and "" not in parts else None
-        if scope is None or parts[-1] in scope:
-            out[key] = flat[key]
-        else:
-            scope[parts[-1]] = flat[key]
-    return out
-
-
-def _scope(out: dict[str, Any], path: list[str]) -> dict[str, Any] | None:
-    """The mapping at ``path`` in ``out`` (made where missing), or None when a value stands in the way."""
-    node = out
-    for part in path:
-        child = node.setdefault(part, {})
-        if not isinstance(child, dict):
-            return None
-        node = child
-    return node
 
 
 def _flat_seeds(raw: Mapping[str, str]) -> Iterator[tuple[str, int]]:

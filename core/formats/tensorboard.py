@@ -42,7 +42,7 @@ from ..records import Artifact, Metrics, Run, Source, Status
 from ..safeio import ReadContext, Unreadable
 from . import _tfrecord as tf
 from ._common import artifacts, dedupe, read_config, started_from_files
-from ._inferred import seeds_from_config
+from ._inferred import nest, seeds_from_config
 
 if TYPE_CHECKING:
     from ..discover import FileStat, Found
@@ -276,33 +276,6 @@ def _config(found: Found, ctx: ReadContext, session: _Session) -> tuple[dict[str
     if others:
         ctx.problem(found.dir, f"{len(starts)} hparams sessions with different values; the config is the latest ({starts[-1][1]})")
     return nest(latest), None
-
-
-def nest(flat: Mapping[str, Any]) -> dict[str, Any]:
-    """Dotted keys nested again (``{"optimizer.lr": 0.1}`` is ``{"optimizer": {"lr": 0.1}}``).
-
-    A key that cannot be nested (an empty part, or a value already where a mapping must go) is
-    kept as it was written.
-    """
-    out: dict[str, Any] = {}
-    for key in sorted(flat, key=lambda k: (k.count("."), k)):
-        value = flat[key]
-        parts = key.split(".")
-        if len(parts) == 1 or any(not p for p in parts):
-            out.setdefault(key, value)
-            continue
-        here = out
-        for part in parts[:-1]:
-            nxt = here.setdefault(part, {})
-            if not isinstance(nxt, dict):
-                here = None
-                break
-            here = nxt
-        if here is None or parts[-1] in here:
-            out.setdefault(key, value)
-        else:
-            here[parts[-1]] = value
-    return out
 
 
 def _notes_and_error(texts: Mapping[str, str], experiment: tf.HParamsData | None) -> tuple[str, str | None]:

@@ -38,6 +38,7 @@ from ..readers.metrics import STEP_KEYS, last_values
 from ..records import Artifact, CodeState, Environment, Metrics, Run, Source, Status
 from ..safeio import MAX_TEXT_BYTES, ReadContext, Unreadable, parse_json
 from ._common import _artifact_kind, dedupe
+from ._inferred import nest
 from ._wandb_records import STDERR, LogProblems, check_header, parse, scan_chunks
 
 if TYPE_CHECKING:
@@ -162,7 +163,7 @@ def read(found: Found, root: Path) -> Run:
     if not metrics.final and metrics.series and status == "finished":
         metrics = Metrics(last_values(metrics.series), metrics.series, metrics.definitions, metrics.extra)
 
-    config = _renest(_drop_internal(state.config))
+    config = nest(_drop_internal(state.config))
     started, start_epoch = state.started(run_dir_name)
     duration = state.duration()
     ended = _ended(start_epoch, duration)
@@ -654,39 +655,6 @@ def _drop_internal(config: Mapping[str, Any]) -> dict[str, Any]:
         if key == "git" and isinstance(value, Mapping) and value and set(value) <= _GIT_KEYS:
             continue
         out[key] = value
-    return out
-
-
-def _renest(config: Mapping[str, Any], depth: int = 0) -> dict[str, Any]:
-    """Dotted keys (``optimizer.lr``, as sweeps and older wandb hand them) become nested mappings.
-
-    A dotted key whose path runs into a value that is not a mapping stays as written.
-    """
-    out: dict[str, Any] = {}
-    dotted: list[tuple[str, Any]] = []
-    for key, value in config.items():
-        value = _renest(value, depth + 1) if isinstance(value, Mapping) and depth < MAX_NESTING else value
-        if isinstance(key, str) and "." in key and not key.startswith(".") and not key.endswith(".") and ".." not in key:
-            dotted.append((key, value))
-        else:
-            out[key] = value
-    for key, value in dotted:
-        parts = key.split(".")
-        node = out
-        for part in parts[:-1]:
-            child = node.get(part)
-            if child is None:
-                child = node[part] = {}
-            if not isinstance(child, dict):
-                node = None  # type: ignore[assignment]
-                break
-            node = child
-        if node is None or (parts[-1] in node and isinstance(node[parts[-1]], dict) != isinstance(value, dict)):
-            out[key] = value
-        elif isinstance(value, dict) and isinstance(node.get(parts[-1]), dict):
-            node[parts[-1]].update(value)
-        else:
-            node[parts[-1]] = value
     return out
 
 
