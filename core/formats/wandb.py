@@ -38,7 +38,7 @@ from ..readers.metrics import STEP_KEYS, last_values
 from ..records import Artifact, CodeState, Environment, Metrics, Run, Source, Status
 from ..safeio import MAX_TEXT_BYTES, ReadContext, Unreadable, parse_json
 from ._common import _artifact_kind, dedupe
-from ._inferred import nest
+from ._inferred import error_tail, nest, seeds_from_config
 from ._wandb_records import STDERR, LogProblems, check_header, parse, scan_chunks
 
 if TYPE_CHECKING:
@@ -158,7 +158,7 @@ def read(found: Found, root: Path) -> Run:
         tail = _output_tail(path(OUTPUT_LOG), listed[prefix + OUTPUT_LOG].size, ctx)
         if tail:
             note(OUTPUT_LOG)
-            error = _traceback_tail(tail) or error
+            error = error_tail(tail) or error
     metrics = state.metrics(ctx, folder / logs[0] if logs else folder)
     if not metrics.final and metrics.series and status == "finished":
         metrics = Metrics(last_values(metrics.series), metrics.series, metrics.definitions, metrics.extra)
@@ -177,7 +177,7 @@ def read(found: Found, root: Path) -> Run:
         config=config,
         code=code,
         env=env,
-        seeds=_seeds(config),
+        seeds=seeds_from_config(config),
         metrics=metrics,
         artifacts=_artifacts(found.files, prefix),
         notes=state.notes,
@@ -457,7 +457,7 @@ class _State:
                 return "incomplete", [], "wandb marked the run not complete"
             if self.exit_code == 0:
                 return "finished", [], None
-            error = _traceback_tail(self.stderr) or _exit_error(self.exit_code)
+            error = error_tail(self.stderr) or _exit_error(self.exit_code)
             return "failed", [], error
         if not self.log_read:
             return "unknown", [], None  # no log (or none readable): nothing says whether it ended
@@ -670,15 +670,6 @@ def _unwrap_config(doc: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _seeds(config: Mapping[str, Any]) -> dict[str, int]:
-    """Seeds the config records under a key called ``seed`` (at any depth, by dotted path)."""
-    out: dict[str, int] = {}
-    for name, value in _flatten([], config):
-        if name.rsplit(".", 1)[-1].lower() == "seed" and type(value) is int:
-            out[name] = value
-    return out
-
-
 def _mapping(doc: Any, ctx: ReadContext, path: Path) -> dict[str, Any]:
     if doc is None:
         return {}
@@ -702,19 +693,6 @@ def _python(value: str) -> str | None:
 
 
 # -- errors ----------------------------------------------------------------------------------
-
-
-def _traceback_tail(text: str) -> str | None:
-    """The last traceback in ``text`` (its last :data:`ERROR_LINES` lines), else its last lines."""
-    lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
-    while lines and not lines[-1].strip():
-        lines.pop()
-    if not lines:
-        return None
-    starts = [i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call last)")]
-    if starts:
-        lines = lines[starts[-1] :]
-    return "\n".join(lines[-ERROR_LINES:])
 
 
 def _exit_error(code: int | None) -> str:
