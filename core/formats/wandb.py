@@ -67,8 +67,6 @@ MAX_POINTS = 100_000
 """Points kept per series; a longer history is thinned evenly (every 2nd, 4th ... step)."""
 MAX_NESTING = 16
 """Deepest nested mapping flattened into metric names."""
-ERROR_LINES = 20
-"""Lines of a traceback kept as the run's error."""
 STDERR_KEEP = 64 * 1024
 """Characters of standard error kept while scanning (the traceback is at the end)."""
 DROPPED_CONFIG_KEYS = ("_wandb", "wandb_version")
