@@ -166,7 +166,7 @@ def test_every_field_matches_what_wandb_reads(root: Path, rel: str) -> None:
         last = lib["stderr"].strip().splitlines()[-1]
         assert last == "RuntimeError: loss diverged at epoch 3"
         assert run.error is not None and run.error.startswith("Traceback (most recent call last)")
-        assert run.error.splitlines()[-1] == last and len(run.error.splitlines()) <= wandb.ERROR_LINES
+        assert run.error.splitlines()[-1] == last and len(run.error.splitlines()) <= TRACEBACK_LINES
     else:
         assert run.error is None
 
