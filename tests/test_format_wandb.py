@@ -27,6 +27,7 @@ from runsift.core.catalog import Catalog
 from runsift.core.discover import Found, discover
 from runsift.core.formats import _wandb_records as wr
 from runsift.core.formats import container, wandb
+from runsift.core.formats._inferred import TRACEBACK_LINES
 from runsift.core.readers.metrics import STEP_KEYS
 from runsift.core.records import Run
 
