@@ -42,7 +42,7 @@ from .query import Filter, Sort, as_number, compile_tests, refines, sort_rows
 from .records import Problem, Record, Summary
 from .serialize import from_dict, to_dict
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 PARALLEL_MIN = 400
 """Below this many records to read, a process pool costs more than it saves."""
 MAX_ORDERS = 32
@@ -113,7 +113,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS records (
     id TEXT PRIMARY KEY, kind TEXT NOT NULL, project TEXT, name TEXT, path TEXT,
     status TEXT, started TEXT, run_number INTEGER, sweep TEXT,
-    n_problems INTEGER NOT NULL, problems TEXT NOT NULL, metrics TEXT NOT NULL, fingerprint TEXT NOT NULL
+    n_problems INTEGER NOT NULL, problems TEXT NOT NULL, metrics TEXT NOT NULL, fingerprint TEXT NOT NULL,
+    deleted INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS details (id TEXT PRIMARY KEY, facets TEXT NOT NULL, detail TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS walk_folders (path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, subdirs TEXT NOT NULL, sweep TEXT);
@@ -159,6 +160,8 @@ class Catalog:
         self.problems: list[Problem] = []
         """Problems not attached to a record (folders that could not be entered ...)."""
         self.last_refresh = RefreshStats()
+        self.show_deleted = False
+        """List runs a tracker marks deleted too (MLflow's deleted runs are left out by default)."""
         self._summaries: list[Summary] | None = None
         self._facets: dict[str, dict[str, list[Any]]] | None = None
         self._last_query: tuple[list[Summary] | None, str | None, Sort | None, tuple[Filter, ...], list[Summary]] | None = None
@@ -181,10 +184,12 @@ class Catalog:
         full: bool = False,
         workers: int | None = None,
         progress: Progress | None = None,
+        show_deleted: bool = False,
     ) -> Catalog:
         """Open the catalog of ``root``; with ``refresh`` bring the cache up to date with the disk.
 
         ``full`` lists every file of every record instead of trusting folder times (see :meth:`refresh`).
+        ``show_deleted`` lists runs a tracker marks deleted too (they can always be shown by id).
         """
         root_path = Path(os.path.realpath(os.fspath(root)))
         if not root_path.is_dir():
@@ -208,6 +213,7 @@ class Catalog:
             db = sqlite3.connect(":memory:", check_same_thread=False)
             db.executescript(_DDL)
         catalog = cls(root_path, db, cache_file)
+        catalog.show_deleted = show_deleted
         if refresh:
             catalog.refresh(full=full, workers=workers, progress=progress)
         return catalog
@@ -359,7 +365,7 @@ class Catalog:
                 with paused_gc():
                     rows = self.db.execute(
                         "SELECT id, kind, project, name, path, status, started, run_number, sweep, problems, metrics "
-                        "FROM records ORDER BY id"
+                        f"FROM records {self._shown} ORDER BY id"
                     )
                     self._summaries = [_summary(row) for row in rows]
             return self._summaries
@@ -374,12 +380,22 @@ class Catalog:
                 return self._summaries[:limit], len(self._summaries)
             rows = self.db.execute(
                 "SELECT id, kind, project, name, path, status, started, run_number, sweep, problems, metrics "
-                "FROM records ORDER BY id LIMIT ?",
+                f"FROM records {self._shown} ORDER BY id LIMIT ?",
                 (limit,),
             )
             head = [_summary(row) for row in rows]
-            total = int(self.db.execute("SELECT COUNT(*) FROM records").fetchone()[0])
+            total = int(self.db.execute(f"SELECT COUNT(*) FROM records {self._shown}").fetchone()[0])
         return head, total
+
+    @property
+    def _shown(self) -> str:
+        """The WHERE clause of the records a list shows: runs a tracker marks deleted only when asked for."""
+        return "" if self.show_deleted else "WHERE deleted = 0"
+
+    def deleted_count(self) -> int:
+        """How many records a tracker marks deleted (left out of lists unless ``show_deleted``)."""
+        with self._lock:
+            return int(self.db.execute("SELECT COUNT(*) FROM records WHERE deleted = 1").fetchone()[0])
 
     def facet(self, key: str) -> dict[str, tuple[str | None, float | None]]:
         """``{record id: (text, number)}`` for one detail key such as ``config.optimizer.lr``."""
@@ -579,8 +595,8 @@ def _delete(db: sqlite3.Connection, ids: list[str]) -> None:
 
 def _store(db: sqlite3.Connection, rows: list[Row]) -> None:
     """Write rows from :func:`_read_row`: the list columns to ``records``, facets and detail to ``details``."""
-    db.executemany("INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", [row[:13] for row in rows])
-    db.executemany("INSERT OR REPLACE INTO details VALUES (?,?,?)", [(row[0], row[13], row[14]) for row in rows])
+    db.executemany("INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [row[:14] for row in rows])
+    db.executemany("INSERT OR REPLACE INTO details VALUES (?,?,?)", [(row[0], row[14], row[15]) for row in rows])
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
@@ -690,6 +706,7 @@ def _read_row(found: Found, root: Path) -> Row:
         json.dumps(problems),
         json.dumps(final),
         found.fingerprint,
+        1 if detail.get("deleted") else 0,
         _compact({key: [text, num] for key, text, num in _facets(detail)}),
         _compact(detail),
     )

@@ -167,6 +167,8 @@ class Run:
     exit_code: int | None = None
     error: str | None = None
     """The last lines of the error the run recorded (traceback tail), as text."""
+    deleted: bool = False
+    """The tracker marks the run deleted (MLflow's lifecycle stage): lists leave it out unless asked."""
 
     def split(self, name: str) -> Split | None:
         """The split called ``name``, or None."""

@@ -145,6 +145,7 @@ def _run(d: Mapping[str, Any]) -> Run:
         host=d.get("host"),
         exit_code=d.get("exit_code"),
         error=d.get("error"),
+        deleted=bool(d.get("deleted", False)),
     )
 
 

@@ -201,14 +201,17 @@ def test_the_experiment_folder_as_root(root: Path) -> None:
 
 def test_catalog_lists_and_explains(root: Path) -> None:
     with Catalog.open(root) as cat:
+        assert {r.id for r in cat.list()} == {run_id(n) for n in RUNS} - {run_id("discarded")}  # deleted: not listed
+        assert cat.deleted_count() == 1
+    with Catalog.open(root, show_deleted=True) as cat:
         rows = {r.id: r for r in cat.list()}
-        assert len(rows) == len(RUNS) == 10  # the deleted run too: hiding it is the list's business
+        assert len(rows) == len(RUNS) == 10
         for name, e in RUNS.items():
             row = rows[run_id(name)]
             assert (row.project, row.name, row.status) == (e["experiment_name"], name, STATUS[e["status"]])
             assert row.metrics == e["metrics"]
         deleted = cat.get(run_id("discarded"))
-        assert isinstance(deleted, Run) and deleted.tags["mlflow.lifecycle_stage"] == "deleted"
+        assert isinstance(deleted, Run) and deleted.tags["mlflow.lifecycle_stage"] == "deleted" and deleted.deleted
         x = explain(cat, run_id("seed-1"), run_id("lr-0.002"), resamples=200)
     assert x.metric == "val_auc"
     assert len(x.noise.replicates_a) == 4  # baseline, seed-1, seed-2 and seed-3 (which logged its rate as 2e-2)
@@ -227,6 +230,18 @@ def test_cli_explain_names_the_learning_rate(root: Path) -> None:
     assert any(c["section"] == "config" and c["path"] == "optimizer.lr" for c in doc["causes"])
 
 
+def test_ls_leaves_deleted_runs_out_and_says_so(root: Path) -> None:
+    def ls(*extra: str) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-m", "runsift", "ls", str(root), "--format", "json", "--no-cache", *extra]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+    plain, everything = ls(), ls("--deleted")
+    assert plain.returncode == everything.returncode == 0
+    assert run_id("discarded") not in {r["id"] for r in json.loads(plain.stdout)}
+    assert "1 run marked deleted by their tracker not listed (--deleted lists them)" in " ".join(plain.stderr.split())
+    assert run_id("discarded") in {r["id"] for r in json.loads(everything.stdout)}
+
+
 def test_reading_writes_nothing(root: Path) -> None:
     before = snapshot(root)
     with Catalog.open(root) as cat:
@@ -234,7 +249,7 @@ def test_reading_writes_nothing(root: Path) -> None:
             cat.get(rid)
         explain(cat, run_id("baseline"), run_id("lr-0.002"), resamples=100)
     with Catalog.open(root, full=True) as cat:
-        assert cat.count() == 10
+        assert cat.count() + cat.deleted_count() == 10
     assert snapshot(root) == before
     assert not (root / "mlruns" / ".trash" / "meta.yaml").exists()
 

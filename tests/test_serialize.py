@@ -54,6 +54,7 @@ def full_run() -> Run:
         host="gpu-7",
         exit_code=1,
         error="RuntimeError: loss is NaN",
+        deleted=True,
     )
 
 
@@ -68,7 +69,7 @@ def test_a_run_survives_json_and_back() -> None:
     assert back.code == run.code and back.env == run.env and back.data == run.data
     assert back.splits == run.splits and back.artifacts == run.artifacts and back.problems == run.problems
     assert (back.source, back.tags, back.ended, back.duration) == (run.source, run.tags, run.ended, run.duration)
-    assert (back.user, back.host, back.exit_code, back.error) == ("ana", "gpu-7", 1, "RuntimeError: loss is NaN")
+    assert (back.user, back.host, back.exit_code, back.error, back.deleted) == ("ana", "gpu-7", 1, "RuntimeError: loss is NaN", True)
     assert back.metrics.final == run.metrics.final
     assert back.metrics.series == run.metrics.series
     assert back.metrics.definitions == run.metrics.definitions

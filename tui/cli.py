@@ -73,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="List every run, sweep and A/B record below ROOT.",
         epilog="Filters: KEY OP VALUE with OP one of = != > >= < <= ~ (contains); a bare word matches id, name "
         "and project.\nKeys: a field (project, name, status, started, kind, sweep, problems), a metric "
-        "(val_auc or metrics.val_auc),\nor a path into config., data., seeds., env. (python, os), code. "
+        "(val_auc or metrics.val_auc),\nwhat a tracker recorded (source, user, host, exit_code, ended, duration, "
+        "error, tags.NAME),\nor a path into config., data., seeds., env. (python, os), code. "
         "(commit, dirty).\nSort by any key; prefix - for descending: --sort -val_auc.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--sort", metavar="KEY", help="sort key, e.g. started, -val_auc, config.optimizer.lr")
     ls.add_argument("--filter", "-f", action="append", default=[], metavar="EXPR", help="keep matching records (repeatable: all must match)")
     ls.add_argument("--kind", choices=("run", "sweep", "abtest", "all"), default="all", help="which records to list (default: all)")
+    ls.add_argument("--deleted", action="store_true", help="list runs a tracker marks deleted too (MLflow's deleted runs are left out by default)")
     ls.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format (default: table)")
 
     show = sub.add_parser("show", parents=[common, rooted], help="everything recorded about one run", description="Show one run (or sweep, or A/B record) in full.")
@@ -232,7 +234,12 @@ def _open(args: argparse.Namespace, root: Path, report: Any) -> Catalog:
     progress = None if args.quiet else report.progress_printer()
     try:
         return Catalog.open(
-            root, cache_dir=args.cache_dir, use_cache=not args.no_cache, full=args.rescan, progress=progress
+            root,
+            cache_dir=args.cache_dir,
+            use_cache=not args.no_cache,
+            full=args.rescan,
+            progress=progress,
+            show_deleted=getattr(args, "deleted", False),
         )
     finally:
         if progress is not None:
@@ -260,7 +267,10 @@ def _ls(args: argparse.Namespace, report: Any) -> int:
             report.print_csv(rows, catalog.metric_names())
         else:
             report.print_ls(rows, catalog.metric_names(), catalog.problems, catalog.count())
-        if catalog.count() == 0:
+        hidden = 0 if args.deleted else catalog.deleted_count()
+        if hidden:
+            report.note(f"{hidden:,} run{'s' if hidden != 1 else ''} marked deleted by their tracker not listed (--deleted lists them)")
+        if catalog.count() == 0 and not hidden:
             from runsift.core.survey import survey
 
             report.note(survey(root).message())

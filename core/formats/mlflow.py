@@ -188,6 +188,7 @@ def read(found: Found, root: Path) -> Run:
         duration=duration,
         user=tags.get("mlflow.user") or _text(meta.get("user_id")),
         error="killed: MLflow recorded the run as KILLED" if status_name == "KILLED" else None,
+        deleted=stage == "deleted",
     )
 
 
