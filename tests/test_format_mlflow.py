@@ -20,7 +20,7 @@ from runsift.core.catalog import Catalog
 from tracker_fixtures import snapshot
 from runsift.core.discover import Found, discover
 from runsift.core.explain import explain
-from runsift.core.formats import container, mlflow
+from runsift.core.formats import _mlflow_experiment, _mlflow_files, container, mlflow
 from runsift.core.loader import load
 from runsift.core.mappings import flatten
 from runsift.core.records import Run, Source
@@ -274,7 +274,7 @@ def test_nesting_dotted_keys() -> None:
 
 def test_thin_keeps_the_ends() -> None:
     points = [(i, float(i)) for i in range(1000)]
-    thinned = mlflow.thin(points, 10)
+    thinned = _mlflow_files.thin(points, 10)
     assert len(thinned) == 10 and thinned[0] == points[0] and thinned[-1] == points[-1]
 
 
@@ -347,9 +347,9 @@ def test_bounds(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (folder / "metrics" / "long").write_text("".join(f"{1000 + i} {i / 10} {i}\n" for i in range(500)))
     for i in range(30):
         (folder / "params" / f"extra{i:02d}").write_text(str(i))
-    monkeypatch.setattr(mlflow, "MAX_METRIC_LINES", 100)
-    monkeypatch.setattr(mlflow, "MAX_SERIES_POINTS", 20)
-    monkeypatch.setattr(mlflow, "MAX_KEYS", 25)
+    monkeypatch.setattr(_mlflow_files, "MAX_METRIC_LINES", 100)
+    monkeypatch.setattr(_mlflow_files, "MAX_SERIES_POINTS", 20)
+    monkeypatch.setattr(_mlflow_files, "MAX_KEYS", 25)
     run = read(root, "ranker-1")
     assert len(run.metrics.series["long"]) == 20 and run.metrics.final["long"] == 9.9  # line 100 is the last read
     assert run.metrics.extra["series_thinned"] == {"long": 100}
@@ -379,7 +379,7 @@ def test_truncated_and_flipped_files_never_raise(root: Path, which: str) -> None
     rng = random.Random(which)
     for mutated in _mutations(data, rng, 40):
         path.write_bytes(mutated)
-        mlflow._experiment.cache_clear()
+        _mlflow_experiment._experiment.cache_clear()
         run = load(found, root)
         assert isinstance(run, Run) and run.id == run_id("baseline")
         assert run.config["optimizer"]["name"] == "sgd" or which == "params/optimizer.lr"

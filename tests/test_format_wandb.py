@@ -26,7 +26,7 @@ from runsift.core import formats
 from runsift.core.catalog import Catalog
 from runsift.core.discover import Found, discover
 from runsift.core.formats import _wandb_records as wr
-from runsift.core.formats import container, wandb
+from runsift.core.formats import _wandb_state, container, wandb
 from runsift.core.formats._inferred import TRACEBACK_LINES
 from runsift.core.readers.metrics import STEP_KEYS
 from runsift.core.records import Run
@@ -215,9 +215,9 @@ def test_nest_keeps_a_dotted_key_that_runs_into_a_value() -> None:
 
 
 def test_exit_codes_of_signals_say_killed() -> None:
-    assert wandb._exit_error(137) == "killed by SIGKILL (exit code 137)"
-    assert wandb._exit_error(-15) == "killed by SIGTERM (exit code -15)"
-    assert wandb._exit_error(2) == "exited with code 2"
+    assert _wandb_state._exit_error(137) == "killed by SIGKILL (exit code 137)"
+    assert _wandb_state._exit_error(-15) == "killed by SIGTERM (exit code -15)"
+    assert _wandb_state._exit_error(2) == "exited with code 2"
 
 
 # -- layout: what is a run ---------------------------------------------------------------------
@@ -530,7 +530,7 @@ def test_a_log_too_big_to_read_whole_is_read_at_both_ends(tmp_path: Path, monkey
 
 
 def test_long_histories_are_thinned_evenly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(wandb, "MAX_POINTS", 50)
+    monkeypatch.setattr(_wandb_state, "MAX_POINTS", 50)
     root, found = _synthetic_root(tmp_path, _frame([_run_record(), *(_history(s) for s in range(1000)), _exit()]))
     run = wandb.read(found, root)
     steps = [p[0] for p in run.metrics.series["loss"]]

@@ -1,4 +1,4 @@
-"""TensorBoard event files decoded by hand: TFRecord framing, CRC32C, and the few protobuf fields runsift reads.
+"""TensorBoard event files decoded by hand: TFRecord framing and the few ``tensorflow.Event`` fields runsift reads.
 
 An event file is a sequence of TFRecords::
 
@@ -7,8 +7,10 @@ An event file is a sequence of TFRecords::
 (little-endian), each record's data one serialized ``tensorflow.Event``. Only what a run needs
 is decoded: the event's wall time, step and file version, its summary values that are scalars
 (``simple_value``, or a one-element numeric tensor of the ``scalars`` plugin), text (the ``text``
-plugin's string tensor) or hparams plugin data (its ``HParamsPluginData``), and a ``SessionLog``
-status. Images, histograms, audio, graphs and everything else are skipped by their length.
+plugin's string tensor) or hparams plugin data (its ``HParamsPluginData``, decoded by
+:mod:`._tfhparams`), and a ``SessionLog`` status. Images, histograms, audio, graphs and
+everything else are skipped by their length. The checksum is :mod:`._crc32c`'s and the protobuf
+wire format :mod:`._protowire`'s.
 
 Checksums. The length's checksum is always verified: a mismatch means the framing cannot be
 trusted, so the rest of the file is not read. The data's checksum is verified for every record
@@ -30,6 +32,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, NamedTuple
 
+from ._crc32c import masked_crc32c
+from ._protowire import _F32, _F64, BadMessage, _fields, _signed64, _text, _varint
+
 MiB = 1024 * 1024
 
 CHECKED_RECORD_BYTES = 4096
@@ -38,47 +43,9 @@ MAX_RECORD_BYTES = 64 * MiB
 """Longer records are skipped without being read (a huge graph or image; nothing runsift reads)."""
 MAX_TEXT_CHARS = 64 * 1024
 """A text summary longer than this is cut (with a note at the cut)."""
-MAX_NESTING = 32
-"""Deepest nesting of protobuf messages decoded (hparams values may nest lists and structs)."""
-MAX_HPARAMS = 10_000
-"""Most hyper-parameters (and list or struct items in them) decoded from one session start."""
 
-_MASK_DELTA = 0xA282EAD8
 _HEADER = struct.Struct("<QI")
 _U32 = struct.Struct("<I")
-_F32 = struct.Struct("<f")
-_F64 = struct.Struct("<d")
-
-
-# -- CRC32C (Castagnoli), table-driven ------------------------------------------------------
-
-
-def _crc_table() -> tuple[int, ...]:
-    table = []
-    for byte in range(256):
-        crc = byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
-        table.append(crc)
-    return tuple(table)
-
-
-_CRC_TABLE = _crc_table()
-
-
-def crc32c(data: bytes) -> int:
-    """CRC32C of ``data`` (``crc32c(b"123456789") == 0xE3069283``)."""
-    crc = 0xFFFFFFFF
-    table = _CRC_TABLE
-    for byte in data:
-        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
-
-
-def masked_crc32c(data: bytes) -> int:
-    """The masked CRC32C TFRecord stores: rotated right by 15 bits plus a constant."""
-    crc = crc32c(data)
-    return (((crc >> 15) | (crc << 17)) + _MASK_DELTA) & 0xFFFFFFFF
 
 
 # -- framing -------------------------------------------------------------------------------
@@ -132,72 +99,6 @@ def iter_records(fh: BinaryIO, framing: Framing) -> Iterator[tuple[int, bytes | 
             return
         framing.records = number
         yield number, body[:length], _U32.unpack_from(body, length)[0]
-
-
-# -- protobuf wire format ------------------------------------------------------------------
-
-
-class BadMessage(Exception):
-    """A record's data is not the protobuf message it should be."""
-
-
-def _varint(buf: bytes, pos: int, end: int) -> tuple[int, int]:
-    result = 0
-    shift = 0
-    while True:
-        if pos >= end:
-            raise BadMessage("a number runs past the end of its message")
-        byte = buf[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return result, pos
-        shift += 7
-        if shift > 63:
-            raise BadMessage("a number is longer than 10 bytes")
-
-
-def _signed64(value: int) -> int:
-    value &= 0xFFFFFFFFFFFFFFFF
-    return value - (1 << 64) if value >= 1 << 63 else value
-
-
-def _fields(buf: bytes, pos: int, end: int) -> Iterator[tuple[int, int, Any]]:
-    """(field number, wire type, value) of the message in ``buf[pos:end]``.
-
-    Varints come as ints, fixed64/fixed32 as their raw bytes, length-delimited fields as a
-    (start, end) pair into ``buf``.
-    """
-    while pos < end:
-        key, pos = _varint(buf, pos, end)
-        number, wire = key >> 3, key & 7
-        if number == 0:
-            raise BadMessage("field number 0")
-        if wire == 0:
-            value, pos = _varint(buf, pos, end)
-        elif wire == 2:
-            size, pos = _varint(buf, pos, end)
-            if size > end - pos:
-                raise BadMessage("a field runs past the end of its message")
-            value = (pos, pos + size)
-            pos += size
-        elif wire == 1:
-            if pos + 8 > end:
-                raise BadMessage("a field runs past the end of its message")
-            value = buf[pos : pos + 8]
-            pos += 8
-        elif wire == 5:
-            if pos + 4 > end:
-                raise BadMessage("a field runs past the end of its message")
-            value = buf[pos : pos + 4]
-            pos += 4
-        else:
-            raise BadMessage(f"unsupported wire type {wire}")
-        yield number, wire, value
-
-
-def _text(buf: bytes, span: tuple[int, int]) -> str:
-    return buf[span[0] : span[1]].decode("utf-8", errors="replace")
 
 
 # -- events --------------------------------------------------------------------------------
@@ -419,120 +320,6 @@ def _tensor_text(buf: bytes, span: tuple[int, int]) -> str | None:
     if len(text) > MAX_TEXT_CHARS:
         text = text[:MAX_TEXT_CHARS] + "\n[... cut at 64 KiB]"
     return text
-
-
-# -- the hparams plugin ------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class HParamsData:
-    """What one hparams plugin value says: an experiment, a session start or a session end."""
-
-    kind: str
-    """``experiment``, ``session_start``, ``session_end`` or ``unknown``."""
-    hparams: dict[str, Any] = field(default_factory=dict)
-    start_time: float | None = None
-    group_name: str | None = None
-    model_uri: str | None = None
-    status: int | None = None
-    """``SessionEndInfo.status``: 0 unknown, 1 success, 2 failure, 3 running."""
-    end_time: float | None = None
-    name: str | None = None
-    description: str | None = None
-    user: str | None = None
-    time_created: float | None = None
-
-
-def decode_hparams(content: bytes) -> HParamsData:
-    """A serialized ``HParamsPluginData``; raises :class:`BadMessage`."""
-    end = len(content)
-    for number, wire, value in _fields(content, 0, end):
-        if number == 2 and wire == 2:
-            return _experiment(content, value)
-        if number == 3 and wire == 2:
-            return _session_start(content, value)
-        if number == 4 and wire == 2:
-            out = HParamsData("session_end")
-            for n, w, v in _fields(content, *value):
-                if n == 1 and w == 0:
-                    out.status = v
-                elif n == 2 and w == 1:
-                    out.end_time = _finite(_F64.unpack(v)[0])
-            return out
-    return HParamsData("unknown")
-
-
-def _finite(value: float) -> float | None:
-    return value if math.isfinite(value) and value > 0 else None
-
-
-def _experiment(buf: bytes, span: tuple[int, int]) -> HParamsData:
-    out = HParamsData("experiment")
-    for number, wire, value in _fields(buf, *span):
-        if number == 6 and wire == 2:
-            out.name = _text(buf, value) or None
-        elif number == 1 and wire == 2:
-            out.description = _text(buf, value) or None
-        elif number == 2 and wire == 2:
-            out.user = _text(buf, value) or None
-        elif number == 3 and wire == 1:
-            out.time_created = _finite(_F64.unpack(value)[0])
-    return out
-
-
-def _session_start(buf: bytes, span: tuple[int, int]) -> HParamsData:
-    out = HParamsData("session_start")
-    budget = [MAX_HPARAMS]
-    for number, wire, value in _fields(buf, *span):
-        if number == 1 and wire == 2:  # map<string, google.protobuf.Value> entry
-            key, item = "", None
-            for n, w, v in _fields(buf, *value):
-                if n == 1 and w == 2:
-                    key = _text(buf, v)
-                elif n == 2 and w == 2:
-                    item = _struct_value(buf, v, 0, budget)
-            if budget[0] > 0:
-                out.hparams[key] = item
-        elif number == 2 and wire == 2:
-            out.model_uri = _text(buf, value) or None
-        elif number == 4 and wire == 2:
-            out.group_name = _text(buf, value) or None
-        elif number == 5 and wire == 1:
-            out.start_time = _finite(_F64.unpack(value)[0])
-    return out
-
-
-def _struct_value(buf: bytes, span: tuple[int, int], depth: int, budget: list[int]) -> Any:
-    """A ``google.protobuf.Value``: None, a float, a string, a bool, a dict or a list."""
-    budget[0] -= 1
-    if depth > MAX_NESTING or budget[0] < 0:
-        raise BadMessage(f"hyper-parameters nested deeper than {MAX_NESTING} levels or more than {MAX_HPARAMS:,} values")
-    result: Any = None
-    for number, wire, value in _fields(buf, *span):
-        if number == 1:
-            result = None
-        elif number == 2 and wire == 1:
-            result = _F64.unpack(value)[0]
-        elif number == 3 and wire == 2:
-            result = _text(buf, value)
-        elif number == 4 and wire == 0:
-            result = bool(value)
-        elif number == 5 and wire == 2:  # Struct: map<string, Value> fields = 1
-            result = {}
-            for n, w, v in _fields(buf, *value):
-                if n == 1 and w == 2:
-                    key, item = "", None
-                    for kn, kw, kv in _fields(buf, *v):
-                        if kn == 1 and kw == 2:
-                            key = _text(buf, kv)
-                        elif kn == 2 and kw == 2:
-                            item = _struct_value(buf, kv, depth + 1, budget)
-                    result[key] = item
-        elif number == 6 and wire == 2:  # ListValue: repeated Value values = 1
-            result = [
-                _struct_value(buf, v, depth + 1, budget) for n, w, v in _fields(buf, *value) if n == 1 and w == 2
-            ]
-    return result
 
 
 # -- one file ----------------------------------------------------------------------------

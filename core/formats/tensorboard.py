@@ -40,9 +40,11 @@ from typing import TYPE_CHECKING, Any
 
 from ..records import Artifact, Metrics, Run, Source, Status
 from ..safeio import ReadContext, Unreadable
+from . import _tfhparams as hp
 from . import _tfrecord as tf
 from ._common import artifacts, dedupe, read_config, started_from_files
 from ._inferred import nest, seeds_from_config
+from ._protowire import BadMessage
 
 if TYPE_CHECKING:
     from ..discover import FileStat, Found
@@ -81,9 +83,9 @@ class _Session:
     """The hparams plugin's records found in one run, with the wall time of each."""
 
     def __init__(self) -> None:
-        self.starts: list[tuple[float, str, tf.HParamsData]] = []
-        self.ends: list[tuple[float, str, tf.HParamsData]] = []
-        self.experiments: list[tf.HParamsData] = []
+        self.starts: list[tuple[float, str, hp.HParamsData]] = []
+        self.ends: list[tuple[float, str, hp.HParamsData]] = []
+        self.experiments: list[hp.HParamsData] = []
 
 
 def read(found: Found, root: Path) -> Run:
@@ -235,8 +237,8 @@ def _text_tag(tag: str) -> str:
 
 def _session_value(content: bytes, wall: float | None, rel: str, session: _Session, ctx: ReadContext, path: Path) -> None:
     try:
-        data = tf.decode_hparams(content)
-    except (tf.BadMessage, RecursionError) as exc:
+        data = hp.decode_hparams(content)
+    except (BadMessage, RecursionError) as exc:
         ctx.problem(path, f"hparams plugin data is not readable ({exc}); ignored")
         return
     when = wall if wall is not None else 0.0
@@ -278,7 +280,7 @@ def _config(found: Found, ctx: ReadContext, session: _Session) -> tuple[dict[str
     return nest(latest), None
 
 
-def _notes_and_error(texts: Mapping[str, str], experiment: tf.HParamsData | None) -> tuple[str, str | None]:
+def _notes_and_error(texts: Mapping[str, str], experiment: hp.HParamsData | None) -> tuple[str, str | None]:
     """Text summaries as notes (each tag's latest), and the latest error-like one's last lines as the error."""
     error = None
     notes: list[tuple[str, str]] = []
