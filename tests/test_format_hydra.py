@@ -12,7 +12,16 @@ from runsift.core.catalog import Catalog
 from runsift.core.explain import explain
 from runsift.core.formats import container, hydra
 from runsift.core.records import Run
-from tracker_fixtures import FIXTURES, copy_fixture, damaged, expected, floats, found_runs, read_run, snapshot
+from tracker_fixtures import (
+    FIXTURES,
+    copy_fixture,
+    damaged,
+    expected,
+    floats,
+    found_runs,
+    read_run,
+    snapshot,
+)
 
 EXPECTED = expected("hydra")
 RUNS = {r["path"]: r for r in EXPECTED["runs"]}

@@ -17,13 +17,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from runsift.core import formats
 from runsift.core.catalog import Catalog
-from tracker_fixtures import snapshot
 from runsift.core.discover import Found, discover
 from runsift.core.explain import explain
 from runsift.core.formats import _mlflow_experiment, _mlflow_files, container, mlflow
 from runsift.core.loader import load
 from runsift.core.mappings import flatten
 from runsift.core.records import Run, Source
+from tracker_fixtures import snapshot
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "mlflow"
 EXPECTED: dict[str, Any] = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))

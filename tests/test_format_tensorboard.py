@@ -16,13 +16,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from runsift.core.catalog import Catalog
-from tracker_fixtures import snapshot
 from runsift.core.discover import discover
 from runsift.core.explain import explain
 from runsift.core.formats import _crc32c, container, lightning, tensorboard
 from runsift.core.formats import _tfrecord as tf
 from runsift.core.loader import load
 from runsift.core.records import Run
+from tracker_fixtures import snapshot
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tensorboard"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text())

@@ -35,7 +35,6 @@ MAX_MODEL_FILES = 200
 
 _RUN_ID = re.compile(r"[0-9a-f]{32}")
 _MODEL_ID = re.compile(r"m-[0-9a-f]{32}")
-_ENV_NAMES = ("requirements.txt", "conda.yaml", "python_env.yaml", "MLmodel")
 
 
 def _project(ctx: ReadContext, exp_dir: Path, fallback: str, root: Path, read_files: list[str]) -> str:

@@ -18,7 +18,12 @@ from ..naming import run_number_from_name, started_from_name
 from ..readers.code import CODE_FILE_NAMES, read_code
 from ..readers.data import DATA_FILE_NAMES, read_data
 from ..readers.env import ENV_FILE_NAMES, read_env
-from ..readers.metrics import METRICS_FILE_NAMES, is_metrics_file, last_values, read_metrics
+from ..readers.metrics import (
+    METRICS_FILE_NAMES,
+    is_metrics_file,
+    last_values,
+    read_metrics,
+)
 from ..readers.seeds import SEED_FILE_NAMES, read_seeds
 from ..readers.splits import read_splits
 from ..readers.sweep import BASELINE_NAMES, effective_config

@@ -26,8 +26,8 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..readers.metrics import is_metrics_file, parse_metrics_csv, read_metrics
 from ..fmt import clip
+from ..readers.metrics import is_metrics_file, parse_metrics_csv, read_metrics
 from ..records import Artifact, CodeState, Metrics, Run, Source, Status
 from ..safeio import MAX_TEXT_BYTES, ReadContext, Unreadable, parse_json
 from ._common import _artifact_kind, artifacts, dedupe, read_config

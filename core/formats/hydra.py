@@ -31,15 +31,27 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..fmt import clip
 from ..readers.code import CODE_FILE_NAMES, read_code
 from ..readers.env import ENV_FILE_NAMES, read_env
-from ..readers.metrics import METRICS_FILE_NAMES, is_metrics_file, last_values, read_metrics
-from ..fmt import clip
+from ..readers.metrics import (
+    METRICS_FILE_NAMES,
+    is_metrics_file,
+    last_values,
+    read_metrics,
+)
 from ..records import CodeState, Environment, Metrics, Problem, Run, Source, Status
 from ..safeio import ReadContext
 from . import dvclive
 from ._common import artifacts, dedupe, read_config
-from ._inferred import configured_epochs, local_from_epoch, log_head_and_tail, log_times, seeds_from_config, traceback_tail
+from ._inferred import (
+    configured_epochs,
+    local_from_epoch,
+    log_head_and_tail,
+    log_times,
+    seeds_from_config,
+    traceback_tail,
+)
 
 if TYPE_CHECKING:
     from ..discover import FileStat, Found

@@ -23,8 +23,8 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..readers.env import parse_env
 from ..fmt import clip
+from ..readers.env import parse_env
 from ..records import Artifact, CodeState, Environment, Metrics, Run, Source, Status
 from ..safeio import MAX_STRUCTURED_BYTES, ReadContext, Unreadable, parse_json
 from ._common import _artifact_kind, artifacts, dedupe, read_config
