@@ -79,3 +79,13 @@ def test_list_names_drop_a_leading_date_time_but_never_keep_only_its_seconds() -
     assert short_name("20250107-143211-abc123") == "abc123"
     assert short_name("2026-12-07_03-54-27") == "2026-12-07_03-54-27"  # a Hydra job named by its time alone
     assert short_name("2025-01-07") == "2025-01-07"
+
+
+def test_show_lists_config_keys_whose_value_is_null_or_empty() -> None:
+    from runsift.tui.views import run_sections
+
+    run = _run(config={"grad_clip": None, "tag": "", "layers": [], "extra": {}, "lr": 0.1, "features": ["a", "b"]})
+    config = next(body for title, body in run_sections(run) if title == "Config")
+    text = plain_text(config)
+    for line in ("grad_clip  null", 'tag        ""', "layers     []", "extra      {}", "lr         0.1", "features   ["):
+        assert line in text

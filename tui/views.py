@@ -135,12 +135,22 @@ def run_sections(run: Run) -> list[tuple[str, Any]]:
         ),
         ("Splits", splits_table(run)),
         ("Seeds", kv_table(list(run.seeds.items()))),
-        ("Config", kv_table(list(flatten(run.config)))),
+        ("Config", kv_table([(k, _config_value(v)) for k, v in flatten(run.config)])),
         ("Metrics", metrics_table(run)),
         ("Artifacts", kv_table([(a.path, f"{a.kind}, {format_size(a.size)}") for a in run.artifacts])),
         ("Notes", literal(run.notes.strip(), one_line=False) if run.notes.strip() else None),
     ]
     return sections
+
+
+def _config_value(value: Any) -> Any:
+    """A config value as written: null and empty values are values, not missing keys, so they are shown."""
+    if value is None:
+        return "null"
+    return _EMPTY[type(value)] if type(value) in _EMPTY and not value else value
+
+
+_EMPTY: dict[type, str] = {str: '""', list: "[]", tuple: "[]", dict: "{}"}
 
 
 def splits_table(run: Run) -> Table | None:
