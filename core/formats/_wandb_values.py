@@ -46,13 +46,21 @@ _NUMBER_START = frozenset("-0123456789")
 _decode = json.JSONDecoder().decode
 
 
-def _json(text: str) -> Any:
-    """JSON text as a value; a plain number without the JSON parser's overhead. Raises ValueError."""
+def _plain_number(text: str) -> int | float | None:
+    """``text`` as a number when it is a plain one (the hot path of a history row); None otherwise."""
     if text[0] in _NUMBER_START:
         try:
             return int(text) if text.isdigit() else float(text)
         except ValueError:
             pass
+    return None
+
+
+def _json(text: str) -> Any:
+    """JSON text as a value; a plain number without the JSON parser's overhead. Raises ValueError."""
+    number = _plain_number(text)
+    if number is not None:
+        return number
     try:
         return _decode(text)
     except RecursionError:
@@ -63,11 +71,9 @@ def _bounded_json(text: str) -> Any:
     """A config or summary value: a plain number directly, anything else through safeio's bounded JSON."""
     if not text:
         return None
-    if text[0] in _NUMBER_START:
-        try:
-            return int(text) if text.isdigit() else float(text)
-        except ValueError:
-            pass
+    number = _plain_number(text)
+    if number is not None:
+        return number
     try:
         return parse_json(text)
     except ValueError as exc:  # what json lets through: an integer of more digits than Python converts
