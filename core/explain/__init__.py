@@ -92,7 +92,8 @@ def explain(catalog: Catalog, a_id: str, b_id: str, metric: str | None = None, *
 
     found = find_causes(a, b, name, peers, factors, seed)
     rest = unexplained_by(delta, found)
-    missing = words.unrecorded_words(unrecorded(fa, fb), fa, fb)
+    unknown = tuple(unrecorded(fa, fb))
+    missing = words.unrecorded_words(unknown, fa, fb)
     direction = _direction(delta, goal, verdict)
     return Explanation(
         metric=name,
@@ -116,7 +117,7 @@ def explain(catalog: Catalog, a_id: str, b_id: str, metric: str | None = None, *
         recomputed=recomputed,
         suggestions=tuple(words.suggestions(a, b, found, reps_a, reps_b, verdict, noise, preds is not None, missing)),
         summary=words.summary(name, va, vb, relative, direction, verdict, issues, warnings, found, noise, recomputed, rest, delta, missing),
-        unrecorded=tuple(unrecorded(fa, fb)),
+        unrecorded=unknown,
     )
 
 
