@@ -86,7 +86,7 @@ def explain(catalog: Catalog, a_id: str, b_id: str, metric: str | None = None, *
     seed = pooled_seed_noise(groups, name)
     reps_a, reps_b = replicates_of(a, groups, factors), replicates_of(b, groups, factors)
     both_sides = len(reps_a) >= 2 and len(reps_b) >= 2  # Welch decides; the evaluation test is only reported
-    noise, verdict = noise_test(a, b, name, reps_a, reps_b, seed, evaluation_test(name, preds, resamples, interval=not both_sides))
+    noise, verdict = noise_test(a, b, name, reps_a, reps_b, evaluation_test(name, preds, resamples, interval=not both_sides))
     if issues:
         verdict = "incomparable"  # said first; the noise test's figures stay in the report
 

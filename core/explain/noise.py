@@ -32,7 +32,6 @@ class SeedNoise:
     sigma: float | None
     df: int
     floor: float
-    groups: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,17 +73,16 @@ def values(runs: Sequence[Run], metric: str) -> list[float]:
 
 def pooled_seed_noise(groups: Sequence[list[Run]], metric: str) -> SeedNoise:
     """σ pooled over the replicate groups with two or more runs (floored at the recorded precision)."""
-    num, df, all_values, counted = 0.0, 0, [], 0
+    num, df, all_values = 0.0, 0, []
     for group in groups:
         vals = values(group, metric)
         all_values += vals
         if len(vals) >= 2:
             num += (len(vals) - 1) * stats.seed_noise(vals) ** 2
             df += len(vals) - 1
-            counted += 1
     floor = stats.precision_floor(all_values)
     sigma = max(math.sqrt(num / df), floor) if df else None
-    return SeedNoise(sigma, df, floor, counted)
+    return SeedNoise(sigma, df, floor)
 
 
 def evaluation_test(metric: str, preds: Aligned | None, resamples: int, *, interval: bool = True) -> EvalTest | str | None:
@@ -122,7 +120,7 @@ def evaluation_test(metric: str, preds: Aligned | None, resamples: int, *, inter
     return EvalTest("bootstrap", boot.p_value, boot.se, (boot.ci_low, boot.ci_high), detail)
 
 
-def noise_test(a: Run, b: Run, metric: str, reps_a: list[Run], reps_b: list[Run], seed: SeedNoise, ev: EvalTest | str | None) -> tuple[Noise, Verdict]:
+def noise_test(a: Run, b: Run, metric: str, reps_a: list[Run], reps_b: list[Run], ev: EvalTest | str | None) -> tuple[Noise, Verdict]:
     """Replicates on both sides (Welch), on one side (prediction interval), predictions alone, else undetermined."""
     ids_a, ids_b = tuple(r.id for r in reps_a), tuple(r.id for r in reps_b)
     vals_a, vals_b = values(reps_a, metric), values(reps_b, metric)
@@ -147,9 +145,9 @@ def noise_test(a: Run, b: Run, metric: str, reps_a: list[Run], reps_b: list[Run]
         kind = "both" if extra else "seed"
         return Noise("prediction_interval", _pooled(vals_a, vals_b), ci, r.p_value, ids_a, ids_b, detail, kind), _verdict(r.p_value)
     if isinstance(ev, EvalTest):
-        return Noise(ev.method, seed.sigma, ev.ci, ev.p_value, ids_a, ids_b, dict(ev.detail), "evaluation_sample"), _verdict(ev.p_value)
+        return Noise(ev.method, None, ev.ci, ev.p_value, ids_a, ids_b, dict(ev.detail), "evaluation_sample"), _verdict(ev.p_value)
     reason = ev if isinstance(ev, str) else "no replicate runs with the same recorded setup and no shared predictions"
-    return Noise("none", seed.sigma, None, None, ids_a, ids_b, {"reason": reason}), "undetermined"
+    return Noise("none", None, None, None, ids_a, ids_b, {"reason": reason}), "undetermined"
 
 
 def _verdict(p: float) -> Verdict:
