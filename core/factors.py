@@ -148,18 +148,36 @@ def unrecorded(a: Mapping[str, Factor], b: Mapping[str, Factor]) -> list[str]:
     return sorted(set(out))
 
 
-def setup_key(factors: Mapping[str, Factor], *, need_seeds: bool = True) -> tuple[tuple[str, str | None], ...] | None:
+Setup = frozenset[tuple[str, str]]
+"""Every factor a run records but its seeds, as (name, value) pairs: equal for replicates."""
+
+
+def setup_parts(factors: Mapping[str, Factor]) -> tuple[Setup, frozenset[str]]:
+    """(every recorded factor but the seeds, which of config, code, data, env and seeds are not recorded)."""
+    items = frozenset((n, f.value) for n, f in factors.items() if n != SEEDS and f.value is not None)
+    missing = {n for n in (*SETUP, SEEDS) if _value(factors, n) is None}
+    if _env_value(factors) is None:
+        missing.add("env")
+    return items, frozenset(missing)
+
+
+def setup_key(
+    factors: Mapping[str, Factor], *, need_seeds: bool = True, given: str | None = None, parts: tuple[Setup, frozenset[str]] | None = None
+) -> Setup | None:
     """What a run's replicates share: every factor but the seeds; None without positive evidence.
 
     Positive evidence is a recorded config, code state, data snapshot, environment (Python or
     packages) and seeds. Two runs with the same key and different seeds are replicates: each
     factor either records, both record, with the same value. ``need_seeds=False`` drops the seeds
-    from the evidence asked for (runs that isolate a factor may differ in seeds, recorded or not).
+    from the evidence asked for (runs that isolate a factor may differ in seeds, recorded or not);
+    ``given`` leaves one factor out of the key and counts it as recorded (the factor being isolated).
+    ``parts`` are the run's :func:`setup_parts`, when a caller asks many times.
     """
-    needed = (*SETUP, SEEDS) if need_seeds else SETUP
-    if any(_value(factors, n) is None for n in needed) or _env_value(factors) is None:
+    items, missing = parts if parts is not None else setup_parts(factors)
+    excused = {given, "env"} if given in ("env.python", PACKAGES) else {given}
+    if missing - excused - (set() if need_seeds else {SEEDS}):
         return None
-    return tuple(sorted((n, f.value) for n, f in factors.items() if n != SEEDS and f.value is not None))
+    return items - {(given, _value(factors, given))} if given is not None else items
 
 
 def _env_value(factors: Mapping[str, Factor]) -> str | None:

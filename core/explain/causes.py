@@ -19,9 +19,11 @@ from ..factors import (
     PACKAGE_PREFIX,
     SEEDS,
     Factor,
+    Setup,
     describe,
     differing,
     setup_key,
+    setup_parts,
     value,
 )
 from ..records import Run
@@ -58,9 +60,10 @@ def causes(
     """Every recorded difference between A and B with its isolating evidence, ranked by it."""
     fa, fb = factors[a.id], factors[b.id]
     others = [r for r in peers if r.id not in (a.id, b.id) and values([r], metric)]
+    parts = {r.id: setup_parts(factors[r.id]) for r in others}  # once per run, not once per factor
     found = []
     for name in differing(fa, fb):
-        groups = [] if name == SEEDS else _isolating(name, fa, fb, others, factors)
+        groups = [] if name == SEEDS else _isolating(name, fa, fb, others, factors, parts)
         found.append((name, groups, _test(groups, metric, seed)))
     candidates = [(name, p) for name, _, (_, p, _) in found if name != SEEDS]
     adjusted = dict(zip((n for n, _ in candidates), stats.holm([p if p is not None else 1.0 for _, p in candidates])))
@@ -78,7 +81,14 @@ def causes(
     return out
 
 
-def _isolating(name: str, fa: Mapping[str, Factor], fb: Mapping[str, Factor], runs: Sequence[Run], factors: Mapping[str, Mapping[str, Factor]]) -> list[_Group]:
+def _isolating(
+    name: str,
+    fa: Mapping[str, Factor],
+    fb: Mapping[str, Factor],
+    runs: Sequence[Run],
+    factors: Mapping[str, Mapping[str, Factor]],
+    parts: Mapping[str, tuple[Setup, frozenset[str]]],
+) -> list[_Group]:
     """Groups of runs that differ in ``name`` only (exact), else pairs that differ in one other factor (near)."""
     va, vb = value(fa, name), value(fb, name)
     side_a = [r for r in runs if value(factors[r.id], name) == va]
@@ -86,7 +96,7 @@ def _isolating(name: str, fa: Mapping[str, Factor], fb: Mapping[str, Factor], ru
     by_rest: dict[object, tuple[list[Run], list[Run]]] = {}
     for side, members in ((0, side_a), (1, side_b)):
         for run in members:
-            key = _rest_key(factors[run.id], name)
+            key = setup_key(factors[run.id], need_seeds=False, given=name, parts=parts[run.id])
             if key is not None:
                 by_rest.setdefault(key, ([], []))[side].append(run)
     exact = [_Group(tuple(xs), tuple(ys), True) for xs, ys in by_rest.values() if xs and ys]
@@ -99,12 +109,6 @@ def _isolating(name: str, fa: Mapping[str, Factor], fb: Mapping[str, Factor], ru
             if len(other) <= 1:
                 near.append(_Group((x,), (y,), False, tuple(other)))
     return near
-
-
-def _rest_key(factors: Mapping[str, Factor], name: str) -> object | None:
-    """Everything but ``name`` and the seeds, with positive evidence of the setup; None without it."""
-    rest = {**factors, name: Factor("", "", "*")}  # the factor itself counts as recorded, whatever its value
-    return setup_key(rest, need_seeds=False)
 
 
 def _test(groups: Sequence[_Group], metric: str, seed: SeedNoise) -> tuple[float | None, float | None, str]:
