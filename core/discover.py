@@ -222,10 +222,10 @@ def discover(root: Path, memo: Memo | None = None, on_found: Callable[[Found], N
         child_project = project if (is_top or sweep_id is not None) else base
         here: list[Problem] = []
         subdirs: list[str] = []
-        links = False
+        untrusted = _expand_stores(folder, rel, project, names, found, problems, on_found)
         skipped = formats.bookkeeping(names)
         for entry in entries:
-            links = links or entry.is_symlink()
+            untrusted = untrusted or entry.is_symlink()
             if entry.name.startswith(".") or entry.name in skipped or not _is_dir_entry(entry, root, here):
                 continue
             subdirs.append(entry.name)
@@ -233,13 +233,33 @@ def discover(root: Path, memo: Memo | None = None, on_found: Callable[[Found], N
         problems.extend(here)
         if mtime is not None:
             # -1 never matches, so the folder is listed again next time: when it changed moments ago,
-            # or holds links, whose targets can change (or break) without the folder changing.
-            trusted = mtime if mtime < trusted_before and not links else -1
+            # or holds links, whose targets can change (or break) without the folder changing, or a
+            # store whose runs must be listed on every walk (they have no folders a memo could keep).
+            trusted = mtime if mtime < trusted_before and not untrusted else -1
             walk.folders[rel] = FolderMemo(trusted, tuple(subdirs), sweep_id)
     found.sort(key=lambda f: f.id)
     for rec in sweeps.values():
         rec.members.sort()
     return walk
+
+
+def _expand_stores(
+    folder: str, rel: str, project: str, names: set[str], found: list[Found], problems: list[Problem], on_found: Callable[[Found], None] | None
+) -> bool:
+    """List the runs of the store files (``mlflow.db``) in a folder that is no record; True when it holds any."""
+    any_store = False
+    for fmt in formats.store_formats():
+        for name in fmt.stores(names):
+            if fmt.expand is None or not is_utf8(rel, name):
+                continue
+            any_store = True
+            runs, trouble = fmt.expand(Path(folder, name), rel, project)
+            problems.extend(trouble)
+            for rec in runs:
+                found.append(rec)
+                if on_found is not None:
+                    on_found(rec)
+    return any_store
 
 
 def relist(root: Path, run_id: str, project: str, sweep: str | None) -> Found | None:

@@ -4,8 +4,10 @@ A format is a cheap :attr:`Format.detect` over a folder's entry names (no I/O: t
 it for every folder) and a :attr:`Format.read` that turns the folder into a :class:`Run`,
 never raising for bad input (every unreadable file becomes a problem on the run). The walk
 asks the formats in :data:`FORMATS` order and the first that claims a folder reads it, so a
-tracker's layout is recognised before the hand-written run container's looser rule. The
-next format is one new module here and one line in :data:`FORMATS`.
+tracker's layout is recognised before the hand-written run container's looser rule. A format
+whose runs share one store file (MLflow's ``mlflow.db``) claims no folder: its :attr:`Format.stores`
+names the store files among a folder's entries and :attr:`Format.expand` lists the store's runs.
+The next format is one new module here and one line in :data:`FORMATS`.
 """
 
 from __future__ import annotations
@@ -15,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import container, dvclive, hydra, lightning, mlflow, sacred, tensorboard, wandb
+from . import container, dvclive, hydra, lightning, mlflow, mlflow_sqlite, sacred, tensorboard, wandb
 
 if TYPE_CHECKING:
     from ..discover import Found
-    from ..records import Run
+    from ..records import Problem, Run
 
 
 def _never(name: str) -> bool:
@@ -28,6 +30,10 @@ def _never(name: str) -> bool:
 
 def _nothing(names: Set[str]) -> Set[str]:
     return frozenset()
+
+
+def _no_stores(names: Set[str]) -> tuple[str, ...]:
+    return ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +57,11 @@ class Format:
     skip: Callable[[Set[str]], Set[str]] = _nothing
     """Sub-folders of a folder with these entry names that hold the format's bookkeeping, never runs
     (MLflow's logged models look just like runs): the walk does not enter them. Names only, no I/O."""
+    stores: Callable[[Set[str]], tuple[str, ...]] = _no_stores
+    """Entries of a folder that are store files of this format, each holding many runs (``mlflow.db``). Names only, no I/O."""
+    expand: Callable[[Path, str, str], tuple[list[Found], list[Problem]]] | None = None
+    """The runs of the store file at a path (given the folder's id below the root and the walk's project),
+    and catalog-level problems for what could not be listed; never raises for bad input."""
 
 
 FORMATS: tuple[Format, ...] = (
@@ -61,7 +72,16 @@ FORMATS: tuple[Format, ...] = (
         mlflow.is_live,
         skip=mlflow.skip,
         describe="MLflow file stores (mlruns/<experiment>/<run>/meta.yaml with params/, metrics/, tags/)",
-        markers=("mlruns", "mlflow.db"),
+        markers=("mlruns",),
+    ),
+    Format(
+        mlflow_sqlite.FORMAT,
+        mlflow_sqlite.detect,
+        mlflow_sqlite.read,
+        stores=mlflow_sqlite.stores,
+        expand=mlflow_sqlite.expand,
+        describe="MLflow SQLite stores (mlflow.db)",
+        markers=("mlflow.db",),
     ),
     Format(
         "wandb",
@@ -124,6 +144,7 @@ FORMATS: tuple[Format, ...] = (
 """Asked in order; the run container comes last, as it claims any folder with a config and one more run file."""
 
 _BY_NAME = {f.name: f for f in FORMATS}
+_STORE_FORMATS = tuple(f for f in FORMATS if f.expand is not None)
 
 
 def detect(names: Set[str], in_sweep: bool = False) -> Format | None:
@@ -132,6 +153,11 @@ def detect(names: Set[str], in_sweep: bool = False) -> Format | None:
         if fmt.detect(names) or (in_sweep and fmt.member(names)):
             return fmt
     return None
+
+
+def store_formats() -> tuple[Format, ...]:
+    """The formats whose runs live in store files (many runs to a file) rather than run folders."""
+    return _STORE_FORMATS
 
 
 def bookkeeping(names: Set[str]) -> Set[str]:
