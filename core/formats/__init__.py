@@ -17,7 +17,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import container, dvclive, hydra, lightning, mlflow, mlflow_sqlite, sacred, tensorboard, wandb
+from . import (
+    container,
+    dvclive,
+    hydra,
+    lightning,
+    mlflow,
+    mlflow_sqlite,
+    sacred,
+    tensorboard,
+    wandb,
+)
 
 if TYPE_CHECKING:
     from ..discover import Found

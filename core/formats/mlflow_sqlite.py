@@ -40,8 +40,22 @@ from ..naming import run_number_from_name
 from ..records import Metrics, Problem, Run, Source, Status
 from ..safeio import ReadContext
 from ._inferred import nest
-from ._mlflow_files import MAX_KEYS, MAX_RUN_METRIC_LINES, MAX_SERIES_POINTS, MAX_VALUE_BYTES, thin
-from .mlflow import _NOTE_TAG, _STATUSES, _code, _flat_seeds, _ms_time, _status_name, param_value
+from ._mlflow_files import (
+    MAX_KEYS,
+    MAX_RUN_METRIC_LINES,
+    MAX_SERIES_POINTS,
+    MAX_VALUE_BYTES,
+    thin,
+)
+from .mlflow import (
+    _NOTE_TAG,
+    _STATUSES,
+    _code,
+    _flat_seeds,
+    _ms_time,
+    _status_name,
+    param_value,
+)
 
 if TYPE_CHECKING:
     from ..discover import FileStat, Found
