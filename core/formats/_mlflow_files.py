@@ -118,24 +118,38 @@ class _Budget:
 
 
 def _metrics(ctx: ReadContext, folder: Path, read_files: list[str]) -> Metrics:
-    final: dict[str, float] = {}
-    series: dict[str, tuple[tuple[float, float], ...]] = {}
-    thinned: dict[str, int] = {}
+    points: dict[str, dict[int, tuple[int, float, float]]] = {}
     budget = _Budget()
     for key, path in sorted(_keys(ctx, folder / METRICS)):
         read_files.append(f"{METRICS}/{key}")
-        points = _metric_points(ctx, path, budget)
-        if not points:
-            continue
-        steps = sorted(points.items())
+        by_step = _metric_points(ctx, path, budget)
+        if by_step:
+            points[key] = by_step
+    return metrics_from_points(points)
+
+
+def keep_point(points: dict[int, tuple[int, float, float]], step: int, ts: int, value: float) -> None:
+    """Keep the value MLflow reports for a step: the newest, then the largest (NaN ranks lowest)."""
+    rank = value if value == value else -math.inf  # MLflow's max() would not order a NaN
+    old = points.get(step)
+    if old is None or (ts, rank) >= old[:2]:
+        points[step] = (ts, rank, value)
+
+
+def metrics_from_points(points: Mapping[str, Mapping[int, tuple[int, float, float]]]) -> Metrics:
+    """Finals (the highest step's value) and series by step, thinned past :data:`MAX_SERIES_POINTS`."""
+    final: dict[str, float] = {}
+    series: dict[str, tuple[tuple[float, float], ...]] = {}
+    thinned: dict[str, int] = {}
+    for key, by_step in sorted(points.items()):
+        steps = sorted(by_step.items())
         final[key] = steps[-1][1][2]
         values: list[tuple[float, float]] = [(step, v) for step, (_, _, v) in steps]
         if len(values) > MAX_SERIES_POINTS:
             thinned[key] = len(values)
             values = thin(values, MAX_SERIES_POINTS)
         series[key] = tuple(values)
-    extra = {"series_thinned": thinned} if thinned else {}
-    return Metrics(final, series, {}, extra)
+    return Metrics(final, series, {}, {"series_thinned": thinned} if thinned else {})
 
 
 def _metric_points(ctx: ReadContext, path: Path, budget: _Budget) -> dict[int, tuple[int, float, float]]:
@@ -166,11 +180,7 @@ def _metric_points(ctx: ReadContext, path: Path, budget: _Budget) -> dict[int, t
                 if bad <= MAX_LINE_PROBLEMS:
                     ctx.problem(path, f"malformed metric line {line[:60]!r}: expected 'timestamp value step'", number)
                 continue
-            step, ts, value = point
-            rank = value if value == value else -math.inf  # NaN ranks lowest, as MLflow's max() would not order it
-            old = points.get(step)
-            if old is None or (ts, rank) >= old[:2]:
-                points[step] = (ts, rank, value)
+            keep_point(points, *point)
     except Unreadable as exc:
         ctx.problem(path, exc.message, exc.line)
         return points

@@ -43,9 +43,9 @@ from ._inferred import nest
 from ._mlflow_files import (
     MAX_KEYS,
     MAX_RUN_METRIC_LINES,
-    MAX_SERIES_POINTS,
     MAX_VALUE_BYTES,
-    thin,
+    keep_point,
+    metrics_from_points,
 )
 from .mlflow import (
     _NOTE_TAG,
@@ -247,25 +247,10 @@ def _metrics(ctx: ReadContext, store: Path, con: sqlite3.Connection, run_uuid: s
         if not isinstance(key, str) or not isinstance(step, int) or not isinstance(ts, int) or not isinstance(value, (int, float)):
             bad += 1
             continue
-        value = math.nan if is_nan else float(value)
-        rank = value if value == value else -math.inf  # NaN ranks lowest, as in the file store
-        old = points.setdefault(key, {}).get(step)
-        if old is None or (ts, rank) >= old[:2]:
-            points[key][step] = (ts, rank, value)
+        keep_point(points.setdefault(key, {}), step, ts, math.nan if is_nan else float(value))
     if bad:
         ctx.problem(store, f"{bad} metric rows of the run are malformed (not key, step, timestamp, value); not read")
-    final: dict[str, float] = {}
-    series: dict[str, tuple[tuple[float, float], ...]] = {}
-    thinned: dict[str, int] = {}
-    for key, by_step in sorted(points.items()):
-        steps = sorted(by_step.items())
-        final[key] = steps[-1][1][2]
-        values: list[tuple[float, float]] = [(step, v) for step, (_, _, v) in steps]
-        if len(values) > MAX_SERIES_POINTS:
-            thinned[key] = len(values)
-            values = thin(values, MAX_SERIES_POINTS)
-        series[key] = tuple(values)
-    return Metrics(final, series, {}, {"series_thinned": thinned} if thinned else {})
+    return metrics_from_points(points)
 
 
 def _safe(text: Any, slash: bool = False) -> bool:
