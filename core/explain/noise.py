@@ -73,16 +73,10 @@ def values(runs: Sequence[Run], metric: str) -> list[float]:
 
 def pooled_seed_noise(groups: Sequence[list[Run]], metric: str) -> SeedNoise:
     """σ pooled over the replicate groups with two or more runs (floored at the recorded precision)."""
-    num, df, all_values = 0.0, 0, []
-    for group in groups:
-        vals = values(group, metric)
-        all_values += vals
-        if len(vals) >= 2:
-            num += (len(vals) - 1) * stats.seed_noise(vals) ** 2
-            df += len(vals) - 1
-    floor = stats.precision_floor(all_values)
-    sigma = max(math.sqrt(num / df), floor) if df else None
-    return SeedNoise(sigma, df, floor)
+    value_lists = [values(group, metric) for group in groups]
+    sigma, df = _pool(value_lists)
+    floor = stats.precision_floor([v for vals in value_lists for v in vals])
+    return SeedNoise(max(sigma, floor) if df else None, df, floor)
 
 
 def evaluation_test(metric: str, preds: Aligned | None, resamples: int, *, interval: bool = True) -> EvalTest | str | None:
@@ -164,8 +158,14 @@ def _eval_detail(ev: EvalTest | str | None) -> dict[str, Any]:
 
 
 def _pooled(vals_a: Sequence[float], vals_b: Sequence[float]) -> float:
-    """Seed standard deviation pooled over the replicate groups that have two or more runs."""
-    groups = [v for v in (vals_a, vals_b) if len(v) >= 2]
-    num = sum((len(v) - 1) * stats.seed_noise(v) ** 2 for v in groups)
-    den = sum(len(v) - 1 for v in groups)
-    return math.sqrt(num / den) if den else math.nan
+    """Seed standard deviation pooled over A's and B's replicates (nan when neither has two)."""
+    sigma, df = _pool([vals_a, vals_b])
+    return sigma if df else math.nan
+
+
+def _pool(value_lists: Sequence[Sequence[float]]) -> tuple[float, int]:
+    """(σ pooled over the lists with two or more values, its degrees of freedom); (0, 0) when none has two."""
+    groups = [v for v in value_lists if len(v) >= 2]
+    df = sum(len(v) - 1 for v in groups)
+    num = math.fsum((len(v) - 1) * stats.seed_noise(v) ** 2 for v in groups)
+    return (math.sqrt(num / df) if df else 0.0), df
