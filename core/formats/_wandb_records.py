@@ -19,13 +19,11 @@ they never meet wandb's own classes should both be loaded in one process.
 
 from __future__ import annotations
 
+import functools
 import struct
 import zlib
 from collections.abc import Iterator
 from typing import Any, BinaryIO
-
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-from google.protobuf.message import DecodeError
 
 HEADER_IDENT = b":W&B"
 HEADER_MAGIC = 0xBEE1
@@ -49,11 +47,10 @@ _CHUNK = struct.Struct("<IHB")
 
 # -- message schemas -------------------------------------------------------------------
 
-_T = descriptor_pb2.FieldDescriptorProto
 _STRING, _INT32, _INT64, _UINT32, _SINT64, _DOUBLE, _BOOL, _MESSAGE = (
-    _T.TYPE_STRING, _T.TYPE_INT32, _T.TYPE_INT64, _T.TYPE_UINT32, _T.TYPE_SINT64, _T.TYPE_DOUBLE, _T.TYPE_BOOL, _T.TYPE_MESSAGE,
+    "TYPE_STRING", "TYPE_INT32", "TYPE_INT64", "TYPE_UINT32", "TYPE_SINT64", "TYPE_DOUBLE", "TYPE_BOOL", "TYPE_MESSAGE",
 )
-_REPEATED = _T.LABEL_REPEATED
+"""Field types by their ``FieldDescriptorProto`` names: protobuf is imported only when a log is read."""
 
 # (message, ((field name, number, type, message type or None, repeated, oneof or None), ...))
 _ITEM = (("key", 1, _STRING), ("nested_key", 2, _STRING, None, True), ("value_json", 16, _STRING))
@@ -113,7 +110,12 @@ _SCHEMA: tuple[tuple[str, tuple[tuple[Any, ...], ...]], ...] = (
 _PACKAGE = "runsift_wandb"
 
 
+@functools.cache
 def _message_classes() -> dict[str, Any]:
+    """The message classes of :data:`_SCHEMA`, built once, on the first log read (protobuf costs ~20 ms to import)."""
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+    kinds = descriptor_pb2.FieldDescriptorProto
     fdp = descriptor_pb2.FileDescriptorProto(name="runsift_wandb_records.proto", package=_PACKAGE, syntax="proto3")
     for name, fields in _SCHEMA:
         msg = fdp.message_type.add(name=name)
@@ -123,7 +125,8 @@ def _message_classes() -> dict[str, Any]:
             type_name = spec[3] if len(spec) > 3 else None
             repeated = spec[4] if len(spec) > 4 else False
             oneof = spec[5] if len(spec) > 5 else None
-            field = msg.field.add(name=fname, number=number, type=ftype, label=_REPEATED if repeated else _T.LABEL_OPTIONAL)
+            label = kinds.LABEL_REPEATED if repeated else kinds.LABEL_OPTIONAL
+            field = msg.field.add(name=fname, number=number, type=getattr(kinds, ftype), label=label)
             if type_name:
                 field.type_name = f".{_PACKAGE}.{type_name}"
             if oneof:
@@ -141,9 +144,11 @@ def _message_classes() -> dict[str, Any]:
     return out
 
 
-_CLASSES = _message_classes()
-Record = _CLASSES["Record"]
-"""``wandb_internal.Record`` with the fields above; ``WhichOneof("record_type")`` names its kind."""
+def __getattr__(name: str) -> Any:
+    """``Record``: ``wandb_internal.Record`` with the fields above (``WhichOneof("record_type")`` names its kind), built on first use."""
+    if name == "Record":
+        return _message_classes()["Record"]
+    raise AttributeError(name)
 
 STDERR = 0
 """``OutputRecord.output_type`` of standard error (the default, so absent on the wire)."""
@@ -274,7 +279,9 @@ def scan_chunks(fh: BinaryIO, size: int, problems: LogProblems) -> Iterator[tupl
 
 def parse(data: bytes) -> Any:
     """The Record in ``data``; raises ValueError when it is not one."""
+    from google.protobuf.message import DecodeError
+
     try:
-        return Record.FromString(data)
+        return _message_classes()["Record"].FromString(data)
     except (DecodeError, RecursionError, RuntimeError, TypeError) as exc:
         raise ValueError(str(exc) or type(exc).__name__) from None
