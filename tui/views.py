@@ -37,7 +37,7 @@ def guessed(run: Run, field: str, text: str | None) -> str | None:
 def provenance_rows(run: Run) -> list[tuple[str, Any]]:
     """What wrote the run and when, who ran it where, and how it ended: rows for a key/value table."""
     source = " ".join(x for x in (run.source.format, run.source.version) if x)
-    status = Text(guessed(run, "status", run.status) or run.status, style=STATUS_STYLE.get(run.status, ""))
+    status = literal(guessed(run, "status", run.status) or run.status, STATUS_STYLE.get(run.status, ""))
     error = "\n".join(run.error.strip().splitlines()[-ERROR_LINES:]) if run.error and run.error.strip() else None
     return [
         ("status", status),
@@ -253,6 +253,6 @@ def change_text(c: Change) -> Text:
             words += " better" if better else " worse"
     if "common" in c.detail:
         words += f": {c.detail['common']:,} common, {c.detail['only_a']:,} only in A, {c.detail['only_b']:,} only in B"
-    return Text(words, style=style)
+    return literal(words, style)
 
 
