@@ -192,7 +192,7 @@ def sweep_sections(sweep: Sweep) -> list[tuple[str, Any]]:
     if sweep.leaderboard:
         board = Table(box=None, header_style="bold", pad_edge=False)
         for col in sweep.leaderboard_columns:
-            board.add_column(visible(col, one_line=True))
+            board.add_column(literal(col))  # a str header would be parsed as markup
         for row in sweep.leaderboard:
             board.add_row(*(literal(row.values.get(c, "")) for c in sweep.leaderboard_columns))
     return [
