@@ -314,3 +314,40 @@ def test_visible_is_the_one_rule_for_the_tui(hostile: Path) -> None:
     assert safe.literal("a\u061cb\ufeffc\u2060").plain == "a\\u061cb\\ufeffc\\u2060"
     assert safe.markup_text("[link=x]y\x1b") == "\\[link=x]y\\x1b"
     assert os.sep == "/"  # the tests above name POSIX paths
+
+
+# -- a new output path cannot bypass the rule unnoticed ---------------------------------------------
+
+TUI = Path(__file__).resolve().parents[1] / "tui"
+MARKUP_SINKS = {"notify", "add_column", "add_columns", "add_row", "update"}
+"""Calls that parse a plain string as Rich or Textual markup."""
+
+
+def _untrusted_string(node: object) -> bool:
+    """An f-string with a value not formatted as a number, or a value looked up in a document: may come from a run."""
+    import ast
+
+    if isinstance(node, ast.JoinedStr):
+        return any(isinstance(v, ast.FormattedValue) and v.format_spec is None for v in node.values)
+    return isinstance(node, ast.Subscript)
+
+
+def test_no_markup_sink_gets_a_built_string() -> None:
+    """notify(f"...{name}") and add_column(doc["metric"]) parsed run text as markup (issue 13 items 2, 3).
+
+    A string built from values must reach these calls as ``literal(...)`` Text, or with ``markup=False``.
+    """
+    import ast
+
+    offenders = []
+    for path in sorted(TUI.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in MARKUP_SINKS):
+                continue
+            if any(k.arg == "markup" and isinstance(k.value, ast.Constant) and k.value.value is False for k in node.keywords):
+                continue
+            args = [a.value if isinstance(a, ast.Starred) else a for a in node.args]
+            if any(_untrusted_string(a) for a in args):
+                offenders.append(f"{path.relative_to(TUI)}:{node.lineno} {node.func.attr}")
+    assert not offenders, "\n".join(offenders)
