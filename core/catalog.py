@@ -38,6 +38,7 @@ from .discover import (
 from .gcpause import paused_gc
 from .loader import load
 from .mappings import flatten
+from .places import is_inside
 from .query import Filter, Sort, as_number, compile_tests, refines, sort_rows
 from .records import Problem, Record, Summary
 from .serialize import from_dict, to_dict
@@ -202,8 +203,7 @@ class Catalog:
         cache_file: Path | None = None
         if use_cache:
             cache_file = cache_path_for(root_path, Path(cache_dir) if cache_dir else None)
-            real_cache_dir = os.path.realpath(cache_file.parent)
-            if real_cache_dir == str(root_path) or real_cache_dir.startswith(str(root_path) + os.sep):
+            if is_inside(cache_file.parent, root_path):
                 raise CatalogError(
                     f"the cache folder {cache_file.parent} is inside the runs folder; runsift never writes "
                     "there. Choose another --cache-dir or use --no-cache"

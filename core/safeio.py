@@ -20,6 +20,7 @@ from typing import Any, Iterator
 import yaml
 
 from .fmt import format_size
+from .places import is_inside
 from .records import Problem
 from .yamlload import load_yaml
 
@@ -82,8 +83,7 @@ class ReadContext:
 
     def inside_root(self, path: Path | str) -> bool:
         """True when ``path``, links resolved, stays inside the root."""
-        real = os.path.realpath(path)
-        return real == str(self.root) or real.startswith(str(self.root) + os.sep)
+        return is_inside(path, self.root, root_resolved=True)
 
     def check_file(self, path: Path, max_bytes: int | None) -> int:
         """Check that ``path`` is a regular file we may read; return its size or raise Unreadable."""

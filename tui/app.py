@@ -14,8 +14,9 @@ from textual.app import App
 from textual.binding import Binding
 
 from .commands import RunsProvider
+from .safe import visible
 from .screens.runs import RunsScreen
-from .state import AppState, state_path_for
+from .state import AppState, state_location
 
 
 class RunsiftApp(App[None]):
@@ -43,7 +44,8 @@ class RunsiftApp(App[None]):
         self.rescan_at_start = rescan
         """List every file on the first indexing instead of trusting folder times (``--rescan``)."""
         self.catalog = Catalog.open(self.root, cache_dir=cache_dir, use_cache=use_cache, refresh=False)
-        self.state_path = state_path_for(self.root, state_dir)
+        where = state_location(self.root, state_dir)
+        self.state_path, self.state_warning = where.path, where.warning
         self.state = AppState.load(self.state_path)
         self.sub_title = str(root)
         if os.environ.get("NO_COLOR"):
@@ -51,6 +53,8 @@ class RunsiftApp(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(RunsScreen())
+        if self.state_warning:
+            self.notify(visible(self.state_warning, one_line=True), severity="warning", timeout=10, markup=False)
 
     def save_state(self) -> None:
         """Persist marks, filter and sort (outside the runs folder)."""

@@ -56,7 +56,7 @@ def sweep_renderable(doc: Mapping[str, Any]) -> Group:
     for col, justify in (("#", "right"), ("run", "left"), (doc["metric"], "right"), ("params", "left"), ("status", "left")):
         board.add_column(literal(col), justify=justify, overflow="fold")  # type: ignore[arg-type]
     for row in doc["leaderboard"]:
-        board.add_row(str(row["rank"]), literal(row["name"]), format_number(row["value"]) if row["value"] is not None else "—", literal(_params(row["params"])), row["status"])
+        board.add_row(str(row["rank"]), literal(row["name"]), literal(format_number(row["value"]) if row["value"] is not None else "—"), literal(_params(row["params"])), literal(row["status"]))
     parts += [Text(""), board]
     if any(g["n"] > 1 for g in doc.get("groups", ())):
         groups = Table(box=None, header_style="bold", pad_edge=False, title="configurations (seed replicates pooled)", title_justify="left", title_style="bold")
@@ -78,9 +78,9 @@ def sweep_markdown(doc: Mapping[str, Any]) -> str:
     out += [f"| # | run | {cell(doc['metric'])} | params | status |", "|---|---|---|---|---|"]
     for row in doc["leaderboard"]:
         value = format_number(row["value"]) if row["value"] is not None else "—"
-        out.append(f"| {row['rank']} | {code(row['name'])} | {value} | {cell(_params(row['params']))} | {row['status']} |")
+        out.append(f"| {row['rank']} | {code(row['name'])} | {cell(value)} | {cell(_params(row['params']))} | {cell(row['status'])} |")
     if doc.get("mismatches"):
-        out += ["", "**Mismatches:**", ""] + [f"- `{m['kind']}` {cell(m['message'], 300)}" for m in doc["mismatches"]]
+        out += ["", "**Mismatches:**", ""] + [f"- {code(m['kind'])} {cell(m['message'], 300)}" for m in doc["mismatches"]]
     return "\n".join(out) + "\n"
 
 

@@ -55,7 +55,7 @@ def _noise_line(e: Explanation) -> str:
 def explanation_renderable(e: Explanation) -> Group:
     """The report for the terminal; every value from a run is literal text."""
     lines: list[Any] = [literal(e.summary, VERDICT_STYLE.get(e.verdict, ""), one_line=False), Text("")]
-    lines.append(Text.assemble(("verdict ", "bold"), (e.verdict, VERDICT_STYLE.get(e.verdict, "")), ("   direction ", "bold"), e.direction, ("   Δ ", "bold"), format_delta(e.delta, e.relative_delta)))
+    lines.append(Text.assemble(("verdict ", "bold"), literal(e.verdict, VERDICT_STYLE.get(e.verdict, "")), ("   direction ", "bold"), literal(e.direction), ("   Δ ", "bold"), format_delta(e.delta, e.relative_delta)))
     if e.comparability_issues:
         lines.append(Text("Not directly comparable:", style="bold yellow"))
         lines += [Text("  • ") + literal(i.message) for i in e.comparability_issues]
@@ -66,8 +66,8 @@ def explanation_renderable(e: Explanation) -> Group:
         lines.append(Text(f"Recomputed on the {e.recomputed['common_ids']:,} examples both runs predicted:", style="bold"))
         for r in e.recomputed["by_threshold"]:
             t = f" at threshold {format_number(r['threshold'])}" if r["threshold"] is not None else ""
-            lines.append(Text(f"  {e.metric}{t}: A {format_number(r['a'])}, B {format_number(r['b'])}, Δ {format_delta(r['delta'])}"))
-    lines.append(Text.assemble(("Noise: ", "bold"), _noise_line(e)))
+            lines.append(literal(f"  {e.metric}{t}: A {format_number(r['a'])}, B {format_number(r['b'])}, Δ {format_delta(r['delta'])}"))
+    lines.append(Text.assemble(("Noise: ", "bold"), literal(_noise_line(e))))
     if e.causes:
         lines.append(Text("Differences, most likely cause first:", style="bold"))
         for c in e.causes:
@@ -82,7 +82,7 @@ def explanation_renderable(e: Explanation) -> Group:
     if e.divergence_step is not None:
         lines.append(Text(f"The curves separate from step {format_number(e.divergence_step)} on."))
     if e.flips:
-        lines.append(Text(flips_sentence(e.flips)))
+        lines.append(literal(flips_sentence(e.flips)))
     if e.suggestions:
         lines.append(Text("To settle it:", style="bold"))
         lines += [Text("  • ") + literal(s) for s in e.suggestions]

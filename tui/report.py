@@ -7,7 +7,6 @@ so markup or escape sequences in notes, configs or file names print as text.
 from __future__ import annotations
 
 import csv
-import json
 import sys
 import time
 from collections.abc import Sequence
@@ -22,6 +21,7 @@ from runsift.core.diff import RunDiff
 from runsift.core.fmt import format_number, format_value
 from runsift.core.naming import display_name
 from runsift.core.records import Problem, Record, Run, Summary
+from runsift.core.textsafe import csv_cell, json_text
 
 from .safe import literal, visible
 from .views import STATUS_STYLE, change_text, rank_metrics, record_sections, value_cell
@@ -49,10 +49,12 @@ def note(message: str) -> None:
 def print_json(doc: Any) -> None:
     """Strict JSON on stdout: indented for a person at a terminal, one line for a pipe or a file.
 
-    (Indenting makes ``json`` fall back to its pure-Python encoder: 10k runs took over a second.)
+    Control, bidi and invisible characters in strings are written as ``\\uXXXX`` escapes (the same
+    strings for a program, nothing a terminal acts on). (Indenting makes ``json`` fall back to its
+    pure-Python encoder: 10k runs took over a second.)
     """
     indent = 2 if sys.stdout.isatty() else None
-    sys.stdout.write(json.dumps(doc, indent=indent, ensure_ascii=False, allow_nan=False) + "\n")
+    sys.stdout.write(json_text(doc, indent=indent) + "\n")
 
 
 class ProgressPrinter:
@@ -110,15 +112,15 @@ def print_ls(rows: Sequence[Summary], metric_names: Sequence[str], walk_problems
     table.add_column("started", no_wrap=True)
     table.add_column("status", no_wrap=True)
     for m in metrics:
-        table.add_column(visible(m, one_line=True), justify="right", no_wrap=True)
+        table.add_column(literal(m), justify="right", no_wrap=True)  # a str header would be parsed as markup
     table.add_column("!", justify="right", no_wrap=True)
     for r, name in zip(rows, names):
-        cells: list[Any] = [literal(r.project), literal(name), short_time(r.started)]
+        cells: list[Any] = [literal(r.project), literal(name), literal(short_time(r.started))]
         if r.kind == "run":
-            cells.append(Text(r.status, style=STATUS_STYLE.get(r.status, "")))
+            cells.append(literal(r.status, STATUS_STYLE.get(r.status, "")))
         else:
-            cells.append(Text(KIND_LABEL.get(r.kind, r.kind), style="cyan"))
-        cells.extend(format_number(r.metrics[m]) if m in r.metrics else Text("—", style="dim") for m in metrics)
+            cells.append(literal(KIND_LABEL.get(r.kind, r.kind), "cyan"))
+        cells.extend(literal(format_number(r.metrics[m])) if m in r.metrics else Text("—", style="dim") for m in metrics)
         cells.append(Text(str(len(r.problems)), style="bold yellow") if r.problems else "")
         table.add_row(*cells)
     if rows:
@@ -154,13 +156,14 @@ def _print_problems(console: Console, problems: list[tuple[str, Problem]]) -> No
 
 
 def print_csv(rows: Sequence[Summary], metric_names: Sequence[str]) -> None:
-    """Records as CSV with one column per metric."""
+    """Records as CSV with one column per metric; control, bidi and invisible characters shown escaped."""
     writer = csv.writer(sys.stdout, lineterminator="\n")
     head = ["id", "kind", "project", "name", "path", "status", "started", "sweep", "problems"]
-    writer.writerow(head + list(metric_names))
+    writer.writerow([csv_cell(h) for h in head + list(metric_names)])
     for r in rows:
         writer.writerow(
-            [r.id, r.kind, r.project, r.name, r.path, r.status, r.started or "", r.sweep or "", len(r.problems)]
+            [csv_cell(v) for v in (r.id, r.kind, r.project, r.name, r.path, r.status, r.started or "", r.sweep or "")]
+            + [len(r.problems)]
             + [repr(r.metrics[m]) if m in r.metrics else "" for m in metric_names]
         )
 
@@ -174,7 +177,7 @@ def print_record(record: Record) -> None:
     for title, body in record_sections(record):
         if body is None:
             continue
-        console.print(Text(title, style="bold underline"))
+        console.print(literal(title, "bold underline"))
         console.print(body)
         console.print()
     _print_problems(console, [(record.id, p) for p in record.problems])
@@ -186,7 +189,7 @@ def print_diff(result: RunDiff, a: Run, b: Run) -> None:
     """Header naming both runs and the kinds of differences, then a table per section."""
     console = _console()
     header = Text("A ", style="bold") + literal(a.id) + Text("\nB ", style="bold") + literal(b.id)
-    console.print(Panel(Group(header, Text(result.summary(), style="bold")), expand=False))
+    console.print(Panel(Group(header, literal(result.summary(), "bold", one_line=False)), expand=False))
     for name, changes in result.sections.items():
         if not changes:
             continue
@@ -229,8 +232,8 @@ def print_renderable(renderable: Any) -> None:
 
 
 def print_markdown(text: str) -> None:
-    """Markdown as is, for pasting into a pull request."""
-    sys.stdout.write(text)
+    """Markdown for pasting into a pull request; any control character that slipped past the views shows escaped."""
+    sys.stdout.write(visible(text))
 
 
 def diff_markdown(result: RunDiff, a: Run, b: Run) -> str:

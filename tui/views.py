@@ -37,7 +37,7 @@ def guessed(run: Run, field: str, text: str | None) -> str | None:
 def provenance_rows(run: Run) -> list[tuple[str, Any]]:
     """What wrote the run and when, who ran it where, and how it ended: rows for a key/value table."""
     source = " ".join(x for x in (run.source.format, run.source.version) if x)
-    status = Text(guessed(run, "status", run.status) or run.status, style=STATUS_STYLE.get(run.status, ""))
+    status = literal(guessed(run, "status", run.status) or run.status, STATUS_STYLE.get(run.status, ""))
     error = "\n".join(run.error.strip().splitlines()[-ERROR_LINES:]) if run.error and run.error.strip() else None
     return [
         ("status", status),
@@ -192,7 +192,7 @@ def sweep_sections(sweep: Sweep) -> list[tuple[str, Any]]:
     if sweep.leaderboard:
         board = Table(box=None, header_style="bold", pad_edge=False)
         for col in sweep.leaderboard_columns:
-            board.add_column(visible(col, one_line=True))
+            board.add_column(literal(col))  # a str header would be parsed as markup
         for row in sweep.leaderboard:
             board.add_row(*(literal(row.values.get(c, "")) for c in sweep.leaderboard_columns))
     return [
@@ -253,6 +253,6 @@ def change_text(c: Change) -> Text:
             words += " better" if better else " worse"
     if "common" in c.detail:
         words += f": {c.detail['common']:,} common, {c.detail['only_a']:,} only in A, {c.detail['only_b']:,} only in B"
-    return Text(words, style=style)
+    return literal(words, style)
 
 

@@ -79,7 +79,7 @@ class DiffScreen(Screen[None]):
         try:
             result = explain(self.app.catalog, self.a_id, self.b_id, metric)
         except Exception as exc:  # noqa: BLE001 - no shared metric etc.: say so in the panel
-            self.app.call_from_thread(self._show_explanation, Text(f"No explanation: {exc}", style="yellow"))
+            self.app.call_from_thread(self._show_explanation, literal(f"No explanation: {exc}", "yellow", one_line=False))
             return
         from ..explain_view import explanation_renderable
 
@@ -106,9 +106,9 @@ class DiffScreen(Screen[None]):
         a, b = runs
         mode = "everything" if self.show_all else "changes only (a: show everything)"
         header = Text.assemble(
-            ("A ", "bold"), literal(a.id), "  ", (a.status, "dim"), "\n",
-            ("B ", "bold"), literal(b.id), "  ", (b.status, "dim"), "\n",
-            (result.summary(), "bold"), ("  ·  " + mode, "dim"),
+            ("A ", "bold"), literal(a.id), "  ", literal(a.status, "dim"), "\n",
+            ("B ", "bold"), literal(b.id), "  ", literal(b.status, "dim"), "\n",
+            literal(result.summary(), "bold", one_line=False), ("  ·  " + mode, "dim"),
         )
         self.query_one("#diff-header", Static).update(header)
         self.query_one("#diff-sections", Static).update(sections_renderable(result, a, b))
@@ -144,7 +144,7 @@ class DiffScreen(Screen[None]):
         if not shared:
             return
         self._explain_index = (self._explain_index + 1) % len(shared)
-        self.query_one("#explain-panel", Static).update(Text(f"Explaining {shared[self._explain_index]}…", style="dim"))
+        self.query_one("#explain-panel", Static).update(literal(f"Explaining {shared[self._explain_index]}…", "dim"))
         self.explain(shared[self._explain_index])
 
     def action_next_curve(self) -> None:

@@ -77,11 +77,11 @@ class SweepScreen(Screen[None]):
         self.query_one("#sweep-summary", Static).update(summary)
         table = self.query_one("#board", DataTable)
         table.clear(columns=True)
-        table.add_columns("#", "run", doc["metric"], *doc.get("varying_params", []), "status")
+        table.add_columns("#", "run", literal(doc["metric"]), *(literal(p) for p in doc.get("varying_params", [])), "status")  # str labels are markup
         for row in doc["leaderboard"]:
             params = [literal(str(row["params"].get(p, "—"))) for p in doc.get("varying_params", [])]
             value = format_number(row["value"]) if row["value"] is not None else "—"
-            table.add_row(str(row["rank"]), literal(row["name"]), value, *params, row["status"], key=row["run_id"])
+            table.add_row(str(row["rank"]), literal(row["name"]), literal(value), *params, literal(row["status"]), key=row["run_id"])
 
     def _pair(self) -> tuple[str, str] | None:
         if self.doc is None or not self.doc.get("winner"):

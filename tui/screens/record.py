@@ -94,7 +94,7 @@ class RecordScreen(Screen[None]):
         title = Text.assemble(
             literal(record.id, "bold"),
             "  ",
-            (record.kind if record.kind != "run" else record.status, STATUS_STYLE.get(record.status, "cyan")),
+            literal(record.kind if record.kind != "run" else record.status, STATUS_STYLE.get(record.status, "cyan")),
             (f"  {len(record.problems)} problem{'s' if len(record.problems) != 1 else ''}", "bold yellow") if record.problems else "",
         )
         self.query_one("#record-title", Static).update(title)
@@ -151,14 +151,14 @@ class RecordScreen(Screen[None]):
         if self.record.id not in marks:
             marks.append(self.record.id)
             marks = marks[-2:]
-            self.notify(f"Marked {self.record.name}. Mark another run and press d on the runs screen.", timeout=3)
+            self.notify(visible(f"Marked {self.record.name}. Mark another run and press d on the runs screen.", one_line=True), timeout=3, markup=False)
         self.app.state.marks = marks
         self.app.save_state()
 
     @on(Markdown.LinkClicked)
     def _no_links(self, event: Markdown.LinkClicked) -> None:
         event.prevent_default()
-        self.notify(f"Link (not opened): {visible(event.href, one_line=True)}", timeout=4)
+        self.notify(f"Link (not opened): {visible(event.href, one_line=True)}", timeout=4, markup=False)
 
 
 class RunView(Vertical):

@@ -271,7 +271,7 @@ class RunsScreen(Screen[None]):
             marks.append(event.summary.id)
             if len(marks) > 2:
                 dropped = marks.pop(0)
-                self.notify(f"Unmarked {dropped.rsplit('/', 1)[-1]} (two runs at most).", timeout=3)
+                self.notify(visible(f"Unmarked {dropped.rsplit('/', 1)[-1]} (two runs at most).", one_line=True), timeout=3, markup=False)
         self.app.state.marks = marks
         self.query_one(RunTable).set_marks(frozenset(marks))
         self.app.save_state()
