@@ -101,6 +101,19 @@ class Memo:
     runs: dict[str, RunMemo] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A store file that could not be listed just now (a writer holds its lock): the runs listed
+    from it last time stay as they were, each marked with ``note``, rather than dropping out."""
+
+    folder: str
+    """The store's folder: the ``path`` of every run listed from it."""
+    rel: str
+    """That folder below the root: the start of every such run's id."""
+    note: Problem
+    """Put on each run kept: why the store was not read, and that the run is as last read."""
+
+
 @dataclass(slots=True)
 class Walk:
     """The result of a walk: records listed file by file, records found unchanged, and the new memo."""
@@ -114,6 +127,8 @@ class Walk:
     """Every non-record folder walked (reused or re-listed), for the next memo."""
     run_keys: dict[str, RunMemo] = field(default_factory=dict)
     """Quick keys of the runs listed in this walk (only those whose times are safely in the past)."""
+    held: list[Held] = field(default_factory=list)
+    """Stores that could not be listed now: keep the runs cached from them (see :class:`Held`)."""
 
 
 def discover(root: Path, memo: Memo | None = None, on_found: Callable[[Found], None] | None = None) -> Walk:
@@ -222,7 +237,7 @@ def discover(root: Path, memo: Memo | None = None, on_found: Callable[[Found], N
         child_project = project if (is_top or sweep_id is not None) else base
         here: list[Problem] = []
         subdirs: list[str] = []
-        untrusted = _expand_stores(folder, rel, project, names, found, problems, on_found)
+        untrusted = _expand_stores(folder, rel, project, names, walk, on_found)
         skipped = formats.bookkeeping(names)
         for entry in entries:
             untrusted = untrusted or entry.is_symlink()
@@ -243,9 +258,7 @@ def discover(root: Path, memo: Memo | None = None, on_found: Callable[[Found], N
     return walk
 
 
-def _expand_stores(
-    folder: str, rel: str, project: str, names: set[str], found: list[Found], problems: list[Problem], on_found: Callable[[Found], None] | None
-) -> bool:
+def _expand_stores(folder: str, rel: str, project: str, names: set[str], walk: Walk, on_found: Callable[[Found], None] | None) -> bool:
     """List the runs of the store files (``mlflow.db``) in a folder that is no record; True when it holds any."""
     any_store = False
     for fmt in formats.store_formats():
@@ -254,9 +267,12 @@ def _expand_stores(
                 continue
             any_store = True
             runs, trouble = fmt.expand(Path(folder, name), rel, project)
-            problems.extend(trouble)
+            walk.problems.extend(trouble)
+            if isinstance(runs, Held):
+                walk.held.append(runs)
+                continue
             for rec in runs:
-                found.append(rec)
+                walk.found.append(rec)
                 if on_found is not None:
                     on_found(rec)
     return any_store

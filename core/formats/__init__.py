@@ -30,7 +30,7 @@ from . import (
 )
 
 if TYPE_CHECKING:
-    from ..discover import Found
+    from ..discover import Found, Held
     from ..records import Problem, Run
 
 
@@ -69,9 +69,11 @@ class Format:
     (MLflow's logged models look just like runs): the walk does not enter them. Names only, no I/O."""
     stores: Callable[[Set[str]], tuple[str, ...]] = _no_stores
     """Entries of a folder that are store files of this format, each holding many runs (``mlflow.db``). Names only, no I/O."""
-    expand: Callable[[Path, str, str], tuple[list[Found], list[Problem]]] | None = None
+    expand: Callable[[Path, str, str], tuple[list[Found] | Held, list[Problem]]] | None = None
     """The runs of the store file at a path (given the folder's id below the root and the walk's project),
-    and catalog-level problems for what could not be listed; never raises for bad input."""
+    and catalog-level problems for what could not be listed; never raises for bad input. A store that
+    cannot be listed just now (a writer's lock) gives a :class:`~runsift.core.discover.Held` instead of
+    its runs: keep what the catalog had, not "no runs"."""
 
 
 FORMATS: tuple[Format, ...] = (
