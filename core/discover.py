@@ -27,7 +27,7 @@ from .records import Kind, Problem
 
 SWEEP_RUNS_DIR = "runs"
 
-_SPECIAL_NAMES = frozenset(n.lower() for n in (*SWEEP_NAMES, *BASELINE_NAMES, *DEFINITION_NAMES))
+_SPECIAL_NAMES = frozenset(n.lower() for n in (*SWEEP_NAMES, *BASELINE_NAMES, *DEFINITION_NAMES, *formats.SWEEP_NAMES))
 """Names (lower case) that can make a folder a sweep or an A/B record; other folders skip those checks."""
 
 MAX_DEPTH = 24
@@ -196,16 +196,19 @@ def discover(root: Path, memo: Memo | None = None, on_found: Callable[[Found], N
             continue
         names = {e.name for e in entries}
         special = not is_top and any(n.lower() in _SPECIAL_NAMES for n in names)
-        if special and sweep_id is None and is_sweep_dir(names):
+        sweep_fmt = formats.sweep_format(names) if special and sweep_id is None else None
+        if sweep_fmt is not None or (special and sweep_id is None and is_sweep_dir(names)):
             if not _utf8_id(rel, problems):
                 continue
-            rec = Found("sweep", Path(folder), rel, project, base, files=_listing(folder, entries, depth=1))
+            fmt_name = sweep_fmt.name if sweep_fmt is not None else "container"
+            rec = Found("sweep", Path(folder), rel, project, base, files=_listing(folder, entries, depth=1), format=fmt_name)
             found.append(rec)
             sweeps[rel] = rec
             if on_found is not None:
                 on_found(rec)
-            for entry in entries:
-                if entry.name == SWEEP_RUNS_DIR and _is_real_dir(entry):
+            for entry in entries:  # a format's sweep (a Hydra multirun) holds its runs in any sub-folder
+                wanted = entry.name == SWEEP_RUNS_DIR if sweep_fmt is None else not entry.name.startswith(".")
+                if wanted and _is_real_dir(entry):
                     stack.append((entry.path, depth + 1, project, rel))
             continue
         if special and is_abtest_dir(names):
