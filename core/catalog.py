@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 from .discover import (
     FolderMemo,
     Found,
+    Held,
     Memo,
     RunMemo,
     Walk,
@@ -261,8 +262,12 @@ class Catalog:
             for f in walk.found:
                 if f.kind == "sweep" and f.id not in known:  # its members are complete only now
                     reader.add(f)
-            removed = list(known.difference(walk.kept, (f.id for f in walk.found)))
-            if removed:
+            held: set[str] = set()
+            if walk.held:  # a locked store's runs stay, marked as last read
+                with self._lock, self.db:
+                    held = _hold(self.db, walk.held)
+            removed = list(known.difference(walk.kept, (f.id for f in walk.found), held))
+            if removed or held:
                 with self._lock, self.db:
                     for ids in _chunks(removed, 500):
                         _delete(self.db, ids)
@@ -591,6 +596,27 @@ def _delete(db: sqlite3.Connection, ids: list[str]) -> None:
         db.execute(f"DELETE FROM records WHERE id IN ({marks})", ids)
         db.execute(f"DELETE FROM details WHERE id IN ({marks})", ids)
         db.execute(f"DELETE FROM walk_runs WHERE id IN ({marks})", ids)
+
+
+def _hold(db: sqlite3.Connection, held: list[Held]) -> set[str]:
+    """Ids of the cached runs of stores the walk could not list now, each given the store's note once,
+    and a fingerprint no listing has, so the run is read again as soon as its store can be."""
+    out: set[str] = set()
+    for h in held:
+        note = {"file": h.note.file, "message": h.note.message, "line": h.note.line}
+        prefix = f"{h.rel}/" if h.rel else ""
+        rows = db.execute("SELECT r.id, r.problems, d.detail FROM records r JOIN details d USING (id) WHERE r.path = ?", (h.folder,))
+        for rid, problems, detail in rows.fetchall():
+            if not rid.startswith(prefix):
+                continue
+            out.add(rid)
+            listed = json.loads(problems)
+            if note not in listed:
+                record = json.loads(detail)
+                record["problems"] = [note, *record.get("problems", [])]
+                db.execute("UPDATE records SET problems = ?, n_problems = ?, fingerprint = '' WHERE id = ?", (json.dumps([note, *listed]), len(listed) + 1, rid))
+                db.execute("UPDATE details SET detail = ? WHERE id = ?", (_compact(record), rid))
+    return out
 
 
 def _store(db: sqlite3.Connection, rows: list[Row]) -> None:

@@ -27,7 +27,7 @@ from .records import Kind, Problem
 
 SWEEP_RUNS_DIR = "runs"
 
-_SPECIAL_NAMES = frozenset(n.lower() for n in (*SWEEP_NAMES, *BASELINE_NAMES, *DEFINITION_NAMES))
+_SPECIAL_NAMES = frozenset(n.lower() for n in (*SWEEP_NAMES, *BASELINE_NAMES, *DEFINITION_NAMES, *formats.SWEEP_NAMES))
 """Names (lower case) that can make a folder a sweep or an A/B record; other folders skip those checks."""
 
 MAX_DEPTH = 24
@@ -101,6 +101,19 @@ class Memo:
     runs: dict[str, RunMemo] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A store file that could not be listed just now (a writer holds its lock): the runs listed
+    from it last time stay as they were, each marked with ``note``, rather than dropping out."""
+
+    folder: str
+    """The store's folder: the ``path`` of every run listed from it."""
+    rel: str
+    """That folder below the root: the start of every such run's id."""
+    note: Problem
+    """Put on each run kept: why the store was not read, and that the run is as last read."""
+
+
 @dataclass(slots=True)
 class Walk:
     """The result of a walk: records listed file by file, records found unchanged, and the new memo."""
@@ -114,6 +127,8 @@ class Walk:
     """Every non-record folder walked (reused or re-listed), for the next memo."""
     run_keys: dict[str, RunMemo] = field(default_factory=dict)
     """Quick keys of the runs listed in this walk (only those whose times are safely in the past)."""
+    held: list[Held] = field(default_factory=list)
+    """Stores that could not be listed now: keep the runs cached from them (see :class:`Held`)."""
 
 
 def discover(root: Path, memo: Memo | None = None, on_found: Callable[[Found], None] | None = None) -> Walk:
@@ -181,16 +196,19 @@ def discover(root: Path, memo: Memo | None = None, on_found: Callable[[Found], N
             continue
         names = {e.name for e in entries}
         special = not is_top and any(n.lower() in _SPECIAL_NAMES for n in names)
-        if special and sweep_id is None and is_sweep_dir(names):
+        sweep_fmt = formats.sweep_format(names) if special and sweep_id is None else None
+        if sweep_fmt is not None or (special and sweep_id is None and is_sweep_dir(names)):
             if not _utf8_id(rel, problems):
                 continue
-            rec = Found("sweep", Path(folder), rel, project, base, files=_listing(folder, entries, depth=1))
+            fmt_name = sweep_fmt.name if sweep_fmt is not None else "container"
+            rec = Found("sweep", Path(folder), rel, project, base, files=_listing(folder, entries, depth=1), format=fmt_name)
             found.append(rec)
             sweeps[rel] = rec
             if on_found is not None:
                 on_found(rec)
-            for entry in entries:
-                if entry.name == SWEEP_RUNS_DIR and _is_real_dir(entry):
+            for entry in entries:  # a format's sweep (a Hydra multirun) holds its runs in any sub-folder
+                wanted = entry.name == SWEEP_RUNS_DIR if sweep_fmt is None else not entry.name.startswith(".")
+                if wanted and _is_real_dir(entry):
                     stack.append((entry.path, depth + 1, project, rel))
             continue
         if special and is_abtest_dir(names):
@@ -222,7 +240,7 @@ def discover(root: Path, memo: Memo | None = None, on_found: Callable[[Found], N
         child_project = project if (is_top or sweep_id is not None) else base
         here: list[Problem] = []
         subdirs: list[str] = []
-        untrusted = _expand_stores(folder, rel, project, names, found, problems, on_found)
+        untrusted = _expand_stores(folder, rel, project, names, walk, on_found)
         skipped = formats.bookkeeping(names)
         for entry in entries:
             untrusted = untrusted or entry.is_symlink()
@@ -243,9 +261,7 @@ def discover(root: Path, memo: Memo | None = None, on_found: Callable[[Found], N
     return walk
 
 
-def _expand_stores(
-    folder: str, rel: str, project: str, names: set[str], found: list[Found], problems: list[Problem], on_found: Callable[[Found], None] | None
-) -> bool:
+def _expand_stores(folder: str, rel: str, project: str, names: set[str], walk: Walk, on_found: Callable[[Found], None] | None) -> bool:
     """List the runs of the store files (``mlflow.db``) in a folder that is no record; True when it holds any."""
     any_store = False
     for fmt in formats.store_formats():
@@ -254,9 +270,12 @@ def _expand_stores(
                 continue
             any_store = True
             runs, trouble = fmt.expand(Path(folder, name), rel, project)
-            problems.extend(trouble)
+            walk.problems.extend(trouble)
+            if isinstance(runs, Held):
+                walk.held.append(runs)
+                continue
             for rec in runs:
-                found.append(rec)
+                walk.found.append(rec)
                 if on_found is not None:
                     on_found(rec)
     return any_store

@@ -203,7 +203,7 @@ def _sweep_metric(sweep: Sweep, runs: Sequence[Run]) -> str:
     for column in sweep.leaderboard_columns:
         if column.lower() in names and column.lower() not in RUN_ID_COLUMNS:
             return column
-    raise LeaderboardError(f"sweep {sweep.id} names no metric (sweep.yaml metric:) and no board column is a run metric")
+    raise LeaderboardError(f"sweep {sweep.id} names no metric (sweep.yaml metric:, or an objective its sweeper recorded) and no board column is a run metric")
 
 
 def _run_metric_name(metric: str, runs: Sequence[Run]) -> str | None:

@@ -31,6 +31,10 @@ def load(found: Found, root: Path) -> Record:
 
 def load_sweep(found: Found, root: Path) -> Sweep:
     """Read a sweep folder: spec, baseline, leaderboard; members come from the walk."""
+    read_format_sweep = formats.get(found.format).read_sweep
+    if read_format_sweep is not None:  # a tracker's sweep (a Hydra multirun)
+        sweep = read_format_sweep(found, root)
+        return sweep if sweep.started is not None else replace(sweep, started=_sweep_started(found))
     ctx = ReadContext(root)
     sweep = read_sweep(
         found.dir,

@@ -7,6 +7,7 @@ import math
 import os
 import shutil
 import sqlite3
+import threading
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -181,19 +182,80 @@ def test_a_wal_store_is_read_without_creating_files(root: Path) -> None:
     assert snapshot(root) == before
 
 
-def test_a_live_writer_is_reported_not_waited_for(root: Path) -> None:
+class _Writer:
+    """Another process's MLflow writer: a thread holding ``BEGIN EXCLUSIVE`` on the store until released."""
+
+    def __init__(self, db: Path) -> None:
+        self.db, self.locked, self.release = db, threading.Event(), threading.Event()
+        self.thread = threading.Thread(target=self._hold, daemon=True)
+
+    def _hold(self) -> None:
+        con = sqlite3.connect(self.db, isolation_level=None)
+        try:
+            con.execute("BEGIN EXCLUSIVE")
+            self.locked.set()
+            self.release.wait(30)
+            con.execute("ROLLBACK")
+        finally:
+            con.close()
+
+    def __enter__(self) -> _Writer:
+        self.thread.start()
+        assert self.locked.wait(10)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release.set()
+        self.thread.join(10)
+
+
+def test_a_live_writer_is_reported_not_waited_for(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mlflow_sqlite, "TIMEOUT_S", 0.2)
     db = root / "team" / "mlflow.db"
     found = found_runs(root)[run_id("baseline")]
-    writer = sqlite3.connect(db, isolation_level=None)
-    writer.execute("BEGIN EXCLUSIVE")
-    try:
+    with _Writer(db):
         run = load(found, root)
         walk = discover(root)
-    finally:
-        writer.execute("ROLLBACK")
-        writer.close()
     assert isinstance(run, Run) and run.problems and "cannot read the run" in run.problems[0].message
-    assert walk.found == [] and "cannot read the MLflow store" in walk.problems[0].message
+    assert walk.found == [] and "cannot read the MLflow store now" in walk.problems[0].message
+    assert [(h.folder, h.rel) for h in walk.held] == [(str(db.parent), "team")]
+
+
+def test_a_locked_store_keeps_its_runs_as_last_read(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mlflow_sqlite, "TIMEOUT_S", 0.2)
+    (root / "other").mkdir()  # a run beside the store's folder: gone runs elsewhere still go
+    (root / "other" / "config.yaml").write_text("lr: 1\n", encoding="utf-8")
+    (root / "other" / "metrics.json").write_text('{"auc": 0.5}', encoding="utf-8")
+    cache = tmp_path / "cache"
+    with Catalog.open(root, cache_dir=cache) as cat:
+        before = {r.id: r for r in cat.list()}
+    assert run_id("baseline") in before and "other" in before and not any(r.problems for r in before.values())
+    shutil.rmtree(root / "other")
+    with _Writer(root / "team" / "mlflow.db"):
+        for _ in range(2):  # a second walk under the lock neither drops them nor marks them twice
+            with Catalog.open(root, cache_dir=cache) as cat:
+                during = {r.id: r for r in cat.list()}
+                held = cat.get(run_id("baseline"))
+                assert any("shown as of the last successful read" in p.message for p in cat.problems)
+            assert set(during) == set(before) - {"other"}
+            for rid, row in during.items():
+                assert [p.message for p in row.problems].count(row.problems[0].message) == 1
+                assert "busy" in row.problems[0].message and "last successful read" in row.problems[0].message
+                assert (row.status, row.metrics, row.name) == (before[rid].status, before[rid].metrics, before[rid].name)
+            assert isinstance(held, Run) and held.metrics.final == RUNS["baseline"]["metrics"]
+            assert "last successful read" in held.problems[0].message
+    with Catalog.open(root, cache_dir=cache) as cat:  # the lock is gone, the store unchanged: read again, unmarked
+        after = {r.id: r for r in cat.list()}
+        assert cat.problems == [] and cat.last_refresh.changed == len(RUNS)  # the deleted run too
+        fresh = cat.get(run_id("baseline"))
+    assert set(after) == set(during) and not any(r.problems for r in after.values())
+    assert isinstance(fresh, Run) and fresh.problems == () and fresh.metrics.final == RUNS["baseline"]["metrics"]
+
+
+def test_a_locked_store_never_listed_lists_nothing(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mlflow_sqlite, "TIMEOUT_S", 0.2)
+    with _Writer(root / "team" / "mlflow.db"), Catalog.open(root, use_cache=False) as cat:
+        assert cat.ids() == [] and "cannot read the MLflow store now" in cat.problems[0].message
 
 
 @pytest.mark.parametrize("damage", ["truncated", "garbage", "empty", "other-db"])

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import (
+    _hydra_sweep,
     container,
     dvclive,
     hydra,
@@ -30,11 +31,15 @@ from . import (
 )
 
 if TYPE_CHECKING:
-    from ..discover import Found
-    from ..records import Problem, Run
+    from ..discover import Found, Held
+    from ..records import Problem, Run, Sweep
 
 
 def _never(name: str) -> bool:
+    return False
+
+
+def _no_names(names: Set[str]) -> bool:
     return False
 
 
@@ -58,7 +63,7 @@ class Format:
     """The run in the folder ``found`` describes (``root`` confines reading); never raises for bad input."""
     is_live: Callable[[str], bool] = _never
     """Files (names in the run folder) a run that finished may still rewrite in place: the quick walk watches them."""
-    member: Callable[[Set[str]], bool] = _never
+    member: Callable[[Set[str]], bool] = _no_names
     """Inside a sweep's ``runs/`` folder, a looser test: any file of this format makes a run."""
     describe: str = ""
     """What a run of this format looks like on disk, for "no runs here" messages."""
@@ -69,9 +74,17 @@ class Format:
     (MLflow's logged models look just like runs): the walk does not enter them. Names only, no I/O."""
     stores: Callable[[Set[str]], tuple[str, ...]] = _no_stores
     """Entries of a folder that are store files of this format, each holding many runs (``mlflow.db``). Names only, no I/O."""
-    expand: Callable[[Path, str, str], tuple[list[Found], list[Problem]]] | None = None
+    is_sweep: Callable[[Set[str]], bool] = _no_names
+    """Is a folder with these entry names a sweep of this format (a Hydra multirun)? Its sub-folders' runs are its members. Names only."""
+    read_sweep: Callable[[Found, Path], Sweep] | None = None
+    """The sweep in a folder :attr:`is_sweep` claims (members from the walk); never raises for bad input."""
+    sweep_names: tuple[str, ...] = ()
+    """Entry names without which :attr:`is_sweep` is never true (the walk asks only folders holding one)."""
+    expand: Callable[[Path, str, str], tuple[list[Found] | Held, list[Problem]]] | None = None
     """The runs of the store file at a path (given the folder's id below the root and the walk's project),
-    and catalog-level problems for what could not be listed; never raises for bad input."""
+    and catalog-level problems for what could not be listed; never raises for bad input. A store that
+    cannot be listed just now (a writer's lock) gives a :class:`~runsift.core.discover.Held` instead of
+    its runs: keep what the catalog had, not "no runs"."""
 
 
 FORMATS: tuple[Format, ...] = (
@@ -107,6 +120,9 @@ FORMATS: tuple[Format, ...] = (
         hydra.detect,
         hydra.read,
         hydra.is_live,
+        is_sweep=_hydra_sweep.is_sweep,
+        read_sweep=_hydra_sweep.read_sweep,
+        sweep_names=_hydra_sweep.SWEEP_NAMES,
         describe="Hydra job folders (outputs/<date>/<time>/ or multirun/<date>/<time>/<job>/ with .hydra/config.yaml)",
         markers=("outputs", "multirun"),
     ),
@@ -155,6 +171,8 @@ FORMATS: tuple[Format, ...] = (
 
 _BY_NAME = {f.name: f for f in FORMATS}
 _STORE_FORMATS = tuple(f for f in FORMATS if f.expand is not None)
+SWEEP_NAMES: frozenset[str] = frozenset(n for f in FORMATS for n in f.sweep_names)
+"""Entry names that can make a folder a format's sweep (``multirun.yaml`` ...)."""
 
 
 def detect(names: Set[str], in_sweep: bool = False) -> Format | None:
@@ -163,6 +181,11 @@ def detect(names: Set[str], in_sweep: bool = False) -> Format | None:
         if fmt.detect(names) or (in_sweep and fmt.member(names)):
             return fmt
     return None
+
+
+def sweep_format(names: Set[str]) -> Format | None:
+    """The format whose sweep a folder with these entry names is (a Hydra multirun), if any."""
+    return next((f for f in FORMATS if f.read_sweep is not None and f.is_sweep(names)), None)
 
 
 def store_formats() -> tuple[Format, ...]:

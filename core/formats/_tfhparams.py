@@ -1,19 +1,33 @@
-"""TensorBoard's hparams plugin data (``HParamsPluginData``) decoded by hand: an experiment, a session's start or end.
+"""TensorBoard's hparams plugin data (``HParamsPluginData``): an experiment, a session's start or end.
 
 The plugin stores its records as the content of a summary value's metadata (a
 :class:`._tfrecord.Value` of kind ``hparams``); :func:`decode_hparams` turns one into the
 hyper-parameters, times, status and experiment name a run takes. Kept apart from the event
 decoding because it is a message family of its own, with its own bounds: hyper-parameters are
-``google.protobuf.Value`` items that may nest lists and structs.
+``google.protobuf.Value`` items that may nest lists and structs. The messages are declared below
+(field numbers from TensorBoard's ``plugin_data.proto`` and protobuf's ``struct.proto``; maps as
+their repeated entries on the wire) and parsed by the ``protobuf`` library (:mod:`._protoschema`).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._protowire import _F64, BadMessage, _fields, _text
+from ._protoschema import (
+    BOOL,
+    BYTES,
+    DOUBLE,
+    INT32,
+    MESSAGE,
+    BadMessage,
+    Schema,
+    build,
+    parse,
+    text,
+)
 
 MAX_NESTING = 32
 """Deepest nesting of protobuf messages decoded (hparams values may nest lists and structs)."""
@@ -40,22 +54,64 @@ class HParamsData:
     time_created: float | None = None
 
 
+_SCHEMA: Schema = (
+    ("HParamsPluginData", (
+        ("version", 1, INT32), ("experiment", 2, MESSAGE, "Experiment", False, "data"),
+        ("session_start_info", 3, MESSAGE, "SessionStartInfo", False, "data"),
+        ("session_end_info", 4, MESSAGE, "SessionEndInfo", False, "data"),
+    )),
+    ("Experiment", (("name", 6, BYTES), ("description", 1, BYTES), ("user", 2, BYTES), ("time_created_secs", 3, DOUBLE))),
+    ("SessionStartInfo", (
+        ("hparams", 1, MESSAGE, "Entry", True), ("model_uri", 2, BYTES), ("group_name", 4, BYTES), ("start_time_secs", 5, DOUBLE),
+    )),
+    ("SessionEndInfo", (("status", 1, INT32), ("end_time_secs", 2, DOUBLE))),
+    ("Entry", (("key", 1, BYTES), ("value", 2, MESSAGE, "Value"))),
+    ("Value", (
+        ("null_value", 1, INT32, None, False, "kind"), ("number_value", 2, DOUBLE, None, False, "kind"),
+        ("string_value", 3, BYTES, None, False, "kind"), ("bool_value", 4, BOOL, None, False, "kind"),
+        ("struct_value", 5, MESSAGE, "Struct", False, "kind"), ("list_value", 6, MESSAGE, "ListValue", False, "kind"),
+    )),
+    ("Struct", (("fields", 1, MESSAGE, "Entry", True),)),
+    ("ListValue", (("values", 1, MESSAGE, "Value", True),)),
+)  # fmt: skip
+
+
+@functools.cache
+def _plugin_data_class() -> Any:
+    """``HParamsPluginData`` with the fields above, built on the first hparams value read."""
+    return build("runsift_tensorboard_hparams", _SCHEMA)["HParamsPluginData"]
+
+
 def decode_hparams(content: bytes) -> HParamsData:
     """A serialized ``HParamsPluginData``; raises :class:`BadMessage`."""
-    end = len(content)
-    for number, wire, value in _fields(content, 0, end):
-        if number == 2 and wire == 2:
-            return _experiment(content, value)
-        if number == 3 and wire == 2:
-            return _session_start(content, value)
-        if number == 4 and wire == 2:
-            out = HParamsData("session_end")
-            for n, w, v in _fields(content, *value):
-                if n == 1 and w == 0:
-                    out.status = v
-                elif n == 2 and w == 1:
-                    out.end_time = _finite(_F64.unpack(v)[0])
-            return out
+    msg = parse(_plugin_data_class(), content)
+    kind = msg.WhichOneof("data")
+    if kind == "experiment":
+        e = msg.experiment
+        return HParamsData(
+            "experiment",
+            name=text(e.name) or None,
+            description=text(e.description) or None,
+            user=text(e.user) or None,
+            time_created=_finite(e.time_created_secs),
+        )
+    if kind == "session_start_info":
+        start = msg.session_start_info
+        out = HParamsData(
+            "session_start",
+            model_uri=text(start.model_uri) or None,
+            group_name=text(start.group_name) or None,
+            start_time=_finite(start.start_time_secs),
+        )
+        budget = [MAX_HPARAMS]
+        for entry in start.hparams:
+            item = _struct_value(entry.value, 0, budget)
+            if budget[0] > 0:
+                out.hparams[text(entry.key)] = item
+        return out
+    if kind == "session_end_info":
+        end = msg.session_end_info
+        return HParamsData("session_end", status=end.status, end_time=_finite(end.end_time_secs))
     return HParamsData("unknown")
 
 
@@ -63,70 +119,20 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) and value > 0 else None
 
 
-def _experiment(buf: bytes, span: tuple[int, int]) -> HParamsData:
-    out = HParamsData("experiment")
-    for number, wire, value in _fields(buf, *span):
-        if number == 6 and wire == 2:
-            out.name = _text(buf, value) or None
-        elif number == 1 and wire == 2:
-            out.description = _text(buf, value) or None
-        elif number == 2 and wire == 2:
-            out.user = _text(buf, value) or None
-        elif number == 3 and wire == 1:
-            out.time_created = _finite(_F64.unpack(value)[0])
-    return out
-
-
-def _session_start(buf: bytes, span: tuple[int, int]) -> HParamsData:
-    out = HParamsData("session_start")
-    budget = [MAX_HPARAMS]
-    for number, wire, value in _fields(buf, *span):
-        if number == 1 and wire == 2:  # map<string, google.protobuf.Value> entry
-            key, item = "", None
-            for n, w, v in _fields(buf, *value):
-                if n == 1 and w == 2:
-                    key = _text(buf, v)
-                elif n == 2 and w == 2:
-                    item = _struct_value(buf, v, 0, budget)
-            if budget[0] > 0:
-                out.hparams[key] = item
-        elif number == 2 and wire == 2:
-            out.model_uri = _text(buf, value) or None
-        elif number == 4 and wire == 2:
-            out.group_name = _text(buf, value) or None
-        elif number == 5 and wire == 1:
-            out.start_time = _finite(_F64.unpack(value)[0])
-    return out
-
-
-def _struct_value(buf: bytes, span: tuple[int, int], depth: int, budget: list[int]) -> Any:
+def _struct_value(value: Any, depth: int, budget: list[int]) -> Any:
     """A ``google.protobuf.Value``: None, a float, a string, a bool, a dict or a list."""
     budget[0] -= 1
     if depth > MAX_NESTING or budget[0] < 0:
         raise BadMessage(f"hyper-parameters nested deeper than {MAX_NESTING} levels or more than {MAX_HPARAMS:,} values")
-    result: Any = None
-    for number, wire, value in _fields(buf, *span):
-        if number == 1:
-            result = None
-        elif number == 2 and wire == 1:
-            result = _F64.unpack(value)[0]
-        elif number == 3 and wire == 2:
-            result = _text(buf, value)
-        elif number == 4 and wire == 0:
-            result = bool(value)
-        elif number == 5 and wire == 2:  # Struct: map<string, Value> fields = 1
-            result = {}
-            for n, w, v in _fields(buf, *value):
-                if n == 1 and w == 2:
-                    key, item = "", None
-                    for kn, kw, kv in _fields(buf, *v):
-                        if kn == 1 and kw == 2:
-                            key = _text(buf, kv)
-                        elif kn == 2 and kw == 2:
-                            item = _struct_value(buf, kv, depth + 1, budget)
-                    result[key] = item
-        elif number == 6 and wire == 2:  # ListValue: repeated Value values = 1
-            result = [
-                _struct_value(buf, v, depth + 1, budget) for n, w, v in _fields(buf, *value) if n == 1 and w == 2
-            ]
-    return result
+    kind = value.WhichOneof("kind")
+    if kind == "number_value":
+        return value.number_value
+    if kind == "string_value":
+        return text(value.string_value)
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "struct_value":
+        return {text(e.key): _struct_value(e.value, depth + 1, budget) for e in value.struct_value.fields}
+    if kind == "list_value":
+        return [_struct_value(v, depth + 1, budget) for v in value.list_value.values]
+    return None

@@ -1,4 +1,4 @@
-"""TensorBoard event files decoded by hand: TFRecord framing and the few ``tensorflow.Event`` fields runsift reads.
+"""TensorBoard event files: TFRecord framing, and the few ``tensorflow.Event`` fields runsift reads.
 
 An event file is a sequence of TFRecords::
 
@@ -9,8 +9,11 @@ is decoded: the event's wall time, step and file version, its summary values tha
 (``simple_value``, or a one-element numeric tensor of the ``scalars`` plugin), text (the ``text``
 plugin's string tensor) or hparams plugin data (its ``HParamsPluginData``, decoded by
 :mod:`._tfhparams`), and a ``SessionLog`` status. Images, histograms, audio, graphs and
-everything else are skipped by their length. The checksum is :mod:`._crc32c`'s and the protobuf
-wire format :mod:`._protowire`'s.
+everything else are skipped by their length. The checksum is :mod:`._crc32c`'s; the messages are
+parsed by the ``protobuf`` library from the schemas below (field numbers from TensorFlow's
+``event.proto``, ``summary.proto``, ``tensor.proto`` and ``tensor_shape.proto``), built on the
+first file read (:mod:`._protoschema`). Text fields are declared as bytes and read leniently: a
+tag in bad UTF-8 costs its characters, not its event.
 
 Checksums. The length's checksum is always verified: a mismatch means the framing cannot be
 trusted, so the rest of the file is not read. The data's checksum is verified for every record
@@ -26,6 +29,7 @@ run still being written) as ``truncated`` and every other fault as a problem.
 
 from __future__ import annotations
 
+import functools
 import math
 import struct
 from collections.abc import Iterator
@@ -33,7 +37,22 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO, NamedTuple
 
 from ._crc32c import masked_crc32c
-from ._protowire import _F32, _F64, BadMessage, _fields, _signed64, _text, _varint
+from ._protoschema import (
+    BOOL,
+    BYTES,
+    DOUBLE,
+    FLOAT,
+    INT32,
+    INT64,
+    MESSAGE,
+    UINT32,
+    UINT64,
+    BadMessage,
+    Schema,
+    build,
+    parse,
+    text,
+)
 
 MiB = 1024 * 1024
 
@@ -127,7 +146,37 @@ class Event(NamedTuple):
     """``SessionLog.status``: 1 START, 2 STOP, 3 CHECKPOINT; None when the event has none."""
 
 
-_SESSION_LOG_STATUS = 1
+_SCHEMA: Schema = (
+    ("Event", (
+        ("wall_time", 1, DOUBLE), ("step", 2, INT64),
+        ("file_version", 3, BYTES, None, False, "what"), ("summary", 5, MESSAGE, "Summary", False, "what"),
+        ("session_log", 7, MESSAGE, "SessionLog", False, "what"),
+    )),
+    ("SessionLog", (("status", 1, INT32),)),
+    ("Summary", (("value", 1, MESSAGE, "Value", True),)),
+    ("Value", (
+        ("tag", 1, BYTES), ("metadata", 9, MESSAGE, "SummaryMetadata"),
+        ("simple_value", 2, FLOAT, None, False, "value"), ("tensor", 8, MESSAGE, "TensorProto", False, "value"),
+    )),
+    ("SummaryMetadata", (("plugin_data", 1, MESSAGE, "PluginData"), ("data_class", 4, INT32))),
+    ("PluginData", (("plugin_name", 1, BYTES), ("content", 2, BYTES))),
+    ("TensorProto", (
+        ("dtype", 1, INT32), ("tensor_shape", 2, MESSAGE, "TensorShapeProto"), ("tensor_content", 4, BYTES),
+        ("float_val", 5, FLOAT, None, True), ("double_val", 6, DOUBLE, None, True), ("int_val", 7, INT32, None, True),
+        ("string_val", 8, BYTES, None, True), ("int64_val", 10, INT64, None, True), ("bool_val", 11, BOOL, None, True),
+        ("half_val", 13, INT32, None, True), ("uint32_val", 16, UINT32, None, True), ("uint64_val", 17, UINT64, None, True),
+    )),
+    ("TensorShapeProto", (("dim", 2, MESSAGE, "Dim", True),)),
+    ("Dim", (("size", 1, INT64),)),
+)  # fmt: skip
+_NUMBER_FIELDS = ("float_val", "double_val", "int_val", "int64_val", "bool_val", "half_val", "uint32_val", "uint64_val")
+
+
+@functools.cache
+def _event_class() -> Any:
+    """TensorFlow's ``Event`` with the fields above, built on the first event file read (declared proto2,
+    the same on the wire, so that an event without a wall time has none rather than 0)."""
+    return build("runsift_tensorboard", _SCHEMA, syntax="proto2")["Event"]
 
 
 @dataclass(slots=True)
@@ -139,85 +188,52 @@ class Decoder:
 
     def event(self, buf: bytes) -> Event:
         """The event in ``buf``; raises :class:`BadMessage`."""
-        end = len(buf)
-        wall_time: float | None = None
-        step = 0
-        file_version = None
+        msg = parse(_event_class(), buf)
+        kind = msg.WhichOneof("what")
         values: list[Value] = []
-        session_log = None
-        for number, wire, value in _fields(buf, 0, end):
-            if number == 1 and wire == 1:
-                wall_time = _F64.unpack(value)[0]
-            elif number == 2 and wire == 0:
-                step = _signed64(value)
-            elif number == 3 and wire == 2:
-                file_version = _text(buf, value)
-            elif number == 5 and wire == 2:
-                for n, w, v in _fields(buf, *value):
-                    if n == 1 and w == 2:
-                        got = self._value(buf, v)
-                        if got is not None:
-                            values.append(got)
-            elif number == 7 and wire == 2:
-                session_log = 0
-                for n, w, v in _fields(buf, *value):
-                    if n == _SESSION_LOG_STATUS and w == 0:
-                        session_log = v
+        if kind == "summary":
+            for item in msg.summary.value:
+                got = self._value(item)
+                if got is not None:
+                    values.append(got)
+        wall_time = msg.wall_time if msg.HasField("wall_time") else None
         if wall_time is not None and not math.isfinite(wall_time):
             wall_time = None
-        return Event(wall_time, step, file_version, tuple(values), session_log)
+        return Event(
+            wall_time,
+            msg.step,
+            text(msg.file_version) if kind == "file_version" else None,
+            tuple(values),
+            msg.session_log.status if kind == "session_log" else None,
+        )
 
-    def _value(self, buf: bytes, span: tuple[int, int]) -> Value | None:
-        tag = ""
-        simple: float | None = None
-        tensor: tuple[int, int] | None = None
+    def _value(self, item: Any) -> Value | None:
+        tag = text(item.tag)
         plugin: str | None = None
         content = b""
         data_class = 0
-        for number, wire, value in _fields(buf, *span):
-            if number == 1 and wire == 2:
-                tag = _text(buf, value)
-            elif number == 2 and wire == 5:
-                simple = _F32.unpack(value)[0]
-            elif number == 8 and wire == 2:
-                tensor = value
-            elif number == 9 and wire == 2:
-                plugin, content, data_class = _metadata(buf, value)
+        if item.HasField("metadata"):
+            meta = item.metadata
+            plugin, content, data_class = text(meta.plugin_data.plugin_name), meta.plugin_data.content, meta.data_class
         if plugin is not None:
             if tag not in self.plugins and len(self.plugins) < self.max_tags:
                 self.plugins[tag] = plugin
         else:
             plugin = self.plugins.get(tag)
-        if simple is not None:
-            return Value(tag, "scalar", number=simple)
+        kind = item.WhichOneof("value")
+        if kind == "simple_value":
+            return Value(tag, "scalar", number=item.simple_value)
         if plugin == "hparams":
             return Value(tag, "hparams", content=content) if content else None
-        if tensor is None:
+        if kind != "tensor":
             return None
         if plugin == "text":
-            text = _tensor_text(buf, tensor)
-            return Value(tag, "text", text=text) if text is not None else None
+            words = _tensor_text(item.tensor)
+            return Value(tag, "text", text=words) if words is not None else None
         if plugin == "scalars" or data_class == 1 or not plugin:
-            number = _tensor_number(buf, tensor, require_scalar=plugin != "scalars" and data_class != 1)
+            number = _tensor_number(item.tensor, require_scalar=plugin != "scalars" and data_class != 1)
             return Value(tag, "scalar", number=number) if number is not None else None
         return None
-
-
-def _metadata(buf: bytes, span: tuple[int, int]) -> tuple[str, bytes, int]:
-    """(plugin name, plugin content, data class) of a ``SummaryMetadata``."""
-    plugin = ""
-    content = b""
-    data_class = 0
-    for number, wire, value in _fields(buf, *span):
-        if number == 1 and wire == 2:
-            for n, w, v in _fields(buf, *value):
-                if n == 1 and w == 2:
-                    plugin = _text(buf, v)
-                elif n == 2 and w == 2:
-                    content = buf[v[0] : v[1]]
-        elif number == 4 and wire == 0:
-            data_class = value
-    return plugin, content, data_class
 
 
 _DT_FLOAT, _DT_DOUBLE, _DT_INT32, _DT_UINT8, _DT_INT16, _DT_INT8, _DT_STRING = 1, 2, 3, 4, 5, 6, 7
@@ -226,100 +242,56 @@ _RAW_FORMATS = {
     _DT_FLOAT: "<f", _DT_DOUBLE: "<d", _DT_INT32: "<i", _DT_UINT8: "<B", _DT_INT16: "<h", _DT_INT8: "<b",
     _DT_INT64: "<q", _DT_BOOL: "<?", _DT_UINT16: "<H", _DT_HALF: "<e", _DT_UINT32: "<I", _DT_UINT64: "<Q",
 }
+_F32 = struct.Struct("<f")
 
 
-def _tensor_number(buf: bytes, span: tuple[int, int], require_scalar: bool) -> float | None:
+def _tensor_number(tensor: Any, require_scalar: bool) -> float | None:
     """The one number a numeric ``TensorProto`` holds, else None (not numeric, or several values).
 
     ``require_scalar``: a tensor that is not the ``scalars`` plugin's must also have shape ``[]``
     to count (a histogram or an embedding is a numeric tensor too).
     """
-    dtype = 0
-    dims: list[int] = []
-    raw: bytes | None = None
-    first: float | None = None
-    count = 0
-    for number, wire, value in _fields(buf, *span):
-        if number == 1 and wire == 0:
-            dtype = value
-        elif number == 2 and wire == 2:
-            for n, w, v in _fields(buf, *value):
-                if n == 2 and w == 2:
-                    size = 1
-                    for dn, dw, dv in _fields(buf, *v):
-                        if dn == 1 and dw == 0:
-                            size = _signed64(dv)
-                    dims.append(size)
-        elif number == 4 and wire == 2:
-            raw = buf[value[0] : value[1]]
-        elif number in (5, 6, 7, 10, 11, 13, 16, 17):
-            for item in _numbers(buf, number, wire, value):
-                if count == 0:
-                    first = item
-                count += 1
+    dtype = tensor.dtype
+    dims = [d.size for d in tensor.tensor_shape.dim]
     if dtype == _DT_STRING or (require_scalar and dims):
         return None
     if any(d != 1 for d in dims):
         return None
-    if raw is not None:
+    if tensor.tensor_content:
+        raw = tensor.tensor_content
         fmt = _RAW_FORMATS.get(dtype)
         if dtype == _DT_BFLOAT16 and len(raw) == 2:
             return float(_F32.unpack(b"\x00\x00" + raw)[0])
         if fmt is None or struct.calcsize(fmt) != len(raw):
             return None
         return float(struct.unpack(fmt, raw)[0])
-    if count != 1 or first is None:
+    numbers = [values for name in _NUMBER_FIELDS if (values := getattr(tensor, name))]
+    if len(numbers) != 1 or len(numbers[0]) != 1:
         return None
+    first = numbers[0][0]
     if dtype == _DT_HALF:
         return float(struct.unpack("<e", struct.pack("<H", int(first) & 0xFFFF))[0])
     if dtype == _DT_BFLOAT16:
         return float(_F32.unpack(struct.pack("<I", (int(first) & 0xFFFF) << 16))[0])
-    return first
+    return float(first)
 
 
-def _numbers(buf: bytes, number: int, wire: int, value: Any) -> Iterator[float]:
-    """The values of a repeated numeric ``TensorProto`` field, packed or not."""
-    if number == 5:  # float_val
-        if wire == 5:
-            yield _F32.unpack(value)[0]
-        elif wire == 2:
-            for i in range(value[0], value[1] - 3, 4):
-                yield _F32.unpack_from(buf, i)[0]
-    elif number == 6:  # double_val
-        if wire == 1:
-            yield _F64.unpack(value)[0]
-        elif wire == 2:
-            for i in range(value[0], value[1] - 7, 8):
-                yield _F64.unpack_from(buf, i)[0]
-    else:  # int_val, int64_val, bool_val, half_val, uint32_val, uint64_val: varints
-        signed = number in (7, 10)
-        if wire == 0:
-            yield float(_signed64(value) if signed else value)
-        elif wire == 2:
-            pos, end = value
-            while pos < end:
-                item, pos = _varint(buf, pos, end)
-                yield float(_signed64(item) if signed else item)
-
-
-def _tensor_text(buf: bytes, span: tuple[int, int]) -> str | None:
+def _tensor_text(tensor: Any) -> str | None:
     """The strings of a ``DT_STRING`` tensor, one a line; None for any other tensor."""
-    dtype = 0
+    if tensor.dtype != _DT_STRING:
+        return None
     parts: list[str] = []
     size = 0
-    for number, wire, value in _fields(buf, *span):
-        if number == 1 and wire == 0:
-            dtype = value
-        elif number == 8 and wire == 2 and size <= MAX_TEXT_CHARS:
-            part = _text(buf, value)
-            parts.append(part)
-            size += len(part) + 1
-    if dtype != _DT_STRING:
-        return None
-    text = "\n".join(parts)
-    if len(text) > MAX_TEXT_CHARS:
-        text = text[:MAX_TEXT_CHARS] + "\n[... cut at 64 KiB]"
-    return text
+    for raw in tensor.string_val:
+        if size > MAX_TEXT_CHARS:
+            break
+        part = text(raw)
+        parts.append(part)
+        size += len(part) + 1
+    words = "\n".join(parts)
+    if len(words) > MAX_TEXT_CHARS:
+        words = words[:MAX_TEXT_CHARS] + "\n[... cut at 64 KiB]"
+    return words
 
 
 # -- one file ----------------------------------------------------------------------------
@@ -359,7 +331,7 @@ def read_events(fh: BinaryIO, decoder: Decoder, max_records: int) -> FileEvents:
             continue
         try:
             event = decoder.event(data)
-        except (BadMessage, struct.error, RecursionError) as exc:
+        except (BadMessage, struct.error) as exc:
             bad += 1
             if bad <= MAX_PROBLEMS_PER_FILE:
                 out.problems.append((f"record is not a valid event ({exc}); skipped", number))

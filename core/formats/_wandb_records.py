@@ -25,6 +25,19 @@ import zlib
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
+from ._protoschema import (
+    BOOL,
+    DOUBLE,
+    INT32,
+    INT64,
+    MESSAGE,
+    SINT64,
+    STRING,
+    UINT32,
+    Schema,
+    build,
+)
+
 HEADER_IDENT = b":W&B"
 HEADER_MAGIC = 0xBEE1
 HEADER_LEN = 7
@@ -47,14 +60,11 @@ _CHUNK = struct.Struct("<IHB")
 
 # -- message schemas -------------------------------------------------------------------
 
-_STRING, _INT32, _INT64, _UINT32, _SINT64, _DOUBLE, _BOOL, _MESSAGE = (
-    "TYPE_STRING", "TYPE_INT32", "TYPE_INT64", "TYPE_UINT32", "TYPE_SINT64", "TYPE_DOUBLE", "TYPE_BOOL", "TYPE_MESSAGE",
-)
-"""Field types by their ``FieldDescriptorProto`` names: protobuf is imported only when a log is read."""
+_STRING, _INT32, _INT64, _UINT32, _SINT64, _DOUBLE, _BOOL, _MESSAGE = STRING, INT32, INT64, UINT32, SINT64, DOUBLE, BOOL, MESSAGE
 
 # (message, ((field name, number, type, message type or None, repeated, oneof or None), ...))
 _ITEM = (("key", 1, _STRING), ("nested_key", 2, _STRING, None, True), ("value_json", 16, _STRING))
-_SCHEMA: tuple[tuple[str, tuple[tuple[Any, ...], ...]], ...] = (
+_SCHEMA: Schema = (
     ("Timestamp", (("seconds", 1, _INT64), ("nanos", 2, _INT32))),
     ("ConfigItem", _ITEM),
     ("SummaryItem", _ITEM),
@@ -113,35 +123,7 @@ _PACKAGE = "runsift_wandb"
 @functools.cache
 def _message_classes() -> dict[str, Any]:
     """The message classes of :data:`_SCHEMA`, built once, on the first log read (protobuf costs ~20 ms to import)."""
-    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-
-    kinds = descriptor_pb2.FieldDescriptorProto
-    fdp = descriptor_pb2.FileDescriptorProto(name="runsift_wandb_records.proto", package=_PACKAGE, syntax="proto3")
-    for name, fields in _SCHEMA:
-        msg = fdp.message_type.add(name=name)
-        oneofs: list[str] = []
-        for spec in fields:
-            fname, number, ftype = spec[:3]
-            type_name = spec[3] if len(spec) > 3 else None
-            repeated = spec[4] if len(spec) > 4 else False
-            oneof = spec[5] if len(spec) > 5 else None
-            label = kinds.LABEL_REPEATED if repeated else kinds.LABEL_OPTIONAL
-            field = msg.field.add(name=fname, number=number, type=getattr(kinds, ftype), label=label)
-            if type_name:
-                field.type_name = f".{_PACKAGE}.{type_name}"
-            if oneof:
-                if oneof not in oneofs:
-                    oneofs.append(oneof)
-                    msg.oneof_decl.add(name=oneof)
-                field.oneof_index = oneofs.index(oneof)
-    pool = descriptor_pool.DescriptorPool()
-    pool.Add(fdp)
-    out = {}
-    for name, _fields in _SCHEMA:
-        desc = pool.FindMessageTypeByName(f"{_PACKAGE}.{name}")
-        get_class = getattr(message_factory, "GetMessageClass", None)
-        out[name] = get_class(desc) if get_class is not None else message_factory.MessageFactory(pool).GetPrototype(desc)
-    return out
+    return build(_PACKAGE, _SCHEMA)
 
 
 def __getattr__(name: str) -> Any:

@@ -18,8 +18,10 @@ so any write to the store changes every one of its runs' fingerprints and all ar
 the next open: a store is read whole either way, and a run is a few indexed queries.
 
 The file is opened with a ``mode=ro`` URI, which in rollback-journal mode (MLflow's default)
-neither creates nor changes a file, and reads a live writer's committed state (a writer holding
-the lock past the timeout, or a hot journal left by a crash, is a problem on the run). SQLite
+neither creates nor changes a file, and reads a live writer's committed state. A writer holding
+the lock past :data:`TIMEOUT_S` while the store is listed makes it :class:`Held`: the catalog keeps
+the runs it listed last time, each marked as shown from the last successful read, and reads them
+again once the lock is gone (while a run is read, it is a problem on the run, as a hot journal is). SQLite
 would create ``-wal``/``-shm`` beside a WAL-mode database even read-only, so such a store is
 opened ``immutable``: only its checkpointed pages are read, a ``-wal`` present is reported, and a
 read torn by a concurrent checkpoint fails as a malformed database, a problem, never a crash.
@@ -58,7 +60,7 @@ from .mlflow import (
 )
 
 if TYPE_CHECKING:
-    from ..discover import FileStat, Found
+    from ..discover import FileStat, Found, Held
 
 FORMAT = "mlflow-sqlite"
 STORE_NAMES = ("mlflow.db",)
@@ -80,9 +82,10 @@ def stores(names: Set[str]) -> tuple[str, ...]:
     return tuple(n for n in STORE_NAMES if n in names)
 
 
-def expand(path: Path, rel: str, project: str) -> tuple[list[Found], list[Problem]]:
-    """One record per run of the store at ``path`` (in the folder ``rel`` below the root), and what stopped the listing."""
-    from ..discover import Found  # the walk imports the formats
+def expand(path: Path, rel: str, project: str) -> tuple[list[Found] | Held, list[Problem]]:
+    """One record per run of the store at ``path`` (in the folder ``rel`` below the root), and what stopped the listing;
+    a store a writer keeps locked past :data:`TIMEOUT_S` is :class:`Held`: its runs stay as last read."""
+    from ..discover import Found, Held  # the walk imports the formats
 
     where = f"{rel}/{path.name}".lstrip("/")
     files = _stats(path)
@@ -96,6 +99,11 @@ def expand(path: Path, rel: str, project: str) -> tuple[list[Found], list[Proble
                 (MAX_RUNS + 1,),
             ).fetchall()
     except (sqlite3.Error, OSError) as exc:
+        if _busy(exc):  # a writer holds the lock: its runs are still there, only unreadable for now
+            note = Problem(where, f"the MLflow store was busy ({_why(exc)}); this run is shown as of the last successful read")
+            return Held(str(path.parent), rel, note), [
+                Problem(where, f"cannot read the MLflow store now: {_why(exc)}; its runs are shown as of the last successful read")
+            ]
         return [], [Problem(where, f"cannot read the MLflow store: {_why(exc)}; its runs are not listed")]
     problems = [Problem(where, f"more than {MAX_RUNS:,} runs; the rest not listed")] if len(rows) > MAX_RUNS else []
     out: list[Found] = []
@@ -262,6 +270,14 @@ def _safe(text: Any, slash: bool = False) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def _busy(exc: BaseException) -> bool:
+    """True for SQLite's "database is locked"/"busy": a writer's lock, gone once it commits."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
 
 
 def _why(exc: BaseException) -> str:

@@ -44,7 +44,7 @@ from . import _tfhparams as hp
 from . import _tfrecord as tf
 from ._common import artifacts, dedupe, read_config, started_from_files
 from ._inferred import nest, seeds_from_config
-from ._protowire import BadMessage
+from ._protoschema import BadMessage
 
 if TYPE_CHECKING:
     from ..discover import FileStat, Found
