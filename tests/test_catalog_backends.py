@@ -220,3 +220,16 @@ def test_credentials_never_appear_in_errors(pg_url: str) -> None:
     assert "s3cret-pw" not in str(info.value)
     assert "***" in mask(url) and "s3cret-pw" not in mask(url)
     assert json.dumps(str(info.value))
+
+
+def test_the_command_line_indexes_into_and_lists_from_a_shared_catalog(pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from runsift.tui.cli import main
+
+    url = _fresh_db(pg_url, "cli")
+    root = _tree(tmp_path / "r")
+    assert main(["index", str(root), "--catalog", url, "-q"]) == 0
+    assert "25 added" in capsys.readouterr().out
+    assert main(["ls", str(root), "--catalog", url, "--filter", "status=failed", "--format", "json", "-q"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    with Catalog.open(root, use_cache=False) as ref:
+        assert [r["id"] for r in listed] == ref.ids(filters=[parse_filter("status=failed")])
