@@ -10,20 +10,24 @@ from __future__ import annotations
 
 import collections
 import difflib
+import functools
 import hashlib
 import json
 import math
+import operator
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Concatenate, NamedTuple, ParamSpec, TypeVar
 
+from . import cachefile
+from .cachefile import CacheCorrupt, CacheUnusable, crc, verified
 from .discover import (
     FolderMemo,
     Found,
@@ -44,7 +48,6 @@ from .query import Filter, Sort, as_number, compile_tests, refines, sort_rows
 from .records import Problem, Record, Summary
 from .serialize import from_dict, to_dict
 
-SCHEMA_VERSION = 9
 PARALLEL_MIN = 400
 """Below this many records to read, a process pool costs more than it saves."""
 MAX_ORDERS = 32
@@ -110,23 +113,6 @@ def cache_path_for(root: Path, cache_dir: Path | None = None) -> Path:
     return Path(cache_dir or default_cache_dir()) / f"{root_key(root)}.sqlite"
 
 
-_DDL = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS records (
-    id TEXT PRIMARY KEY, kind TEXT NOT NULL, project TEXT, name TEXT, path TEXT,
-    status TEXT, started TEXT, run_number INTEGER, sweep TEXT,
-    n_problems INTEGER NOT NULL, problems TEXT NOT NULL, metrics TEXT NOT NULL, fingerprint TEXT NOT NULL,
-    deleted INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS details (id TEXT PRIMARY KEY, facets TEXT NOT NULL, detail TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS walk_folders (path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, subdirs TEXT NOT NULL, sweep TEXT);
-CREATE TABLE IF NOT EXISTS walk_runs (id TEXT PRIMARY KEY, key TEXT NOT NULL, live TEXT NOT NULL) WITHOUT ROWID;
-"""
-# ``records`` holds what a list shows, one small row per record in id order, so reading 100k of them
-# touches a few MB; ``details`` holds ``facets`` (flattened config, data, seeds ... for filters) and
-# ``detail`` (the whole record), read only when asked for. ``walk_*`` is the memo that lets a warm
-# open skip unchanged folders (see discover.Memo).
-
 SETTLED = frozenset({"finished", "failed"})
 """Statuses of runs that are done: a quick walk trusts their folder and live files' times."""
 QUIET_NS = 24 * 3600 * 1_000_000_000
@@ -152,6 +138,29 @@ class _Cached(NamedTuple):
         return (self.fingerprint, self.kind, self.sweep) != (found.fingerprint, found.kind, found.sweep)
 
 
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def _heals(method: Callable[Concatenate[Catalog, _P], _T]) -> Callable[Concatenate[Catalog, _P], _T]:
+    """Run a catalog method; when the cache turns out damaged, rebuild it (once) and run the method again.
+
+    The cache is only a cache: what it held is read again from the runs, never shown from a damaged file.
+    """
+
+    @functools.wraps(method)
+    def healing(self: Catalog, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as exc:
+            if self._healing or not cachefile.is_corruption(exc):
+                raise
+            self._heal(exc)
+            return method(self, *args, **kwargs)
+
+    return healing
+
+
 class Catalog:
     """Records below one root, backed by an SQLite cache (on disk, or in memory with ``use_cache=False``)."""
 
@@ -173,6 +182,10 @@ class Catalog:
         """The summaries list ``_orders`` was sorted from: a new list (after a refresh) voids them."""
         self._lock = threading.RLock()
         """One connection, several threads (the app's workers): every use of ``db`` holds this."""
+        self.cache_problems: list[Problem] = []
+        """Warnings about the cache itself (unusable, found damaged and rebuilt): shown with :attr:`problems`."""
+        self._healing = False
+        self._workers: int | None = None
 
     # -- opening ---------------------------------------------------------------
     @classmethod
@@ -202,6 +215,8 @@ class Catalog:
                 "rename the folder or open it through a link with a UTF-8 name"
             )
         cache_file: Path | None = None
+        warning: Problem | None = None
+        db: sqlite3.Connection | None = None
         if use_cache:
             cache_file = cache_path_for(root_path, Path(cache_dir) if cache_dir else None)
             if is_inside(cache_file.parent, root_path):
@@ -209,15 +224,47 @@ class Catalog:
                     f"the cache folder {cache_file.parent} is inside the runs folder; runsift never writes "
                     "there. Choose another --cache-dir or use --no-cache"
                 )
-            db = _connect_cache(cache_file, root_path)
-        else:
-            db = sqlite3.connect(":memory:", check_same_thread=False)
-            db.executescript(_DDL)
+            try:
+                db = cachefile.connect(cache_file, root_path)
+            except CacheUnusable as exc:
+                warning = Problem(str(cache_file), f"{exc}; the index is kept in memory for this session (nothing is saved)")
+                cache_file = None
+        if db is None:
+            db = cachefile.memory()
         catalog = cls(root_path, db, cache_file)
         catalog.show_deleted = show_deleted
+        if warning is not None:
+            catalog.cache_problems.append(warning)
         if refresh:
             catalog.refresh(full=full, workers=workers, progress=progress)
         return catalog
+
+    def _heal(self, exc: BaseException) -> None:
+        """Replace a damaged cache with a new one (in memory when the file cannot be made again) and re-index."""
+        with self._lock:
+            self._healing = True
+            try:
+                try:
+                    self.db.close()
+                except sqlite3.Error:
+                    pass
+                db: sqlite3.Connection | None = None
+                where = str(self.cache_file) if self.cache_file is not None else "the in-memory index"
+                if self.cache_file is not None:
+                    cachefile.remove(self.cache_file)
+                    try:
+                        db = cachefile.connect(self.cache_file, self.root)
+                    except CacheUnusable:
+                        self.cache_file = None
+                reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+                then = "rebuilt from the runs" if db is not None else "rebuilt in memory for this session"
+                self.cache_problems.append(Problem(where, f"the cache was damaged ({reason}); {then}"))
+                self.db = db if db is not None else cachefile.memory()
+                self._summaries = self._facets = self._last_query = self._orders_of = None
+                self._orders = {}
+                self.refresh(full=True, workers=self._workers)
+            finally:
+                self._healing = False
 
     def close(self) -> None:
         """Close the cache."""
@@ -230,6 +277,7 @@ class Catalog:
         self.close()
 
     # -- indexing ----------------------------------------------------------------
+    @_heals
     def refresh(
         self, *, full: bool = False, workers: int | None = None, progress: Progress | None = None
     ) -> RefreshStats:
@@ -241,6 +289,7 @@ class Catalog:
         lists every file of every record.
         """
         started = time.perf_counter()
+        self._workers = workers
         with paused_gc():  # 100k ids and memo entries: collections would walk them again and again
             # The ids as they are before the walk: what another process stores meanwhile (the app and
             # a command on one cache) is not taken for removed.
@@ -253,7 +302,7 @@ class Catalog:
 
             with paused_gc():  # ~10 small objects a file, none cyclic: a third of a full walk otherwise
                 walk = discover(self.root, memo, on_found=found)
-                self.problems = walk.problems
+                self.problems = [*self.cache_problems, *walk.problems]
             with self._lock:
                 cached = self._cached([f.id for f in walk.found if f.id in known])
             changed = [f for f in walk.found if f.id in cached and cached[f.id].differs(f)]
@@ -272,12 +321,12 @@ class Catalog:
                     for ids in _chunks(removed, 500):
                         _delete(self.db, ids)
                     self._summaries = self._facets = None  # kept when nothing changed: a 100k list costs 1 s
-            statuses = {rid: c.status for rid, c in cached.items()}
+            statuses = {rid: c.status if not c.fingerprint.startswith(RETRY) else RETRY for rid, c in cached.items()}
             for batch in reader.rows(progress):
                 with self._lock, self.db:  # short transactions: readers in other threads get turns
                     _store(self.db, batch)
                     self._summaries = self._facets = None
-                statuses.update((row[0], row[5]) for row in batch)
+                statuses.update((row[0], row[5] if not row[12].startswith(RETRY) else RETRY) for row in batch)
         self._save_memo(walk, memo, statuses)
         self.last_refresh = RefreshStats(
             added=reader.added - len(changed),
@@ -298,11 +347,8 @@ class Catalog:
         """What the cache holds of these records, to tell whether a listed one changed."""
         out: dict[str, _Cached] = {}
         for chunk in _chunks(ids, 500):
-            rows = self.db.execute(
-                f"SELECT id, fingerprint, status, kind, project, sweep FROM records WHERE id IN ({','.join('?' * len(chunk))})",
-                chunk,
-            )
-            out.update((row[0], _Cached(*row[1:])) for row in rows)
+            rows = verified(self.db.execute(f"SELECT {_COLS} FROM records WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+            out.update((row[0], _Cached(row[12], row[5], row[1], row[2], row[8])) for row in rows)
         return out
 
     def _memo(self) -> tuple[set[str], Memo]:
@@ -315,7 +361,7 @@ class Catalog:
         with self._lock:
             folders = {
                 path: FolderMemo(mtime, tuple(json.loads(subdirs)), sweep)
-                for path, mtime, subdirs, sweep in self.db.execute("SELECT path, mtime_ns, subdirs, sweep FROM walk_folders")
+                for path, mtime, subdirs, sweep, _ in verified(self.db.execute("SELECT path, mtime_ns, subdirs, sweep, crc FROM walk_folders"))
             }
             known: set[str] = set()
             runs: dict[str, RunMemo] = {}
@@ -335,9 +381,10 @@ class Catalog:
         """Store what this walk learnt: changed folders, and quick keys of the settled runs it listed."""
         old = memo.folders if memo is not None else {}
         folders = [
-            (path, m.mtime_ns, json.dumps(m.subdirs), m.sweep)
+            (*values, crc(values))
             for path, m in walk.folders.items()
             if old.get(path) != m and is_utf8(path, *m.subdirs)
+            for values in [(path, m.mtime_ns, json.dumps(m.subdirs), m.sweep)]
         ]
         gone = [(path,) for path in old if path not in walk.folders]
         runs: list[tuple[str, str, str]] = []
@@ -347,6 +394,7 @@ class Catalog:
             key = walk.run_keys.get(f.id)
             if (
                 key is not None
+                and statuses.get(f.id) != RETRY  # read with a read error: listed again every time until it reads
                 and (statuses.get(f.id) in SETTLED or max((x.mtime_ns for x in f.files), default=0) < quiet_since)
                 and is_utf8(*key[1])  # live file names; the id itself was checked by the walk
             ):
@@ -358,23 +406,31 @@ class Catalog:
                 self.db.execute("DELETE FROM walk_folders")
                 self.db.execute("DELETE FROM walk_runs")
             self.db.executemany("DELETE FROM walk_folders WHERE path = ?", gone)
-            self.db.executemany("INSERT OR REPLACE INTO walk_folders VALUES (?,?,?,?)", folders)
+            self.db.executemany("INSERT OR REPLACE INTO walk_folders VALUES (?,?,?,?,?)", folders)
             self.db.executemany("DELETE FROM walk_runs WHERE id = ?", dropped)
             self.db.executemany("INSERT OR REPLACE INTO walk_runs VALUES (?,?,?)", runs)
 
     # -- queries -----------------------------------------------------------------
+    @_heals
     def summaries(self) -> list[Summary]:
         """Every record's summary, by id; loaded once per refresh and kept in memory."""
         with self._lock:
             if self._summaries is None:
                 with paused_gc():
-                    rows = self.db.execute(
-                        "SELECT id, kind, project, name, path, status, started, run_number, sweep, problems, metrics "
-                        f"FROM records {self._shown} ORDER BY id"
-                    )
-                    self._summaries = [_summary(row) for row in rows]
+                    if not self.db.in_transaction:
+                        self.db.execute("BEGIN")  # rows and totals from one snapshot, whatever other processes write
+                    try:
+                        rows = verified(self.db.execute(f"SELECT {_COLS} FROM records ORDER BY id"))
+                        n, x = cachefile.totals(self.db)
+                    finally:
+                        self.db.commit()
+                    if len(rows) != n or functools.reduce(operator.xor, (row[14] for row in rows), 0) != x:
+                        raise CacheCorrupt(f"the cache holds {len(rows)} records where it wrote {n}, or other ones")
+                    show_deleted = self.show_deleted
+                    self._summaries = [_summary(row) for row in rows if show_deleted or not row[13]]
             return self._summaries
 
+    @_heals
     def head(self, limit: int) -> tuple[list[Summary], int]:
         """The first ``limit`` summaries by id and the total count, without loading the rest.
 
@@ -383,11 +439,7 @@ class Catalog:
         with self._lock:
             if self._summaries is not None:
                 return self._summaries[:limit], len(self._summaries)
-            rows = self.db.execute(
-                "SELECT id, kind, project, name, path, status, started, run_number, sweep, problems, metrics "
-                f"FROM records {self._shown} ORDER BY id LIMIT ?",
-                (limit,),
-            )
+            rows = verified(self.db.execute(f"SELECT {_COLS} FROM records {self._shown} ORDER BY id LIMIT ?", (limit,)))
             head = [_summary(row) for row in rows]
             total = int(self.db.execute(f"SELECT COUNT(*) FROM records {self._shown}").fetchone()[0])
         return head, total
@@ -397,17 +449,19 @@ class Catalog:
         """The WHERE clause of the records a list shows: runs a tracker marks deleted only when asked for."""
         return "" if self.show_deleted else "WHERE deleted = 0"
 
+    @_heals
     def deleted_count(self) -> int:
         """How many records a tracker marks deleted (left out of lists unless ``show_deleted``)."""
         with self._lock:
             return int(self.db.execute("SELECT COUNT(*) FROM records WHERE deleted = 1").fetchone()[0])
 
+    @_heals
     def facet(self, key: str) -> dict[str, tuple[str | None, float | None]]:
         """``{record id: (text, number)}`` for one detail key such as ``config.optimizer.lr``."""
         with self._lock:
             if self._facets is None:  # decoded once per refresh, on the first detail filter
-                rows = self.db.execute("SELECT id, facets FROM details WHERE facets != '{}'")
-                self._facets = {rid: json.loads(text) for rid, text in rows}
+                rows = verified(self.db.execute("SELECT id, facets, fcrc FROM details WHERE facets != '{}'"))
+                self._facets = {rid: json.loads(text) for rid, text, _ in rows}
             facets = self._facets
         return {rid: (values[key][0], values[key][1]) for rid, values in facets.items() if key in values}
 
@@ -475,6 +529,7 @@ class Catalog:
         """Ids of the matching records in order."""
         return [r.id for r in self.list(kind=kind, filters=filters, sort=sort)]
 
+    @_heals
     def get(self, record_id: str) -> Record:
         """The full record with this id (raises RunNotFound).
 
@@ -484,14 +539,15 @@ class Catalog:
         if not is_utf8(record_id):
             raise RunNotFound(shown(record_id), [])
         with self._lock:
-            row = self.db.execute(
-                "SELECT d.detail, r.kind, r.fingerprint, r.project, r.sweep FROM records r JOIN details d USING (id) "
-                "WHERE id = ?",
-                (record_id,),
-            ).fetchone()
+            row = self.db.execute(f"SELECT {_COLS} FROM records WHERE id = ?", (record_id,)).fetchone()
+            details = self.db.execute("SELECT id, detail, dcrc FROM details WHERE id = ?", (record_id,)).fetchone()
         if row is None:
             raise RunNotFound(record_id, self._near(record_id))
-        detail, kind, fingerprint, project, sweep = row
+        if details is None:
+            raise CacheCorrupt(f"the cache has a record {record_id!r} without its details")
+        verified([row, details])
+        detail = details[1]
+        kind, fingerprint, project, sweep = row[1], row[12], row[2], row[8]
         if kind == "run":
             found = relist(self.root, record_id, project, sweep)
             if found is not None and found.fingerprint != fingerprint:
@@ -544,55 +600,29 @@ class Catalog:
 # -- cache plumbing -------------------------------------------------------------------
 
 
-def _connect_cache(cache_file: Path, root: Path) -> sqlite3.Connection:
-    """Open (or rebuild, when unreadable or of another schema) the cache file."""
-    cache_file.parent.mkdir(parents=True, exist_ok=True)
-    for attempt in range(2):
-        try:
-            db = sqlite3.connect(cache_file, timeout=30, check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            version = _meta(db, "schema")
-            if version is not None and version != str(SCHEMA_VERSION):
-                db.close()
-                _remove_cache(cache_file)
-                continue
-            db.executescript(_DDL)
-            with db:
-                db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-                db.execute("INSERT OR REPLACE INTO meta VALUES ('root', ?)", (str(root),))
-            return db
-        except sqlite3.DatabaseError:
-            if attempt:
-                raise
-            _remove_cache(cache_file)
-    raise CatalogError(f"cannot open cache {cache_file}")  # pragma: no cover
-
-
-def _meta(db: sqlite3.Connection, key: str) -> str | None:
-    try:
-        row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-    except sqlite3.OperationalError:
-        return None
-    return row[0] if row else None
-
-
-def _remove_cache(cache_file: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        try:
-            os.remove(str(cache_file) + suffix)
-        except FileNotFoundError:
-            pass
-
-
 Row = tuple[Any, ...]
 """What :func:`_read_row` gives for one record: the ``records`` columns in order, then facets and detail."""
+
+
+_COLS = "id, kind, project, name, path, status, started, run_number, sweep, n_problems, problems, metrics, fingerprint, deleted, crc"
+"""Every ``records`` column in table order: a row is read whole, to check it against its CRC."""
+
+
+def _forget_totals(db: sqlite3.Connection, ids: list[str]) -> tuple[int, int]:
+    """The ``records`` totals with these ids' rows taken out (they are about to be deleted or replaced)."""
+    cachefile.begin(db)
+    n, x = cachefile.totals(db)
+    for chunk in _chunks(ids, 500):
+        for (old,) in db.execute(f"SELECT crc FROM records WHERE id IN ({','.join('?' * len(chunk))})", chunk):
+            n, x = n - 1, x ^ old
+    return n, x
 
 
 def _delete(db: sqlite3.Connection, ids: list[str]) -> None:
     """Forget these records, and their walk memo in the same transaction."""
     if ids:
         marks = ",".join("?" * len(ids))
+        cachefile.set_totals(db, *_forget_totals(db, ids))
         db.execute(f"DELETE FROM records WHERE id IN ({marks})", ids)
         db.execute(f"DELETE FROM details WHERE id IN ({marks})", ids)
         db.execute(f"DELETE FROM walk_runs WHERE id IN ({marks})", ids)
@@ -605,24 +635,41 @@ def _hold(db: sqlite3.Connection, held: list[Held]) -> set[str]:
     for h in held:
         note = {"file": h.note.file, "message": h.note.message, "line": h.note.line}
         prefix = f"{h.rel}/" if h.rel else ""
-        rows = db.execute("SELECT r.id, r.problems, d.detail FROM records r JOIN details d USING (id) WHERE r.path = ?", (h.folder,))
-        for rid, problems, detail in rows.fetchall():
-            if not rid.startswith(prefix):
+        rows = db.execute(
+            "SELECT r.id, r.kind, r.project, r.name, r.path, r.status, r.started, r.run_number, r.sweep, r.n_problems,"
+            " r.problems, r.metrics, r.fingerprint, r.deleted, d.facets, d.detail"
+            " FROM records r JOIN details d USING (id) WHERE r.path = ?",
+            (h.folder,),
+        )
+        rewritten: list[Row] = []
+        for row in rows.fetchall():
+            if not row[0].startswith(prefix):
                 continue
-            out.add(rid)
-            listed = json.loads(problems)
+            out.add(row[0])
+            listed = json.loads(row[10])
             if note not in listed:
-                record = json.loads(detail)
+                record = json.loads(row[15])
                 record["problems"] = [note, *record.get("problems", [])]
-                db.execute("UPDATE records SET problems = ?, n_problems = ?, fingerprint = '' WHERE id = ?", (json.dumps([note, *listed]), len(listed) + 1, rid))
-                db.execute("UPDATE details SET detail = ? WHERE id = ?", (_compact(record), rid))
+                # Through _store, so the rows' checksums and the table's totals stay those of what is stored.
+                rewritten.append((*row[:9], len(listed) + 1, json.dumps([note, *listed]), row[11], "", row[13], row[14], _compact(record)))
+        if rewritten:
+            _store(db, rewritten)
     return out
 
 
 def _store(db: sqlite3.Connection, rows: list[Row]) -> None:
     """Write rows from :func:`_read_row`: the list columns to ``records``, facets and detail to ``details``."""
-    db.executemany("INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [row[:14] for row in rows])
-    db.executemany("INSERT OR REPLACE INTO details VALUES (?,?,?)", [(row[0], row[14], row[15]) for row in rows])
+    rows = list({row[0]: row for row in rows}.values())  # one row per id, or the totals would count one twice
+    n, x = _forget_totals(db, [row[0] for row in rows])
+    records = [(*row[:14], crc(row[:14])) for row in rows]
+    for record in records:
+        n, x = n + 1, x ^ record[14]
+    db.executemany("INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", records)
+    db.executemany(
+        "INSERT OR REPLACE INTO details VALUES (?,?,?,?,?)",
+        [(row[0], row[14], row[15], crc((row[0], row[14])), crc((row[0], row[15]))) for row in rows],
+    )
+    cachefile.set_totals(db, n, x)
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
@@ -716,6 +763,11 @@ def _read_row(found: Found, root: Path) -> Row:
         }
         record = from_dict(detail)
         detail = to_dict(record)
+    try:
+        detail_text = _compact(detail)
+    except ValueError:  # an integer of more than 4,300 digits: str() refuses it, so JSON cannot hold it
+        detail = _bounded(detail)
+        detail_text = _compact(detail)
     final = detail.get("metrics", {}).get("final", {}) if found.kind == "run" else {}
     problems = detail.get("problems", [])
     return (
@@ -726,16 +778,61 @@ def _read_row(found: Found, root: Path) -> Row:
         str(found.dir),
         detail.get("status", "unknown"),
         detail.get("started"),
-        detail.get("run_number"),
+        _sqlite_int(detail.get("run_number")),
         detail.get("sweep"),
         len(problems),
         json.dumps(problems),
         json.dumps(final),
-        found.fingerprint,
+        RETRY + found.fingerprint if any(_is_read_error(p.get("message", "")) for p in problems) else found.fingerprint,
         1 if detail.get("deleted") else 0,
         _compact({key: [text, num] for key, text, num in _facets(detail)}),
-        _compact(detail),
+        detail_text,
     )
+
+
+RETRY = "retry:"
+"""Prefix of the fingerprint stored for a record read with a read error: it matches no listing, so the
+record is read again on the next refresh (a file made readable again, a folder renamed back)."""
+_READ_ERRORS = ("cannot read", "cannot list", "could not read this record", "no such file", "permission denied",
+                "input/output error", "stale file handle")
+"""Problem texts (lower case) of errors that may pass: unlike a bad value, they say nothing about the file's content."""
+
+
+def _is_read_error(message: str) -> bool:
+    """True when a problem says a file could not be read (rather than what it holds is wrong)."""
+    lowered = message.lower()
+    return any(marker in lowered for marker in _READ_ERRORS)
+
+
+INT64 = 2**63
+"""SQLite's INTEGER holds -2^63 .. 2^63-1; a run number outside it (a folder named run-9223372036854775808) is stored as missing."""
+
+
+def _sqlite_int(value: Any) -> int | None:
+    """``value`` when SQLite can hold it as an INTEGER, else None (the record still lists)."""
+    if isinstance(value, int) and not isinstance(value, bool) and -INT64 <= value < INT64:
+        return value
+    return None
+
+
+def _huge_int_text(value: int) -> str:
+    """Text for an integer too long for str() (over 4,300 digits): its size, not its digits."""
+    digits = int(abs(value).bit_length() * math.log10(2)) + 1
+    return f"{'-' if value < 0 else ''}<integer of about {digits} digits>"
+
+
+def _bounded(value: Any) -> Any:
+    """``value`` with every integer too long for str() replaced by :func:`_huge_int_text`, so JSON can hold it."""
+    if isinstance(value, dict):
+        return {key: _bounded(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_bounded(item) for item in value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            str(value)
+        except ValueError:
+            return _huge_int_text(value)
+    return value
 
 
 _compact = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
@@ -743,9 +840,13 @@ _compact = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
 
 
 def _real(value: Any) -> float | None:
-    """The number a filter compares, or None: non-finite values never satisfy a comparison."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
+    """The number a filter compares, or None: non-finite values (and integers past a float's range) never satisfy a comparison."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except OverflowError:  # an integer above ~1.8e308
+            return None
+        return number if math.isfinite(number) else None
     return None
 
 
@@ -786,17 +887,22 @@ def _facet(key: str, value: Any) -> tuple[str, str | None, float | None]:
     if isinstance(value, bool):
         return key, "true" if value else "false", None
     if isinstance(value, (int, float)):
-        return key, repr(value), _real(value)
+        try:
+            text = repr(value)
+        except ValueError:  # an integer of more than 4,300 digits
+            text = _huge_int_text(int(value))
+        return key, text, _real(value)
     if value is None:
         return key, None, None
     if isinstance(value, (list, dict)):
-        return key, json.dumps(value, sort_keys=True, default=str), None
+        return key, json.dumps(_bounded(value), sort_keys=True, default=str), None
     text = str(value)
     number = as_number(text)  # rules out most words without float()'s exception
     return key, text, number if number is not None and math.isfinite(number) else None
 
 
-def _summary(row: tuple[Any, ...]) -> Summary:
-    problems = tuple(Problem(p["file"], p["message"], p.get("line")) for p in json.loads(row[9])) if row[9] != "[]" else ()
+def _summary(row: Sequence[Any]) -> Summary:
+    """A list row from a whole ``records`` row (:data:`_COLS`)."""
+    problems = tuple(Problem(p["file"], p["message"], p.get("line")) for p in json.loads(row[10])) if row[10] != "[]" else ()
     search = f"{row[0]}\0{row[3]}\0{row[2]}".lower()
-    return Summary(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], json.loads(row[10]), problems, search)
+    return Summary(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], json.loads(row[11]), problems, search)

@@ -40,14 +40,18 @@ its memo is not trusted next time (the "racily clean" problem git's index has)."
 
 
 class FileStat(NamedTuple):
-    """One file of a record: path relative to the record folder, size and mtime.
+    """One file of a record: path relative to the record folder, size, mtime, and mode and ctime.
 
+    Mode and ctime change when a file is made readable again or renamed back, which size and
+    mtime do not show (a read error would otherwise be kept for good).
     A NamedTuple rather than a frozen dataclass: a warm open builds one per file of every run.
     """
 
     rel: str
     size: int
     mtime_ns: int
+    mode: int = 0
+    ctime_ns: int = 0
 
 
 @dataclass(slots=True)
@@ -72,7 +76,7 @@ class Found:
         """Changes whenever a file of the record is added, removed, resized or touched."""
         h = hashlib.blake2b(digest_size=16)
         for f in (*self.files, *self.extra_inputs):
-            h.update(f"{f.rel}\0{f.size}\0{f.mtime_ns}\n".encode("utf-8", "surrogateescape"))
+            h.update(f"{f.rel}\0{f.size}\0{f.mtime_ns}\0{f.mode}\0{f.ctime_ns}\n".encode("utf-8", "surrogateescape"))
         for member in self.members:  # a sweep changes when runs join or leave it
             h.update(f"member\0{member}\n".encode("utf-8", "surrogateescape"))
         return h.hexdigest()
@@ -452,7 +456,7 @@ def _listing(folder: str, entries: list[os.DirEntry[str]], depth: int = 3) -> tu
                     st = os.stat(entry.path)
                 except OSError:
                     pass
-            out.append(FileStat(rel, st.st_size, st.st_mtime_ns))
+            out.append(FileStat(rel, st.st_size, st.st_mtime_ns, st.st_mode, st.st_ctime_ns))
 
     visit(entries, "", 1)
     return tuple(out)

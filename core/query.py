@@ -124,16 +124,26 @@ def as_number(value: Any) -> float | None:
     if kind is float:
         return value
     if kind is int:
-        return float(value)
+        return _int_number(value)
     if kind is str:
         return _text_number(value)
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
+    if isinstance(value, float):
         return float(value)
+    if isinstance(value, int):
+        return _int_number(value)
     if isinstance(value, str):
         return _text_number(value)
     return None
+
+
+def _int_number(value: int) -> float:
+    """An integer as a float; one past a float's range (~1.8e308) as an infinity of its sign, as float("1e400") reads."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def _text_number(text: str) -> float | None:

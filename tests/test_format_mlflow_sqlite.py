@@ -237,6 +237,7 @@ def test_a_locked_store_keeps_its_runs_as_last_read(root: Path, tmp_path: Path, 
                 during = {r.id: r for r in cat.list()}
                 held = cat.get(run_id("baseline"))
                 assert any("shown as of the last successful read" in p.message for p in cat.problems)
+                assert cat.cache_problems == []  # the held rows were rewritten with their checksums, not "damaged"
             assert set(during) == set(before) - {"other"}
             for rid, row in during.items():
                 assert [p.message for p in row.problems].count(row.problems[0].message) == 1

@@ -44,6 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="check every file of every run, not just folder times and live files (metrics, status)",
     )
     group.add_argument("-q", "--quiet", action="store_true", help="no progress output on stderr")
+    group.add_argument("--catalog", metavar="URL", default=os.environ.get("RUNSIFT_CATALOG"),
+                       help="a shared PostgreSQL catalog (postgresql://...; default: $RUNSIFT_CATALOG) instead of the local cache")
+    group.add_argument("--root-name", metavar="NAME", help="the root's name in a shared catalog (default: the folder's name)")
+    group.add_argument("--root-map", metavar="NAME=PATH", action="append", default=[],
+                       help="where a shared catalog's root NAME is on this host")
     rooted = argparse.ArgumentParser(add_help=False)  # commands that name records: where to find them
     rooted.add_argument("--root", help="catalog root (default: $RUNSIFT_ROOT or the current folder)")
 
@@ -57,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"runsift {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    index = sub.add_parser("index", parents=[common], help="index a folder into the catalog (a shared one with --catalog URL)",
+                           description="Walk ROOT and bring the catalog up to date: new, changed and removed runs.")
+    index.add_argument("root", metavar="ROOT", help="folder to index")
 
     app = sub.add_parser(
         "app",
@@ -230,9 +239,24 @@ def _root(explicit: str | None) -> Path:
     return path
 
 
-def _open(args: argparse.Namespace, root: Path, report: Any) -> Catalog:
+def _root_map(args: argparse.Namespace) -> dict[str, str]:
+    out = {}
+    for item in getattr(args, "root_map", []) or []:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise UsageError(f"--root-map {item!r}: write NAME=PATH")
+        out[name] = path
+    return out
+
+
+def _open(args: argparse.Namespace, root: Path, report: Any, *, index: bool = False) -> Any:
     progress = None if args.quiet else report.progress_printer()
     try:
+        if getattr(args, "catalog", None):
+            from runsift.core.pgcatalog import SharedCatalog
+
+            return SharedCatalog.open(args.catalog, root, root_name=args.root_name, root_map=_root_map(args),
+                                      refresh=index, show_deleted=getattr(args, "deleted", False))
         return Catalog.open(
             root,
             cache_dir=args.cache_dir,
@@ -251,6 +275,15 @@ def _app(args: argparse.Namespace, report: Any) -> int:  # noqa: ARG001 - same s
 
     root = _root(args.root)
     RunsiftApp(root, cache_dir=Path(args.cache_dir) if args.cache_dir else None, use_cache=not args.no_cache, rescan=args.rescan).run()
+    return EXIT_OK
+
+
+def _index(args: argparse.Namespace, report: Any) -> int:
+    root = _root(args.root)
+    with _open(args, root, report, index=True) as catalog:
+        stats = catalog.last_refresh
+        print(f"{stats.listed} records listed: {stats.added} added, {stats.changed} changed, {stats.removed} removed "
+              f"in {stats.seconds:.1f} s")
     return EXIT_OK
 
 
@@ -403,6 +436,7 @@ def _print_doc(doc: Any, fmt: str, report: Any, renderable: Any, markdown: Any) 
 HANDLERS: dict[str, Callable[[argparse.Namespace, Any], int]] = {
     "app": _app,
     "ls": _ls,
+    "index": _index,
     "show": _show,
     "diff": _diff,
     "explain": _explain,

@@ -1,0 +1,364 @@
+"""A shared catalog in PostgreSQL: several indexers write it, any host reads it, filters and sorts run in SQL.
+
+The same records, query language and record JSON as the embedded SQLite :class:`~runsift.core.catalog.Catalog`
+(the tests run one suite over both). Records are keyed by a root *name* and their id, paths are kept
+relative to the root, and a reader on another host maps the name to its own path (``--root-map``).
+Every value a filter or sort may ask for is one row of ``vals`` (text, lower-case text, number, sort
+class), written by :mod:`runsift.core.sqlquery` rules so that SQL answers what :mod:`runsift.core.query`
+answers in memory. SQL is built only from fixed text and bound parameters.
+
+Needs the optional ``psycopg`` driver (``pip install 'runsift[postgres]'``).
+"""
+
+from __future__ import annotations
+
+import builtins
+import dataclasses
+import difflib
+import json
+import os
+import socket
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from .catalog import (
+    AmbiguousRun,
+    CatalogError,
+    RefreshStats,
+    RunNotFound,
+    _Reader,
+    _summary,
+)
+from .discover import discover, is_utf8
+from .query import Filter, Sort
+from .records import Problem, Record, Summary
+from .serialize import from_dict
+from .sqlquery import db_text, filter_sql, sort_sql, values_of
+
+DDL = """
+CREATE TABLE IF NOT EXISTS roots (name TEXT PRIMARY KEY, host TEXT NOT NULL, path TEXT NOT NULL, indexed_at DOUBLE PRECISION);
+CREATE TABLE IF NOT EXISTS runs (
+    root TEXT NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL, project TEXT, name TEXT, rel TEXT NOT NULL,
+    status TEXT, started TEXT, run_number BIGINT, sweep TEXT, n_problems INTEGER NOT NULL, problems TEXT NOT NULL,
+    metrics TEXT NOT NULL, fingerprint TEXT NOT NULL, deleted BOOLEAN NOT NULL, search TEXT NOT NULL,
+    detail TEXT NOT NULL, host TEXT NOT NULL, path TEXT NOT NULL, metric_names TEXT[] NOT NULL,
+    PRIMARY KEY (root, id)
+);
+CREATE TABLE IF NOT EXISTS vals (
+    root TEXT NOT NULL, id TEXT NOT NULL, key TEXT NOT NULL, ctext TEXT COLLATE "C", ltext TEXT COLLATE "C",
+    num DOUBLE PRECISION, sortclass SMALLINT NOT NULL,
+    PRIMARY KEY (root, id, key),
+    FOREIGN KEY (root, id) REFERENCES runs (root, id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS vals_num ON vals (root, key, num, id);
+CREATE INDEX IF NOT EXISTS vals_text ON vals (root, key, ltext, id);
+"""
+# vals_num serves metric and numeric filters and sorts (val_auc>0.9, -val_auc); vals_text equality and
+# text sorts (project=fraud-model, sort by name); (root, id, key) the per-record lookups of EXISTS.
+
+
+def mask(url: str) -> str:
+    """The URL with any password replaced by ``***``, for messages."""
+    try:
+        from psycopg.conninfo import conninfo_to_dict, make_conninfo
+    except ImportError:  # pragma: no cover - reported by _connect
+        return "<catalog URL>"
+    try:
+        parts = conninfo_to_dict(url)
+    except Exception:  # noqa: BLE001 - any parse error: show nothing of it
+        return "<catalog URL>"
+    if "password" in parts:
+        parts["password"] = "***"
+    return make_conninfo("", **{k: v for k, v in parts.items() if v is not None})
+
+
+def _connect(url: str) -> Any:
+    """A psycopg connection; errors name the server but never the password."""
+    try:
+        import psycopg
+    except ImportError:
+        raise CatalogError("a PostgreSQL catalog needs psycopg: pip install 'runsift[postgres]'") from None
+    try:
+        return psycopg.connect(url, autocommit=False, connect_timeout=10, application_name="runsift")
+    except psycopg.Error as exc:
+        text = str(exc)
+        secret = _password(url)
+        if secret:
+            text = text.replace(secret, "***")
+        raise CatalogError(f"cannot connect to the catalog {mask(url)}: {text.strip()}") from None
+
+
+def _password(url: str) -> str | None:
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        value = conninfo_to_dict(url).get("password")
+    except Exception:  # noqa: BLE001
+        return None
+    return str(value) if value else None
+
+
+class SharedCatalog:
+    """Records of one named root in a PostgreSQL catalog; the query methods of :class:`Catalog`."""
+
+    def __init__(self, conn: Any, root_name: str, root: Path | None) -> None:
+        self.conn = conn
+        self.root_name = root_name
+        self.root = root if root is not None else Path("/nonexistent-root") / root_name
+        self.reachable = root is not None and root.is_dir()
+        """True when this host sees the root's files (full details, splits, predictions)."""
+        self.problems: builtins.list[Problem] = []
+        self.last_refresh = RefreshStats()
+        self.show_deleted = False
+        self.cache_file = None
+
+    @classmethod
+    def open(
+        cls,
+        url: str,
+        root: str | os.PathLike[str] | None = None,
+        *,
+        root_name: str | None = None,
+        root_map: Mapping[str, str] | None = None,
+        refresh: bool = False,
+        workers: int | None = None,
+        show_deleted: bool = False,
+    ) -> SharedCatalog:
+        """Open the catalog at ``url`` for one root (by path, by name, or both); ``refresh`` indexes it first."""
+        if root is None and root_name is None:
+            raise CatalogError("name a root: a folder, or --root-name NAME")
+        local = Path(os.path.realpath(os.fspath(root))) if root is not None else None
+        name = root_name or (local.name if local is not None else "")
+        conn = _connect(url)
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(7418)")  # two first indexers must not both create the tables
+            conn.execute(DDL)
+        if local is None:
+            mapped = (root_map or {}).get(name)
+            if mapped is None:
+                row = conn.execute("SELECT path FROM roots WHERE name = %s", (name,)).fetchone()
+                conn.commit()
+                if row is None:
+                    conn.close()
+                    raise CatalogError(f"the catalog has no root named {name!r}")
+                mapped = row[0]
+            local = Path(mapped)
+        catalog = cls(conn, name, local)
+        catalog.show_deleted = show_deleted
+        if refresh:
+            catalog.refresh(workers=workers)
+        return catalog
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+    def __enter__(self) -> SharedCatalog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- indexing ----------------------------------------------------------------
+    def refresh(self, *, full: bool = True, workers: int | None = None, progress: Any = None) -> RefreshStats:
+        """Walk the root and upsert new and changed records, delete vanished ones; one short transaction a batch.
+
+        No lock is held across the walk: two indexers of the same tree write the same rows (an upsert
+        keeps one), and readers see each batch whole or not at all.
+        """
+        if not self.reachable:
+            raise CatalogError(f"the root {self.root_name!r} is not reachable from this host at {self.root}")
+        started = time.perf_counter()
+        host = socket.gethostname()
+        with self.conn.transaction():
+            known = dict(self.conn.execute("SELECT id, fingerprint FROM runs WHERE root = %s", (self.root_name,)).fetchall())
+        walk = discover(self.root)
+        self.problems = walk.problems
+        todo = [f for f in walk.found if known.get(f.id) != f.fingerprint]
+        with _Reader(self.root, workers) as reader:
+            for f in todo:
+                reader.add(f)
+            for batch in reader.rows(progress):
+                with self.conn.transaction():
+                    self._store(batch, host)
+        seen = {f.id for f in walk.found}
+        removed = [rid for rid in known if rid not in seen]
+        for i in range(0, len(removed), 500):
+            with self.conn.transaction():
+                self.conn.execute("DELETE FROM runs WHERE root = %s AND id = ANY(%s)", (self.root_name, removed[i : i + 500]))
+        with self.conn.transaction():
+            self.conn.execute(
+                "INSERT INTO roots VALUES (%s, %s, %s, %s) ON CONFLICT (name) DO UPDATE SET host = EXCLUDED.host, "
+                "path = EXCLUDED.path, indexed_at = EXCLUDED.indexed_at",
+                (self.root_name, host, str(self.root), time.time()),
+            )
+        changed = sum(1 for f in todo if f.id in known)
+        self.last_refresh = RefreshStats(
+            added=len(todo) - changed, changed=changed, removed=len(removed), unchanged=len(walk.found) - len(todo),
+            listed=len(walk.found), seconds=time.perf_counter() - started,
+        )
+        return self.last_refresh
+
+    def _store(self, rows: builtins.list[tuple[Any, ...]], host: str) -> None:
+        """Upsert rows from the SQLite catalog's reader (same columns), with their ``vals``."""
+        cur = self.conn.cursor()
+        runs = []
+        for row in rows:
+            rid, kind, project, name, path = row[:5]
+            rel = os.path.relpath(path, self.root) if os.path.isabs(path) else path
+            search = db_text(f"{rid}\x01{name}\x01{project}".lower())
+            texts = [None if t is None else db_text(t) for t in (project, name, *row[5:7])]
+            runs.append((self.root_name, rid, kind, texts[0], texts[1], rel, texts[2], texts[3], row[7],
+                         None if row[8] is None else db_text(row[8]), row[9], row[10], row[11], row[12],
+                         bool(row[13]), search, row[15], host, path, [db_text(m) for m in json.loads(row[11])]))
+        cur.executemany(
+            "INSERT INTO runs VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) "
+            "ON CONFLICT (root, id) DO UPDATE SET kind=EXCLUDED.kind, project=EXCLUDED.project, name=EXCLUDED.name, "
+            "rel=EXCLUDED.rel, status=EXCLUDED.status, started=EXCLUDED.started, run_number=EXCLUDED.run_number, "
+            "sweep=EXCLUDED.sweep, n_problems=EXCLUDED.n_problems, problems=EXCLUDED.problems, metrics=EXCLUDED.metrics, "
+            "fingerprint=EXCLUDED.fingerprint, deleted=EXCLUDED.deleted, search=EXCLUDED.search, detail=EXCLUDED.detail, "
+            "host=EXCLUDED.host, path=EXCLUDED.path, metric_names=EXCLUDED.metric_names",
+            runs,
+        )
+        cur.execute("DELETE FROM vals WHERE root = %s AND id = ANY(%s)", (self.root_name, [row[0] for row in rows]))
+        vals = [(self.root_name, row[0], *v) for row in rows for v in values_of(_summary_of(row), json.loads(row[14]))]
+        cur.executemany("INSERT INTO vals VALUES (%s,%s,%s,%s,%s,%s,%s)", vals)
+
+    # -- queries -----------------------------------------------------------------
+    _LIST = "SELECT r.id, r.kind, r.project, r.name, r.rel, r.status, r.started, r.run_number, r.sweep, r.n_problems, r.problems, r.metrics FROM runs r"
+
+    def list(
+        self, *, kind: str | None = None, filters: Iterable[Filter] = (), sort: Sort | None = None,
+        limit: int | None = None, offset: int = 0,
+    ) -> builtins.list[Summary]:
+        """Summaries of the records passing every filter, sorted (default: by id), all in one SQL query."""
+        where, params = ["r.root = %s"], [self.root_name]
+        if not self.show_deleted:
+            where.append("NOT r.deleted")
+        if kind is not None:
+            where.append("r.kind = %s")
+            params.append(kind)
+        for flt in filters:
+            clause, more = filter_sql(flt)
+            where.append(clause)
+            params.extend(more)
+        join, order, sort_params = sort_sql(sort)
+        sql = f"{self._LIST} {join} WHERE {' AND '.join(where)} ORDER BY {order}"
+        if limit is not None:
+            sql += " LIMIT %s"
+            params_all = [*sort_params, *params, limit]
+        else:
+            params_all = [*sort_params, *params]
+        if offset:
+            sql += " OFFSET %s"
+            params_all.append(offset)
+        with self.conn.transaction():
+            rows = self.conn.execute(sql, params_all).fetchall()
+        return [self._mapped(_summary(row)) for row in rows]
+
+    def _mapped(self, row: Summary) -> Summary:
+        """The row with its path under this host's folder for the root (stored relative to it)."""
+        return dataclasses.replace(row, path=os.path.normpath(os.path.join(self.root, row.path or ".")))
+
+    def summaries(self) -> builtins.list[Summary]:
+        """Every record's summary, by id."""
+        return self.list()
+
+    def head(self, limit: int) -> tuple[builtins.list[Summary], int]:
+        """The first ``limit`` summaries and the total count."""
+        return self.list(limit=limit), self.count()
+
+    def count(self, *, kind: str | None = None, filters: Iterable[Filter] = ()) -> int:
+        """How many records pass the filters (counted by the database)."""
+        where, params = ["r.root = %s"], [self.root_name]
+        if not self.show_deleted:
+            where.append("NOT r.deleted")
+        if kind is not None:
+            where.append("r.kind = %s")
+            params.append(kind)
+        for flt in filters:
+            clause, more = filter_sql(flt)
+            where.append(clause)
+            params.extend(more)
+        with self.conn.transaction():
+            return int(self.conn.execute(f"SELECT COUNT(*) FROM runs r WHERE {' AND '.join(where)}", params).fetchone()[0])
+
+    def deleted_count(self) -> int:
+        """How many records a tracker marks deleted."""
+        with self.conn.transaction():
+            return int(self.conn.execute("SELECT COUNT(*) FROM runs WHERE root = %s AND deleted", (self.root_name,)).fetchone()[0])
+
+    def ids(self, *, kind: str | None = None, filters: Iterable[Filter] = (), sort: Sort | None = None) -> builtins.list[str]:
+        """Ids of the matching records in order."""
+        return [r.id for r in self.list(kind=kind, filters=filters, sort=sort)]
+
+    def presort(self, sorts: Iterable[Sort], cancelled: Any = None) -> None:
+        """Nothing to do: the database sorts on demand from its indexes."""
+
+    def facet(self, key: str) -> dict[str, tuple[str | None, float | None]]:
+        """``{record id: (text, number)}`` for one detail key."""
+        with self.conn.transaction():
+            rows = self.conn.execute("SELECT id, ctext, num FROM vals WHERE root = %s AND key = %s", (self.root_name, "f:" + key)).fetchall()
+        return {rid: (text, num) for rid, text, num in rows}
+
+    def metric_names(self, kind: str = "run") -> builtins.list[str]:
+        """Final-metric names, most common first."""
+        with self.conn.transaction():
+            rows = self.conn.execute(
+                "SELECT m, COUNT(*) FROM runs r, unnest(r.metric_names) m "
+                "WHERE r.root = %s AND r.kind = %s AND (%s OR NOT r.deleted) GROUP BY 1",
+                (self.root_name, kind, self.show_deleted),
+            ).fetchall()
+        counts = dict(rows)
+        return sorted(counts, key=lambda name: (-counts[name], name))
+
+    def get(self, record_id: str) -> Record:
+        """The full record as indexed (files are not needed; :attr:`reachable` says whether they can be read too)."""
+        if not is_utf8(record_id):
+            raise RunNotFound(record_id, [])
+        with self.conn.transaction():
+            row = self.conn.execute("SELECT detail FROM runs WHERE root = %s AND id = %s", (self.root_name, record_id)).fetchone()
+        if row is None:
+            raise RunNotFound(record_id, self._near(record_id))
+        return from_dict(json.loads(row[0]))
+
+    def resolve(self, ref: str, *, kind: str | None = None, cwd: str | None = None) -> str:
+        """The id ``ref`` names: an id, a path below the root, or a unique suffix of an id."""
+        ids = self.ids(kind=kind)
+        known = set(ids)
+        clean = ref.strip().rstrip("/").replace(os.sep, "/")
+        if clean in known:
+            return clean
+        candidate = Path(cwd or os.getcwd(), ref).resolve() if not os.path.isabs(ref) else Path(ref).resolve()
+        try:
+            as_id = candidate.relative_to(self.root).as_posix()
+        except ValueError:
+            as_id = None
+        if as_id is not None and as_id in known:
+            return as_id
+        matches = [i for i in ids if i.endswith("/" + clean) or i.rsplit("/", 1)[-1] == clean]
+        if not matches:
+            matches = [i for i in ids if clean in i.rsplit("/", 1)[-1]]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise AmbiguousRun(ref, matches)
+        raise RunNotFound(ref, self._near(clean, ids))
+
+    def _near(self, ref: str, ids: builtins.list[str] | None = None) -> builtins.list[str]:
+        ids = ids if ids is not None else self.ids()
+        names = {i.rsplit("/", 1)[-1]: i for i in ids}
+        close = difflib.get_close_matches(ref.rsplit("/", 1)[-1], list(names), n=5, cutoff=0.6)
+        return [names[c] for c in close]
+
+
+def _summary_of(row: tuple[Any, ...]) -> Summary:
+    """The Summary a reader row lists as (what ``vals`` is made from)."""
+    return _summary((*row[:9], row[9], row[10], row[11]))
+
+
+def batches(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

@@ -1,0 +1,131 @@
+"""The query language (:mod:`runsift.core.query`) translated to SQL over a table of values, bound parameters only.
+
+Every value a filter or sort may ask for (summary fields, final metrics, detail facets) is stored as one
+row ``(key, ctext, ltext, num, sortclass)`` computed here in Python by the same rules
+:func:`~runsift.core.query.compare` and :func:`~runsift.core.query.sort_rows` apply, so the database
+answers exactly what the in-memory catalog answers. The SQL text is fixed; user text only ever travels
+as a parameter (a hostile run name or filter value is data, never SQL).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from .query import (
+    FIELDS,
+    Filter,
+    Sort,
+    _facet_value,
+    _text,
+    as_number,
+    field_value,
+    is_facet,
+    metric_of,
+)
+from .records import Summary
+
+NUMBER, TEXT, MISSING = 0, 1, 2
+"""Sort classes: numbers come first going up, texts after; NaN-like texts sort with missing values, last."""
+
+Value = tuple[str, str, str, float | None, int]
+"""``(key, ctext, ltext, num, sortclass)``."""
+
+_ORDER_OPS = frozenset({">", ">=", "<", "<="})
+
+
+def db_text(text: str) -> str:
+    """Text PostgreSQL can hold: it refuses NUL characters, which no file name has either."""
+    return text.replace("\0", "\ufffd") if "\0" in text else text
+
+
+def vkey(key: str) -> str:
+    """The ``vals`` key of a query key: ``F:`` a summary field, ``f:`` a detail facet, ``m:`` a metric."""
+    if key in FIELDS:
+        return "F:" + key
+    if is_facet(key):
+        return "f:" + key
+    return "m:" + metric_of(key)
+
+
+def value(key: str, v: Any) -> Value | None:
+    """The stored row of one value (None for a missing one: None, or a float NaN)."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    ctext = db_text(_text(v))
+    number = as_number(v)
+    if number is not None and math.isnan(number):
+        return key, ctext, ctext.lower(), None, MISSING
+    return key, ctext, ctext.lower(), number, NUMBER if number is not None else TEXT
+
+
+def values_of(row: Summary, facets: Mapping[str, list[Any]]) -> Iterator[Value]:
+    """Every value a filter or sort may ask of one record."""
+    for field in FIELDS:
+        out = value("F:" + field, field_value(row, field))
+        if out is not None:
+            yield out
+    for name, metric in row.metrics.items():
+        out = value("m:" + name, metric)
+        if out is not None:
+            yield out
+    for key, (text, num) in facets.items():
+        out = value("f:" + key, _facet_value((text, num)))
+        if out is not None:
+            yield out
+
+
+def filter_sql(flt: Filter) -> tuple[str, list[Any]]:
+    """A WHERE clause over ``runs r`` (and its ``vals``) true exactly where :func:`query.compare` is."""
+    if flt.key is None:
+        return "strpos(r.search, %s) > 0", [db_text(flt.value.lower()).replace("\0", "\x01")]
+    op, wanted = flt.op, flt.value
+    w_num = as_number(wanted)
+    params: list[Any] = []
+    if op == "~":
+        cond = "strpos(v.ltext, %s) > 0"
+        params = [db_text(wanted.lower())]
+    elif op in ("=", "!="):
+        if wanted == "":
+            same = "v.ctext = ''"
+        elif w_num is not None and math.isnan(w_num):
+            same, params = "(v.sortclass = 1 AND v.ltext = %s)", [db_text(wanted.lower())]
+        elif w_num is not None:
+            same = "CASE WHEN v.sortclass = 2 THEN FALSE WHEN v.num IS NOT NULL THEN v.num = %s ELSE v.ltext = %s END"
+            params = [w_num, db_text(wanted.lower())]
+        else:
+            same, params = "v.ltext = %s", [db_text(wanted.lower())]
+        cond = same if op == "=" else f"NOT ({same})"
+    elif op in _ORDER_OPS:
+        if w_num is not None and math.isnan(w_num):
+            cond, params = f"(v.sortclass = 1 AND v.ctext {op} %s)", [db_text(wanted)]
+        elif w_num is not None:
+            cond = f"CASE WHEN v.sortclass = 2 THEN FALSE WHEN v.num IS NOT NULL THEN v.num {op} %s ELSE v.ctext {op} %s END"
+            params = [w_num, db_text(wanted)]
+        else:
+            cond, params = f"v.ctext {op} %s", [db_text(wanted)]
+    else:  # pragma: no cover - parse_filter admits no other operator
+        raise ValueError(f"unknown operator {op!r}")
+    key = vkey(flt.key)
+    exists = f"EXISTS (SELECT 1 FROM vals v WHERE v.root = r.root AND v.id = r.id AND v.key = %s AND {cond})"
+    missing_ok = (op == "!=" and wanted != "") or (op == "=" and wanted == "")
+    if not missing_ok:
+        return exists, [key, *params]
+    absent = "NOT EXISTS (SELECT 1 FROM vals v WHERE v.root = r.root AND v.id = r.id AND v.key = %s)"
+    return f"({exists} OR {absent})", [key, *params, key]
+
+
+def sort_sql(sort: Sort | None) -> tuple[str, str, list[Any]]:
+    """``(join, order by, params)`` ordering rows as :func:`query.sort_rows` does (ties and missing by id)."""
+    by_id = 'r.id COLLATE "C"'
+    if sort is None:
+        return "", by_id, []
+    join = "LEFT JOIN vals s ON s.root = r.root AND s.id = r.id AND s.key = %s"
+    number = "CASE WHEN s.sortclass = 0 THEN s.num END"
+    text = "CASE WHEN s.sortclass = 1 THEN s.ltext END"
+    if sort.descending:
+        order = f"CASE COALESCE(s.sortclass, 2) WHEN 1 THEN 0 WHEN 0 THEN 1 ELSE 2 END, {number} DESC NULLS LAST, {text} DESC NULLS LAST, {by_id}"
+    else:
+        order = f"COALESCE(s.sortclass, 2), {number} ASC NULLS LAST, {text} ASC NULLS LAST, {by_id}"
+    return join, order, [vkey(sort.key)]

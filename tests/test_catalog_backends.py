@@ -1,0 +1,235 @@
+"""One set of catalog tests over both backends: the embedded SQLite cache and a shared PostgreSQL catalog.
+
+The PostgreSQL server is started by these tests from the machine's binaries (``initdb`` + ``pg_ctl``
+in a temporary folder, as the ``postgres`` user when run as root); without binaries or psycopg the
+PostgreSQL cases are skipped with the reason (``.ci/run`` installs both, so CI always runs them).
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import make_run
+from runsift.core.catalog import Catalog, CatalogError, RunNotFound
+from runsift.core.query import parse_filter, parse_filters, parse_sort
+from runsift.core.serialize import to_dict
+
+HOSTILE = "'; DROP TABLE runs; --"
+
+
+def _pg_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(found[-1]).parent if found else None
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A throwaway PostgreSQL server for this test session; its URL (a Unix socket, trust auth)."""
+    pytest.importorskip("psycopg", reason="psycopg not installed: pip install 'runsift[postgres]'")
+    bindir = _pg_bin()
+    if bindir is None:
+        pytest.skip("no PostgreSQL binaries (apt-get install -y postgresql)")
+    base = Path(tempfile.mkdtemp(prefix="runsift-pg-"))  # not under pytest's root-only 0700 folders: the server user must enter it
+    data, sock = base / "data", base / "sock"
+    sock.mkdir()
+    user: str | None = None
+    if os.geteuid() == 0:  # initdb refuses root: run the server as the postgres user
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no postgres user to run the server as")
+        user = "postgres"
+        shutil.chown(base, user)
+        shutil.chown(sock, user)
+        os.chmod(base, 0o755)
+
+    def run(*cmd: str) -> None:
+        full = ["runuser", "-u", user, "--", *cmd] if user else list(cmd)
+        done = subprocess.run(full, capture_output=True, text=True, timeout=120, check=False)
+        if done.returncode:
+            raise RuntimeError(f"{cmd[0]} failed: {done.stderr.strip()[-2000:]}")
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    run(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8")
+    opts = f"-k {sock} -p {port} -c listen_addresses='' -c fsync=off -c full_page_writes=off"
+    run(str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-w", "-l", str(base / "log"), "start")
+    try:
+        yield f"postgresql://postgres@/postgres?host={sock}&port={port}"
+    finally:
+        run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _fresh_db(url: str, name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return url.replace("/postgres?", f"/{name}?")
+
+
+_counter = iter(range(10_000))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def open_catalog(request: pytest.FixtureRequest) -> Any:
+    """``open_catalog(root) -> catalog`` for each backend (a fresh database per test for PostgreSQL)."""
+    if request.param == "sqlite":
+        return lambda root, **kw: Catalog.open(root, **kw)
+    from runsift.core.pgcatalog import SharedCatalog
+
+    url = _fresh_db(request.getfixturevalue("pg_url"), f"t{os.getpid()}_{next(_counter)}")
+    return lambda root, **kw: SharedCatalog.open(url, root, refresh=True, **kw)
+
+
+def _tree(root: Path) -> Path:
+    for i in range(24):
+        make_run(
+            root / f"proj{i % 3}" / f"2025-01-{1 + i % 28:02d}_10-00-00_run-{i:03d}",
+            metrics={"final": {"val_auc": 0.5 + (i % 9) / 100, "loss": 1 / (i + 1)}, "status": "failed" if i % 5 == 0 else "finished"}
+            if i != 7 else {"final": {"loss": float("nan")}},
+            config=f"lr: {0.001 * (1 + i % 4)}\nopt: {'adam' if i % 2 else 'SGD'}\nlayers: {i % 3}\nnote: '{'nan' if i == 3 else 'x' + str(i)}'\n"
+            + ("tag: hello\n" if i % 4 == 0 else ""),
+        )
+    make_run(root / "proj0" / HOSTILE, metrics={"final": {"val_auc": 0.77}})
+    return root
+
+
+QUERIES = [
+    "", "val_auc>0.52", "val_auc<=0.5", "val_auc!=0.51", "loss<0.1", "status=failed", "status!=FAILED", "project=proj1",
+    "name~run-01", "run-00", "config.lr=0.002", "config.lr>0.002", "config.opt=sgd", "config.opt~AD", "config.tag=",
+    "config.tag!=hello", "config.layers>=1", "config.note=nan", "config.note>x1", "run_number<5", "problems=0",
+    "sweep=", "config.lr=0.001 val_auc>0.5", HOSTILE, f"name={HOSTILE}", f"config.opt={HOSTILE}", f"name~{HOSTILE}",
+]
+SORTS = [None, "val_auc", "-val_auc", "loss", "-loss", "name", "-name", "config.lr", "-config.lr", "config.note", "-config.note",
+         "run_number", "-run_number", "status", "config.tag", "-config.tag", "started"]
+
+
+def _rows(cat: Any, filters: str, sort: str | None) -> list[tuple[Any, ...]]:
+    flts = parse_filters(filters) if filters and filters != HOSTILE else ([parse_filter(filters)] if filters else [])
+    return [(r.id, r.status, r.name, r.run_number, r.metrics.get("val_auc")) for r in cat.list(filters=flts, sort=parse_sort(sort) if sort else None)]
+
+
+def test_both_backends_answer_every_query_as_the_in_memory_rules_do(open_catalog: Any, tmp_path: Path) -> None:
+    root = _tree(tmp_path / "r")
+    with Catalog.open(root, use_cache=False) as reference, open_catalog(root) as cat:
+        assert cat.count() == reference.count() == 25
+        for query in QUERIES:
+            for sort in SORTS:
+                assert _rows(cat, query, sort) == _rows(reference, query, sort), (query, sort)
+        assert cat.metric_names() == reference.metric_names()
+        for rid in ("proj1/2025-01-02_10-00-00_run-001", f"proj0/{HOSTILE}"):
+            assert to_dict(cat.get(rid)) == to_dict(reference.get(rid))
+        assert cat.resolve("run-001") == "proj1/2025-01-02_10-00-00_run-001"
+        with pytest.raises(RunNotFound):
+            cat.get("nope")
+        assert [r.path for r in cat.list()] == [r.path for r in reference.list()]
+
+
+def test_a_refresh_sees_added_changed_and_removed_runs(open_catalog: Any, tmp_path: Path) -> None:
+    root = _tree(tmp_path / "r")
+    with open_catalog(root) as cat:
+        assert cat.count() == 25
+    shutil.rmtree(root / "proj1" / "2025-01-02_10-00-00_run-001")
+    make_run(root / "proj9" / "run-new", metrics={"final": {"val_auc": 0.99}})
+    with open_catalog(root) as cat:
+        assert cat.count() == 25
+        assert cat.list(sort=parse_sort("-val_auc"))[0].id == "proj9/run-new"
+
+
+def test_postgres_tables_survive_hostile_names_and_values(pg_url: str, tmp_path: Path) -> None:
+    from runsift.core.pgcatalog import SharedCatalog
+
+    url = _fresh_db(pg_url, "hostile")
+    root = _tree(tmp_path / "r")
+    with SharedCatalog.open(url, root, refresh=True) as cat:
+        for query in (HOSTILE, f"name={HOSTILE}", f"config.{HOSTILE}=1", f"{HOSTILE}>1".replace("'", "x")):
+            cat.list(filters=[parse_filter(query)])
+        cat.list(sort=parse_sort(HOSTILE))
+        assert cat.count() == 25
+        assert cat.get(f"proj0/{HOSTILE}").name == HOSTILE
+
+
+def test_concurrent_indexers_lose_and_duplicate_nothing(pg_url: str, tmp_path: Path) -> None:
+    from runsift.core.pgcatalog import SharedCatalog
+
+    url = _fresh_db(pg_url, "concurrent")
+    root = _tree(tmp_path / "r")
+    errors: list[BaseException] = []
+
+    def index() -> None:
+        try:
+            with SharedCatalog.open(url, root, refresh=True, workers=1):
+                pass
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=index) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with SharedCatalog.open(url, root_name="r") as cat, Catalog.open(root, use_cache=False) as ref:
+        assert cat.ids() == ref.ids()
+        import psycopg
+
+        with psycopg.connect(url) as conn:
+            assert conn.execute("SELECT COUNT(*), COUNT(DISTINCT id) FROM runs").fetchone() == (25, 25)
+
+
+def test_a_reader_elsewhere_maps_the_root_and_reads_without_the_files(pg_url: str, tmp_path: Path) -> None:
+    from runsift.core.pgcatalog import SharedCatalog
+
+    url = _fresh_db(pg_url, "mapped")
+    root = _tree(tmp_path / "r")
+    with SharedCatalog.open(url, root, root_name="team", refresh=True):
+        pass
+    with SharedCatalog.open(url, root_name="team", root_map={"team": "/mnt/elsewhere"}) as cat:
+        assert not cat.reachable
+        row = cat.list(filters=[parse_filter("name=2025-01-02_10-00-00_run-001")])[0]
+        assert row.path == "/mnt/elsewhere/proj1/2025-01-02_10-00-00_run-001"
+        assert cat.get(row.id).config["opt"] == "adam"  # recorded values need no files
+        with pytest.raises(CatalogError, match="not reachable"):
+            cat.refresh()
+    with pytest.raises(CatalogError, match="no root named"):
+        SharedCatalog.open(url, root_name="other")
+
+
+def test_credentials_never_appear_in_errors(pg_url: str) -> None:
+    from runsift.core.pgcatalog import SharedCatalog, mask
+
+    url = "postgresql://alice:s3cret-pw@127.0.0.1:1/nodb?connect_timeout=2"
+    with pytest.raises(CatalogError) as info:
+        SharedCatalog.open(url, root_name="x")
+    assert "s3cret-pw" not in str(info.value)
+    assert "***" in mask(url) and "s3cret-pw" not in mask(url)
+    assert json.dumps(str(info.value))
+
+
+def test_the_command_line_indexes_into_and_lists_from_a_shared_catalog(pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from runsift.tui.cli import main
+
+    url = _fresh_db(pg_url, "cli")
+    root = _tree(tmp_path / "r")
+    assert main(["index", str(root), "--catalog", url, "-q"]) == 0
+    assert "25 added" in capsys.readouterr().out
+    assert main(["ls", str(root), "--catalog", url, "--filter", "status=failed", "--format", "json", "-q"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    with Catalog.open(root, use_cache=False) as ref:
+        assert [r["id"] for r in listed] == ref.ids(filters=[parse_filter("status=failed")])
