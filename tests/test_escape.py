@@ -88,6 +88,7 @@ COMMANDS: dict[str, list[list[str]]] = {
     "regress": [["regress", "--root", "{root}", "run-001", "proj/" + EVIL_RUN, "--metric", LINK_METRIC, "--format", fmt] for fmt in ("markdown", "json")],
     "audit": [["audit", "{root}"], ["audit", "{root}", "--format", "json"]],
     "sweep": [["sweep", "--root", "{root}", "sweep-07", "--format", fmt] for fmt in ("text", "json", "markdown")],
+    "index": [["index", "{root}"]],
     "ab": [["ab", "--root", "{root}", "ab-evil", "--format", fmt] for fmt in ("text", "json", "markdown")],
     "error": [["show", "--root", "{root}", "no-such" + EVIL], ["diff", "--root", "{root}", "run-001", "sweep-07"]],
 }
