@@ -97,6 +97,32 @@ def parse_filters(text: str) -> list[Filter]:
     return [parse_filter(w) for w in words if w.strip()]
 
 
+def parse_filters_lenient(text: str, check: Callable[[Filter], None] | None = None) -> tuple[list[Filter], str | None]:
+    """The filters of ``text`` that parse (and pass ``check``), and the first error among the others.
+
+    For a filter being typed: ``status=failed val_auc>`` still filters by ``status=failed`` while the
+    comparison is unfinished, instead of showing every row or none.
+    """
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:
+        return [], f"cannot read filter: {exc}"
+    filters: list[Filter] = []
+    error: str | None = None
+    for word in words:
+        if not word.strip():
+            continue
+        try:
+            flt = parse_filter(word)
+            if check is not None:
+                check(flt)
+        except QueryError as exc:
+            error = error or str(exc)
+            continue
+        filters.append(flt)
+    return filters, error
+
+
 def parse_sort(text: str) -> Sort:
     """``val_auc`` ascending, ``-val_auc`` or ``val_auc:desc`` descending."""
     text = text.strip()

@@ -14,12 +14,18 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from runsift.core.columns import BASE_KEYS, common_decimals, default_columns
-from runsift.core.query import FacetValue, is_facet
+from runsift.core.query import FacetValue
 from runsift.core.records import Problem, Summary
 
 from .safe import literal, visible
 from .views import STATUS_STYLE
-from .widgets.run_table import GUESSED, cell_number, cell_text, problem_marker
+from .widgets.run_table import (
+    GUESSED,
+    cell_number,
+    cell_text,
+    problem_marker,
+    table_key,
+)
 
 Facets = Mapping[str, Mapping[str, FacetValue]]
 PIPE_WIDTH = 100_000
@@ -28,13 +34,6 @@ GAP = 2
 MAX_NAME = 36
 SHRINK_TO = {"name": 16, "project": 8}
 """Narrowest the text columns get when metrics need the room."""
-
-
-def table_key(key: str) -> str:
-    """The runs table's key for a column key (``val_auc`` -> ``metric:val_auc``)."""
-    if key in BASE_KEYS or key in ("id", "kind", "path", "run_number", "sweep", "problems") or is_facet(key):
-        return key
-    return "metric:" + key
 
 
 def choose_columns(rows: Sequence[Summary], width: int | None, sweep_metric: Callable[[str], str | None]) -> tuple[list[str], int]:

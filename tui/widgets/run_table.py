@@ -25,7 +25,7 @@ from rich.style import Style
 from runsift.core.columns import common_decimals, format_metric
 from runsift.core.fmt import format_value
 from runsift.core.naming import display_name
-from runsift.core.query import FacetValue, is_facet
+from runsift.core.query import FacetValue, is_facet, metric_of
 from runsift.core.records import Summary
 from textual import events
 from textual.binding import Binding, BindingType
@@ -74,6 +74,18 @@ class Column:
     justify: Literal["left", "right"] = "left"
     min_width: int = 3
     max_width: int = 40
+
+
+def table_key(key: str) -> str:
+    """The table's column key for a filter key: ``val_auc`` -> ``metric:val_auc``; fields and detail keys as they are."""
+    if key in _SUMMARY_FIELDS or key == "problems" or is_facet(key) or key.startswith("metric:"):
+        return key
+    return "metric:" + metric_of(key)
+
+
+def user_key(column_key: str) -> str:
+    """The filter key of a table column: ``metric:val_auc`` -> ``val_auc``."""
+    return column_key.removeprefix("metric:")
 
 
 def format_started(started: str | None, guessed: bool = False) -> str:
@@ -556,6 +568,10 @@ class RunTable(ScrollView, can_focus=True):
                 segments.append(gap)
             marker = problem_marker(summary) if column.key == "name" else ""
             text = fit(cell_text(summary, column.key, self._facets, self._decimals[i] if i < len(self._decimals) else None), width - cell_len(marker), column.justify)
+            pad = ""
+            if marker:  # right after the name, the padding after the marker
+                stripped = text.rstrip(" ")
+                pad, text = " " * (cell_len(text) - cell_len(stripped)), stripped
             style = row_style
             if not cursor:
                 component = cell_class(summary, column.key, self._facets)
@@ -564,6 +580,7 @@ class RunTable(ScrollView, can_focus=True):
             segments.append(Segment(text, style))
             if marker:
                 segments.append(Segment(marker, row_style if cursor else row_style + self._fg("run-table--problems")))
+                segments.append(Segment(pad, row_style))
         segments.append(Segment(" ", row_style))
         return Strip(segments, self._content_width), row_style
 
