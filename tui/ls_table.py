@@ -10,19 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+from rich.cells import cell_len
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 from runsift.core.columns import BASE_KEYS, common_decimals, default_columns
 from runsift.core.query import FacetValue
 from runsift.core.records import Problem, Summary
 
-from .safe import literal, visible
+from .safe import visible
 from .views import STATUS_STYLE
 from .widgets.run_table import (
     GUESSED,
     cell_number,
     cell_text,
+    fit,
     problem_marker,
     table_key,
 )
@@ -31,7 +32,12 @@ Facets = Mapping[str, Mapping[str, FacetValue]]
 PIPE_WIDTH = 100_000
 """Console width when stdout is not a terminal: rows never wrap in a file or a pipe."""
 GAP = 2
+_GAP = " " * GAP
 MAX_NAME = 36
+MAX_CELL = 60
+"""Widest any other cell gets (an error's last line, a long config value)."""
+SAMPLE = 1000
+"""Rows measured for column widths."""
 SHRINK_TO = {"name": 16, "project": 8}
 """Narrowest the text columns get when metrics need the room."""
 
@@ -85,6 +91,17 @@ def _natural(rows: Sequence[Summary], key: str) -> int:
     return min(widest, MAX_NAME) if key in ("name", "project") else widest
 
 
+def _style(row: Summary, tkey: str, text: str) -> str:
+    """Colour of a cell in a terminal: status, a guessed start or a missing value dimmed, problems in yellow."""
+    if tkey == "status":
+        return STATUS_STYLE.get(row.status, "") if row.kind == "run" else "cyan"
+    if text == "—" or (tkey == "started" and text.startswith(GUESSED)):
+        return "dim"
+    if tkey == "name" and row.problems:
+        return "yellow"
+    return ""
+
+
 def print_table(
     rows: Sequence[Summary],
     keys: Sequence[str],
@@ -96,41 +113,53 @@ def print_table(
     print_problems: Callable[[Console, list[tuple[str, Problem]]], None],
     width: int | None = None,
 ) -> None:
-    """The records with columns ``keys``, then the problems found and a count (with a legend when needed)."""
-    table = Table(box=None, header_style="bold", pad_edge=False, collapse_padding=True, expand=False)
+    """The records with columns ``keys``, then the problems found and a count (with a legend when needed).
+
+    Laid out here, not by a Rich ``Table``: widths come from the first rows (a longer cell further down
+    is cut with ``…``, as in the app), so each row is written as soon as it is formatted. Rich measured
+    and wrapped every cell of every row first: seconds at a few thousand runs.
+    """
     tkeys = [table_key(k) for k in keys]
-    sample = rows[:1000]
+    sample = rows[:SAMPLE]
     decimals = [common_decimals(cell_number(r, k, facets) for r in sample) for k in tkeys]
     caps = text_widths(rows, keys, width)
+    widths, right = [], []
     for key, tkey, places in zip(keys, tkeys, decimals):
-        numeric = tkey.startswith("metric:") or places is not None
-        if key in ("name", "project"):
-            table.add_column(visible(key, one_line=True), overflow="ellipsis", no_wrap=True, max_width=caps.get(key, MAX_NAME))
-        else:
-            table.add_column(visible(key, one_line=True), justify="right" if numeric else "left", no_wrap=True, overflow="ellipsis", max_width=60)
+        widest = max((cell_len(cell_text(r, tkey, facets, places)) + (len(problem_marker(r)) if tkey == "name" else 0) for r in sample), default=0)
+        widths.append(min(max(widest, cell_len(visible(key, one_line=True))), caps.get(key, MAX_CELL)))
+        right.append(tkey.startswith("metric:") or places is not None)
+    color = console.is_terminal and not console.no_color
+    out = console.file
+    header = _GAP.join(fit(visible(k, one_line=True), w, "right" if r else "left") for k, w, r in zip(keys, widths, right))
     guessed = False
-    for r in rows:
-        cells: list[Text | str] = []
-        for tkey, places in zip(tkeys, decimals):
-            text = cell_text(r, tkey, facets, places)
-            if tkey == "name":
-                cell = literal(text)
-                marker = problem_marker(r)
-                if marker:
-                    cell.append(marker, style="bold yellow")
-                cells.append(cell)
-            elif tkey == "status":
-                cells.append(Text(text, style=STATUS_STYLE.get(r.status, "") if r.kind == "run" else "cyan"))
-            elif tkey == "started" and text.startswith(GUESSED):
-                guessed = True
-                cells.append(Text(text, style="dim"))
-            elif text == "—":
-                cells.append(Text(text, style="dim"))
-            else:
-                cells.append(Text(text))  # already made visible by cell_text
-        table.add_row(*cells)
     if rows:
-        console.print(table)
+        if color:
+            console.print(Text(header.rstrip(), style="bold"))
+        else:
+            out.write(header.rstrip() + "\n")
+    for row in rows:
+        plain: list[str] = []
+        styled = Text() if color else None
+        for i, (tkey, places, w, r) in enumerate(zip(tkeys, decimals, widths, right)):
+            text = cell_text(row, tkey, facets, places)
+            marker = problem_marker(row) if tkey == "name" else ""
+            cell = fit(text, w - len(marker), "right" if r else "left")
+            if marker:
+                stripped = cell.rstrip(" ")
+                cell = stripped + marker + " " * (cell_len(cell) - cell_len(stripped))
+            if tkey == "started" and text.startswith(GUESSED):
+                guessed = True
+            if styled is not None:
+                if i:
+                    styled.append(_GAP)
+                styled.append(cell, style=_style(row, tkey, text))
+            else:
+                plain.append(cell)
+        if styled is not None:
+            styled.rstrip()
+            console.print(styled)
+        else:
+            out.write(_GAP.join(plain).rstrip() + "\n")
     print_problems(console, [(r.id, p) for r in rows for p in r.problems] + [("", p) for p in walk_problems])
     shown = f"{len(rows):,} of {total:,} records" if len(rows) != total else f"{total:,} records"
     if guessed:
