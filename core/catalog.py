@@ -465,6 +465,18 @@ class Catalog:
             facets = self._facets
         return {rid: (values[key][0], values[key][1]) for rid, values in facets.items() if key in values}
 
+    def facet_keys(self) -> list[str]:
+        """Every detail key some record has (``config.optimizer.lr`` ...), sorted: what a filter, sort or column may name."""
+        with self._lock:
+            if self._facets is None:
+                rows = self.db.execute("SELECT id, facets FROM details WHERE facets != '{}'")
+                self._facets = {rid: json.loads(text) for rid, text in rows}
+            facets = self._facets
+        keys: set[str] = set()
+        for values in facets.values():
+            keys.update(values)
+        return sorted(keys)
+
     def list(
         self,
         *,
@@ -878,6 +890,8 @@ def _facets(detail: Mapping[str, Any]) -> Iterator[tuple[str, str | None, float 
     source = detail.get("source") or {}
     if source.get("format"):
         yield _facet("source", source["format"])
+    if detail.get("started") is not None:  # a start time read from file times is a guess: say so wherever it shows
+        yield _facet("started_source", "guessed" if "started" in (source.get("guessed") or ()) else "recorded")
     for key in ("user", "host", "exit_code", "ended", "duration", "error"):
         if detail.get(key) is not None:
             yield _facet(key, detail[key])

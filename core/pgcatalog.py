@@ -303,6 +303,14 @@ class SharedCatalog:
             rows = self.conn.execute("SELECT id, ctext, num FROM vals WHERE root = %s AND key = %s", (self.root_name, "f:" + key)).fetchall()
         return {rid: (text, num) for rid, text, num in rows}
 
+    def facet_keys(self) -> builtins.list[str]:
+        """Every detail key some record has (``config.optimizer.lr`` ...), sorted: what a filter, sort or column may name."""
+        with self.conn.transaction():
+            rows = self.conn.execute(
+                "SELECT DISTINCT substr(key, 3) FROM vals WHERE root = %s AND key LIKE 'f:%%' ORDER BY 1", (self.root_name,)
+            ).fetchall()
+        return [key for (key,) in rows]
+
     def metric_names(self, kind: str = "run") -> builtins.list[str]:
         """Final-metric names, most common first."""
         with self.conn.transaction():

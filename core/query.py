@@ -14,6 +14,7 @@ app never waits for disk. Detail keys (``config.`` ...) are looked up through a
 
 from __future__ import annotations
 
+import difflib
 import math
 import operator
 import re
@@ -31,7 +32,7 @@ TEXT_FIELDS: frozenset[str] = frozenset({"id", "kind", "project", "name", "path"
 
 FACET_PREFIXES: tuple[str, ...] = ("config.", "data.", "seeds.", "env.", "code.", "tags.")
 """Key prefixes answered from the record details (flattened into the cache's facets table)."""
-FACET_FIELDS: frozenset[str] = frozenset({"source", "user", "host", "exit_code", "ended", "duration", "error"})
+FACET_FIELDS: frozenset[str] = frozenset({"source", "user", "host", "exit_code", "ended", "duration", "error", "started_source"})
 """Run fields answered from the record details too (what a tracker recorded about the run)."""
 
 OPERATORS: tuple[str, ...] = ("!=", ">=", "<=", "=", ">", "<", "~")
@@ -94,6 +95,32 @@ def parse_filters(text: str) -> list[Filter]:
     except ValueError:
         words = text.split()
     return [parse_filter(w) for w in words if w.strip()]
+
+
+def parse_filters_lenient(text: str, check: Callable[[Filter], None] | None = None) -> tuple[list[Filter], str | None]:
+    """The filters of ``text`` that parse (and pass ``check``), and the first error among the others.
+
+    For a filter being typed: ``status=failed val_auc>`` still filters by ``status=failed`` while the
+    comparison is unfinished, instead of showing every row or none.
+    """
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:
+        return [], f"cannot read filter: {exc}"
+    filters: list[Filter] = []
+    error: str | None = None
+    for word in words:
+        if not word.strip():
+            continue
+        try:
+            flt = parse_filter(word)
+            if check is not None:
+                check(flt)
+        except QueryError as exc:
+            error = error or str(exc)
+            continue
+        filters.append(flt)
+    return filters, error
 
 
 def parse_sort(text: str) -> Sort:
@@ -164,7 +191,7 @@ def is_facet(key: str) -> bool:
 
 def metric_of(key: str) -> str:
     """Metric name a key refers to (``metrics.val_auc`` or ``val_auc``)."""
-    return key[len("metrics.") :] if key.startswith("metrics.") else key
+    return key.removeprefix("metrics.")
 
 
 def _unquote(value: str) -> str:
@@ -181,6 +208,58 @@ def _check(f: Filter) -> None:
         raise QueryError(f"~ (contains) works on text; for metric {metric!r} use = != > >= < <=")
     if as_number(f.value) is None:
         raise QueryError(f"metric {metric!r} is a number: compare it with a number, e.g. {metric}>0.9")
+
+
+# -- key validation --------------------------------------------------------------------
+
+
+def close_matches(word: str, choices: Iterable[str], n: int = 3) -> list[str]:
+    """Up to ``n`` of ``choices`` that look like ``word`` (difflib, cutoff 0.75): close matches only."""
+    return difflib.get_close_matches(word, list(dict.fromkeys(choices)), n=n, cutoff=0.75)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """``"; did you mean val_auc"`` (or ``"val_auc or val_f1"``) when ``choices`` hold close matches, else ``""``."""
+    close = close_matches(word, choices)
+    return f"; did you mean {' or '.join(close)}" if close else ""
+
+
+def check_key(key: str, metrics: Iterable[str], facet_keys: Iterable[str] = ()) -> None:
+    """Raise :class:`QueryError` for a key no record has (``val_acu``), with the close matches as suggestions.
+
+    Fields and tracker fields are always known; a metric must be among ``metrics`` (bare or
+    ``metrics.NAME``); a ``config.``/``data.``... path among ``facet_keys``. A filter that names a
+    key nobody records would silently match nothing, which reads as "no run is that good".
+    """
+    if key in FIELDS or key in FACET_FIELDS:
+        return
+    metric_set = set(metrics)
+    if key.startswith(FACET_PREFIXES):
+        known = set(facet_keys)
+        if key in known or not known:  # an empty catalog knows no keys: nothing to check against
+            return
+        raise QueryError(f"unknown key {key}{did_you_mean(key, sorted(known))}")
+    if metric_of(key) in metric_set or not metric_set:
+        return
+    choices = [*FIELDS, *sorted(FACET_FIELDS), *sorted(metric_set)]
+    word = metric_of(key)
+    hint = did_you_mean(word, choices) or did_you_mean(key, sorted(set(facet_keys)))
+    raise QueryError(f"unknown key {key}{hint}")
+
+
+def check_keys(filters: Iterable[Filter], sort: Sort | None, metrics: Iterable[str], facet_keys: Callable[[], Iterable[str]]) -> None:
+    """:func:`check_key` for every filter key and the sort key; ``facet_keys`` is called only when a detail path is used."""
+    keys = [f.key for f in filters if f.key is not None]
+    if sort is not None:
+        keys.append(sort.key)
+    if not keys:
+        return
+    metric_list = list(metrics)
+    facets: list[str] | None = None
+    for key in keys:
+        if key.startswith(FACET_PREFIXES) and facets is None:
+            facets = list(facet_keys())
+        check_key(key, metric_list, facets or ())
 
 
 # -- evaluation ------------------------------------------------------------------------

@@ -133,6 +133,7 @@ def test_both_backends_answer_every_query_as_the_in_memory_rules_do(open_catalog
             for sort in SORTS:
                 assert _rows(cat, query, sort) == _rows(reference, query, sort), (query, sort)
         assert cat.metric_names() == reference.metric_names()
+        assert cat.facet_keys() == reference.facet_keys()  # what ls --columns and filter-key checks offer
         for rid in ("proj1/2025-01-02_10-00-00_run-001", f"proj0/{HOSTILE}"):
             assert to_dict(cat.get(rid)) == to_dict(reference.get(rid))
         assert cat.resolve("run-001") == "proj1/2025-01-02_10-00-00_run-001"

@@ -94,9 +94,9 @@ async def test_100k_rows_render_only_what_is_visible(monkeypatch: pytest.MonkeyP
     measured: set[int] = set()
     real_cell_text = run_table_module.cell_text
 
-    def counting_cell_text(row: Summary, key: str) -> str:
+    def counting_cell_text(row: Summary, key: str, *rest: object) -> str:
         measured.add(row.run_number)  # type: ignore[arg-type]
-        return real_cell_text(row, key)
+        return real_cell_text(row, key, *rest)  # type: ignore[arg-type]
 
     monkeypatch.setattr(run_table_module, "cell_text", counting_cell_text)
     rendered: list[int] = []

@@ -17,7 +17,13 @@ from typing import Any
 
 from runsift.core.catalog import Catalog, CatalogError
 from runsift.core.diff import SECTIONS, diff_runs
-from runsift.core.query import QueryError, parse_filter, parse_sort
+from runsift.core.query import (
+    QueryError,
+    check_keys,
+    close_matches,
+    parse_filter,
+    parse_sort,
+)
 from runsift.core.records import Run
 
 from runsift import __version__
@@ -94,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--kind", choices=("run", "sweep", "abtest", "all"), default="all", help="which records to list (default: all)")
     ls.add_argument("--deleted", action="store_true", help="list runs a tracker marks deleted too (MLflow's deleted runs are left out by default)")
     ls.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format (default: table)")
+    ls.add_argument(
+        "--columns",
+        metavar="KEY,KEY",
+        help="table columns, any filter key: val_auc,config.optimizer.lr,error,source (default: each project's primary metric, then others)",
+    )
 
     show = sub.add_parser("show", parents=[common, rooted], help="everything recorded about one run", description="Show one run (or sweep, or A/B record) in full.")
     show.add_argument("run", metavar="RUN")
@@ -188,6 +199,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and _mistyped_command(args_list[0]):
+        from runsift.tui import report
+
+        close = close_matches(args_list[0], HANDLERS)
+        report.error(f"unknown command {args_list[0]}; did you mean {' or '.join(close)}? (runsift --help lists them)")
+        return EXIT_TROUBLE
     if not args_list or (args_list[0] not in HANDLERS and args_list[0] not in ("-h", "--help", "--version")):
         # `runsift [ROOT]` opens the app; when output is not a terminal it lists instead
         args_list.insert(0, "app" if sys.stdout.isatty() and sys.stdin.isatty() else "ls")
@@ -213,6 +230,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         except OSError:
             pass
         return EXIT_OK
+
+
+def _mistyped_command(word: str) -> bool:
+    """True when ``word`` is no command, no option and no folder, but looks like a command (``expalin``)."""
+    if word in HANDLERS or word.startswith("-") or os.path.exists(word):
+        return False
+    return bool(close_matches(word, HANDLERS))
 
 
 def _join_negative_values(args: list[str]) -> list[str]:
@@ -249,6 +273,21 @@ def _root_map(args: argparse.Namespace) -> dict[str, str]:
     return out
 
 
+def _root_for(args: argparse.Namespace, *refs: str) -> Path:
+    """The root for a command naming records: ``--root``/``$RUNSIFT_ROOT`` as given; else the current folder,
+    lifted out of a run or sweep folder (``runsift show .``), or the folder above the paths typed."""
+    from runsift.core.refs import root_for_refs
+
+    explicit = bool(args.root or os.environ.get("RUNSIFT_ROOT"))
+    default = _root(args.root)
+    return root_for_refs(default, list(refs), Path.cwd(), explicit)
+
+
+def _resolve(catalog: Catalog, ref: str, kind: str | None = None) -> str:
+    """The id ``ref`` names, a path read from the current folder (``.``, ``../run-2``)."""
+    return catalog.resolve(ref, kind=kind, cwd=os.getcwd())
+
+
 def _open(args: argparse.Namespace, root: Path, report: Any, *, index: bool = False) -> Any:
     progress = None if args.quiet else report.progress_printer()
     try:
@@ -270,7 +309,7 @@ def _open(args: argparse.Namespace, root: Path, report: Any, *, index: bool = Fa
             progress.close()
 
 
-def _app(args: argparse.Namespace, report: Any) -> int:  # noqa: ARG001 - same signature as the others
+def _app(args: argparse.Namespace, report: Any) -> int:
     from runsift.tui.app import RunsiftApp
 
     root = _root(args.root)
@@ -292,14 +331,17 @@ def _ls(args: argparse.Namespace, report: Any) -> int:
     filters = [parse_filter(f) for f in args.filter]
     sort = parse_sort(args.sort) if args.sort else None
     with _open(args, root, report) as catalog:
+        metric_names = catalog.metric_names()
+        check_keys(filters, sort, metric_names, catalog.facet_keys)
         kind = None if args.kind == "all" else args.kind
         rows = catalog.list(kind=kind, filters=filters, sort=sort)
         if args.format == "json":
-            report.print_json([report.summary_json(r) for r in rows])
+            sources = catalog.facet("started_source")
+            report.print_json([_with_started_source(report.summary_json(r), sources.get(r.id)) for r in rows])
         elif args.format == "csv":
-            report.print_csv(rows, catalog.metric_names())
+            report.print_csv(rows, metric_names)
         else:
-            report.print_ls(rows, catalog.metric_names(), catalog.problems, catalog.count())
+            _print_ls_table(args, catalog, rows, metric_names, report)
         hidden = 0 if args.deleted else catalog.deleted_count()
         if hidden:
             report.note(f"{hidden:,} run{'s' if hidden != 1 else ''} marked deleted by their tracker not listed (--deleted lists them)")
@@ -310,22 +352,61 @@ def _ls(args: argparse.Namespace, report: Any) -> int:
     return EXIT_OK
 
 
+def _print_ls_table(args: argparse.Namespace, catalog: Catalog, rows: list[Any], metric_names: list[str], report: Any) -> None:
+    """The table: ``--columns`` as asked, else the shown rows' own columns, fitted to a terminal (a pipe gets every one)."""
+    from rich.console import Console
+    from runsift.core.columns import offered_columns, parse_columns
+    from runsift.core.query import is_facet
+
+    from .ls_table import PIPE_WIDTH, choose_columns, print_table
+
+    terminal = sys.stdout.isatty()
+    console = Console(highlight=False, soft_wrap=False, width=None if terminal else PIPE_WIDTH)
+    if args.columns:
+        keys = parse_columns(args.columns, offered_columns(metric_names, catalog.facet_keys(), ()))
+        hidden = 0
+    else:
+        keys, hidden = choose_columns(rows, console.width if terminal else None, _sweep_metric(catalog))
+    facets = {k: catalog.facet(k) for k in (*keys, "started_source") if is_facet(k)}
+    width = console.width if terminal else None
+    print_table(rows, keys, facets, catalog.problems, catalog.count(), hidden, console, report.print_problems, width)
+
+
+def _with_started_source(doc: dict[str, Any], source: tuple[str | None, float | None] | None) -> dict[str, Any]:
+    """``doc`` with ``started_source``: ``recorded``, ``guessed`` (from file times or logs) or null (no start time)."""
+    doc["started_source"] = source[0] if source is not None else None
+    return doc
+
+
+def _sweep_metric(catalog: Catalog) -> Callable[[str], str | None]:
+    """``sweep id -> metric its spec declares`` (None when it declares none or cannot be read)."""
+
+    def metric(sweep_id: str) -> str | None:
+        try:
+            record = catalog.get(sweep_id)
+        except Exception:  # noqa: BLE001 - a sweep that cannot be read only loses a default column
+            return None
+        return getattr(record, "metric", None)
+
+    return metric
+
+
 def _show(args: argparse.Namespace, report: Any) -> int:
-    root = _root(args.root)
+    root = _root_for(args, args.run)
     with _open(args, root, report) as catalog:
-        record = catalog.get(catalog.resolve(args.run))
+        record = catalog.get(_resolve(catalog, args.run))
         if args.format == "json":
-            report.print_json(report.record_json(record))
+            report.print_json(_with_started_source(report.record_json(record), catalog.facet("started_source").get(record.id)))
         else:
             report.print_record(record)
     return EXIT_OK
 
 
 def _diff(args: argparse.Namespace, report: Any) -> int:
-    root = _root(args.root)
+    root = _root_for(args, args.run_a, args.run_b)
     with _open(args, root, report) as catalog:
-        a = catalog.get(catalog.resolve(args.run_a))
-        b = catalog.get(catalog.resolve(args.run_b))
+        a = catalog.get(_resolve(catalog, args.run_a))
+        b = catalog.get(_resolve(catalog, args.run_b))
         for rec, ref in ((a, args.run_a), (b, args.run_b)):
             if not isinstance(rec, Run):
                 raise UsageError(f"{ref} is a {rec.kind}, not a run; diff compares two runs")
@@ -343,9 +424,9 @@ def _explain(args: argparse.Namespace, report: Any) -> int:
     from runsift.core.contract import explanation_json
     from runsift.core.explain import explain
 
-    root = _root(args.root)
+    root = _root_for(args, args.run_a, args.run_b)
     with _open(args, root, report) as catalog:
-        result = explain(catalog, catalog.resolve(args.run_a), catalog.resolve(args.run_b), args.metric)
+        result = explain(catalog, _resolve(catalog, args.run_a), _resolve(catalog, args.run_b), args.metric)
     if args.format == "json":
         report.print_json(explanation_json(result))
     elif args.format == "markdown":
@@ -363,9 +444,9 @@ def _regress(args: argparse.Namespace, report: Any) -> int:
     from runsift.core.explain import explain
     from runsift.core.gate import decide, gate_json
 
-    root = _root(args.root)
+    root = _root_for(args, args.baseline, args.candidate)
     with _open(args, root, report) as catalog:
-        base, cand = catalog.resolve(args.baseline), catalog.resolve(args.candidate)
+        base, cand = _resolve(catalog, args.baseline), _resolve(catalog, args.candidate)
         metrics = list(dict.fromkeys(args.metric)) if args.metric else [None]  # a repeated name is one test, not two
         explanations = [explain(catalog, base, cand, metric) for metric in metrics]  # any error: exit 2, nothing printed
     result = decide(explanations)
@@ -385,6 +466,7 @@ def _audit(args: argparse.Namespace, report: Any) -> int:
     root = _root(args.root)
     filters = [parse_filter(f) for f in args.filter]
     with _open(args, root, report) as catalog:
+        check_keys(filters, None, catalog.metric_names(), catalog.facet_keys)
         runs = [r for i in catalog.ids(kind="run", filters=filters) if isinstance(r := catalog.get(i), Run)]
     audits, projects = audit_all(runs)
     if args.format == "json":
@@ -399,9 +481,9 @@ def _sweep(args: argparse.Namespace, report: Any) -> int:
     from runsift.core.records import Sweep
     from runsift.tui.experiments_view import sweep_markdown, sweep_renderable
 
-    root = _root(args.root)
+    root = _root_for(args, args.sweep)
     with _open(args, root, report) as catalog:
-        record = catalog.get(catalog.resolve(args.sweep, kind="sweep"))
+        record = catalog.get(_resolve(catalog, args.sweep, kind="sweep"))
         assert isinstance(record, Sweep)
         doc = leaderboard_json(build_leaderboard(catalog, record), verify(catalog, record))
     _print_doc(doc, args.format, report, sweep_renderable, sweep_markdown)
@@ -413,9 +495,9 @@ def _ab(args: argparse.Namespace, report: Any) -> int:
     from runsift.core.records import ABTest
     from runsift.tui.experiments_view import ab_markdown, ab_renderable
 
-    root = _root(args.root)
+    root = _root_for(args, args.experiment)
     with _open(args, root, report) as catalog:
-        record = catalog.get(catalog.resolve(args.experiment, kind="abtest"))
+        record = catalog.get(_resolve(catalog, args.experiment, kind="abtest"))
         assert isinstance(record, ABTest)
         result = replay(catalog.root, record, args.metric)
     check = check_saved(result, record.saved_result) if record.saved_result else None

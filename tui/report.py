@@ -18,17 +18,15 @@ from rich.table import Table
 from rich.text import Text
 from runsift.core.contract import diff_json, record_json, summary_json
 from runsift.core.diff import RunDiff
-from runsift.core.fmt import format_number, format_value
-from runsift.core.naming import display_name
+from runsift.core.fmt import format_value
 from runsift.core.records import Problem, Record, Run, Summary
 from runsift.core.textsafe import csv_cell, json_text
 
 from .safe import literal, visible
-from .views import STATUS_STYLE, change_text, rank_metrics, record_sections, value_cell
+from .views import change_text, record_sections, value_cell
 
 __all__ = ["diff_json", "record_json", "summary_json"]
 
-MAX_METRIC_COLUMNS = 4
 MAX_PROBLEMS_LISTED = 20
 
 
@@ -89,61 +87,11 @@ def progress_printer() -> ProgressPrinter:
     return ProgressPrinter()
 
 
-# -- ls ------------------------------------------------------------------------------
+# -- problems ------------------------------------------------------------------------------
 
 
-def print_ls(rows: Sequence[Summary], metric_names: Sequence[str], walk_problems: Sequence[Problem], total: int) -> None:
-    """The record table (as many metric columns as the terminal fits), the problems found, a count."""
-    console = _console()
-    names = [display_name(r.name, r.sweep) for r in rows]
-    name_width = min(max((len(n) for n in names), default=4), 24)
-    project_width = min(max((len(r.project) for r in rows), default=7), 16)
-    room = console.width - (project_width + name_width + 16 + 10 + 2 + 5)
-    metrics: list[str] = []
-    for m in rank_metrics(metric_names)[:MAX_METRIC_COLUMNS]:
-        need = max(len(m), 7) + 1
-        if need > room:
-            break
-        metrics.append(m)
-        room -= need
-    table = Table(box=None, header_style="bold", pad_edge=False, collapse_padding=True, expand=False)
-    table.add_column("project", overflow="fold", max_width=24)
-    table.add_column("name", overflow="fold", min_width=min(name_width, 16))
-    table.add_column("started", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    for m in metrics:
-        table.add_column(literal(m), justify="right", no_wrap=True)  # a str header would be parsed as markup
-    table.add_column("!", justify="right", no_wrap=True)
-    for r, name in zip(rows, names):
-        cells: list[Any] = [literal(r.project), literal(name), literal(short_time(r.started))]
-        if r.kind == "run":
-            cells.append(literal(r.status, STATUS_STYLE.get(r.status, "")))
-        else:
-            cells.append(literal(KIND_LABEL.get(r.kind, r.kind), "cyan"))
-        cells.extend(literal(format_number(r.metrics[m])) if m in r.metrics else Text("—", style="dim") for m in metrics)
-        cells.append(Text(str(len(r.problems)), style="bold yellow") if r.problems else "")
-        table.add_row(*cells)
-    if rows:
-        console.print(table)
-    _print_problems(console, [(r.id, p) for r in rows for p in r.problems] + [("", p) for p in walk_problems])
-    shown = f"{len(rows):,} of {total:,} records" if len(rows) != total else f"{total:,} records"
-    hidden = len(metric_names) - len(metrics)
-    if hidden > 0:
-        shown += f"; {hidden} more metric{'s' if hidden != 1 else ''} in --format json/csv or a wider terminal"
-    console.print(Text(shown, style="dim"))
-
-
-KIND_LABEL = {"sweep": "sweep", "abtest": "A/B test"}
-
-
-def short_time(iso: str | None) -> str:
-    """``2025-01-07T14:32:11+00:00`` -> ``2025-01-07 14:32`` (minutes are enough in a list)."""
-    if not iso:
-        return "—"
-    return iso.replace("T", " ")[:16]
-
-
-def _print_problems(console: Console, problems: list[tuple[str, Problem]]) -> None:
+def print_problems(console: Console, problems: list[tuple[str, Problem]]) -> None:
+    """Problems found (the first ones, then how many more), after a table."""
     if not problems:
         return
     console.print()
@@ -180,7 +128,7 @@ def print_record(record: Record) -> None:
         console.print(literal(title, "bold underline"))
         console.print(body)
         console.print()
-    _print_problems(console, [(record.id, p) for p in record.problems])
+    print_problems(console, [(record.id, p) for p in record.problems])
 
 
 # -- diff ------------------------------------------------------------------------------

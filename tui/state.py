@@ -27,12 +27,14 @@ def default_state_dir() -> Path:
 
 @dataclass
 class AppState:
-    """Marks, filter text, sort and cursor of the runs screen."""
+    """Marks, filter text, sort, cursor and chosen columns of the runs screen."""
 
     marks: list[str] = field(default_factory=list)
     filter: str = ""
     sort: str | None = None
     cursor: str | None = None
+    columns: list[str] | None = None
+    """Columns chosen with the picker (keys as filters take them); None: each project's own, automatically."""
 
     @classmethod
     def load(cls, path: Path | None) -> AppState:
@@ -51,6 +53,7 @@ class AppState:
             filter=doc.get("filter") if isinstance(doc.get("filter"), str) else "",
             sort=doc.get("sort") if isinstance(doc.get("sort"), str) else None,
             cursor=doc.get("cursor") if isinstance(doc.get("cursor"), str) else None,
+            columns=_columns(doc.get("columns")),
         )
 
     def save(self, path: Path | None) -> None:
@@ -64,6 +67,13 @@ class AppState:
             os.replace(fh.name, path)
         except (OSError, ValueError):  # ValueError: a NUL in $XDG_STATE_HOME
             pass
+
+
+def _columns(value: object) -> list[str] | None:
+    """Saved column keys, or None when there are none or they are not a list of text."""
+    if not isinstance(value, list) or not value or not all(isinstance(k, str) for k in value):
+        return None
+    return value[:64]
 
 
 def state_path_for(root: Path, state_dir: Path | None = None) -> Path:

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from runsift.core.columns import default_columns
 from runsift.core.gcpause import freeze_long_lived
 from runsift.core.naming import short_name
-from runsift.core.query import FIELDS, QueryError, Sort, parse_filters, parse_sort
+from runsift.core.query import (
+    FIELDS,
+    FacetValue,
+    Filter,
+    QueryError,
+    Sort,
+    check_keys,
+    is_facet,
+    parse_filters_lenient,
+    parse_sort,
+)
 from runsift.core.records import Summary
 from textual import on, work
 from textual.app import ComposeResult
@@ -18,18 +30,19 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
 from ..safe import literal, visible
-from ..views import rank_metrics
-from ..widgets.run_table import Column, RunTable
+from ..widgets.filter_input import FilterInput
+from ..widgets.run_table import Column, RunTable, table_key, user_key
 
 if TYPE_CHECKING:
     from ..app import RunsiftApp
 
 BASE_COLUMNS: tuple[Column, ...] = (
-    Column("project", "project", "left", 8, 20),
+    Column("project", "project", "left", 5, 20),
     Column("name", "name", "left", 16, 36),
-    Column("started", "started", "left", 16, 16),
+    Column("started", "started", "left", 16, 17),
     Column("status", "status", "left", 8, 10),
 )
+_BASE = {c.key: c for c in BASE_COLUMNS}
 MAX_METRIC_COLUMNS = 6
 FIRST_PAGE = 200
 """Rows shown before the whole list is loaded on a first start."""
@@ -51,6 +64,7 @@ class RunsScreen(Screen[None]):
         Binding("question_mark", "app.help", "Help", key_display="?"),
         Binding("q", "app.quit", "Quit"),
         Binding("p", "pick_project", "Project"),
+        Binding("c", "pick_columns", "Columns"),
         Binding("r", "rescan", "Rescan"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
@@ -69,10 +83,17 @@ class RunsScreen(Screen[None]):
         self._projects: list[str] = []
         self._presort_pending = False
         """Presorting was asked for by a query that a newer one replaced."""
+        self._facet_cache: dict[str, Mapping[str, FacetValue]] = {}
+        """Detail values by key (config paths, error, started_source), until the next indexing."""
+        self._sweep_metrics: dict[str, str | None] = {}
+        self._guessed = False
+        """Some rows shown start at a guessed time (the status line says what ``~`` means)."""
+        self._loaded = False
+        """Rows of a valid filter are on screen: a filter being typed (``val_auc>``) keeps them."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="filter-bar"):
-            yield Input(
+            yield FilterInput(
                 value=self.app.state.filter,
                 placeholder="filter: project=fraud-model val_auc>0.9 status!=failed cosine",
                 id="filter",
@@ -106,35 +127,61 @@ class RunsScreen(Screen[None]):
         """
         worker = get_current_worker()
         text = self.app.state.filter
-        try:
-            filters = parse_filters(text)
-            error = None
-        except QueryError as exc:
-            filters, error = [], str(exc)
         catalog = self.app.catalog
-        if first and not filters and self._sort is None and not self._columns[4:]:
+        if first:
+            self._facet_cache = {}  # indexing may have changed any detail
+        metric_names = catalog.metric_names()
+
+        def check(flt: Filter) -> None:
+            check_keys([flt], None, metric_names, catalog.facet_keys)
+
+        # A word being typed (val_auc>) or mistyped (val_acu>0.9) is left out and named in the status
+        # line; the complete words before it keep filtering, so the table does not jump to every row.
+        filters, error = parse_filters_lenient(text, check)
+        chosen = self.app.state.columns
+        if first and not filters and self._sort is None and not self._loaded:
             head, total = catalog.head(FIRST_PAGE)  # paint the first screen before decoding 100k rows
             if head and not worker.is_cancelled:
-                metrics = rank_metrics(sorted({m for r in head for m in r.metrics}))[:MAX_METRIC_COLUMNS]
-                self.app.call_from_thread(self._show_rows, head, total, error, metrics, [], True, True)
+                keys = chosen or default_columns(head, None, MAX_METRIC_COLUMNS)
+                self.app.call_from_thread(self._show_rows, head, total, error, keys, {}, [], True, True)
         rows = catalog.list(filters=filters, sort=self._sort)
         everything = catalog.summaries()
         total = len(everything)
         projects = sorted({r.project for r in everything}) if first or not self._projects else self._projects
-        metrics = rank_metrics(catalog.metric_names())[:MAX_METRIC_COLUMNS] if first or not self._columns[4:] else None
+        keys = chosen or default_columns(rows, self._sweep_metric, MAX_METRIC_COLUMNS)
+        facets = {k: self._facet(k) for k in (*keys, "started_source") if is_facet(k)}
         if not worker.is_cancelled:
-            self.app.call_from_thread(self._show_rows, rows, total, error, metrics, projects, keep_cursor)
+            self.app.call_from_thread(self._show_rows, rows, total, error, keys, facets, projects, keep_cursor)
             if presort or self._presort_pending:  # once indexing is over: seconds of CPU at 100k runs
                 self._presort_pending = False
                 self.app.call_from_thread(self.presort)
         elif presort:
             self._presort_pending = True  # replaced by a newer query (a key typed): that one starts it
 
+    def _facet(self, key: str) -> Mapping[str, FacetValue]:
+        """Values of a detail key for every record, decoded once per indexing (called in a worker)."""
+        values = self._facet_cache.get(key)
+        if values is None:
+            values = self._facet_cache[key] = self.app.catalog.facet(key)
+        return values
+
+    def _sweep_metric(self, sweep_id: str) -> str | None:
+        """The metric a sweep's spec declares (a record read, remembered; called in a worker)."""
+        if sweep_id not in self._sweep_metrics:
+            try:
+                record = self.app.catalog.get(sweep_id)
+            except Exception:  # noqa: BLE001 - a sweep that cannot be read only loses a default column
+                record = None
+            self._sweep_metrics[sweep_id] = getattr(record, "metric", None)
+        return self._sweep_metrics[sweep_id]
+
     @work(thread=True, exclusive=True, group="presort")
     def presort(self) -> None:
         """Sort by every column, both ways, in the background: a sort key pressed later answers at once."""
         worker = get_current_worker()
         keys = [self._sort_key(c.key) for c in self._columns if c.key != "problems"]
+        if not self._loaded:
+            return
         sorts = [Sort(key, descending) for key in keys for descending in (False, True)]
         self.app.catalog.presort(sorts, cancelled=lambda: worker.is_cancelled)
         if not worker.is_cancelled:
@@ -145,20 +192,17 @@ class RunsScreen(Screen[None]):
         rows: list[Summary],
         total: int,
         error: str | None,
-        metrics: list[str] | None,
+        keys: list[str],
+        facets: Mapping[str, Mapping[str, FacetValue]],
         projects: list[str],
         keep_cursor: bool = True,
         partial: bool = False,
     ) -> None:
-        self._projects = projects
-        if metrics is not None:
-            self._columns = [
-                *BASE_COLUMNS,
-                *(Column(f"metric:{m}", m, "right", 7, 14) for m in metrics),
-                Column("problems", "!", "right", 2, 4),
-            ]
+        if projects or not partial:
+            self._projects = projects or self._projects
+        self._columns = [self._column(k, facets) for k in keys]
         table = self.query_one(RunTable)
-        table.set_rows(rows, self._columns, keep_cursor=keep_cursor)
+        table.set_rows(rows, self._columns, keep_cursor=keep_cursor, facets=facets)
         if not keep_cursor:
             table.move_cursor(0)
         if self._sort is not None:
@@ -166,7 +210,25 @@ class RunsScreen(Screen[None]):
         if not self._cursor_restored and self.app.state.cursor:
             self._cursor_restored = table.move_to_id(self.app.state.cursor)
         self._total, self._shown, self._filter_error = total, (-1 if partial else len(rows)), error
+        self._loaded = self._loaded or (not partial and error is None)
+        sources = facets.get("started_source", {})
+        self._guessed = any(sources.get(r.id, (None, None))[0] == "guessed" for r in rows[:2000])
         self._update_status()
+
+    @staticmethod
+    def _column(key: str, facets: Mapping[str, Mapping[str, FacetValue]]) -> Column:
+        """The table column for a filter key: base fields as they were, metrics right-aligned, detail keys by their values."""
+        if key in _BASE:
+            return _BASE[key]
+        tkey = table_key(key)
+        if tkey.startswith("metric:"):
+            return Column(tkey, key, "right", 7, 14)
+        if key == "error":
+            return Column(key, key, "left", 10, 48)
+        values = facets.get(key, {})
+        sample = [entry for entry in list(values.values())[:200] if entry[0] is not None]
+        numeric = bool(sample) and all(number is not None for _, number in sample)
+        return Column(tkey, key, "right" if numeric else "left", 5, 24)
 
     def _update_status(self) -> None:
         count = self.query_one("#match-count", Static)
@@ -181,6 +243,8 @@ class RunsScreen(Screen[None]):
             parts.append(("marked: " + "  ·  ".join(short_name(m.rsplit("/", 1)[-1]) for m in marks), "cyan"))
         if self._sort is not None:
             parts.append((f"sort: {'-' if self._sort.descending else ''}{self._sort.key}", "dim"))
+        if self._guessed:
+            parts.append(("~ start guessed", "dim"))
         line = literal("")
         for i, (text, style) in enumerate(parts):
             if i:
@@ -318,6 +382,42 @@ class RunsScreen(Screen[None]):
         self.app.state.sort = f"{'-' if sort.descending else ''}{sort.key}"
         self.app.save_state()
         self.load_rows()
+        self.query_one(RunTable).show_column(self._sort_column_key(sort.key))  # never sort by a column out of sight
+
+    # -- columns -----------------------------------------------------------------------
+    def action_pick_columns(self) -> None:
+        """Open the column picker: metrics and config paths, those that vary among the shown rows first."""
+        self._gather_columns()
+
+    @work(thread=True, exclusive=True, group="columns")
+    def _gather_columns(self) -> None:
+        from runsift.core.columns import offered_columns, varying_config
+
+        catalog = self.app.catalog
+        rows = list(self.query_one(RunTable).rows)
+        facet_keys = catalog.facet_keys()
+        varying = varying_config(facet_keys, self._facet, [r.id for r in rows[:5000] if r.kind == "run"])
+        counts: dict[str, int] = {}
+        for row in rows:
+            for name in row.metrics:
+                counts[name] = counts.get(name, 0) + 1
+        metrics = sorted(counts, key=lambda n: -counts[n])
+        others = [m for m in catalog.metric_names() if m not in counts]
+        offered = offered_columns([*metrics, *others], facet_keys, varying)
+        current = [user_key(c.key) for c in self._columns]
+        self.app.call_from_thread(self._open_picker, offered, current, varying)
+
+    def _open_picker(self, offered: list[str], current: list[str], varying: list[str]) -> None:
+        from .columns import ColumnPicker
+
+        def chosen(keys: list[str] | None) -> None:
+            if keys is None:
+                return
+            self.app.state.columns = keys or None  # an empty choice means: automatic again
+            self.app.save_state()
+            self.load_rows()
+
+        self.app.push_screen(ColumnPicker(offered, current, set(varying), automatic=self.app.state.columns is None), chosen)
 
     @staticmethod
     def _sort_key(column_key: str) -> str:
@@ -325,9 +425,9 @@ class RunsScreen(Screen[None]):
 
     @staticmethod
     def _sort_column_key(sort_key: str) -> str:
-        if sort_key in FIELDS:
+        if sort_key in FIELDS or is_facet(sort_key):
             return sort_key
-        return "metric:" + (sort_key[len("metrics.") :] if sort_key.startswith("metrics.") else sort_key)
+        return "metric:" + (sort_key.removeprefix("metrics."))
 
     def action_rescan(self) -> None:
         self.index(full=True)

@@ -14,8 +14,7 @@ markup and ANSI escapes in names show as the characters they are.
 from __future__ import annotations
 
 import operator
-
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import ClassVar, Literal
@@ -23,8 +22,10 @@ from typing import ClassVar, Literal
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from runsift.core.fmt import format_number, format_value
+from runsift.core.columns import common_decimals, format_metric
+from runsift.core.fmt import format_value
 from runsift.core.naming import display_name
+from runsift.core.query import FacetValue, is_facet, metric_of
 from runsift.core.records import Summary
 from textual import events
 from textual.binding import Binding, BindingType
@@ -46,6 +47,10 @@ SAMPLE_HEAD = 200
 new filter or sort, so it is kept small: a longer value further down is cut with an ellipsis)."""
 ROW_CACHE_SIZE = 256
 MISSING = "—"
+GUESSED = "~"
+"""Before a start time taken from file times (or another guess) rather than recorded."""
+Facets = Mapping[str, Mapping[str, FacetValue]]
+"""``{column key: {record id: (text, number)}}`` for detail columns, from ``Catalog.facet``."""
 KIND_LABELS = {"sweep": "sweep", "abtest": "A/B test"}
 _ID = operator.attrgetter("id")
 STATUS_CLASSES = {
@@ -71,35 +76,88 @@ class Column:
     max_width: int = 40
 
 
-def format_started(started: str | None) -> str:
-    """``2025-01-07T14:32:11`` as ``2025-01-07 14:32``; unparsable text is shown as it is."""
+def table_key(key: str) -> str:
+    """The table's column key for a filter key: ``val_auc`` -> ``metric:val_auc``; fields and detail keys as they are."""
+    if key in _SUMMARY_FIELDS or key == "problems" or is_facet(key) or key.startswith("metric:"):
+        return key
+    return "metric:" + metric_of(key)
+
+
+def user_key(column_key: str) -> str:
+    """The filter key of a table column: ``metric:val_auc`` -> ``val_auc``."""
+    return column_key.removeprefix("metric:")
+
+
+def format_started(started: str | None, guessed: bool = False) -> str:
+    """``2025-01-07T14:32:11`` as ``2025-01-07 14:32`` (``~2025-01-07 14:32`` when guessed); unparsable text as it is."""
     if not started:
         return MISSING
     try:
-        return datetime.fromisoformat(started).strftime("%Y-%m-%d %H:%M")
+        text = datetime.fromisoformat(started).strftime("%Y-%m-%d %H:%M")
     except ValueError:
-        return visible(started, one_line=True)
+        text = visible(started, one_line=True)
+    return GUESSED + text if guessed else text
 
 
-def cell_text(summary: Summary, key: str) -> str:
-    """What a cell of column ``key`` shows for ``summary``: one line, control characters escaped."""
+def _facet_value(entry: FacetValue | None) -> object:
+    if entry is None:
+        return None
+    text, number = entry
+    return number if number is not None else text
+
+
+def cell_text(summary: Summary, key: str, facets: Facets | None = None, decimals: int | None = None) -> str:
+    """What a cell of column ``key`` shows for ``summary``: one line, control characters escaped.
+
+    ``facets`` holds ``{key: {record id: (text, number)}}`` for detail columns (``config.lr``, ``error``)
+    and ``started_source``; ``decimals`` is the column's common precision for numbers.
+    """
     if key.startswith("metric:"):
         value = summary.metrics.get(key[len("metric:") :])
-        return MISSING if value is None else visible(format_number(value), one_line=True)
+        return MISSING if value is None else visible(format_metric(value, decimals), one_line=True)
     if key == "name":
         return visible(display_name(summary.name, summary.sweep), one_line=True)
     if key == "started":
-        return format_started(summary.started)
+        guessed = facets is not None and facets.get("started_source", {}).get(summary.id, (None, None))[0] == "guessed"
+        return format_started(summary.started, guessed)
     if key == "status":
         return KIND_LABELS.get(summary.kind) or visible(summary.status, one_line=True)
     if key == "problems":
         return f"!{len(summary.problems)}" if summary.problems else ""
     if key in _SUMMARY_FIELDS:
         return visible(format_value(getattr(summary, key)), one_line=True)
+    if is_facet(key):
+        value = _facet_value((facets or {}).get(key, {}).get(summary.id))
+        if value is None:
+            return MISSING
+        if isinstance(value, float):
+            return visible(format_metric(value, decimals), one_line=True)
+        return visible(last_line(str(value)) if key == "error" else str(value), one_line=True)
     return ""
 
 
-def cell_class(summary: Summary, key: str) -> str | None:
+def last_line(text: str) -> str:
+    """The last non-blank line of an error (a traceback's ``ValueError: ...``): what a cell has room for."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1].strip() if lines else text
+
+
+def cell_number(summary: Summary, key: str, facets: Facets | None = None) -> object:
+    """The number behind a cell (for the column's common precision), or None."""
+    if key.startswith("metric:"):
+        return summary.metrics.get(key[len("metric:") :])
+    if is_facet(key):
+        value = _facet_value((facets or {}).get(key, {}).get(summary.id))
+        return value if isinstance(value, float) else None
+    return None
+
+
+def problem_marker(summary: Summary) -> str:
+    """`` !N`` after a name with problems (N problems), so they show where the eye already is."""
+    return f" !{len(summary.problems)}" if summary.problems else ""
+
+
+def cell_class(summary: Summary, key: str, facets: Facets | None = None) -> str | None:
     """Component class that colours a cell (status, problems, missing values), if any."""
     if key == "status":
         if summary.kind in KIND_LABELS:
@@ -110,7 +168,12 @@ def cell_class(summary: Summary, key: str) -> str | None:
     if key.startswith("metric:"):
         return None if summary.metrics.get(key[len("metric:") :]) is not None else "run-table--dim"
     if key == "started":
-        return None if summary.started else "run-table--dim"
+        guessed = facets is not None and facets.get("started_source", {}).get(summary.id, (None, None))[0] == "guessed"
+        return "run-table--dim" if not summary.started or guessed else None
+    if key == "error":
+        return "run-table--failed" if (facets or {}).get(key, {}).get(summary.id) else "run-table--dim"
+    if is_facet(key):
+        return None if (facets or {}).get(key, {}).get(summary.id) is not None else "run-table--dim"
     return None
 
 
@@ -138,6 +201,8 @@ class RunTable(ScrollView, can_focus=True):
         Binding("pagedown", "cursor_page_down", "Page down", show=False),
         Binding("home,g", "cursor_first", "First", show=False),
         Binding("end,G", "cursor_last", "Last", show=False),
+        Binding("right,l", "column_right", "Next column", show=False),
+        Binding("left,h", "column_left", "Previous column", show=False),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -233,6 +298,8 @@ class RunTable(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self._rows: list[Summary] = []
         self._columns: tuple[Column, ...] = ()
+        self._facets: Facets = {}
+        self._decimals: list[int | None] = []
         self._marks: frozenset[str] = frozenset()
         self._sort: tuple[str | None, bool] = (None, False)
         self._cursor = 0
@@ -281,8 +348,8 @@ class RunTable(ScrollView, can_focus=True):
         """Width in cells of every column, as laid out now."""
         return tuple(self._widths)
 
-    def set_rows(self, rows: Sequence[Summary], columns: Sequence[Column], *, keep_cursor: bool = True) -> None:
-        """Replace the rows and columns.
+    def set_rows(self, rows: Sequence[Summary], columns: Sequence[Column], *, keep_cursor: bool = True, facets: Facets | None = None) -> None:
+        """Replace the rows and columns (``facets``: values of detail columns and ``started_source``).
 
         With ``keep_cursor`` the cursor stays on the same record when it is still
         present (else it stays at the same index, clamped); without, it goes to the top.
@@ -291,6 +358,8 @@ class RunTable(ScrollView, can_focus=True):
         old_index = self._cursor
         self._rows = list(rows)
         self._columns = tuple(columns)
+        if facets is not None:
+            self._facets = facets
         count = len(self._rows)
         cursor = 0
         if keep_cursor:
@@ -365,6 +434,35 @@ class RunTable(ScrollView, can_focus=True):
 
     def action_cursor_last(self) -> None:
         self.move_cursor(len(self._rows) - 1)
+
+    def action_column_right(self) -> None:
+        """Scroll right by one whole column: the next column starts at the left edge."""
+        x = self.scroll_offset.x
+        starts = [start - MARK_WIDTH for start, _ in self._spans]
+        later = [s for s in starts if s > x]
+        if later and self.max_scroll_x > x:
+            self.scroll_to(x=min(later[0], self.max_scroll_x), animate=False, force=True)
+
+    def action_column_left(self) -> None:
+        """Scroll left by one whole column."""
+        x = self.scroll_offset.x
+        earlier = [start - MARK_WIDTH for start, _ in self._spans if start - MARK_WIDTH < x]
+        if earlier:
+            self.scroll_to(x=earlier[-1], animate=False, force=True)
+
+    def show_column(self, key: str) -> None:
+        """Scroll sideways, by whole columns, until the column ``key`` is on screen (a sort by it, say)."""
+        width = self.scrollable_content_region.width
+        for column, (start, end) in zip(self._columns, self._spans):
+            if column.key != key:
+                continue
+            x = self.scroll_offset.x
+            if start - MARK_WIDTH < x:
+                self.scroll_to(x=start - MARK_WIDTH, animate=False, force=True)
+            elif end > x + width:
+                target = [s - MARK_WIDTH for s, _ in self._spans if s - MARK_WIDTH >= end - width]
+                self.scroll_to(x=min(target[0] if target else start - MARK_WIDTH, self.max_scroll_x), animate=False, force=True)
+            return
 
     def action_select_cursor(self) -> None:
         current = self.current
@@ -468,13 +566,21 @@ class RunTable(ScrollView, can_focus=True):
         for i, (column, width) in enumerate(zip(self._columns, self._widths)):
             if i:
                 segments.append(gap)
-            text = fit(cell_text(summary, column.key), width, column.justify)
+            marker = problem_marker(summary) if column.key == "name" else ""
+            text = fit(cell_text(summary, column.key, self._facets, self._decimals[i] if i < len(self._decimals) else None), width - cell_len(marker), column.justify)
+            pad = ""
+            if marker:  # right after the name, the padding after the marker
+                stripped = text.rstrip(" ")
+                pad, text = " " * (cell_len(text) - cell_len(stripped)), stripped
             style = row_style
             if not cursor:
-                component = cell_class(summary, column.key)
+                component = cell_class(summary, column.key, self._facets)
                 if component is not None:
                     style = row_style + self._fg(component)
             segments.append(Segment(text, style))
+            if marker:
+                segments.append(Segment(marker, row_style if cursor else row_style + self._fg("run-table--problems")))
+                segments.append(Segment(pad, row_style))
         segments.append(Segment(" ", row_style))
         return Strip(segments, self._content_width), row_style
 
@@ -524,13 +630,19 @@ class RunTable(ScrollView, can_focus=True):
         sample = list(range(min(SAMPLE_HEAD, count)))
         sample.extend(range(max(top, SAMPLE_HEAD), min(top + body, count)))
         widths = []
+        decimals: list[int | None] = []
+        rows, facets = self._rows, self._facets
         for column in self._columns:
             key = column.key
+            places = common_decimals(cell_number(rows[index], key, facets) for index in sample)
+            decimals.append(places)
             widest = 0
             for index in sample:
-                widest = max(widest, cell_len(cell_text(self._rows[index], key)))
+                text = cell_text(rows[index], key, facets, places)
+                widest = max(widest, cell_len(text) + (cell_len(problem_marker(rows[index])) if key == "name" else 0))
             widths.append(widest)
         self._sample_widths = widths
+        self._decimals = decimals
 
     def _layout(self) -> None:
         """Column widths from the header and the measured sample, capped; then the virtual size."""
