@@ -148,3 +148,72 @@ def test_deep_big_yaml_is_refused_while_composing() -> None:
     deep = "".join("  " * i + f"k{i}:\n" for i in range(safeio.MAX_DEPTH + 5)) + "#" * yamlload.COUNTED_COMPOSE_CHARS
     with pytest.raises(Unreadable, match="nested deeper"):
         parse_yaml(deep)
+
+
+# -- item 10: streams bounded by bytes and lines, binary data found anywhere ------------------
+
+
+def _reference_lines(data: bytes) -> list[tuple[int, str]]:
+    return [(n, raw.decode("utf-8", errors="replace").rstrip("\r\n")) for n, raw in enumerate(data.splitlines(keepends=True), start=1)]
+
+
+def test_streamed_lines_are_the_lines_of_the_file(tmp_path: Path) -> None:
+    rows = [f"id-{i}\u00e9" if i % 7 else f"id-{i}\r" for i in range(400_000)]
+    data = ("\n".join(rows) + "\nlast-no-newline").encode() + b"\xff\xfe tail"
+    path = tmp_path / "ids.txt"
+    path.write_bytes(data)
+    assert len(data) > 2 * safeio._STREAM_CHUNK
+    ctx = ReadContext(tmp_path)
+    assert list(ctx.iter_lines(path)) == _reference_lines(data)
+    batches = list(ctx.iter_line_batches(path, 1000))
+    assert [line for _, batch in batches for line in batch] == [text for _, text in _reference_lines(data)]
+    assert [start for start, _ in batches][:3] == [1, 1001, 2001]
+
+
+def test_nul_bytes_after_the_first_chunk_stop_a_split_file(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path / "exp" / "run-1")
+    ids = "".join(f"user-{i:08d}\n" for i in range(150_000)).encode()  # 2 MiB of good ids first
+    (run_dir / "splits" / "train_ids.txt").write_bytes(ids + b"\x00" * (8 * safeio.MiB))
+    started = time.perf_counter()
+    run = _load_all(tmp_path / "exp")["run-1"]
+    assert time.perf_counter() - started < 5
+    messages = _messages(run, "train_ids.txt")
+    assert any("binary data" in m for m in messages), messages
+    assert [p.line for p in run.problems if p.file.endswith("train_ids.txt")] == [150_001]
+    assert [s.name for s in run.splits] == ["val"], "the other split is still read"
+
+
+def test_a_sparse_2_gib_split_file_is_refused_before_reading(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path / "exp" / "run-1")
+    big = run_dir / "splits" / "train_ids.txt"
+    big.write_text("a\nb\n")
+    with big.open("r+b") as fh:
+        fh.truncate(2 * 1024 * safeio.MiB)
+    started = time.perf_counter()
+    run = _load_all(tmp_path / "exp")["run-1"]
+    assert time.perf_counter() - started < 5
+    assert any("limit" in m for m in _messages(run, "train_ids.txt"))
+
+
+def test_a_log_over_the_line_bound_keeps_its_first_lines_and_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(safeio, "MAX_STREAM_LINES", 500)
+    run_dir = make_run(tmp_path / "exp" / "run-1")
+    write(run_dir / "metrics.csv", "step,loss\n" + "".join(f"{i},{1 / i}\n" for i in range(1, 5000)))
+    run = _load_all(tmp_path / "exp")["run-1"]
+    assert len(run.metrics.series["loss"]) == 499
+    assert any("more than 500 lines" in m for m in _messages(run, "metrics.csv"))
+
+
+def test_a_stream_over_the_byte_bound_before_and_while_reading(tmp_path: Path) -> None:
+    import io
+
+    data = b"x" * 100 + b"\n" + b"y" * (3 * safeio._STREAM_CHUNK)
+    path = tmp_path / "log.txt"
+    path.write_bytes(data)
+    with pytest.raises(Unreadable, match="limit"):
+        list(ReadContext(tmp_path).iter_lines(path, max_bytes=2 * safeio._STREAM_CHUNK))
+    seen: list[tuple[int, list[str]]] = []
+    with pytest.raises(Unreadable, match="limit"):  # a file growing after stat said its size
+        for item in safeio._stream_chunks(io.BytesIO(data), 10, 2 * safeio._STREAM_CHUNK):
+            seen.append(item)
+    assert seen == [(1, ["x" * 100])]
