@@ -212,7 +212,7 @@ def discover(root: Path, memo: Memo | None = None, on_found: Callable[[Found], N
         if fmt is not None:
             if not _utf8_id(rel, problems):
                 continue
-            files, trouble = _listing(folder, entries)
+            files, trouble = _listing(folder, entries, root=top)
             rec = Found("run", Path(folder), rel, project, base, sweep=sweep_id, files=files, format=fmt.name, trouble=trouble)
             if sweep_id is not None:
                 sweeps[sweep_id].members.append(rel)
@@ -285,7 +285,7 @@ def relist(root: Path, run_id: str, project: str, sweep: str | None) -> Found | 
     except OSError:
         return None
     fmt = formats.detect({e.name for e in entries}, in_sweep=sweep is not None) or formats.get("container")
-    files, trouble = _listing(folder, entries)
+    files, trouble = _listing(folder, entries, root=top)
     rec = Found("run", Path(folder), run_id, project, os.path.basename(folder), sweep=sweep, files=files, format=fmt.name, trouble=trouble)
     if sweep is not None:
         sweep_dir = os.path.join(top, sweep)
@@ -416,16 +416,20 @@ def _is_dir_entry(entry: os.DirEntry[str], root: Path, problems: list[Problem]) 
     return False
 
 
-def _listing(folder: str, entries: list[os.DirEntry[str]], depth: int = 3) -> tuple[tuple[FileStat, ...], tuple[str, ...]]:
+def _listing(
+    folder: str, entries: list[os.DirEntry[str]], depth: int = 3, root: str | None = None
+) -> tuple[tuple[FileStat, ...], tuple[str, ...]]:
     """Files of a record folder (and of its sub-folders down to ``depth``) with size and mtime, and what went wrong.
 
     A folder's own files come before its sub-folders, and ``artifacts/`` comes last, so when
     the MAX_LISTED cap is reached it is thousands of artifacts that go unlisted, not the
-    config or the metrics. The cap, and files that cannot be looked at (a folder readable but
-    not searchable, mode 444), are said in the second part: they become problems of the record.
+    config or the metrics. The cap, files that cannot be looked at (a folder readable but
+    not searchable, mode 444) and, given the ``root``, links that lead out of it or nowhere
+    (not listed) are said in the second part: they become problems of the record.
     """
     out: list[FileStat] = []
     unreadable: list[tuple[str, str]] = []
+    links: list[tuple[str, str]] = []
     capped = False
 
     def visit(entries: list[os.DirEntry[str]], prefix: str, level: int) -> None:
@@ -446,6 +450,14 @@ def _listing(folder: str, entries: list[os.DirEntry[str]], depth: int = 3) -> tu
                 capped = True
                 return
             if statmod.S_ISLNK(st.st_mode):
+                if root is not None:
+                    target = os.path.realpath(entry.path)
+                    if not os.path.exists(target):
+                        links.append((rel, "is broken or loops"))
+                        continue
+                    if target != root and not target.startswith(root + os.sep):
+                        links.append((rel, "points outside the root"))
+                        continue
                 try:  # the target's size and mtime, so edits behind a link are noticed
                     st = os.stat(entry.path)
                 except OSError:
@@ -469,6 +481,10 @@ def _listing(folder: str, entries: list[os.DirEntry[str]], depth: int = 3) -> tu
         first, why = unreadable[0]
         more = f" and {len(unreadable) - 1:,} more" if len(unreadable) > 1 else ""
         trouble.append(f"cannot look at {first!r}{more} in this folder ({why}); not read")
+    for rel, why in links[:5]:
+        trouble.append(f"link {rel!r} {why}; not read")
+    if len(links) > 5:
+        trouble.append(f"{len(links) - 5:,} more links lead outside the root or nowhere; not read")
     if capped:
         trouble.append(f"more than {MAX_LISTED:,} files; only the first {MAX_LISTED:,} listed (the run's own files first, artifacts last)")
     return tuple(out), tuple(trouble)

@@ -217,3 +217,14 @@ def test_a_stream_over_the_byte_bound_before_and_while_reading(tmp_path: Path) -
         for item in safeio._stream_chunks(io.BytesIO(data), 10, 2 * safeio._STREAM_CHUNK):
             seen.append(item)
     assert seen == [(1, ["x" * 100])]
+
+
+def test_a_requirement_keeps_its_specifier_in_show(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Item 13: ``scipy>=1.10`` showed as ``scipy==>=1.10``."""
+    from runsift.tui.cli import main
+
+    run_dir = make_run(tmp_path / "exp" / "run-1")
+    write(run_dir / "requirements.txt", "scipy>=1.10\nnumpy==1.26.4\n")
+    assert main(["show", "run-1", "--root", str(tmp_path / "exp"), "--no-cache", "-q"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "scipy>=1.10" in out and "numpy==1.26.4" in out and "==>=" not in out

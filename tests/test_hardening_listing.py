@@ -50,3 +50,21 @@ def test_a_folder_whose_files_cannot_be_looked_at_is_a_problem(tmp_path: Path, m
     run = _load(root, "p/run-2")
     messages = [p.message for p in run.problems if p.file == "p/run-2"]
     assert any("Permission denied" in m and "cannot look at" in m for m in messages), run.problems
+
+
+def test_artifact_and_prediction_links_leaving_the_root_are_problems(tmp_path: Path) -> None:
+    """Item 13 (and issue 12 item 9): such links were skipped without a word."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret_predictions.csv").write_text("id,label,score\na,1,0.9\n")
+    root = tmp_path / "exp"
+    run_dir = make_run(root / "p" / "run-1")
+    (run_dir / "artifacts" / "val_predictions.csv").symlink_to(outside / "secret_predictions.csv")
+    (run_dir / "artifacts" / "loop.png").symlink_to(run_dir / "artifacts" / "loop.png")
+    (run_dir / "artifacts" / "inside.pt").symlink_to(run_dir / "artifacts" / "model.pt")
+    run = _load(root, "p/run-1")
+    messages = [p.message for p in run.problems if p.file == "p/run-1"]
+    assert "link 'artifacts/val_predictions.csv' points outside the root; not read" in messages
+    assert "link 'artifacts/loop.png' is broken or loops; not read" in messages
+    paths = {a.path for a in run.artifacts}
+    assert "artifacts/inside.pt" in paths and "artifacts/val_predictions.csv" not in paths
