@@ -67,8 +67,8 @@ class Found:
     """Files outside the folder that shape the record (a sweep's baseline config)."""
     format: str = "container"
     """The run's on-disk format (:mod:`runsift.core.formats`), which reads it."""
-    trouble: tuple[str, ...] = ()
-    """What went wrong listing the folder (files that could not be looked at, a capped listing): problems of the record."""
+    trouble: tuple[tuple[str, str], ...] = ()
+    """What went wrong listing the folder, as (file below the folder or "" for the folder, message): problems of the record."""
 
     @property
     def fingerprint(self) -> str:
@@ -78,8 +78,8 @@ class Found:
             h.update(f"{f.rel}\0{f.size}\0{f.mtime_ns}\n".encode("utf-8", "surrogateescape"))
         for member in self.members:  # a sweep changes when runs join or leave it
             h.update(f"member\0{member}\n".encode("utf-8", "surrogateescape"))
-        for message in self.trouble:  # a listing that failed is not the listing that worked
-            h.update(f"trouble\0{message}\n".encode("utf-8", "surrogateescape"))
+        for where, message in self.trouble:  # a listing that failed is not the listing that worked
+            h.update(f"trouble\0{where}\0{message}\n".encode("utf-8", "surrogateescape"))
         return h.hexdigest()
 
 
@@ -418,7 +418,7 @@ def _is_dir_entry(entry: os.DirEntry[str], root: Path, problems: list[Problem]) 
 
 def _listing(
     folder: str, entries: list[os.DirEntry[str]], depth: int = 3, root: str | None = None
-) -> tuple[tuple[FileStat, ...], tuple[str, ...]]:
+) -> tuple[tuple[FileStat, ...], tuple[tuple[str, str], ...]]:
     """Files of a record folder (and of its sub-folders down to ``depth``) with size and mtime, and what went wrong.
 
     A folder's own files come before its sub-folders, and ``artifacts/`` comes last, so when
@@ -476,17 +476,17 @@ def _listing(
             visit(children, rel + "/", level + 1)
 
     visit(entries, "", 1)
-    trouble: list[str] = []
+    trouble: list[tuple[str, str]] = []
     if unreadable:
         first, why = unreadable[0]
         more = f" and {len(unreadable) - 1:,} more" if len(unreadable) > 1 else ""
-        trouble.append(f"cannot look at {first!r}{more} in this folder ({why}); not read")
+        trouble.append(("", f"cannot look at {first!r}{more} in this folder ({why}); not read"))
     for rel, why in links[:5]:
-        trouble.append(f"link {rel!r} {why}; not read")
+        trouble.append((rel, f"symbolic link {why}; not read"))
     if len(links) > 5:
-        trouble.append(f"{len(links) - 5:,} more links lead outside the root or nowhere; not read")
+        trouble.append(("", f"{len(links) - 5:,} more links lead outside the root or nowhere; not read"))
     if capped:
-        trouble.append(f"more than {MAX_LISTED:,} files; only the first {MAX_LISTED:,} listed (the run's own files first, artifacts last)")
+        trouble.append(("", f"more than {MAX_LISTED:,} files; only the first {MAX_LISTED:,} listed (the run's own files first, artifacts last)"))
     return tuple(out), tuple(trouble)
 
 

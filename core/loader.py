@@ -34,7 +34,7 @@ def load(found: Found, root: Path) -> Record:
         record = formats.get(found.format).read(found, root)
     if not found.trouble:
         return record
-    listed = tuple(Problem(found.id, message) for message in found.trouble)
+    listed = tuple(Problem(f"{found.id}/{where}" if where else found.id, message) for where, message in found.trouble)
     return replace(record, problems=tuple(dedupe([*listed, *record.problems])))
 
 
