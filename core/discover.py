@@ -449,20 +449,12 @@ def _listing(
             if len(out) >= MAX_LISTED:
                 capped = True
                 return
-            if statmod.S_ISLNK(st.st_mode):
-                if root is not None:
-                    target = os.path.realpath(entry.path)
-                    if not os.path.exists(target):
-                        links.append((rel, "is broken or loops"))
-                        continue
-                    if target != root and not target.startswith(root + os.sep):
-                        links.append((rel, "points outside the root"))
-                        continue
+            if statmod.S_ISLNK(st.st_mode) and not _link_trouble(entry.path, root, rel, links):
                 try:  # the target's size and mtime, so edits behind a link are noticed
                     st = os.stat(entry.path)
                 except OSError:
                     pass
-            out.append(FileStat(rel, st.st_size, st.st_mtime_ns))
+            out.append(FileStat(rel, st.st_size, st.st_mtime_ns))  # a bad link stays listed (readers refuse it by name)
         folders.sort(key=lambda item: (item[0].name == ARTIFACTS_DIR, item[0].name))
         for entry, rel in folders:
             if capped:
@@ -481,13 +473,26 @@ def _listing(
         first, why = unreadable[0]
         more = f" and {len(unreadable) - 1:,} more" if len(unreadable) > 1 else ""
         trouble.append(("", f"cannot look at {first!r}{more} in this folder ({why}); not read"))
-    for rel, why in links[:5]:
-        trouble.append((rel, f"symbolic link {why}; not read"))
+    trouble += links[:5]
     if len(links) > 5:
         trouble.append(("", f"{len(links) - 5:,} more links lead outside the root or nowhere; not read"))
     if capped:
         trouble.append(("", f"more than {MAX_LISTED:,} files; only the first {MAX_LISTED:,} listed (the run's own files first, artifacts last)"))
     return tuple(out), tuple(trouble)
+
+
+def _link_trouble(path: str, root: str | None, rel: str, links: list[tuple[str, str]]) -> bool:
+    """True (and said in ``links``, worded as the readers word it) when a link leaves ``root`` or leads nowhere."""
+    if root is None:
+        return False
+    target = os.path.realpath(path)
+    if not os.path.exists(target):
+        links.append((rel, "broken or looping symbolic link; not read"))
+        return True
+    if target != root and not target.startswith(root + os.sep):
+        links.append((rel, "symbolic link points outside the root; not read"))
+        return True
+    return False
 
 
 def _stat_entry(entry: os.DirEntry[str]) -> os.stat_result:
