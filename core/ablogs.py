@@ -70,7 +70,22 @@ def checked_path(root: Path, rel: str | None, what: str) -> Path:
 
 
 def log_columns(root: Path, rel: str, path: Path) -> list[str]:
-    """Column names of a log: the CSV header, the first JSON object's keys or the Parquet schema."""
+    """Column names of a log: the CSV header, the first JSON object's keys or the Parquet schema; raise ReplayError.
+
+    A log that cannot be opened, a header cell past the csv module's field limit (128 KiB)
+    or an unreadable first line is the replay's error, said with the log's name.
+    """
+    try:
+        return _log_columns(root, rel, path)
+    except Unreadable as exc:
+        raise ReplayError(f"{rel}: {exc.message}") from None
+    except OSError as exc:
+        raise ReplayError(f"{rel}: cannot read: {exc.strerror or exc}") from None
+    except csv.Error as exc:
+        raise ReplayError(f"{rel}: not a readable CSV header ({exc})") from None
+
+
+def _log_columns(root: Path, rel: str, path: Path) -> list[str]:
     fmt = log_format(rel)
     if fmt == "parquet":
         import pyarrow.parquet as pq

@@ -26,6 +26,7 @@ from .readers.sweep import BASELINE_NAMES, SWEEP_NAMES, is_sweep_dir
 from .records import Kind, Problem
 
 SWEEP_RUNS_DIR = "runs"
+ARTIFACTS_DIR = "artifacts"
 
 _SPECIAL_NAMES = frozenset(n.lower() for n in (*SWEEP_NAMES, *BASELINE_NAMES, *DEFINITION_NAMES, *formats.SWEEP_NAMES))
 """Names (lower case) that can make a folder a sweep or an A/B record; other folders skip those checks."""
@@ -70,6 +71,8 @@ class Found:
     """Files outside the folder that shape the record (a sweep's baseline config)."""
     format: str = "container"
     """The run's on-disk format (:mod:`runsift.core.formats`), which reads it."""
+    trouble: tuple[tuple[str, str], ...] = ()
+    """What went wrong listing the folder, as (file below the folder or "" for the folder, message): problems of the record."""
 
     @property
     def fingerprint(self) -> str:
@@ -79,6 +82,8 @@ class Found:
             h.update(f"{f.rel}\0{f.size}\0{f.mtime_ns}\0{f.mode}\0{f.ctime_ns}\n".encode("utf-8", "surrogateescape"))
         for member in self.members:  # a sweep changes when runs join or leave it
             h.update(f"member\0{member}\n".encode("utf-8", "surrogateescape"))
+        for where, message in self.trouble:  # a listing that failed is not the listing that worked
+            h.update(f"trouble\0{where}\0{message}\n".encode("utf-8", "surrogateescape"))
         return h.hexdigest()
 
 
@@ -205,7 +210,8 @@ def discover(root: Path, memo: Memo | None = None, on_found: Callable[[Found], N
             if not _utf8_id(rel, problems):
                 continue
             fmt_name = sweep_fmt.name if sweep_fmt is not None else "container"
-            rec = Found("sweep", Path(folder), rel, project, base, files=_listing(folder, entries, depth=1), format=fmt_name)
+            files, trouble = _listing(folder, entries, depth=1)
+            rec = Found("sweep", Path(folder), rel, project, base, files=files, trouble=trouble, format=fmt_name)
             found.append(rec)
             sweeps[rel] = rec
             if on_found is not None:
@@ -218,7 +224,8 @@ def discover(root: Path, memo: Memo | None = None, on_found: Callable[[Found], N
         if special and is_abtest_dir(names):
             if not _utf8_id(rel, problems):
                 continue
-            rec = Found("abtest", Path(folder), rel, project, base, files=_listing(folder, entries, depth=1))
+            files, trouble = _listing(folder, entries, depth=1)
+            rec = Found("abtest", Path(folder), rel, project, base, files=files, trouble=trouble)
             found.append(rec)
             if on_found is not None:
                 on_found(rec)
@@ -227,7 +234,8 @@ def discover(root: Path, memo: Memo | None = None, on_found: Callable[[Found], N
         if fmt is not None:
             if not _utf8_id(rel, problems):
                 continue
-            rec = Found("run", Path(folder), rel, project, base, sweep=sweep_id, files=_listing(folder, entries), format=fmt.name)
+            files, trouble = _listing(folder, entries, root=top)
+            rec = Found("run", Path(folder), rel, project, base, sweep=sweep_id, files=files, format=fmt.name, trouble=trouble)
             if sweep_id is not None:
                 sweeps[sweep_id].members.append(rel)
                 rec.extra_inputs = extras
@@ -300,7 +308,8 @@ def relist(root: Path, run_id: str, project: str, sweep: str | None) -> Found | 
     except OSError:
         return None
     fmt = formats.detect({e.name for e in entries}, in_sweep=sweep is not None) or formats.get("container")
-    rec = Found("run", Path(folder), run_id, project, os.path.basename(folder), sweep=sweep, files=_listing(folder, entries), format=fmt.name)
+    files, trouble = _listing(folder, entries, root=top)
+    rec = Found("run", Path(folder), run_id, project, os.path.basename(folder), sweep=sweep, files=files, format=fmt.name, trouble=trouble)
     if sweep is not None:
         sweep_dir = os.path.join(top, sweep)
         try:
@@ -308,7 +317,8 @@ def relist(root: Path, run_id: str, project: str, sweep: str | None) -> Found | 
                 sweep_entries = sorted(it, key=_entry_name)
         except OSError:
             sweep_entries = []
-        sweep_rec = Found("sweep", Path(sweep_dir), sweep, project, os.path.basename(sweep_dir), files=_listing(sweep_dir, sweep_entries, depth=1))
+        sweep_files, _ = _listing(sweep_dir, sweep_entries, depth=1)
+        sweep_rec = Found("sweep", Path(sweep_dir), sweep, project, os.path.basename(sweep_dir), files=sweep_files)
         rec.extra_inputs = _baseline_stats(sweep_rec)
     return rec
 
@@ -429,37 +439,88 @@ def _is_dir_entry(entry: os.DirEntry[str], root: Path, problems: list[Problem]) 
     return False
 
 
-def _listing(folder: str, entries: list[os.DirEntry[str]], depth: int = 3) -> tuple[FileStat, ...]:
-    """Files of a record folder (and of its sub-folders down to ``depth``), with size and mtime."""
+def _listing(
+    folder: str, entries: list[os.DirEntry[str]], depth: int = 3, root: str | None = None
+) -> tuple[tuple[FileStat, ...], tuple[tuple[str, str], ...]]:
+    """Files of a record folder (and of its sub-folders down to ``depth``) with size and mtime, and what went wrong.
+
+    A folder's own files come before its sub-folders, and ``artifacts/`` comes last, so when
+    the MAX_LISTED cap is reached it is thousands of artifacts that go unlisted, not the
+    config or the metrics. The cap, files that cannot be looked at (a folder readable but
+    not searchable, mode 444) and, given the ``root``, links that lead out of it or nowhere
+    (not listed) are said in the second part: they become problems of the record.
+    """
     out: list[FileStat] = []
+    unreadable: list[tuple[str, str]] = []
+    links: list[tuple[str, str]] = []
+    capped = False
 
     def visit(entries: list[os.DirEntry[str]], prefix: str, level: int) -> None:
+        nonlocal capped
+        folders: list[tuple[os.DirEntry[str], str]] = []
         for entry in entries:
-            if len(out) >= MAX_LISTED:
-                return
             rel = prefix + entry.name
             try:
-                st = entry.stat(follow_symlinks=False)
-            except OSError:
+                st = _stat_entry(entry)
+            except OSError as exc:
+                unreadable.append((rel, exc.strerror or str(exc)))
                 continue
             if statmod.S_ISDIR(st.st_mode):
                 if level < depth:
-                    try:
-                        with os.scandir(entry.path) as it:
-                            children = sorted(it, key=_entry_name)
-                    except OSError:
-                        continue
-                    visit(children, rel + "/", level + 1)
+                    folders.append((entry, rel))
                 continue
-            if statmod.S_ISLNK(st.st_mode):
+            if len(out) >= MAX_LISTED:
+                capped = True
+                return
+            if statmod.S_ISLNK(st.st_mode) and not _link_trouble(entry.path, root, rel, links):
                 try:  # the target's size and mtime, so edits behind a link are noticed
                     st = os.stat(entry.path)
                 except OSError:
                     pass
-            out.append(FileStat(rel, st.st_size, st.st_mtime_ns, st.st_mode, st.st_ctime_ns))
+            out.append(FileStat(rel, st.st_size, st.st_mtime_ns, st.st_mode, st.st_ctime_ns))  # a bad link stays listed (readers refuse it by name)
+        folders.sort(key=lambda item: (item[0].name == ARTIFACTS_DIR, item[0].name))
+        for entry, rel in folders:
+            if capped:
+                return
+            try:
+                with os.scandir(entry.path) as it:
+                    children = sorted(it, key=_entry_name)
+            except OSError as exc:
+                unreadable.append((rel + "/", exc.strerror or str(exc)))
+                continue
+            visit(children, rel + "/", level + 1)
 
     visit(entries, "", 1)
-    return tuple(out)
+    trouble: list[tuple[str, str]] = []
+    if unreadable:
+        first, why = unreadable[0]
+        more = f" and {len(unreadable) - 1:,} more" if len(unreadable) > 1 else ""
+        trouble.append(("", f"cannot look at {first!r}{more} in this folder ({why}); not read"))
+    trouble += links[:5]
+    if len(links) > 5:
+        trouble.append(("", f"{len(links) - 5:,} more links lead outside the root or nowhere; not read"))
+    if capped:
+        trouble.append(("", f"more than {MAX_LISTED:,} files; only the first {MAX_LISTED:,} listed (the run's own files first, artifacts last)"))
+    return tuple(out), tuple(trouble)
+
+
+def _link_trouble(path: str, root: str | None, rel: str, links: list[tuple[str, str]]) -> bool:
+    """True (and said in ``links``, worded as the readers word it) when a link leaves ``root`` or leads nowhere."""
+    if root is None:
+        return False
+    target = os.path.realpath(path)
+    if not os.path.exists(target):
+        links.append((rel, "broken or looping symbolic link; not read"))
+        return True
+    if target != root and not target.startswith(os.path.join(root, "")):  # join: a root of / stays /
+        links.append((rel, "symbolic link points outside the root; not read"))
+        return True
+    return False
+
+
+def _stat_entry(entry: os.DirEntry[str]) -> os.stat_result:
+    """The entry's own stat (links not followed); raises OSError (a folder without search permission)."""
+    return entry.stat(follow_symlinks=False)
 
 
 def _rel(path: Path, root: Path) -> str:

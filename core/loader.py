@@ -16,17 +16,26 @@ from .formats._common import dedupe, started_from_files
 from .naming import started_from_name
 from .readers.abtest import read_abtest
 from .readers.sweep import read_sweep
-from .records import ABTest, Record, Sweep
+from .records import ABTest, Problem, Record, Sweep
 from .safeio import ReadContext
 
 
 def load(found: Found, root: Path) -> Record:
-    """Read the record ``found`` describes; never raises for bad input."""
+    """Read the record ``found`` describes; never raises for bad input.
+
+    What went wrong while listing its folder (a capped listing, files that could not be
+    looked at) is added to the record's problems, whatever its format.
+    """
     if found.kind == "sweep":
-        return load_sweep(found, root)
-    if found.kind == "abtest":
-        return load_abtest(found, root)
-    return formats.get(found.format).read(found, root)
+        record: Record = load_sweep(found, root)
+    elif found.kind == "abtest":
+        record = load_abtest(found, root)
+    else:
+        record = formats.get(found.format).read(found, root)
+    if not found.trouble:
+        return record
+    listed = tuple(Problem(f"{found.id}/{where}" if where else found.id, message) for where, message in found.trouble)
+    return replace(record, problems=tuple(dedupe([*listed, *record.problems])))
 
 
 def load_sweep(found: Found, root: Path) -> Sweep:

@@ -38,10 +38,28 @@ def started_from_name(name: str) -> datetime | None:
     return None
 
 
+MAX_RUN_NUMBER = 2**63 - 1
+"""Largest run number kept: the catalog stores it as a 64-bit integer, and no one numbers runs past it."""
+
+
 def run_number_from_name(name: str) -> int | None:
-    """Run number encoded in a folder name (``run-023`` -> 23), or None."""
+    """Run number encoded in a folder name (``run-023`` -> 23), or None (also when past MAX_RUN_NUMBER)."""
     match = _RUN_NUMBER.search(name)
-    return int(match.group("n")) if match else None
+    if not match:
+        return None
+    digits = match.group("n").lstrip("0")
+    if len(digits) > len(str(MAX_RUN_NUMBER)):
+        return None  # also spares int() a number of thousands of digits, which it refuses
+    number = int(digits or "0")
+    return number if number <= MAX_RUN_NUMBER else None
+
+
+def run_number_problem(name: str) -> str | None:
+    """Why a run number written in a folder name is not used, or None when there is none or it is used."""
+    match = _RUN_NUMBER.search(name)
+    if match is None or run_number_from_name(name) is not None:
+        return None
+    return f"run number in the folder name has {len(match.group('n')):,} digits, past {MAX_RUN_NUMBER:,}; not used"
 
 
 _PREFIX = re.compile(

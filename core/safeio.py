@@ -13,16 +13,16 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, BinaryIO, Iterator
 
 import yaml
 
+from .bignum import big_int_message, tame_int
 from .fmt import format_size
 from .places import is_inside
 from .records import Problem
-from .yamlload import load_yaml
+from .yamlload import TooBig, load_yaml
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -37,8 +37,12 @@ MAX_DEPTH = 64
 """Deepest nesting accepted in a parsed document."""
 WHOLE_FILE_LINES_BYTES = 1 * MiB
 """Files up to this size are split into lines in memory by :meth:`ReadContext.iter_lines` instead of streamed."""
-_BINARY_SNIFF_BYTES = 65536
-"""How much of a file is searched for NUL bytes to tell binary from text."""
+MAX_STREAM_BYTES = 128 * MiB
+"""Largest file streamed line by line (split id lists, logs, prediction tables); checked before and while reading."""
+MAX_STREAM_LINES = 2_000_000
+"""Most lines streamed from one file: the rest is refused as a problem, keeping time and memory bounded."""
+_STREAM_CHUNK = 1 * MiB
+"""Bytes read (and searched for NUL bytes) at a time when streaming."""
 _READ_CHUNK = 65536
 """Bytes asked for per read once a file turns out longer than stat said."""
 
@@ -137,7 +141,7 @@ class ReadContext:
 
     def _text(self, path: Path, max_bytes: int) -> str:
         data = self.read_bytes(path, max_bytes)
-        if b"\x00" in data[:65536]:
+        if b"\x00" in data:
             raise Unreadable("binary data (NUL bytes), not text; not read")
         if data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
@@ -148,47 +152,58 @@ class ReadContext:
             self.problem(path, f"not valid UTF-8 (byte {exc.start}); undecodable bytes replaced", line)
             return data.decode("utf-8", errors="replace")
 
-    def iter_lines(self, path: Path) -> Iterator[tuple[int, str]]:
-        """Stream (line number, text) of a possibly huge text file, without a size limit.
+    def iter_lines(
+        self, path: Path, max_lines: int | None = None, max_bytes: int | None = None
+    ) -> Iterator[tuple[int, str]]:
+        """Stream (line number, text) of a possibly big text file, bounded by lines and bytes.
 
-        Used for split id lists and logs. Raises Unreadable for links outside the
-        root, non-regular or binary files.
+        Used for split id lists, logs and tables. Raises Unreadable for links outside the
+        root, non-regular files, files over ``max_bytes`` (default MAX_STREAM_BYTES, checked
+        before reading and while reading), binary data anywhere in the file (checked chunk
+        by chunk, so a file of ids followed by gigabytes of NULs stops at the first NUL), and
+        once more than ``max_lines`` (default MAX_STREAM_LINES) lines were given: the lines
+        before the trouble have been yielded, so readers keep what they got and say why it stopped.
         """
-        size = self.check_file(path, None)
-        try:
-            whole = _small_file_lines(path, size)
-            if whole is not None:
-                yield from enumerate(whole, start=1)
-                return
-            with open(path, "rb") as fh:
-                _refuse_binary(fh.read(_BINARY_SNIFF_BYTES))
-                fh.seek(0)
-                for number, raw in enumerate(fh, start=1):
-                    yield number, raw.decode("utf-8", errors="replace").rstrip("\r\n")
-        except OSError as exc:
-            raise Unreadable(f"cannot read: {exc.strerror or exc}") from None
+        for start, lines in self._line_chunks(path, max_lines, max_bytes):
+            yield from enumerate(lines, start=start)
 
-    def iter_line_batches(self, path: Path, batch_size: int) -> Iterator[tuple[int, list[str]]]:
+    def iter_line_batches(
+        self, path: Path, batch_size: int, max_lines: int | None = None, max_bytes: int | None = None
+    ) -> Iterator[tuple[int, list[str]]]:
         """The lines of :meth:`iter_lines` in lists of up to ``batch_size``, each with the number of its first line.
 
-        For readers that take many lines at once. Same lines and errors, but a read
-        error part-way through a big file loses the lines of the unfinished list: use
-        it only where a failing file is dropped whole.
+        For readers that take many lines at once. Same lines, bounds and errors, but a read
+        error part-way through a big file loses the lines of the unfinished list: use it only
+        where a failing file is dropped whole.
         """
-        size = self.check_file(path, None)
+        pending: list[str] = []
+        first = 1
+        for start, lines in self._line_chunks(path, max_lines, max_bytes):
+            if not pending:
+                first = start
+            pending += lines
+            while len(pending) >= batch_size:
+                yield first, pending[:batch_size]
+                del pending[:batch_size]
+                first += batch_size
+        if pending:
+            yield first, pending
+
+    def _line_chunks(self, path: Path, max_lines: int | None, max_bytes: int | None) -> Iterator[tuple[int, list[str]]]:
+        """Decoded lines of ``path`` in chunks, each with the number of its first line; see :meth:`iter_lines`."""
+        max_lines = MAX_STREAM_LINES if max_lines is None else max_lines
+        max_bytes = MAX_STREAM_BYTES if max_bytes is None else max_bytes
+        size = self.check_file(path, max_bytes)
         try:
             whole = _small_file_lines(path, size)
             if whole is not None:
-                for start in range(0, len(whole), batch_size):
-                    yield start + 1, whole[start : start + batch_size]
+                if len(whole) > max_lines:
+                    yield 1, whole[:max_lines]
+                    raise _too_many_lines(max_lines)
+                yield 1, whole
                 return
             with open(path, "rb") as fh:
-                _refuse_binary(fh.read(_BINARY_SNIFF_BYTES))
-                fh.seek(0)
-                number = 1
-                while batch := list(islice(fh, batch_size)):
-                    yield number, [raw.decode("utf-8", errors="replace").rstrip("\r\n") for raw in batch]
-                    number += len(batch)
+                yield from _stream_chunks(fh, max_lines, max_bytes)
         except OSError as exc:
             raise Unreadable(f"cannot read: {exc.strerror or exc}") from None
 
@@ -202,10 +217,13 @@ class ReadContext:
             text = self._text(path, max_bytes)
             if not text.strip():
                 raise Unreadable("empty file (still being written?)")
+            notes: list[tuple[str, int | None]] = []
             if path.suffix.lower() == ".json":
-                doc = parse_json(text)
+                doc = parse_json(text, notes)
             else:
-                doc = parse_yaml(text)
+                doc = parse_yaml(text, notes)
+            for message, line in notes:
+                self.problem(path, message, line)
             return doc
         except Unreadable as exc:
             self.problem(path, exc.message, exc.line)
@@ -252,9 +270,53 @@ def _read_head(path: Path, expected: int, limit: int) -> bytes:
 
 
 def _refuse_binary(head: bytes) -> None:
-    """Raise Unreadable when the start of a file holds NUL bytes (binary, not text)."""
-    if b"\x00" in head[:_BINARY_SNIFF_BYTES]:
+    """Raise Unreadable when ``head`` (a whole small file) holds NUL bytes (binary, not text)."""
+    if b"\x00" in head:
         raise Unreadable("binary data (NUL bytes), not text; not read")
+
+
+def _too_many_lines(max_lines: int) -> Unreadable:
+    return Unreadable(f"more than {max_lines:,} lines; the rest of the file not read", max_lines + 1)
+
+
+def _stream_chunks(fh: BinaryIO, max_lines: int, max_bytes: int) -> Iterator[tuple[int, list[str]]]:
+    """Lines of an open file read in chunks: NULs refused in every chunk, bytes and lines bounded.
+
+    Each chunk is cut after its last newline and decoded at once (a newline byte never sits
+    inside a UTF-8 sequence), the rest carried into the next chunk; a line with no newline in
+    sight is carried whole, which the byte bound keeps finite.
+    """
+    carry: list[bytes] = []
+    total = 0
+    number = 1
+    while True:
+        chunk = fh.read(_STREAM_CHUNK)
+        if not chunk:
+            break
+        total += len(chunk)
+        if total > max_bytes:
+            raise Unreadable(f"file is over the {format_size(max_bytes)} limit; the rest of the file not read", number)
+        nul = chunk.find(b"\x00")
+        if nul >= 0:
+            line = number + sum(part.count(b"\n") for part in carry) + chunk.count(b"\n", 0, nul)
+            raise Unreadable("binary data (NUL bytes), not text; the rest of the file not read", line)
+        cut = chunk.rfind(b"\n")
+        if cut < 0:
+            carry.append(chunk)
+            continue
+        data = b"".join((*carry, chunk[: cut + 1])) if carry else chunk[: cut + 1]
+        carry = [chunk[cut + 1 :]] if cut + 1 < len(chunk) else []
+        lines = _decoded_lines(data)
+        if number - 1 + len(lines) > max_lines:
+            yield number, lines[: max_lines - number + 1]
+            raise _too_many_lines(max_lines)
+        yield number, lines
+        number += len(lines)
+    if carry:
+        lines = _decoded_lines(b"".join(carry))
+        if number > max_lines:
+            raise _too_many_lines(max_lines)
+        yield number, lines
 
 
 def _small_file_lines(path: Path, size: int) -> list[str] | None:
@@ -292,30 +354,37 @@ def _decoded_lines(data: bytes) -> list[str]:
     return [line.rstrip("\r\n") for line in lines]
 
 
-def parse_json(text: str) -> Any:
-    """Parse JSON, allowing NaN and ±Infinity, bounding nesting and size; raise Unreadable."""
+def parse_json(text: str, notes: list[tuple[str, int | None]] | None = None) -> Any:
+    """Parse JSON, allowing NaN and ±Infinity and bounding nesting; raise Unreadable.
+
+    JSON has no aliases, so a document holds at most as many values as its text has
+    characters: the file's size bound is its expansion bound, and no value count applies
+    (a valid 15 MiB metrics file is read). An integer too large to be a number is kept
+    as its text and said in ``notes`` (message, line) when given.
+    """
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_int=_json_int(notes))
     except json.JSONDecodeError as exc:
         ends_early = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string") or _unclosed(text)
         hint = " (file ends early: truncated or still being written?)" if ends_early else ""
         raise Unreadable(f"invalid JSON: {exc.msg}{hint}", exc.lineno) from None
     except RecursionError:
         raise Unreadable(f"JSON nested deeper than {MAX_DEPTH} levels; not read") from None
-    if not _json_within_bounds(text):
-        check_bounds(doc)
+    if text.count("[") + text.count("{") > MAX_DEPTH:
+        check_bounds(doc, max_nodes=None)
     return doc
 
 
-def _json_within_bounds(text: str) -> bool:
-    """True when JSON ``text`` cannot break :func:`check_bounds`, so its document need not be walked.
+def _json_int(notes: list[tuple[str, int | None]] | None) -> Any:
+    """``parse_int`` for json.loads: ints as usual, too-large ones as text (said in ``notes``)."""
 
-    Every JSON value starts at a character of its own (JSON has no aliases), so the
-    text holds at most ``len(text)`` values; and every level of nesting needs an
-    opening bracket of its own, so the document is no deeper than the brackets
-    counted (brackets inside strings only make the count larger).
-    """
-    return len(text) <= MAX_NODES and text.count("[") + text.count("{") <= MAX_DEPTH
+    def parse(text: str) -> int | str:
+        value = tame_int(text)
+        if isinstance(value, str) and notes is not None:
+            notes.append((big_int_message(text), None))
+        return value
+
+    return parse
 
 
 _JSON_STRING = re.compile(r'"(?:\\.|[^"\\])*"')
@@ -327,10 +396,15 @@ def _unclosed(text: str) -> bool:
     return bare.count("{") + bare.count("[") > bare.count("}") + bare.count("]")
 
 
-def parse_yaml(text: str) -> Any:
-    """Parse YAML with the safe loader (no ``!!python`` objects), bounding nesting and expansion."""
+def parse_yaml(text: str, notes: list[tuple[str, int | None]] | None = None) -> Any:
+    """Parse YAML with the safe loader (no ``!!python`` objects), bounding nesting and expansion.
+
+    Big documents are composed with a node count, so a huge one is refused while it is read
+    (see :mod:`runsift.core.yamlload`); integers too large to be numbers are kept as text
+    and said in ``notes`` (message, line) when given.
+    """
     try:
-        doc = load_yaml(text)
+        doc = load_yaml(text, notes, max_nodes=MAX_NODES, max_depth=MAX_DEPTH)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -342,6 +416,8 @@ def parse_yaml(text: str) -> Any:
         raise Unreadable(f"invalid YAML: {exc}") from None
     except RecursionError:
         raise Unreadable(f"YAML nested deeper than {MAX_DEPTH} levels; not read") from None
+    except TooBig as exc:
+        raise Unreadable(f"{exc}; not read", exc.line) from None
     check_bounds(doc)
     return doc
 
@@ -349,18 +425,19 @@ def parse_yaml(text: str) -> Any:
 _CONTAINERS = (dict, list)
 
 
-def check_bounds(doc: Any) -> None:
-    """Raise Unreadable when ``doc`` expands to more than MAX_NODES values or MAX_DEPTH levels.
+def check_bounds(doc: Any, max_nodes: int | None = MAX_NODES) -> None:
+    """Raise Unreadable when ``doc`` expands to more than ``max_nodes`` values or MAX_DEPTH levels.
 
     Shared sub-objects (YAML aliases) are counted every time they appear, so an
-    alias bomb is caught after at most MAX_NODES steps.
+    alias bomb is caught after at most ``max_nodes`` steps. None counts depth only
+    (JSON, whose size bounds its values).
     """
-    if _within_bounds(doc):
+    if _within_bounds(doc, max_nodes):
         return
-    _find_bounds_violation(doc)
+    _find_bounds_violation(doc, max_nodes)
 
 
-def _within_bounds(doc: Any) -> bool:
+def _within_bounds(doc: Any, max_nodes: int | None) -> bool:
     """True when ``doc`` surely passes :func:`check_bounds`; a cheap level-by-level count of the same values.
 
     Counts exactly what :func:`_find_bounds_violation` counts (every value, shared ones
@@ -379,24 +456,25 @@ def _within_bounds(doc: Any) -> bool:
             if not values:
                 continue
             nodes += len(values)
-            if depth > MAX_DEPTH or nodes > MAX_NODES:
+            if depth > MAX_DEPTH or (max_nodes is not None and nodes > max_nodes):
                 return False
             below += [v for v in values if isinstance(v, _CONTAINERS)]
         level = below
     return True
 
 
-def _find_bounds_violation(doc: Any) -> None:
+def _find_bounds_violation(doc: Any, max_nodes: int | None) -> None:
     """Walk ``doc`` depth first and raise Unreadable at the first value past either bound."""
-    budget = MAX_NODES
+    budget = max_nodes
     stack: list[tuple[Any, int]] = [(doc, 0)]
     while stack:
         node, depth = stack.pop()
-        budget -= 1
-        if budget < 0:
-            raise Unreadable(
-                f"document expands to more than {MAX_NODES:,} values (YAML alias bomb?); not read"
-            )
+        if budget is not None:
+            budget -= 1
+            if budget < 0:
+                raise Unreadable(
+                    f"document expands to more than {max_nodes:,} values (YAML alias bomb?); not read"
+                )
         if depth > MAX_DEPTH:
             raise Unreadable(f"nested deeper than {MAX_DEPTH} levels; not read")
         if isinstance(node, dict):

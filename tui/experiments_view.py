@@ -140,7 +140,8 @@ def ab_markdown(doc: Mapping[str, Any]) -> str:
     """The replay as Markdown."""
     out = [f"### runsift ab: {code(doc['experiment_id'])} · {code(doc['metric'])}", "", "| variant | units | conversions | rate |", "|---|---|---|---|"]
     for name, v in doc["variants"].items():
-        out.append(f"| {cell(name)} | {v['units']:,} | {v['conversions']:,} | {v['rate']:.4%} |")
+        rate = "—" if v.get("rate") is None else f"{v['rate']:.4%}"  # a planned variant with no units has no rate
+        out.append(f"| {cell(name)} | {v['units']:,} | {v['conversions']:,} | {rate} |")
     out.append("")
     out += [f"- {cell(line, 400)}" for line in ab_lines(doc)]
     if doc.get("mismatches"):

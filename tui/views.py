@@ -20,6 +20,7 @@ from runsift.core.fmt import (
     format_value,
 )
 from runsift.core.mappings import flatten
+from runsift.core.readers.env import requirement
 from runsift.core.records import ABTest, Record, Run, Sweep
 
 from .safe import literal, visible
@@ -119,7 +120,7 @@ def run_sections(run: Run) -> list[tuple[str, Any]]:
                 ("os", run.env.os),
                 ("hardware", "; ".join(run.env.hardware)),
                 *run.env.extra.items(),
-                ("packages", ", ".join(f"{k}=={v}" for k, v in sorted(run.env.packages.items()))),
+                ("packages", ", ".join(requirement(k, v) for k, v in sorted(run.env.packages.items()))),
             ]),
         ),
         (

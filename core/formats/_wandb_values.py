@@ -74,10 +74,14 @@ def _bounded_json(text: str) -> Any:
     number = _plain_number(text)
     if number is not None:
         return number
+    notes: list[tuple[str, int | None]] = []
     try:
-        return parse_json(text)
-    except ValueError as exc:  # what json lets through: an integer of more digits than Python converts
+        value = parse_json(text, notes)
+    except ValueError as exc:  # what json lets through
         raise Unreadable(f"invalid JSON: {exc}") from None
+    if notes:  # an integer too large to be a number: this value is dropped, with why
+        raise Unreadable(notes[0][0])
+    return value
 
 
 def _item_value(item: Any) -> Any:

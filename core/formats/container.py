@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..naming import run_number_from_name, started_from_name
+from ..naming import run_number_from_name, run_number_problem, started_from_name
 from ..readers.code import CODE_FILE_NAMES, read_code
 from ..readers.data import DATA_FILE_NAMES, read_data
 from ..readers.env import ENV_FILE_NAMES, read_env
@@ -131,6 +131,9 @@ def read(found: Found, root: Path) -> Run:
         metrics = Metrics(last_values(metrics.series), metrics.series, metrics.definitions, metrics.extra)
 
     started, guessed = _started(found, top)
+    numbering = run_number_problem(found.name)
+    if numbering is not None:
+        ctx.problem(folder, numbering)
     return Run(
         id=found.id,
         path=str(folder),

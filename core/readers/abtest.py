@@ -694,6 +694,9 @@ def iter_log(
             except ValueError as exc:
                 guard.problem(path, f"not JSON ({exc}); line skipped", number)
                 continue
+            except RecursionError:
+                guard.problem(path, "JSON nested too deeply to read; line skipped", number)
+                continue
             if not isinstance(row, dict):
                 guard.problem(path, "not a JSON object; line skipped", number)
                 continue

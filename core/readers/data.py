@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ..bignum import big_int_message, tame_int
 from ..records import DataSnapshot
 from ..safeio import ReadContext, Unreadable, parse_json, parse_yaml
 from ._text import (
@@ -235,6 +236,9 @@ class _SnapshotBuilder:
             if rows is None:
                 self.issues.append((f"{key} {value!r} is not a whole number", number))
                 self.extra.setdefault(key, value)
+            elif isinstance(rows, str):
+                self.issues.append((f"{key}: {big_int_message(rows)}", number))
+                self.extra.setdefault(key, clip(value))
             elif self.rows is None:
                 self.rows = rows
         elif key in _HASH_GROUP_KEYS:
@@ -339,11 +343,14 @@ def _norm_key(key: str) -> str:
     return "_".join(key.strip().strip("\"'").lower().replace("-", "_").split())
 
 
-def _to_int(value: str) -> int | None:
-    """Parse a row count written with thousands separators (``1,204,331``); None when not a whole number."""
+def _to_int(value: str) -> int | str | None:
+    """Parse a row count written with thousands separators (``1,204,331``); None when not a whole number.
+
+    A count too large to be a number comes back as its digits.
+    """
     cleaned = _COUNT_SEPARATORS.sub("", str(value))
     cleaned = _COUNT_UNIT.sub("", cleaned)
-    return int(cleaned) if _DIGITS.fullmatch(cleaned) else None
+    return tame_int(cleaned) if _DIGITS.fullmatch(cleaned) else None
 
 
 

@@ -629,3 +629,8 @@ def _flat_text(value: Any, key: Any, text: str) -> str:
     if isinstance(value, dict):
         return json.dumps(value, default=str, ensure_ascii=False, sort_keys=True)
     return literal_scalar(value, key, text)
+
+
+def requirement(name: str, version: str) -> str:
+    """A package as a requirement line shows it: ``numpy==1.26.4``, but ``scipy>=1.10`` keeps its own specifier."""
+    return f"{name}{version}" if version[:1] in "<>=!~" else f"{name}=={version}"

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..bignum import big_int_message, fits_float, tame_int
 from ..safeio import ReadContext, Unreadable, parse_json, parse_yaml
 from ._text import Issue, as_path, clip, name_suffix, remembered
 
@@ -169,26 +170,34 @@ def _add(seeds: dict[str, int], issues: list[Issue], name: str, value: str, line
     number = _to_int(value)
     if number is None:
         issues.append((f"seed {name!r} is not an integer: {clip(value)!r}", line))
+    elif isinstance(number, str):
+        issues.append((f"seed {name!r}: {big_int_message(number, 'not used')}", line))
     else:
         _store(seeds, issues, name, number, line)
 
 
 def _store(seeds: dict[str, int], issues: list[Issue], name: str, value: int, line: int | None) -> None:
     """Store a seed; a second, different value for the same name is reported and ignored."""
+    if not fits_float(value):
+        issues.append((f"seed {name!r}: {big_int_message(str(value), 'not used')}", line))
+        return
     if name in seeds and seeds[name] != value:
         issues.append((f"seed {name!r} given twice ({seeds[name]} and {value}); keeping {seeds[name]}", line))
         return
     seeds.setdefault(name, value)
 
 
-def _to_int(value: str) -> int | None:
-    """Parse a seed written as decimal (``1_000``), hex (``0x10``) or a whole float (``42.0``); else None."""
+def _to_int(value: str) -> int | str | None:
+    """Parse a seed written as decimal (``1_000``), hex (``0x10``) or a whole float (``42.0``); else None.
+
+    An integer too large to be a number comes back as its text.
+    """
     value = value.strip().strip("\"'")
     try:
         if _DECIMAL.fullmatch(value):
-            return int(value.replace("_", ""))
+            return tame_int(value.replace("_", ""))
         if _HEX.fullmatch(value):
-            return int(value, 16)
+            return tame_int(value, 16)
         if _WHOLE_FLOAT.fullmatch(value):
             return int(float(value))
     except ValueError:
