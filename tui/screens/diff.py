@@ -48,8 +48,8 @@ class DiffScreen(Screen[None]):
         Binding("x", "swap", "Swap A/B"),
         Binding("c", "next_curve", "More curves"),
         Binding("z", "zoom", "Zoom"),
-        Binding("e", "explain_next", "Explain next metric"),
-        Binding("E", "toggle_explain", "Fold explanation", key_display="E"),
+        Binding("e", "explain_next", "Explain next"),
+        Binding("E", "toggle_explain", "Fold", key_display="E"),
     ]
     HELP: ClassVar[str] = (
         "Run A against run B. On top, why the primary metric moved (verdict first, then the evidence); "
