@@ -18,7 +18,7 @@ from textual.widgets import Footer, Header, Input, Static
 from textual.worker import get_current_worker
 
 from ..messages import OpenDiff, OpenRecord, PickProject, RecordsChanged
-from ..safe import literal
+from ..safe import literal, visible
 from ..views import rank_metrics
 from ..widgets.run_table import Column, RunTable
 
@@ -242,6 +242,7 @@ class RunsScreen(Screen[None]):
             seen = survey(self.app.root).message()
             summary = seen.split(". runsift reads", 1)[0]
             self.app.call_from_thread(self._show_empty, seen)
+            self.app.call_from_thread(self.app.notify, visible(seen, one_line=False), title="No runs", severity="warning", timeout=30, markup=False)
         else:
             self.app.call_from_thread(self._show_empty, None)
         self.app.call_from_thread(self._set_indexing, summary)
