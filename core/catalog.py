@@ -338,6 +338,29 @@ class Catalog:
         )
         return self.last_refresh
 
+    def refresh_records(self, ids: Iterable[str]) -> tuple[list[str], list[str]]:
+        """List these runs' folders again and re-read those whose files changed: ``(changed, gone)`` ids.
+
+        For a watcher that knows which folders changed: a running run costs one listing and one read,
+        not a walk of the root. Records that are not runs, or whose folder is gone, are returned in
+        ``gone`` for a :meth:`refresh` to settle.
+        """
+        changed: list[str] = []
+        gone: list[str] = []
+        for record_id in ids:
+            with self._lock:
+                row = self.db.execute("SELECT kind, fingerprint, project, sweep FROM records WHERE id = ?", (record_id,)).fetchone()
+            found = relist(self.root, record_id, row[2], row[3]) if row is not None and row[0] == "run" else None
+            if found is None:
+                gone.append(record_id)
+            elif found.fingerprint != row[1]:
+                fresh = _read_row(found, self.root)
+                with self._lock, self.db:
+                    _store(self.db, [fresh])
+                    self._summaries = self._facets = None
+                changed.append(record_id)
+        return changed, gone
+
     def _ids(self) -> set[str]:
         """Ids of every cached record."""
         with self._lock:

@@ -162,9 +162,8 @@ async def test_hostile_notes_render_literally(root: Path, tmp_path: Path) -> Non
     app = make_app(root, tmp_path)
     async with app.run_test(size=(120, 35)) as pilot:
         await wait_rows(pilot, app)
-        from runsift.tui.screens.record import open_record
 
-        open_record(app, "odd/2025-02-01_10-00-00_run-900")
+        app.open_record("odd/2025-02-01_10-00-00_run-900")
         await workers_done(app)
         await pilot.pause()
         tabs = app.screen.query_one("#record-tabs")
@@ -182,9 +181,8 @@ async def test_run_with_problems_opens_on_problems(root: Path, tmp_path: Path) -
     app = make_app(root, tmp_path)
     async with app.run_test(size=(120, 35)) as pilot:
         await wait_rows(pilot, app)
-        from runsift.tui.screens.record import open_record
 
-        open_record(app, "odd/2025-02-02_10-00-00_run-901")
+        app.open_record("odd/2025-02-02_10-00-00_run-901")
         await workers_done(app)
         await pilot.pause()
         screen = app.screen
@@ -276,12 +274,11 @@ async def test_sweep_screen_verifies_and_diffs_the_winner(sample_root: Path, tmp
     from textual.widgets import DataTable
 
     from runsift.tui.screens.experiments import SweepScreen
-    from runsift.tui.screens.record import open_record
 
     app = make_app(sample_root, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_rows(pilot, app)
-        open_record(app, "nlp-intent/2025-01-07_sweep-07")
+        app.open_record("nlp-intent/2025-01-07_sweep-07")
         for _ in range(3):
             await workers_done(app)
             await pilot.pause()
@@ -299,12 +296,11 @@ async def test_sweep_screen_verifies_and_diffs_the_winner(sample_root: Path, tmp
 
 async def test_ab_screen_replays_and_reports_reproduction(sample_root: Path, tmp_path: Path) -> None:
     from runsift.tui.screens.experiments import ABScreen
-    from runsift.tui.screens.record import open_record
 
     app = make_app(sample_root, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_rows(pilot, app)
-        open_record(app, "checkout-address-validation")
+        app.open_record("checkout-address-validation")
         for _ in range(3):
             await workers_done(app)
             await pilot.pause()

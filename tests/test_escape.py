@@ -189,7 +189,6 @@ async def settle(app, pilot) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.mark.asyncio
 async def test_item2_notifications_show_names_as_text(hostile: Path, tmp_path: Path) -> None:
-    from runsift.tui.screens.record import open_record
     from runsift.tui.widgets.run_table import RunTable
 
     app = make_app(hostile, tmp_path)
@@ -206,7 +205,7 @@ async def test_item2_notifications_show_names_as_text(hostile: Path, tmp_path: P
             await pilot.press(*[key] * abs(index - at), "space")
             at = index
         await pilot.pause()
-        open_record(app, "proj/" + EVIL_RUN)
+        app.open_record("proj/" + EVIL_RUN)
         await settle(app, pilot)
         app.screen.action_mark()  # "Marked ..." with the folder name
         await pilot.pause()
@@ -225,13 +224,12 @@ async def test_item2_notifications_show_names_as_text(hostile: Path, tmp_path: P
 async def test_app_screens_show_no_raw_escape(hostile: Path, tmp_path: Path) -> None:
     from runsift.tui.screens.diff import DiffScreen
     from runsift.tui.screens.experiments import ABScreen, SweepScreen
-    from runsift.tui.screens.record import open_record
 
     app = make_app(hostile, tmp_path)
     async with app.run_test(size=(200, 50), notifications=True) as pilot:
         await settle(app, pilot)
         assert_inert(screen_text(app).replace("\n", " "))
-        open_record(app, "proj/" + EVIL_RUN)
+        app.open_record("proj/" + EVIL_RUN)
         await settle(app, pilot)
         from textual.widgets import TabbedContent, TabPane
 
@@ -248,13 +246,13 @@ async def test_app_screens_show_no_raw_escape(hostile: Path, tmp_path: Path) -> 
         assert "\\x1b]2;pwned" in text  # the changed file's name, shown escaped
         assert_inert(text.replace("\n", " "))
         app.pop_screen()
-        open_record(app, "nlp-intent/2025-01-07_sweep-07")
+        app.open_record("nlp-intent/2025-01-07_sweep-07")
         await settle(app, pilot)
         assert isinstance(app.screen, SweepScreen)  # the [/x] metric did not crash the DataTable
         assert "[/x]f1" in screen_text(app)
         assert_inert(screen_text(app).replace("\n", " "))
         app.pop_screen()
-        open_record(app, "checkout/ab-evil")
+        app.open_record("checkout/ab-evil")
         await settle(app, pilot)
         assert isinstance(app.screen, ABScreen)
         assert_inert(screen_text(app).replace("\n", " "))

@@ -465,12 +465,25 @@ def test_truncated_metrics_json_is_a_problem_with_a_line(tmp_path: Path) -> None
     path = write(tmp_path / "run" / "metrics.json", '{\n  "final": {\n    "val_auc": 0.9,\n')
     ctx = ReadContext(tmp_path)
     metrics = read_metrics([path], ctx)
-    assert metrics == Metrics()
+    assert metrics == Metrics(final={"val_auc": 0.9})  # what was written before the cut is read
     assert len(ctx.problems) == 1
     problem = ctx.problems[0]
     assert problem.file == "run/metrics.json"
     assert problem.line == 4
-    assert "truncated" in problem.message
+    assert "truncated" in problem.message and "before the cut" in problem.message
+
+
+def test_metrics_json_cut_mid_step_keeps_the_steps_written(tmp_path: Path) -> None:
+    """A training loop rewriting metrics.json is read mid-write: the complete steps make a curve."""
+    rows = ",".join(f'{{"epoch": {i}, "val_auc": {0.8 + i / 100}}}' for i in range(1, 6))
+    path = write(tmp_path / "run" / "metrics.json", '{"per_epoch": [' + rows + ', {"epoch": 6, "val_au')
+    ctx = ReadContext(tmp_path)
+    metrics = read_metrics([path], ctx)
+    assert [step for step, _ in metrics.series["val_auc"]] == [1, 2, 3, 4, 5]
+    assert len(ctx.problems) == 1 and "truncated" in ctx.problems[0].message
+    path.write_text('{"per_epoch": [{"epoch": 1, "val_auc": "a \\" ,]"', encoding="utf-8")  # brackets in a string
+    ctx = ReadContext(tmp_path)
+    assert read_metrics([path], ctx).series == {} and len(ctx.problems) == 1
 
 
 def test_merge_json_final_with_csv_series_and_definitions(tmp_path: Path) -> None:

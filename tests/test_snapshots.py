@@ -58,3 +58,21 @@ def test_diff_screen(snap_compare, snapshot_root: Path, tmp_path: Path) -> None:
         await _settle(pilot)
 
     assert snap_compare(_app(snapshot_root, tmp_path), terminal_size=(80, 24), run_before=diff)
+
+
+def test_diff_chart_without_colour(snap_compare, snapshot_root: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """NO_COLOR: A solid and bold, B dotted, legends with their own glyphs (B was grey 237 on 233)."""
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    async def chart(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _settle(pilot)
+        await pilot.press("slash", *"run-017", "enter", "space", "escape")
+        await pilot.press("slash")
+        await pilot.press(*("backspace",) * 7, *"run-026", "enter", "space", "d")
+        await _settle(pilot)
+        await pilot.press("E")  # fold the explanation away
+        await pilot.pause()
+        pilot.app.screen.query_one("#diff-body").scroll_end(animate=False)
+        await _settle(pilot)
+
+    assert snap_compare(_app(snapshot_root, tmp_path), terminal_size=(80, 24), run_before=chart)

@@ -429,7 +429,7 @@ def test_two_series_have_both_styles_and_overlaps_take_the_last() -> None:
     plot_styles = {str(span.style) for line in lines[:8] for span in line.spans} - {"dim"}
     assert plot_styles == {"cyan", "magenta"}
 
-    same = braille_chart([("a", up), ("b", up)], 40, 10, styles=("cyan", "magenta"))
+    same = braille_chart([("a", up), ("b", up)], 40, 10, styles=("cyan", "magenta"), patterns=("solid", "solid"))
     plot_styles = {str(span.style) for line in same[:8] for span in line.spans} - {"dim"}
     assert plot_styles == {"magenta"}
 
@@ -476,9 +476,9 @@ async def test_chart_widget_draws_at_its_size_and_redraws_on_resize(monkeypatch:
     calls: list[tuple[int, int]] = []
     real = chart_module.braille_chart
 
-    def counting(series, width, height, styles=chart_module.DEFAULT_STYLES):  # type: ignore[no-untyped-def]
+    def counting(series, width, height, styles=chart_module.DEFAULT_STYLES, **options):  # type: ignore[no-untyped-def]
         calls.append((width, height))
-        return real(series, width, height, styles)
+        return real(series, width, height, styles, **options)
 
     monkeypatch.setattr(chart_module, "braille_chart", counting)
     app = ChartApp()

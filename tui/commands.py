@@ -10,6 +10,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
 from textual.content import Content
 from textual.markup import escape
 
+from .messages import OpenRecord
 from .safe import visible
 
 if TYPE_CHECKING:
@@ -29,9 +30,7 @@ class RunsProvider(Provider):
         return visible(f"{row.project} / {display_name(row.name, row.sweep)}", one_line=True)
 
     def _open(self, record_id: str) -> None:
-        from .screens.record import open_record
-
-        open_record(self.app, record_id)
+        self.app.post_message(OpenRecord(record_id))
 
     @staticmethod
     def _highlight(matcher: Matcher, label: str) -> Content:

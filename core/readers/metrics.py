@@ -37,7 +37,7 @@ from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 from ..goals import normalise_goal
 from ..records import MetricDefinition, Metrics
-from ..safeio import ReadContext, Unreadable, parse_json, parse_yaml
+from ..safeio import MAX_STRUCTURED_BYTES, ReadContext, Unreadable, parse_json, parse_yaml
 
 METRICS_FILE_NAMES: tuple[str, ...] = (
     "metrics.json",
@@ -197,6 +197,51 @@ def resolve_thresholds(
 
 
 # -- pure parsers ----------------------------------------------------------------
+
+_ENDS_EARLY = "file ends early"
+"""Words of safeio's JSON error for a document cut short (a metrics file still being written)."""
+_SALVAGE_TRIES = 64
+"""Cut points tried, latest first, before a truncated document is given up."""
+
+
+def _complete_prefix(text: str) -> Any:
+    """The longest prefix of a JSON document cut short that parses once its open brackets are closed.
+
+    A training loop rewriting ``metrics.json`` can be read mid-write: ``{"per_epoch": [{...}, {...}, {"ep``.
+    Cutting after the last complete element (at a comma or a closing bracket outside strings) and
+    closing what is open gives ``{"per_epoch": [{...}, {...}]}``: the steps written so far. None
+    when no cut parses.
+    """
+    stack: list[str] = []
+    cuts: list[tuple[int, str]] = []
+    in_string = escaped = False
+    for i, char in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+            continue
+        if char == '"':
+            in_string = True
+        elif char in "[{":
+            stack.append("]" if char == "[" else "}")
+        elif char in "]}":
+            if not stack:
+                return None
+            stack.pop()
+            cuts.append((i + 1, "".join(reversed(stack))))
+        elif char == ",":
+            cuts.append((i, "".join(reversed(stack))))
+    for end, closers in reversed(cuts[-_SALVAGE_TRIES:]):
+        try:
+            return parse_json(text[:end] + closers)
+        except Unreadable:
+            continue
+    return None
+
 
 
 def parse_metrics_text(text: str, name: str = "metrics.json") -> ParsedMetrics:
@@ -398,7 +443,13 @@ def read_metrics(paths: Sequence[Path], ctx: ReadContext) -> Metrics:
     for path in sorted(paths, key=_file_rank):
         kind, prefix, delimiter = _file_kind(path.name)
         if kind == "document":
+            before = len(ctx.problems)
             doc = ctx.load_structured(path)
+            if doc is None and path.suffix.lower() == ".json" and any(_ENDS_EARLY in p.message for p in ctx.problems[before:]):
+                doc = _complete_prefix(ctx.read_text(path, MAX_STRUCTURED_BYTES) or "")  # a run still writing it
+                if doc is not None:  # the problem stays (the run is not finished), saying what was read
+                    failed = ctx.problems[before]
+                    ctx.problems[before] = dataclasses.replace(failed, message=failed.message + "; read what comes before the cut")
             if doc is None:
                 continue
             parsed = parse_metrics_document(doc)

@@ -1,24 +1,26 @@
-"""Two runs side by side: what differs, section by section, and their curves overlaid."""
+"""Two runs side by side: why the metric moved (a panel that folds away), what differs section by
+section, and their curves overlaid in a grid (A solid, B dotted, so they differ without colour)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.table import Table
 from rich.text import Text
 from runsift.core.diff import RunDiff, diff_runs
 from runsift.core.naming import display_name
 from runsift.core.records import Run
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Collapsible, Footer, Static
 
+from ..messages import RecordsChanged
 from ..safe import literal
 from ..views import change_text, rank_metrics, value_cell
-from ..widgets.chart import Chart
+from ..widgets.chart import ChartGrid
 
 if TYPE_CHECKING:
     from ..app import RunsiftApp
@@ -44,9 +46,17 @@ class DiffScreen(Screen[None]):
         Binding("q", "app.pop_screen", "Back", show=False),
         Binding("a", "toggle_all", "Changes/all"),
         Binding("x", "swap", "Swap A/B"),
-        Binding("c", "next_curve", "Next curve"),
-        Binding("e", "explain_next", "Explain next metric"),
+        Binding("c", "next_curve", "More curves"),
+        Binding("z", "zoom", "Zoom"),
+        Binding("e", "explain_next", "Explain next"),
+        Binding("E", "toggle_explain", "Fold", key_display="E"),
     ]
+    HELP: ClassVar[str] = (
+        "Run A against run B. On top, why the primary metric moved (verdict first, then the evidence); "
+        "e explains the next metric both runs recorded and scrolls to it, E folds the panel away. Then "
+        "every difference in what produced the runs, section by section, and the curves both recorded, "
+        "A drawn solid and B dotted, as many as fit."
+    )
 
     app: RunsiftApp
 
@@ -56,15 +66,15 @@ class DiffScreen(Screen[None]):
         self.show_all = False
         self.runs: tuple[Run, Run] | None = None
         self._diff: RunDiff | None = None
-        self._curve = 0
         self._explain_index = 0
 
     def compose(self) -> ComposeResult:
         yield Static(Text.assemble(("A ", "bold"), literal(self.a_id), "\n", ("B ", "bold"), literal(self.b_id), "\ncomparing…"), id="diff-header")
         with VerticalScroll(id="diff-body"):
-            yield Static(Text("Explaining the change… (runs in the background)", style="dim"), id="explain-panel")
+            with Collapsible(title="Explain", collapsed=False, id="explain"):
+                yield Static(Text("Explaining the change… (runs in the background)", style="dim"), id="explain-panel")
             yield Static("", id="diff-sections")
-            yield Chart(id="diff-chart")
+            yield ChartGrid(id="diff-chart")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -88,7 +98,14 @@ class DiffScreen(Screen[None]):
     def _show_explanation(self, renderable: object) -> None:
         from rich.panel import Panel
 
-        self.query_one("#explain-panel", Static).update(Panel(renderable, title="Explain", title_align="left", border_style="cyan"))
+        self.query_one("#explain-panel", Static).update(Panel(renderable, border_style="cyan"))
+        if self._explain_index:  # asked for with e: bring the new explanation into view
+            self._reveal_explanation()
+
+    def _reveal_explanation(self) -> None:
+        panel = self.query_one("#explain", Collapsible)
+        panel.collapsed = False
+        self.query_one("#diff-body", VerticalScroll).scroll_to_widget(panel, top=True, animate=False)
 
     @work(thread=True, exclusive=True)
     def compute(self) -> None:
@@ -119,12 +136,9 @@ class DiffScreen(Screen[None]):
             return
         a, b = self.runs
         shared = rank_metrics(sorted(set(a.metrics.series) & set(b.metrics.series)))
-        chart = self.query_one("#diff-chart", Chart)
-        if not shared:
-            chart.set_series([])
-            return
-        name = shared[self._curve % len(shared)]
-        chart.set_series([(f"A {name}", a.metrics.series[name]), (f"B {name}", b.metrics.series[name])])
+        self.query_one("#diff-chart", ChartGrid).set_panels(
+            [(name, [("A", a.metrics.series[name]), ("B", b.metrics.series[name])]) for name in shared]
+        )
 
     def action_toggle_all(self) -> None:
         self.show_all = not self.show_all
@@ -145,11 +159,25 @@ class DiffScreen(Screen[None]):
             return
         self._explain_index = (self._explain_index + 1) % len(shared)
         self.query_one("#explain-panel", Static).update(literal(f"Explaining {shared[self._explain_index]}…", "dim"))
+        self._reveal_explanation()
         self.explain(shared[self._explain_index])
 
+    def action_toggle_explain(self) -> None:
+        panel = self.query_one("#explain", Collapsible)
+        panel.collapsed = not panel.collapsed
+
     def action_next_curve(self) -> None:
-        self._curve += 1
-        self._draw_curve()
+        self.query_one("#diff-chart", ChartGrid).next_page()
+
+    def action_zoom(self) -> None:
+        fraction = self.query_one("#diff-chart", ChartGrid).cycle_zoom()
+        self.notify("all steps" if fraction >= 1 else f"last {fraction:.0%} of the steps, value axis fitted to them", timeout=2)
+
+    @on(RecordsChanged)
+    def _records_changed(self, event: RecordsChanged) -> None:
+        """A run being written moved on: diff it again (the explanation stays until asked for)."""
+        if {self.a_id, self.b_id} & event.ids:
+            self.compute()
 
 
 def sections_renderable(result: RunDiff, a: Run, b: Run) -> Table:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from runsift.core.fmt import format_number
@@ -14,20 +14,12 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from ..messages import OpenDiff, OpenRecord
+from ..record_parts import section_widgets, sections_with_problems
 from ..safe import literal
 
 if TYPE_CHECKING:
     from ..app import RunsiftApp
-
-from .record import sections_with_problems  # noqa: E402 - record imports this module lazily
-
-
-def section_widgets(sections: list[tuple[str, Any]]) -> ComposeResult:
-    """A heading and a body Static for each non-empty section of a record."""
-    for heading, renderable in sections:
-        if renderable is not None:
-            yield Static(literal(heading, "bold underline"))
-            yield Static(renderable, classes="section")
 
 
 class SweepScreen(Screen[None]):
@@ -38,6 +30,11 @@ class SweepScreen(Screen[None]):
         Binding("d,e", "diff_winner", "Diff + explain winner vs row"),
         Binding("enter", "open_row", "Open run", show=False),
     ]
+    HELP: ClassVar[str] = (
+        "A sweep's leaderboard, recomputed from its runs and checked against the one the sweep saved "
+        "(mismatches are listed above the table). Move to a run and press d (or e) to diff it with the "
+        "winner, with the explanation of the change; enter opens the run."
+    )
     AUTO_FOCUS = "#board"
     app: RunsiftApp
 
@@ -97,26 +94,26 @@ class SweepScreen(Screen[None]):
 
     def action_diff_winner(self) -> None:
         """Diff the winner with the highlighted run; the diff screen opens with its Explain panel."""
-        from .diff import DiffScreen
-
         if (pair := self._pair()) is not None:
-            self.app.push_screen(DiffScreen(*pair))
+            self.post_message(OpenDiff(*pair))
 
     @on(DataTable.RowSelected)
     def action_open_row(self, event: DataTable.RowSelected | None = None) -> None:
-        from .record import open_record
-
         table = self.query_one("#board", DataTable)
         if table.row_count:
             key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
             if key:
-                open_record(self.app, key)
+                self.post_message(OpenRecord(key))
 
 
 class ABScreen(Screen[None]):
     """The repro kit, and its analysis replayed from the logs next to the saved result."""
 
     BINDINGS = [Binding("escape,q", "app.pop_screen", "Back")]
+    HELP: ClassVar[str] = (
+        "An A/B test's repro kit: its plan, assignments and events, and its analysis replayed from the "
+        "logs next to the result it saved, with whether the saved result was reproduced."
+    )
     app: RunsiftApp
 
     def __init__(self, ab: ABTest) -> None:

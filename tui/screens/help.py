@@ -1,42 +1,90 @@
-"""Help: keys, filter syntax, where runsift keeps its files."""
+"""Help for the screen in front: its own paragraph and keys (from its BINDINGS), then the app's keys.
+
+Each screen declares a ``HELP`` paragraph next to its ``BINDINGS``, so help cannot forget a key
+a screen has; this module only lays them out.
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.binding import Binding
+import re
+from collections.abc import Iterable
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Markdown
 
-HELP = """\
-# runsift
-
-**Runs screen** — `/` filter · `enter` open · `space` mark (two at most) · `d` diff the two marked runs
-(or the marked one against the cursor) · `s` sort by the next column, `S` reverse · `p` narrow to a
-project · `r` rescan every file of every run · `ctrl+p` jump to any run by name · `q` quit.
-
-**Filters** (typed, all must match): `KEY OP VALUE` with `=  !=  >  >=  <  <=  ~` (contains), or a bare
-word matched against id, name and project. Keys: `project`, `name`, `status`, `started`, `kind`,
-`sweep`, `problems`, a metric (`val_auc`), or `config.…`, `data.…`, `seeds.…`, `env.python`, `code.commit`.
-Example: `project=fraud-model val_auc>0.92 status!=failed cosine`.
-
-**Run screen** — `←/→` switch tabs (Overview, Config, Env, Data, Metrics, Artifacts, Notes, Problems) ·
-`c` next per-step curve · `m` mark · `escape` back.
-
-**Diff screen** — `a` changes only / everything · `x` swap A and B · `c` next shared curve · `escape` back.
-
+FOOTNOTE = """\
 runsift never writes inside your runs folder. Its index lives in `~/.cache/runsift/` and the app's
-marks and last filter in `~/.local/state/runsift/` (XDG locations).
+marks, last filter and sort in `~/.local/state/runsift/` (XDG locations). While the app is open it
+watches the folder: new runs appear and a run being written updates as it goes.
 
-Press `escape` to close.
-"""
+Press `escape` to close."""
+
+APP_KEYS = (("?", "this help, for the screen in front"), ("ctrl+p", "jump to any run, sweep or A/B record by name"))
+
+_NUMBERED = re.compile(r"^(.*?)\s*\d+$")
+
+
+def _key_label(app: App[object], binding: Binding) -> str:
+    """How the keys of ``binding`` are typed: ``esc``, ``→ l``, ``?`` ..."""
+    if binding.key_display:
+        return binding.key_display
+    shown = []
+    for key in binding.key.split(","):
+        shown.append(app.get_key_display(Binding(key.strip(), binding.action)))
+    return " ".join(shown)
+
+
+def key_rows(app: App[object], bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
+    """(keys, what they do) for each binding, ``Tab 1`` … ``Tab 9`` folded into one ``1–9`` row."""
+    rows: list[tuple[str, str]] = []
+    numbered: list[tuple[str, str]] = []
+
+    def flush() -> None:
+        if len(numbered) > 2:
+            rows.append((f"{numbered[0][0]}–{numbered[-1][0]}", _NUMBERED.sub(r"\1 N", numbered[0][1]).lower()))
+        else:
+            rows.extend(numbered)
+        numbered.clear()
+
+    seen: set[str] = set()
+    for binding in bindings:
+        if not isinstance(binding, Binding) or not binding.description:
+            continue
+        label, what = _key_label(app, binding), binding.description
+        if _NUMBERED.match(what) and label.isdigit():
+            numbered.append((label, what))
+            continue
+        flush()
+        if binding.action in seen:  # "q" and "escape" both go back: one row per action
+            rows = [(keys + " " + label, text) if text == what else (keys, text) for keys, text in rows]
+            continue
+        seen.add(binding.action)
+        rows.append((label, what[0].lower() + what[1:]))
+    flush()
+    return rows
+
+
+def help_markdown(app: App[object], screen: Screen[object]) -> str:
+    """The help text of ``screen``: title, its paragraph, its keys, the app's keys, where files live."""
+    title = getattr(screen, "HELP_TITLE", None) or re.sub(r"Screen$", "", type(screen).__name__) + " screen"
+    rows = key_rows(app, type(screen).BINDINGS) + list(APP_KEYS)
+    table = "| keys | |\n| --- | --- |" + "".join(f"\n| `{keys}` | {what} |" for keys, what in rows)
+    parts = [f"# {title}", getattr(screen, "HELP", "").strip(), table, FOOTNOTE]
+    return "\n\n".join(p for p in parts if p)
 
 
 class HelpScreen(ModalScreen[None]):
-    """Keys and filter syntax."""
+    """Keys and what the screen below shows."""
 
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
 
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):
-            yield Markdown(HELP, open_links=False)
+            yield Markdown(self.text, open_links=False)

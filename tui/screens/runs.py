@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from runsift.core.columns import default_columns
 from runsift.core.gcpause import freeze_long_lived
@@ -26,9 +26,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Header, Input, Static
 from textual.worker import get_current_worker
 
+from ..messages import OpenDiff, OpenRecord, PickColumns, PickProject, RecordsChanged
 from ..safe import literal, visible
 from ..widgets.filter_input import FilterInput
 from ..widgets.run_table import Column, RunTable, table_key, user_key
@@ -69,6 +70,15 @@ class RunsScreen(Screen[None]):
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
+    HELP: ClassVar[str] = (
+        "Every run, sweep and A/B record below the root (shown in the header), one per row. While the app "
+        "is open the root is watched: new runs appear and running ones update, keeping the cursor, marks "
+        "and filter.\n\n"
+        "**Filters** (typed, all must match): `KEY OP VALUE` with `=  !=  >  >=  <  <=  ~` (contains), or a "
+        "bare word matched against id, name and project. Keys: `project`, `name`, `status`, `started`, "
+        "`kind`, `sweep`, `problems`, a metric (`val_auc`), or `config.…`, `data.…`, `seeds.…`, "
+        "`env.python`, `code.commit`. Example: `project=fraud-model val_auc>0.92 status!=failed cosine`."
+    )
     AUTO_FOCUS = "#runs"
     app: RunsiftApp
 
@@ -92,14 +102,16 @@ class RunsScreen(Screen[None]):
         """Rows of a valid filter are on screen: a filter being typed (``val_auc>``) keeps them."""
 
     def compose(self) -> ComposeResult:
+        yield Header(icon="")
         with Horizontal(id="filter-bar"):
             yield FilterInput(
                 value=self.app.state.filter,
-                placeholder="filter: project=fraud-model val_auc>0.9 status!=failed cosine",
+                placeholder="press / to filter, e.g. project=fraud-model val_auc>0.9",
                 id="filter",
             )
             yield Static("", id="match-count")
         yield RunTable(id="runs")
+        yield Static("", id="empty-note")
         yield Static("", id="status-line")
         yield Footer(compact=True)
 
@@ -273,7 +285,8 @@ class RunsScreen(Screen[None]):
 
         self.app.call_from_thread(self._set_indexing, "rescanning every file…" if full else "scanning…")
         try:
-            stats = self.app.catalog.refresh(full=full, progress=progress)
+            with self.app.index_lock:  # the watcher refreshes too: one at a time
+                stats = self.app.catalog.refresh(full=full, progress=progress)
         except Exception as exc:  # noqa: BLE001 - show it; the cached rows stay usable
             self.app.call_from_thread(self._set_indexing, f"indexing failed: {exc}")
             self._presort_pending = True  # the cached list is what the user has: make its sorts quick
@@ -292,9 +305,26 @@ class RunsScreen(Screen[None]):
 
             seen = survey(self.app.root).message()
             summary = seen.split(". runsift reads", 1)[0]
+            self.app.call_from_thread(self._show_empty, seen)
             self.app.call_from_thread(self.app.notify, visible(seen, one_line=False), title="No runs", severity="warning", timeout=30, markup=False)
+        else:
+            self.app.call_from_thread(self._show_empty, None)
         self.app.call_from_thread(self._set_indexing, summary)
         self.app.call_from_thread(self.load_rows, True, True, True)
+
+    def _show_empty(self, seen: str | None) -> None:
+        """In place of an empty table: what runsift looks for and what it saw (None: hide)."""
+        note = self.query_one("#empty-note", Static)
+        note.update(literal(seen or "", one_line=False))
+        note.display = seen is not None
+        self.query_one(RunTable).display = seen is None
+
+    @on(RecordsChanged)
+    def _records_changed(self, event: RecordsChanged) -> None:
+        """The watcher re-read records: show them, keeping cursor, marks and filter (new runs: new columns too)."""
+        if event.added:
+            self._show_empty(None)
+        self.load_rows(event.added)
 
     def _set_indexing(self, text: str | None) -> None:
         self._indexing = text
@@ -313,10 +343,8 @@ class RunsScreen(Screen[None]):
 
     @on(RunTable.Selected)
     def _open(self, event: RunTable.Selected) -> None:
-        from .record import open_record
-
         self.app.state.cursor = event.summary.id
-        open_record(self.app, event.summary.id)
+        self.post_message(OpenRecord(event.summary.id))
 
     @on(RunTable.Highlighted)
     def _highlighted(self, event: RunTable.Highlighted) -> None:
@@ -408,8 +436,6 @@ class RunsScreen(Screen[None]):
         self.app.call_from_thread(self._open_picker, offered, current, varying)
 
     def _open_picker(self, offered: list[str], current: list[str], varying: list[str]) -> None:
-        from .columns import ColumnPicker
-
         def chosen(keys: list[str] | None) -> None:
             if keys is None:
                 return
@@ -417,7 +443,7 @@ class RunsScreen(Screen[None]):
             self.app.save_state()
             self.load_rows()
 
-        self.app.push_screen(ColumnPicker(offered, current, set(varying), automatic=self.app.state.columns is None), chosen)
+        self.post_message(PickColumns(offered, current, set(varying), self.app.state.columns is None, chosen))
 
     @staticmethod
     def _sort_key(column_key: str) -> str:
@@ -439,8 +465,6 @@ class RunsScreen(Screen[None]):
         table.call_later(self.call_later, self._open_diff)
 
     def _open_diff(self) -> None:
-        from .diff import DiffScreen
-
         marks = self.app.state.marks
         table = self.query_one(RunTable)
         current = table.current
@@ -451,11 +475,9 @@ class RunsScreen(Screen[None]):
         else:
             self.notify("Mark two runs with space (or one, then put the cursor on another) and press d.", severity="warning")
             return
-        self.app.push_screen(DiffScreen(a, b))
+        self.post_message(OpenDiff(a, b))
 
     def action_pick_project(self) -> None:
-        from .project import ProjectPicker
-
         projects = self._projects
 
         def chosen(project: str | None) -> None:
@@ -467,4 +489,4 @@ class RunsScreen(Screen[None]):
                 words.insert(0, f"project={project}" if " " not in project else f'"project={project}"')
             filter_input.value = " ".join(words)
 
-        self.app.push_screen(ProjectPicker(projects), chosen)
+        self.post_message(PickProject(projects, chosen))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .chart import Chart, braille_chart
+from .chart import Chart, ChartGrid, braille_chart
 from .run_table import Column, RunTable
 
-__all__ = ["Chart", "Column", "RunTable", "braille_chart"]
+__all__ = ["Chart", "ChartGrid", "Column", "RunTable", "braille_chart"]
