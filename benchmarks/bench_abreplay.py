@@ -92,6 +92,7 @@ def main() -> int:
     args = parser.parse_args()
 
     import scipy.stats  # noqa: F401 - imported up front so the timings are the replay's own
+
     from runsift.core.abreplay import replay
     from runsift.core.readers.abtest import read_abtest
     from runsift.core.safeio import ReadContext

@@ -20,10 +20,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from textual.worker import WorkerCancelled
+
 from runsift.tui.app import RunsiftApp
 from runsift.tui.screens.runs import RunsScreen
 from runsift.tui.widgets.run_table import RunTable
-from textual.worker import WorkerCancelled
 
 _asked: list[float] = []
 _own: list[float] = []

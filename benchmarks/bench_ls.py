@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gen_corpus import generate  # noqa: E402
+from gen_corpus import generate
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> float:

@@ -23,9 +23,10 @@ import argparse
 import asyncio
 import time
 
+from textual.app import App, ComposeResult
+
 from runsift.core.records import Problem, Summary
 from runsift.tui.widgets.run_table import Column, RunTable
-from textual.app import App, ComposeResult
 
 COLUMNS = (
     Column("project", "project", "left", 7, 20),

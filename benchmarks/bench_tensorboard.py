@@ -4,12 +4,14 @@
 
 Prints µs per record (framing, checksums and protobuf parsing) and ms per pass over the runs; best of 5.
 """
-import io, sys, time
+import io
+import sys
+import time
 from pathlib import Path
-from runsift.core.formats import _tfrecord as tf
-from runsift.core.formats import tensorboard
-from runsift.core.loader import load
+
 from runsift.core.discover import discover
+from runsift.core.formats import _tfrecord as tf
+from runsift.core.loader import load
 
 root = Path(sys.argv[1])
 files = [p.read_bytes() for p in root.rglob("events.out.tfevents.*")]

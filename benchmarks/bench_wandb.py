@@ -344,7 +344,7 @@ def main() -> None:
           f"{cli:.2f} s a run over {CLI_SAMPLE} runs, so ~{cli * args.runs:.0f} s for {args.runs:,} runs (extrapolated)")
     print(f"all repetitions: sync {fmt(sync)}; leet {fmt(leet)}; pb2 {fmt(pb2)}; cold {fmt(cold)}; warm {fmt(warm)}")
     cross_check(answers)
-    print(f"full check, every run's records (wandb_internal_pb2) against runsift's Run (Catalog.get): "
+    print("full check, every run's records (wandb_internal_pb2) against runsift's Run (Catalog.get): "
           + ("no difference in config, the 4 series point by point, run id, tags, notes, group, start, exit code, "
              "commit, seed, failed runs' traceback, problems" if not full_problems else f"{len(full_problems)} differences"))
     for line in full_problems[:20]:

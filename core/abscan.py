@@ -347,7 +347,7 @@ def merge(parts: Sequence[Partial]) -> Partial:
     total = Partial(
         hist={n: [0] * MASKS for n in names},
         multi_hist={n: [0] * MASKS for n in names},
-        qualifying={n: 0 for n in names},
+        qualifying=dict.fromkeys(names, 0),
         variants_seen=names,
         counts={},
         unplanned_rows={},

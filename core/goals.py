@@ -108,7 +108,7 @@ def name_tokens(name: str) -> tuple[str, ...]:
         words += [w.lower() for w in _CAMEL.split(part) if w]
     joined: list[str] = []
     for word in words:
-        if joined and (word.isdigit() and joined[-1] in ("top", "f", "r", "rouge") or word == "k" and joined[-1] == "top"):
+        if joined and ((word.isdigit() and joined[-1] in ("top", "f", "r", "rouge")) or (word == "k" and joined[-1] == "top")):
             joined[-1] += word  # top_5 → top5, top_k → topk, f_1 → f1, r_2 → r2
         else:
             joined.append(word)

@@ -67,7 +67,7 @@ def mask(url: str) -> str:
         return "<catalog URL>"
     try:
         parts = conninfo_to_dict(url)
-    except Exception:  # noqa: BLE001 - any parse error: show nothing of it
+    except Exception:
         return "<catalog URL>"
     if "password" in parts:
         parts["password"] = "***"
@@ -95,7 +95,7 @@ def _password(url: str) -> str | None:
         from psycopg.conninfo import conninfo_to_dict
 
         value = conninfo_to_dict(url).get("password")
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
     return str(value) if value else None
 

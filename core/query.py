@@ -279,7 +279,7 @@ def compare(actual: Any, op: str, wanted: str) -> bool:
     a missing value satisfies only ``!=`` (and ``=`` with an empty value).
     """
     if actual is None or (isinstance(actual, float) and math.isnan(actual)):
-        return op == "!=" and wanted != "" or (op == "=" and wanted == "")
+        return (op == "!=" and wanted != "") or (op == "=" and wanted == "")
     if op == "~":
         return wanted.lower() in _text(actual).lower()
     a_num, w_num = as_number(actual), as_number(wanted)

@@ -7,9 +7,10 @@ Mappings inside records are ordinary dicts by convention: treat them as read-onl
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 Status = Literal["finished", "failed", "incomplete", "unknown"]
 Kind = Literal["run", "sweep", "abtest"]

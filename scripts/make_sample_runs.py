@@ -93,7 +93,7 @@ import time  # noqa: E402
 import warnings  # noqa: E402
 import zipfile  # noqa: E402
 import zlib  # noqa: E402
-from datetime import datetime, timedelta, timezone  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -1662,14 +1662,14 @@ def make_sweep(out: Path, summary: dict) -> None:
 # ---------------------------------------------------------------------------
 
 EXP_ID = "checkout-addr-validation-2025q1"
-AB_START = datetime(2025, 2, 3, 0, 0, 0, tzinfo=timezone.utc)
-AB_END = datetime(2025, 2, 17, 0, 0, 0, tzinfo=timezone.utc)
+AB_START = datetime(2025, 2, 3, 0, 0, 0, tzinfo=UTC)
+AB_END = datetime(2025, 2, 17, 0, 0, 0, tzinfo=UTC)
 WINDOW = timedelta(days=7)
 AB_SEED = 20250206
 
 
 def iso(t: datetime) -> str:
-    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def bucket(user_id: str) -> int:

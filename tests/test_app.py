@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 from conftest import SAMPLE_RUNS, age, make_run, plain_text, rewrite_in_place, workers_done, write
+from textual.widgets import Static
+
 from runsift.tui.app import RunsiftApp
 from runsift.tui.screens.diff import DiffScreen
 from runsift.tui.screens.record import RecordScreen
 from runsift.tui.screens.runs import RunsScreen
 from runsift.tui.widgets.run_table import RunTable
-from textual.widgets import Static
 
 pytestmark = pytest.mark.asyncio
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, SAMPLE_RUNS, make_run, plain_text, workers_done
+from textual.widgets import Collapsible, Markdown, Static
+
 from runsift.tui.app import RunsiftApp
 from runsift.tui.screens.diff import DiffScreen
 from runsift.tui.screens.help import HelpScreen
@@ -23,7 +25,6 @@ from runsift.tui.widgets.chart import (
     safe_chart,
 )
 from runsift.tui.widgets.run_table import RunTable
-from textual.widgets import Collapsible, Markdown, Static
 
 SCREENS = REPO / "tui" / "screens"
 

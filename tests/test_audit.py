@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SAMPLE_RUNS, make_run, write
+
 from runsift.core.audit import (
     audit_all,
     audit_run,

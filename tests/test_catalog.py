@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import make_run
+
 from runsift.core.catalog import (
     AmbiguousRun,
     Catalog,

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from conftest import make_run
+
 from runsift.core.catalog import Catalog, CatalogError, RunNotFound
 from runsift.core.query import parse_filter, parse_filters, parse_sort
 from runsift.core.serialize import to_dict
@@ -177,7 +178,7 @@ def test_concurrent_indexers_lose_and_duplicate_nothing(pg_url: str, tmp_path: P
         try:
             with SharedCatalog.open(url, root, refresh=True, workers=1):
                 pass
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=index) for _ in range(4)]

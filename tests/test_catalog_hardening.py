@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import make_run
+
 from runsift.core import safeio
 from runsift.core.catalog import Catalog, cache_path_for
 from runsift.core.discover import discover

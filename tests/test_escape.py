@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SAMPLE_RUNS, make_run, workers_done, write
+
 from runsift.core.catalog import Catalog, CatalogError
 from runsift.core.places import is_inside
 from runsift.core.textsafe import has_unsafe, visible

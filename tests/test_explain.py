@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import SAMPLE_RUNS, make_run, write
+
 from runsift.core.catalog import Catalog
 from runsift.core.explain import ExplainError, explain
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import yaml
 from conftest import SAMPLE_RUNS, make_run, write
+
 from runsift.core.catalog import Catalog
 from runsift.core.contract import explanation_json
 from runsift.core.explain import explain

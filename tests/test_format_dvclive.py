@@ -6,11 +6,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from runsift.core import formats
-from runsift.core.catalog import Catalog
-from runsift.core.explain import explain
-from runsift.core.formats import container, dvclive
-from runsift.core.records import Run
 from tracker_fixtures import (
     FIXTURES,
     copy_fixture,
@@ -21,6 +16,12 @@ from tracker_fixtures import (
     read_run,
     snapshot,
 )
+
+from runsift.core import formats
+from runsift.core.catalog import Catalog
+from runsift.core.explain import explain
+from runsift.core.formats import container, dvclive
+from runsift.core.records import Run
 
 EXPECTED = expected("dvclive")
 RUNS = {r["path"]: r for r in EXPECTED["runs"]}

@@ -8,14 +8,6 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from runsift.core import formats
-from runsift.core.catalog import Catalog
-from runsift.core.discover import discover
-from runsift.core.explain import explain
-from runsift.core.formats import _hydra_sweep, container, hydra
-from runsift.core.leaderboard import LeaderboardError, build_leaderboard
-from runsift.core.loader import load
-from runsift.core.records import Run, Sweep
 from tracker_fixtures import (
     FIXTURES,
     copy_fixture,
@@ -26,6 +18,15 @@ from tracker_fixtures import (
     read_run,
     snapshot,
 )
+
+from runsift.core import formats
+from runsift.core.catalog import Catalog
+from runsift.core.discover import discover
+from runsift.core.explain import explain
+from runsift.core.formats import _hydra_sweep, container, hydra
+from runsift.core.leaderboard import LeaderboardError, build_leaderboard
+from runsift.core.loader import load
+from runsift.core.records import Run, Sweep
 
 EXPECTED = expected("hydra")
 RUNS = {r["path"]: r for r in EXPECTED["runs"]}

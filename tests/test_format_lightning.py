@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tracker_fixtures import snapshot
+
 from runsift.core.catalog import Catalog
 from runsift.core.discover import discover
 from runsift.core.explain import explain
 from runsift.core.formats import container, lightning, tensorboard
 from runsift.core.loader import load
 from runsift.core.records import Run
-from tracker_fixtures import snapshot
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lightning"
 EXPECTED = __import__("json").loads((FIXTURES / "expected.json").read_text())

@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tracker_fixtures import snapshot
+
 from runsift.core import formats
 from runsift.core.catalog import Catalog
 from runsift.core.discover import Found, discover
@@ -23,7 +25,6 @@ from runsift.core.formats import _mlflow_experiment, _mlflow_files, container, m
 from runsift.core.loader import load
 from runsift.core.mappings import flatten
 from runsift.core.records import Run, Source
-from tracker_fixtures import snapshot
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "mlflow"
 EXPECTED: dict[str, Any] = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))

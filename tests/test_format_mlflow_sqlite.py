@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tracker_fixtures import snapshot
+
 from runsift.core import formats
 from runsift.core.catalog import Catalog
 from runsift.core.discover import Found, Memo, discover
@@ -22,7 +24,6 @@ from runsift.core.formats import mlflow_sqlite
 from runsift.core.loader import load
 from runsift.core.mappings import flatten
 from runsift.core.records import Run
-from tracker_fixtures import snapshot
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "mlflow_sqlite"
 EXPECTED: dict[str, Any] = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))

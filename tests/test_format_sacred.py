@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from runsift.core import formats
-from runsift.core.catalog import Catalog
-from runsift.core.explain import explain
-from runsift.core.formats import container, sacred
-from runsift.core.records import Run
 from tracker_fixtures import (
     FIXTURES,
     copy_fixture,
@@ -23,6 +18,12 @@ from tracker_fixtures import (
     read_run,
     snapshot,
 )
+
+from runsift.core import formats
+from runsift.core.catalog import Catalog
+from runsift.core.explain import explain
+from runsift.core.formats import container, sacred
+from runsift.core.records import Run
 
 EXPECTED = expected("sacred")
 RUNS = {r["path"]: r for r in EXPECTED["runs"]}
@@ -39,11 +40,11 @@ def root(tmp_path: Path) -> Path:
 
 
 def _local(utc: str) -> datetime:
-    return datetime.fromisoformat(utc).replace(tzinfo=timezone.utc).astimezone().replace(tzinfo=None, microsecond=0)
+    return datetime.fromisoformat(utc).replace(tzinfo=UTC).astimezone().replace(tzinfo=None, microsecond=0)
 
 
 def _seconds(utc: str) -> float:
-    return datetime.fromisoformat(utc).replace(tzinfo=timezone.utc).timestamp()
+    return datetime.fromisoformat(utc).replace(tzinfo=UTC).timestamp()
 
 
 def test_fixtures_were_written_by_sacred_0_8() -> None:

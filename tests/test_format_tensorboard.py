@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tracker_fixtures import snapshot
+
 from runsift.core.catalog import Catalog
 from runsift.core.discover import discover
 from runsift.core.explain import explain
@@ -22,7 +24,6 @@ from runsift.core.formats import _crc32c, container, lightning, tensorboard
 from runsift.core.formats import _tfrecord as tf
 from runsift.core.loader import load
 from runsift.core.records import Run
-from tracker_fixtures import snapshot
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tensorboard"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text())

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from runsift.core import formats
 from runsift.core.catalog import Catalog
 from runsift.core.discover import Found, discover

@@ -7,8 +7,9 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from runsift.core.gate import decide, summary
 from statsmodels.stats.multitest import multipletests
+
+from runsift.core.gate import decide, summary
 
 
 def expl(metric: str, verdict: str, p: float | None, delta: float = -0.01, goal: str | None = "max", **extra: Any) -> Any:

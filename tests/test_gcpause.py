@@ -6,6 +6,7 @@ import gc
 import threading
 
 import pytest
+
 from runsift.core.gcpause import paused_gc
 
 

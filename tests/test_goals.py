@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from runsift.core.goals import goal_from_name, metric_goal, name_tokens
 from runsift.core.records import MetricDefinition
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SAMPLE_RUNS
+
 from runsift.core import ablogs
 from runsift.tui.cli import main
 

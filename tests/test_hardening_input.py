@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import make_run, write
+
 from runsift.core import safeio, yamlload
 from runsift.core.catalog import Catalog
 from runsift.core.naming import run_number_from_name

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import make_run
+
 from runsift.core import discover
 from runsift.core.catalog import Catalog
 from runsift.core.records import Run

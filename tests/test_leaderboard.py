@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from scipy import stats as st
+
 from runsift.core.catalog import Catalog
-from runsift.core.stats import prediction_interval_test
 from runsift.core.leaderboard import (
     NOT_SEPARABLE,
     ConfigGroup,
@@ -22,7 +23,7 @@ from runsift.core.leaderboard import (
     verify,
 )
 from runsift.core.records import Sweep
-from scipy import stats as st
+from runsift.core.stats import prediction_interval_test
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_RUNS = REPO / "sample_runs"

@@ -22,6 +22,7 @@ def test_subpackages_are_installed_under_runsift_only() -> None:
     from importlib.metadata import distributions
 
     import pytest
+
     import runsift.core.readers
     import runsift.tui
 

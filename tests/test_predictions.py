@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import SAMPLE_RUNS, write
+
 from runsift.core import stats as S
 from runsift.core.readers.predictions import (
     PREDICTION_PATTERNS,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from conftest import make_run, plain_text
+
 from runsift.core.catalog import Catalog
 from runsift.core.fmt import format_duration
 from runsift.core.records import Run, Source

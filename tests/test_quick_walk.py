@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import runsift.core.catalog as catalog_mod
 from conftest import HOUR_NS, age, make_run, rewrite_in_place, write
+
+import runsift.core.catalog as catalog_mod
 from runsift.core.catalog import Catalog
 from runsift.core.query import parse_filters
 

@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import pytest
+
 from runsift.core.goals import normalise_goal
 from runsift.core.readers.metrics import (
     METRICS_FILE_NAMES,

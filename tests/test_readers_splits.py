@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from runsift.core.readers.splits import (
     hash_ids,
     load_split_ids,

@@ -6,10 +6,11 @@ import copy
 import json
 import os
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+
 from runsift.core.readers.abtest import (
     count_rows,
     find_unit_column,
@@ -343,8 +344,8 @@ def test_read_full_kit(tmp_path: Path) -> None:
     assert ab.experiment_id == "checkout-address-validation-v2"
     assert ab.variants == {"A": 0.5, "B": 0.5}
     assert ab.unit == "user_id"
-    assert ab.started == datetime(2025, 1, 7, tzinfo=timezone.utc)
-    assert ab.ended == datetime(2025, 1, 21, tzinfo=timezone.utc)
+    assert ab.started == datetime(2025, 1, 7, tzinfo=UTC)
+    assert ab.ended == datetime(2025, 1, 21, tzinfo=UTC)
     assert ab.definition["eligibility"]["countries"] == ["US", "CA"]
     assert ab.definition["holdout"]["share"] == 0.0
     assert ab.definition["description"].startswith("New address")
@@ -503,8 +504,8 @@ def test_parquet_without_pyarrow_is_a_problem(tmp_path: Path, monkeypatch: pytes
 def test_status_from_end_and_result(tmp_path: Path) -> None:
     kit = make_kit(tmp_path)
     (kit / "result.json").unlink()
-    before_end = datetime(2025, 1, 14, tzinfo=timezone.utc)
-    after_end = datetime(2025, 2, 1, tzinfo=timezone.utc)
+    before_end = datetime(2025, 1, 14, tzinfo=UTC)
+    after_end = datetime(2025, 2, 1, tzinfo=UTC)
     assert read_kit(tmp_path, kit, now=before_end).status == "unknown"
     assert read_kit(tmp_path, kit, now=after_end).status == "finished"
     write(kit / "result.json", json.dumps(RESULT))

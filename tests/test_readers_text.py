@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
+
 from runsift.core.readers.code import CODE_FILE_NAMES, parse_code, read_code
 from runsift.core.readers.data import (
     DATA_FILE_NAMES,

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 from conftest import SAMPLE_RUNS, workers_done
+from textual import events
+from textual.widgets import Input, SelectionList, Static
+
 from runsift.tui.app import RunsiftApp
 from runsift.tui.screens.columns import ColumnPicker
 from runsift.tui.widgets.run_table import RunTable
-from textual import events
-from textual.widgets import Input, SelectionList, Static
 
 FIXED = Path(tempfile.gettempdir()) / "runsift-snapshots-columns"
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SAMPLE_RUNS, workers_done
+
 from runsift.tui.app import RunsiftApp
 
 # A fixed location: the run screen shows the run's path, which must not vary between runs.

@@ -7,9 +7,10 @@ from functools import partial
 
 import numpy as np
 import pytest
+from scipy import stats as st
+
 from runsift.core import stats as S
 from runsift.core.stats import bootstrap as B
-from scipy import stats as st
 
 # -- brute-force references --------------------------------------------------------------------------
 
@@ -491,7 +492,7 @@ def test_zero_variance_replicates_never_give_p_zero() -> None:
     floor = S.precision_floor(reps)
     assert floor == pytest.approx(0.001 / math.sqrt(12))
     res = S.prediction_interval_test(0.913, reps, floor=floor)
-    assert 0.0 < res.p_value and res.p_value > 0.01  # one rounding unit is not a change
+    assert res.p_value > 0.0 and res.p_value > 0.01  # one rounding unit is not a change
     assert S.prediction_interval_test(0.99, reps, floor=floor).p_value > 0.0
     welch = S.welch_test(reps, [0.913, 0.913], floor=floor)
     assert 0.0 < welch.p_value < 1.0 and math.isfinite(welch.t)

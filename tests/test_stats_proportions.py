@@ -7,9 +7,10 @@ import math
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st_h
-from runsift.core.stats import proportions as pr
 from scipy import stats as st
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
+
+from runsift.core.stats import proportions as pr
 
 TABLES = [(804, 10243, 893, 10284), (2, 5, 3, 5), (40, 100, 25, 120), (1, 30, 9, 30)]
 """(control conversions, control units, treatment conversions, treatment units)."""

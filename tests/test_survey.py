@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import workers_done, write
+
 from runsift.core.survey import survey
 from runsift.tui.app import RunsiftApp
 

@@ -9,6 +9,7 @@ import unicodedata
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from runsift.core.textsafe import csv_cell, has_unsafe, json_text, visible
 from runsift.tui.markdown import cell, code
 

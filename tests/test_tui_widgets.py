@@ -6,13 +6,14 @@ import math
 
 import pytest
 from rich.cells import cell_len
+from textual import on
+from textual.app import App, ComposeResult
+
 from runsift.core.records import Problem, Summary
 from runsift.tui.widgets import chart as chart_module
 from runsift.tui.widgets import run_table as run_table_module
 from runsift.tui.widgets.chart import Chart, braille_chart
 from runsift.tui.widgets.run_table import Column, RunTable
-from textual import on
-from textual.app import App, ComposeResult
 
 COLUMNS = (
     Column("project", "project", "left", 7, 20),

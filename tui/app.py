@@ -13,11 +13,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from runsift.core.catalog import Catalog
-from runsift.core.records import ABTest, Sweep
 from textual import on
 from textual.app import App
 from textual.binding import Binding
+
+from runsift.core.catalog import Catalog
+from runsift.core.records import ABTest, Sweep
 
 from .commands import RunsProvider
 from .messages import (

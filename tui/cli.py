@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from runsift import __version__
 from runsift.core.catalog import Catalog, CatalogError
 from runsift.core.diff import SECTIONS, diff_runs
 from runsift.core.query import (
@@ -25,8 +26,6 @@ from runsift.core.query import (
     parse_sort,
 )
 from runsift.core.records import Run
-
-from runsift import __version__
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_TROUBLE = 0, 1, 2
 EXIT_UNDECIDED = 3
@@ -355,6 +354,7 @@ def _ls(args: argparse.Namespace, report: Any) -> int:
 def _print_ls_table(args: argparse.Namespace, catalog: Catalog, rows: list[Any], metric_names: list[str], report: Any) -> None:
     """The table: ``--columns`` as asked, else the shown rows' own columns, fitted to a terminal (a pipe gets every one)."""
     from rich.console import Console
+
     from runsift.core.columns import offered_columns, parse_columns
     from runsift.core.query import is_facet
 
@@ -384,7 +384,7 @@ def _sweep_metric(catalog: Catalog) -> Callable[[str], str | None]:
     def metric(sweep_id: str) -> str | None:
         try:
             record = catalog.get(sweep_id)
-        except Exception:  # noqa: BLE001 - a sweep that cannot be read only loses a default column
+        except Exception:
             return None
         return getattr(record, "metric", None)
 

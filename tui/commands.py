@@ -5,10 +5,11 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
-from runsift.core.naming import display_name
 from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
 from textual.content import Content
 from textual.markup import escape
+
+from runsift.core.naming import display_name
 
 from .messages import OpenRecord
 from .safe import visible

@@ -12,6 +12,7 @@ from typing import Any
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
+
 from runsift.core.fmt import format_number, format_value
 
 from .markdown import cell, code

@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.console import Group
 from rich.text import Text
+
 from runsift.core.explain import Cause, Explanation
 from runsift.core.fmt import clip, format_delta, format_number, format_value
 from runsift.core.naming import short_name

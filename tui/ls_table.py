@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
+
 from runsift.core.columns import BASE_KEYS, common_decimals, default_columns
 from runsift.core.query import FacetValue
 from runsift.core.records import Problem, Summary

@@ -10,11 +10,12 @@ from typing import Any
 
 from rich.table import Table
 from rich.text import Text
-from runsift.core.fmt import format_number, format_value
-from runsift.core.records import Problem, Record, Run
 from textual.app import ComposeResult
 from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
+
+from runsift.core.fmt import format_number, format_value
+from runsift.core.records import Problem, Record, Run
 
 from .safe import literal
 from .views import kv_table, provenance_rows, record_sections, splits_table
@@ -128,6 +129,7 @@ def problems_table(problems: tuple[Problem, ...]) -> Any:
 def audit_renderable(run: Run) -> Any:
     """What a teammate would have to guess to re-run this run (the Minimum Run Record)."""
     from rich.console import Group
+
     from runsift.core.audit import audit_run
 
     result = audit_run(run)

@@ -16,6 +16,7 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
+
 from runsift.core.contract import diff_json, record_json, summary_json
 from runsift.core.diff import RunDiff
 from runsift.core.fmt import format_value

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from rich.markup import escape as _escape_markup
 from rich.text import Text
+
 from runsift.core.textsafe import visible
 
 __all__ = ["literal", "markup_text", "visible"]

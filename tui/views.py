@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.table import Table
 from rich.text import Text
+
 from runsift.core.diff import Change
 from runsift.core.fmt import (
     clip,

@@ -57,7 +57,7 @@ class RootWatcher:
     def _run_safely(self) -> None:
         try:
             self._run()
-        except Exception as exc:  # noqa: BLE001 - following the root is a convenience: never take the app down
+        except Exception as exc:
             self.mode, self.why = "off", f"stopped: {type(exc).__name__}: {exc}"
 
     def _tell(self, callback: Callable[..., object], *args: object, **kwargs: object) -> None:
@@ -97,7 +97,7 @@ class RootWatcher:
                 if self._stop.is_set():
                     return
                 self.why = "the watch ended"
-            except Exception as exc:  # noqa: BLE001 - no watches left, an unsupported file system ...: poll
+            except Exception as exc:
                 self.why = f"cannot watch: {type(exc).__name__}: {exc}"
         self._poll()
 
@@ -123,7 +123,7 @@ class RootWatcher:
                     added = bool(stats.added or stats.removed or stats.changed)
                     if stats.changed:  # which ones the walk does not say: every screen re-reads its own
                         changed.extend(gone)
-        except Exception as exc:  # noqa: BLE001 - a failed refresh is reported, the watch goes on
+        except Exception as exc:
             self._tell(self.app.notify, f"could not follow the changes: {exc}", severity="warning", markup=False)
             return
         if changed or added:

@@ -142,7 +142,7 @@ def _sweep_metric(catalog: Catalog, a: Run, b: Run) -> tuple[str | None, Any]:
         if run.sweep:
             try:
                 sweep = catalog.get(run.sweep)
-            except Exception:  # noqa: BLE001 - a missing sweep only loses a default
+            except Exception:
                 continue
             if isinstance(sweep, Sweep) and sweep.metric:
                 return sweep.metric, sweep.goal

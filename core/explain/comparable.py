@@ -71,6 +71,6 @@ def eval_split_name(a: Run, b: Run, metric: str) -> str | None:
     if prefix in names:
         return prefix
     for name in EVAL_SPLITS:
-        if name in names and (prefix == name or prefix in ("val", "valid", "validation", "dev") and name in ("val", "valid", "validation", "dev")):
+        if name in names and (prefix == name or (prefix in ("val", "valid", "validation", "dev") and name in ("val", "valid", "validation", "dev"))):
             return name
     return next((n for n in EVAL_SPLITS if n in names), None)

@@ -53,7 +53,7 @@ def _pick(root: Path, run: Run, metric: str) -> Predictions | None:
     path = next((p for p in paths if split in p.name.lower()), paths[0])
     try:
         return read_predictions(path, ReadContext(root))
-    except Exception:  # noqa: BLE001 - unreadable predictions only lose this evidence
+    except Exception:
         return None
 
 

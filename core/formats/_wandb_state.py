@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import signal
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -242,7 +242,7 @@ class _State:
         if started:
             try:  # written as UTC without a zone
                 when = datetime.fromisoformat(started)
-                self.meta_start = (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).timestamp()
+                self.meta_start = (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
             except ValueError:
                 pass
         if not any(h.startswith("CPU:") for h in self.hardware) and isinstance(doc.get("cpu_count"), int):
@@ -303,7 +303,7 @@ class _State:
         return self.producer.split("+", 1)[0] if self.producer else None
 
     def tags(self) -> dict[str, str]:
-        out = {tag: "" for tag in self.tag_list}
+        out = dict.fromkeys(self.tag_list, "")
         for key, value in (("wandb.run_id", self.run_id), ("wandb.entity", self.entity), ("wandb.group", self.group),
                            ("wandb.job_type", self.job_type), ("wandb.sweep_id", self.sweep_id)):
             if value:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import csv
 import json
 import os
-from datetime import date, datetime, timezone
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 from ..records import ABTest, Status
 from ..safeio import ReadContext, Unreadable
@@ -265,7 +266,7 @@ def parse_variants(body: Mapping[str, Any]) -> tuple[dict[str, float], list[str]
     total = sum(shares.values())
     if total <= 0:
         issues.append("variant shares sum to 0; cannot normalise")
-        return {n: 0.0 for n in shares}, issues
+        return dict.fromkeys(shares, 0.0), issues
     if marked_percent:
         total_fraction = total / 100
     else:
@@ -337,7 +338,7 @@ def parse_time(value: Any) -> datetime | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         seconds = value / 1000 if abs(value) > 1e11 else value
         try:
-            return datetime.fromtimestamp(seconds, tz=timezone.utc)
+            return datetime.fromtimestamp(seconds, tz=UTC)
         except (OverflowError, OSError, ValueError):
             return None
     if isinstance(value, str):
@@ -369,7 +370,7 @@ def _comparable(a: datetime, b: datetime) -> bool:
 def _is_past(when: datetime, now: datetime | None) -> bool:
     """True when ``when`` is before ``now``; naive times are taken as local time."""
     if now is None:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
     if when.tzinfo is None:
         local_now = now.astimezone().replace(tzinfo=None) if now.tzinfo else now
         return when < local_now
@@ -559,7 +560,7 @@ def _count_parquet(path: Path, ctx: ReadContext, check: bool, unit: str | None) 
         if check:
             _check_columns(path, ctx, list(meta.schema_arrow.names), unit, None)
         return int(meta.metadata.num_rows)
-    except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds; report, never crash
+    except Exception as exc:
         ctx.problem(path, f"cannot read Parquet: {exc}")
         return None
 
@@ -713,7 +714,7 @@ def _iter_parquet(guard: ReadContext, path: Path) -> Iterator[dict[str, Any]]:
         raise Unreadable(_PARQUET_MISSING) from None
     try:
         batches = pq.ParquetFile(path).iter_batches()
-    except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds
+    except Exception as exc:
         raise Unreadable(f"cannot read Parquet: {exc}") from None
     for batch in batches:
         yield from batch.to_pylist()

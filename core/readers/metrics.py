@@ -29,11 +29,12 @@ import csv
 import dataclasses
 import math
 import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time
 from functools import lru_cache
 from itertools import chain
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 from ..goals import normalise_goal
 from ..records import MetricDefinition, Metrics

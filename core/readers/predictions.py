@@ -32,10 +32,11 @@ import json
 import math
 import os
 import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -467,7 +468,7 @@ def _read_parquet(path: Path, ctx: ReadContext, split: str | None, source: str, 
             issues.append((error, None))
             return None
         data = pq.read_table(path, columns=list(dict.fromkeys(cols.values()))).to_pydict()
-    except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds; all mean "cannot read this file"
+    except Exception as exc:
         issues.append((f"cannot read Parquet: {clip(str(exc), 120)}", None))
         return None
     n = len(data[cols["id"]])

@@ -21,9 +21,10 @@ import csv
 import hashlib
 import os
 import stat
+from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable, Iterator, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 from ..records import Split
 from ..safeio import ReadContext, Unreadable, parse_json, text_lines

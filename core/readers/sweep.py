@@ -11,9 +11,10 @@ import copy
 import csv
 import io
 import os
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable, Literal, Mapping
+from typing import Any, Literal
 
 from ..goals import normalise_goal
 from ..records import LeaderboardRow, Sweep

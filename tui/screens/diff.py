@@ -7,15 +7,16 @@ from typing import TYPE_CHECKING, ClassVar
 
 from rich.table import Table
 from rich.text import Text
-from runsift.core.diff import RunDiff, diff_runs
-from runsift.core.naming import display_name
-from runsift.core.records import Run
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Collapsible, Footer, Static
+
+from runsift.core.diff import RunDiff, diff_runs
+from runsift.core.naming import display_name
+from runsift.core.records import Run
 
 from ..messages import RecordsChanged
 from ..safe import literal
@@ -88,7 +89,7 @@ class DiffScreen(Screen[None]):
 
         try:
             result = explain(self.app.catalog, self.a_id, self.b_id, metric)
-        except Exception as exc:  # noqa: BLE001 - no shared metric etc.: say so in the panel
+        except Exception as exc:
             self.app.call_from_thread(self._show_explanation, literal(f"No explanation: {exc}", "yellow", one_line=False))
             return
         from ..explain_view import explanation_renderable

@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from runsift.core.fmt import format_number
-from runsift.core.records import ABTest, Sweep
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
+
+from runsift.core.fmt import format_number
+from runsift.core.records import ABTest, Sweep
 
 from ..messages import OpenDiff, OpenRecord
 from ..record_parts import section_widgets, sections_with_problems
@@ -141,6 +142,6 @@ class ABScreen(Screen[None]):
             check = check_saved(result, self.ab.saved_result) if self.ab.saved_result else None
             doc = replay_json(result, check.reproduced if check else None, check.mismatches if check else (), notes=saved_notes(check))
             renderable: Any = ab_renderable(doc)
-        except Exception as exc:  # noqa: BLE001 - a kit that cannot be replayed says why
+        except Exception as exc:
             renderable = literal(f"Cannot replay this analysis: {exc}", "yellow", one_line=False)
         self.app.call_from_thread(self.query_one("#ab-replay", Static).update, renderable)

@@ -11,13 +11,14 @@ import time
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from runsift.core.records import Record, Run
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Markdown, Static, TabbedContent, TabPane
+
+from runsift.core.records import Record, Run
 
 from ..messages import RecordsChanged
 from ..record_parts import (

@@ -6,6 +6,14 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static
+from textual.worker import get_current_worker
+
 from runsift.core.columns import default_columns
 from runsift.core.gcpause import freeze_long_lived
 from runsift.core.naming import short_name
@@ -21,13 +29,6 @@ from runsift.core.query import (
     parse_sort,
 )
 from runsift.core.records import Summary
-from textual import on, work
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static
-from textual.worker import get_current_worker
 
 from ..messages import OpenDiff, OpenRecord, PickColumns, PickProject, RecordsChanged
 from ..safe import literal, visible
@@ -182,7 +183,7 @@ class RunsScreen(Screen[None]):
         if sweep_id not in self._sweep_metrics:
             try:
                 record = self.app.catalog.get(sweep_id)
-            except Exception:  # noqa: BLE001 - a sweep that cannot be read only loses a default column
+            except Exception:
                 record = None
             self._sweep_metrics[sweep_id] = getattr(record, "metric", None)
         return self._sweep_metrics[sweep_id]
@@ -287,7 +288,7 @@ class RunsScreen(Screen[None]):
         try:
             with self.app.index_lock:  # the watcher refreshes too: one at a time
                 stats = self.app.catalog.refresh(full=full, progress=progress)
-        except Exception as exc:  # noqa: BLE001 - show it; the cached rows stay usable
+        except Exception as exc:
             self.app.call_from_thread(self._set_indexing, f"indexing failed: {exc}")
             self._presort_pending = True  # the cached list is what the user has: make its sorts quick
             return

@@ -20,8 +20,9 @@ from typing import Any
 from rich.cells import cell_len
 from rich.console import RenderableType
 from rich.text import Text
-from runsift.core.fmt import format_number
 from textual.widget import Widget
+
+from runsift.core.fmt import format_number
 
 from ..safe import literal
 
@@ -304,7 +305,7 @@ def safe_chart(series: Sequence[Series], width: int, height: int, styles: Sequen
     """:func:`braille_chart`, with any drawing error turned into a line of the chart instead of an exception."""
     try:
         return braille_chart(series, width, height, styles, **options)
-    except Exception as exc:  # noqa: BLE001 - a chart that cannot be drawn says why; the app goes on
+    except Exception as exc:
         line = literal(f"cannot draw this chart: {type(exc).__name__}: {exc}", "yellow")
         line.truncate(max(width, 1), overflow="ellipsis")
         return [line]
@@ -314,7 +315,7 @@ def _styles_for(widget: Widget, styles: tuple[str, ...]) -> tuple[str, ...]:
     """The widget's styles, or attributes only under NO_COLOR (a grey on grey curve is not seen)."""
     try:
         no_color = bool(widget.app.no_color)
-    except Exception:  # noqa: BLE001 - not mounted in an app (tests that draw directly)
+    except Exception:
         no_color = False
     return NO_COLOR_STYLES if no_color else styles
 

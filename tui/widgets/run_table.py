@@ -22,11 +22,6 @@ from typing import ClassVar, Literal
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from runsift.core.columns import common_decimals, format_metric
-from runsift.core.fmt import format_value
-from runsift.core.naming import display_name
-from runsift.core.query import FacetValue, is_facet, metric_of
-from runsift.core.records import Summary
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
@@ -34,6 +29,12 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+from runsift.core.columns import common_decimals, format_metric
+from runsift.core.fmt import format_value
+from runsift.core.naming import display_name
+from runsift.core.query import FacetValue, is_facet, metric_of
+from runsift.core.records import Summary
 
 from ..safe import visible
 
@@ -303,7 +304,7 @@ class RunTable(ScrollView, can_focus=True):
         self._marks: frozenset[str] = frozenset()
         self._sort: tuple[str | None, bool] = (None, False)
         self._cursor = 0
-        self._announced: str | None | bool = False
+        self._announced: str | bool | None = False
         """Id of the record last posted in ``Highlighted`` (``False``: nothing posted yet)."""
         self._sample_widths: list[int] = []
         self._widths: list[int] = []
