@@ -322,3 +322,24 @@ def test_delong_with_one_positive_is_undetermined_with_the_reason(tmp_path: Path
         e = explain(cat, a, b)
     assert e.verdict == "undetermined" and e.noise.kind is None
     assert "at least 2 positives" in e.summary
+
+
+# -- a run that failed or did not finish --------------------------------------------------------------
+
+
+def test_a_crashed_run_is_neither_a_replicate_nor_silently_compared(tmp_path: Path) -> None:
+    """A crashed run's value may be from mid-training: it must not bend σ, and comparing it says so."""
+    root = tmp_path / "exp"
+    for i, value in enumerate((0.900, 0.902, 0.901)):
+        _run(root, f"r{i}", value, seed=i + 1)
+    _run(root, "crashed", 0.62, seed=9)  # same setup, another seed: it would pass for a replicate
+    write(root / "crashed" / "error.log", "Traceback (most recent call last):\nRuntimeError: CUDA out of memory\n")
+    with Catalog.open(root, use_cache=False) as cat:
+        assert cat.get("crashed").status == "failed"
+        e = explain(cat, "r0", "r1")
+        crash = explain(cat, "crashed", "r1")
+    assert "crashed" not in e.noise.replicates_a + e.noise.replicates_b
+    assert e.noise.sigma is not None and e.noise.sigma < 0.01  # the 0.62 would have made σ ≈ 0.14
+    assert crash.comparable is None
+    assert any(w.path == "A.status" and "A failed" in w.message for w in crash.comparability_warnings)
+    assert "A failed" in crash.summary

@@ -21,7 +21,7 @@ from ..records import Run, Sweep
 from . import words
 from .causes import causes as find_causes
 from .causes import unexplained as unexplained_by
-from .comparable import comparability, eval_split_name
+from .comparable import UNFINISHED, comparability, eval_split_name
 from .evidence import divergence, flips, predictions, recompute
 from .model import (
     ALPHA,
@@ -150,10 +150,18 @@ def _sweep_metric(catalog: Catalog, a: Run, b: Run) -> tuple[str | None, Any]:
 
 
 def _peers(catalog: Catalog, a: Run, b: Run, metric: str) -> list[Run]:
-    """Runs of A's and B's projects that recorded the metric (A and B first)."""
+    """Runs of A's and B's projects that recorded the metric (A and B first).
+
+    Other runs that failed or did not finish are left out: their values may be from mid-training, so
+    they would pass for seed replicates or isolating runs and bend σ and the causes.
+    """
     ids: list[str] = []
     for project in dict.fromkeys((a.project, b.project)):
-        ids += catalog.ids(kind="run", filters=[parse_filter(f"project={project}"), parse_filter(f"metrics.{metric}>-1e308")])
+        ids += catalog.ids(
+            kind="run",
+            filters=[parse_filter(f"project={project}"), parse_filter(f"metrics.{metric}>-1e308"),
+                     *(parse_filter(f"status!={status}") for status in UNFINISHED)],
+        )
     ids = [i for i in dict.fromkeys(ids) if i not in (a.id, b.id)][: MAX_PEERS - 2]
     out: list[Run] = [a, b]
     for rid in ids:

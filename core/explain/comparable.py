@@ -4,7 +4,7 @@
 evaluated on different example ids. *Warnings* are what cannot be told from the records: a data
 snapshot that changed (or is recorded by one run only) without split ids to show the evaluation
 examples stayed the same, a definition recorded by one run only, a definition text that changed
-under the same version.
+under the same version, a run that failed or did not finish (its value may be from mid-training).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ def comparability(a: Run, b: Run, metric: str) -> tuple[list[Issue], list[Issue]
     elif (da is None) != (db is None):
         only, other = ("A", "B") if da is not None else ("B", "A")
         warnings.append(Issue("metric_definition", metric, f"only {only} records how {metric} is defined; {other}'s version and threshold are unknown"))
+    warnings += _unfinished(a, b, metric)
     split = eval_split_name(a, b, metric)
     sa = a.split(split) if split is not None else None
     sb = b.split(split) if split is not None else None
@@ -42,6 +43,21 @@ def comparability(a: Run, b: Run, metric: str) -> tuple[list[Issue], list[Issue]
         if warning is not None:
             warnings.append(warning)
     return issues, warnings
+
+
+UNFINISHED = ("failed", "incomplete")
+"""Statuses whose final values may come from before the end of training."""
+
+
+def _unfinished(a: Run, b: Run, metric: str) -> list[Issue]:
+    """A warning per run that failed or did not finish: its value may not be an end-of-training value."""
+    out: list[Issue] = []
+    for label, run in (("A", a), ("B", b)):
+        if run.status in UNFINISHED:
+            series = run.metrics.series.get(metric) or ()
+            where = f" (its last recorded {metric} step is {format_number(series[-1][0])})" if series else ""
+            out.append(Issue("status", f"{label}.status", f"{label} {run.status}: its {metric} may come from before the end of training{where}"))
+    return out
 
 
 def _snapshot_warning(a: Run, b: Run) -> Issue | None:
