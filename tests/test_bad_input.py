@@ -137,3 +137,13 @@ def test_unreadable_file_permissions(root: Path) -> None:
     (run_dir / "env.txt").chmod(0)
     run = _load(root, "bad/run-2")
     assert "cannot read" in _problem(run, "env.txt")
+
+
+def test_a_cut_metrics_file_is_not_finished_by_the_status_it_wrote_before_the_cut(tmp_path: Path) -> None:
+    """Half-written metrics.json that says "status": "finished" before the cut: the run did not show it finished."""
+    whole = '{"status": "finished", "final": {"val_auc": 0.91, "val_f1": 0.7}, "per_epoch": []}'
+    make_run(tmp_path / "r", metrics=whole[:48])  # cut inside "final", after val_auc
+    with Catalog.open(tmp_path, use_cache=False) as cat:
+        run = cat.get("r")
+    assert run.status == "incomplete"
+    assert any(p.file.endswith("metrics.json") and "ends early" in p.message for p in run.problems)

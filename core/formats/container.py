@@ -192,7 +192,9 @@ def _status(
     if status_path is not None:
         text = ctx.read_text(status_path, MAX_TEXT_BYTES)
         said = (text or "").strip().splitlines()[0].strip().lower() if (text or "").strip() else None
-    if said is None:
+    metric_files = {ctx.rel(m) for m in metric_paths}
+    unreadable_metrics = any(p.file in metric_files and p.message.startswith(_UNREADABLE) for p in ctx.problems)
+    if said is None and not unreadable_metrics:  # a cut metrics file's "status" was written before the cut
         value = metrics.extra.get("status") if isinstance(metrics.extra, Mapping) else None
         said = str(value).strip().lower() if value is not None else None
     if said:
@@ -201,8 +203,6 @@ def _status(
             return _STATUS_WORDS[word]
     if error_path is not None:
         return "failed"
-    metric_files = {ctx.rel(m) for m in metric_paths}
-    unreadable_metrics = any(p.file in metric_files and p.message.startswith(_UNREADABLE) for p in ctx.problems)
     if metrics.final and not unreadable_metrics:
         return "finished"
     if metrics.series and not unreadable_metrics:
