@@ -343,3 +343,12 @@ def test_a_crashed_run_is_neither_a_replicate_nor_silently_compared(tmp_path: Pa
     assert crash.comparable is None
     assert any(w.path == "A.status" and "A failed" in w.message for w in crash.comparability_warnings)
     assert "A failed" in crash.summary
+
+
+def test_causes_are_named_once() -> None:
+    """The seeds factor read "seeds seeds: ..." in the explanation; a config path keeps its section."""
+    from runsift.core.explain.model import Cause
+
+    assert Cause("seeds", "seeds", 1, 2).label == "seeds"
+    assert Cause("env", "env.packages.numpy", "1.26", "2.0").label == "env.packages.numpy"
+    assert Cause("config", "optimizer.lr", 0.01, 0.1).label == "config optimizer.lr"

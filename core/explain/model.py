@@ -72,6 +72,11 @@ class Cause:
     p_value: float | None = None
     """Holm-adjusted over the candidate factors; None when no test was possible."""
 
+    @property
+    def label(self) -> str:
+        """How the difference is named in words: ``config optimizer.lr``, ``seeds`` (not ``seeds seeds``)."""
+        return self.path if self.path == self.section or self.path.startswith(self.section + ".") else f"{self.section} {self.path}"
+
 
 @dataclass(frozen=True, slots=True)
 class Explanation:

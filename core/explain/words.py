@@ -98,14 +98,14 @@ def _caveat(noise: Noise) -> str:
 def _why(causes: Sequence[Cause], unexplained: float | None, delta: float, noise: Noise) -> str:
     top = next((c for c in causes if c.confidence in ("high", "medium")), None)
     open_ = [c for c in causes if c.confidence == "none"]
-    not_isolated = ", ".join(f"{c.section} {c.path}" for c in open_[:3]) + (" …" if len(open_) > 3 else "")
+    not_isolated = ", ".join(c.label for c in open_[:3]) + (" …" if len(open_) > 3 else "")
     if top is None:
         if open_ and noise.kind == "evaluation_sample":  # seed noise is still a candidate
             return f"; no difference is shown to move it in other runs: it is seed noise (not measured) or lies in what no run isolated: {not_isolated}"
         if open_:
             return f"; no difference is shown to move it in other runs: it most likely lies in what no run isolated: {not_isolated}"
         return "; no recorded difference is shown to move it" if causes else ""
-    text = f"; most likely cause: {top.section} {top.path} ({_short(top.a)} → {_short(top.b)}), which alone moves it by {format_number(top.estimated_effect)} in other runs"
+    text = f"; most likely cause: {top.label} ({_short(top.a)} → {_short(top.b)}), which alone moves it by {format_number(top.estimated_effect)} in other runs"
     if unexplained is not None and abs(unexplained) > abs(delta) / 2 and open_:
         text += f"; most of Δ ({format_number(unexplained)}) is unexplained: not isolated: {not_isolated}"
     return text
@@ -162,7 +162,7 @@ def suggestions(a: Run, b: Run, causes: Sequence[Cause], reps_a: Sequence[Run], 
     isolate = sorted((c for c in causes if c.confidence == "none" and c.section != "seeds"), key=lambda c: _SECTION_PRIORITY.get(c.section, 9))
     for cause in isolate[:MAX_ISOLATION_SUGGESTIONS]:
         target = "unset, as in B" if cause.b is None else f"set to B's value ({_short(cause.b)})"
-        out.append(f"To isolate {cause.section} {cause.path}: run A's setup with only {cause.path} {target}, 2 seeds.")
+        out.append(f"To isolate {cause.label}: run A's setup with only {cause.path} {target}, 2 seeds.")
     return out
 
 
