@@ -217,9 +217,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if handler is None:
             parser.print_help()
             return EXIT_TROUBLE
-        from runsift.tui.remote_args import use_remote_roots
+        from runsift.tui.remote_args import remote_report, use_remote_roots
 
-        return handler(use_remote_roots(args), report)
+        args = use_remote_roots(args)
+        return handler(args, remote_report(report, args))
     except (UsageError, CatalogError, QueryError, ValueError) as exc:  # ExplainError is a ValueError
         report.error(str(exc))
         return EXIT_TROUBLE

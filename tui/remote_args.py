@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from runsift.core.fmt import format_size
 from runsift.core.remote import is_remote, mirror
@@ -42,3 +45,39 @@ def use_remote_roots(args: argparse.Namespace) -> argparse.Namespace:
             print(f"{len(s.skipped):,} object names cannot be local files and were left out, e.g. "
                   f"{visible(s.skipped[0], one_line=True)}", file=sys.stderr)
     return args
+
+
+class RemoteReport:
+    """The report module, with paths inside a remote root's mirror shown as the remote URL (JSON and CSV)."""
+
+    def __init__(self, report: Any, mirror_root: str, url: str) -> None:
+        self._report, self._mirror, self._url = report, mirror_root, url
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._report, name)
+
+    def print_json(self, doc: Any) -> None:
+        self._report.print_json(self._swap(doc))
+
+    def print_csv(self, rows: Sequence[Any], metric_names: Sequence[str]) -> None:
+        self._report.print_csv([dataclasses.replace(r, path=self._swap(r.path)) for r in rows], metric_names)
+
+    def _swap(self, doc: Any) -> Any:
+        if isinstance(doc, str):
+            if doc == self._mirror or doc.startswith(self._mirror + "/"):
+                return self._url + doc[len(self._mirror) :]
+            return doc
+        if isinstance(doc, dict):
+            return {k: self._swap(v) for k, v in doc.items()}
+        if isinstance(doc, list | tuple):
+            return [self._swap(v) for v in doc]
+        return doc
+
+
+def remote_report(report: Any, args: argparse.Namespace) -> Any:
+    """``report`` as is for a local root; for a remote one, a :class:`RemoteReport` showing its URL."""
+    url = getattr(args, "remote_url", None)
+    if url is None:
+        return report
+    field = next(f for f in _ROOT_FIELDS if getattr(args, f, None))
+    return RemoteReport(report, os.path.realpath(getattr(args, field)), url)
