@@ -221,6 +221,8 @@ def _filesystem(url: str) -> tuple[Any, str]:
     options: dict[str, Any] = {"skip_instance_cache": True}
     if SCHEMES[scheme] == "s3":
         options.update(use_listings_cache=False, config_kwargs={"connect_timeout": 10, "read_timeout": 60, "retries": {"max_attempts": 3}})
+    else:  # sshfs turns host key checking off by default; asyncssh's own default checks ~/.ssh/known_hosts
+        options.update(known_hosts=(), connect_timeout=10)
     try:
         fs, path = fsspec.core.url_to_fs(url, **options)
     except ImportError:
@@ -397,7 +399,13 @@ _CREDENTIALS = ("NoCredentialsError", "PartialCredentialsError", "CredentialRetr
 
 def _explain(exc: BaseException, url: str) -> RemoteError:
     """One line saying what went wrong with ``url``, never the exception's own text (it may hold secrets)."""
-    names = {cls.__name__ for cls in type(exc).__mro__}
+    names: set[str] = set()
+    cause: BaseException | None = exc
+    for _ in range(8):  # sshfs turns asyncssh's errors into OSErrors: look at the causes too
+        if cause is None:
+            break
+        names |= {cls.__name__ for cls in type(cause).__mro__}
+        cause = cause.__cause__ or cause.__context__
     text = str(exc)
     if names & set(_CREDENTIALS) or any(word in text for word in _CREDENTIALS[3:]):
         return RemoteError(f"{url}: no valid credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE)")
