@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import dataclasses
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +34,9 @@ def use_remote_roots(args: argparse.Namespace) -> argparse.Namespace:
     if url is None or field is None:
         return args
     cache_dir = Path(args.cache_dir) if getattr(args, "cache_dir", None) else None
+    if getattr(args, "no_cache", False):  # the readers need the files somewhere: a private folder gone at exit
+        cache_dir = Path(tempfile.mkdtemp(prefix="runsift-remote-"))
+        atexit.register(shutil.rmtree, cache_dir, True)
     result = mirror(url, cache_dir)
     setattr(args, field, str(result.path))
     args.remote_url = result.url
