@@ -13,6 +13,7 @@ tree and the next run resumes where this one stopped.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -44,6 +45,8 @@ CHECKPOINT_SECONDS = 1.0
 """The mirror's state is saved at least this often while fetching (and always when stopping)."""
 _RANGED_CAT = frozenset({"s3", "s3a", "gs", "gcs", "abfs", "az", "http", "https"})
 """Protocols whose ``cat_file(start, end)`` is a ranged request (sshfs's reads the whole file)."""
+_BAD_NAME = frozenset({errno.ENAMETOOLONG, errno.EINVAL, errno.EILSEQ})
+"""Errors writing a mirror file that mean its name cannot be a local file (the object is left out)."""
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _STATE_VERSION = 1
 
@@ -330,16 +333,18 @@ def _read_range(fs: Any, path: str, start: int, end: int) -> bytes:
 
 
 def _place(tree: Path, tmp: Path, obj: _Object, chunks: list[tuple[int, bytes]]) -> bool:
-    """Write one object under a temporary name, give it its size and time, then rename it into the tree."""
+    """Write one object under a temporary name, give it its size and time, then rename it into the tree.
+
+    False when its name cannot be a file here (a file where a folder is, a name too long for this file
+    system): the object is left out. Any other local failure (disk full) is a :class:`RemoteError`.
+    """
     dest = tree.joinpath(*obj.rel.split("/"))
+    name: str | None = None
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):
-        return False
-    if dest.is_dir():
-        return False
-    fd, name = tempfile.mkstemp(dir=tmp)
-    try:
+        if dest.is_dir():
+            return False
+        fd, name = tempfile.mkstemp(dir=tmp)
         with os.fdopen(fd, "wb") as fh:
             for offset, data in chunks:
                 fh.seek(offset)
@@ -348,9 +353,16 @@ def _place(tree: Path, tmp: Path, obj: _Object, chunks: list[tuple[int, bytes]])
                 fh.truncate(obj.size)  # a placeholder or a head-and-tail: the object's size, holes unfetched
         os.utime(name, (obj.mtime, obj.mtime))
         os.replace(name, dest)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
+        name = None
+    except (FileExistsError, NotADirectoryError, IsADirectoryError):
+        return False
+    except OSError as exc:
+        if exc.errno in _BAD_NAME:
+            return False
+        raise RemoteError(f"cannot write the mirror in {tree.parent}: {exc.strerror or exc}") from None
+    finally:
+        if name is not None:
+            Path(name).unlink(missing_ok=True)
     return True
 
 

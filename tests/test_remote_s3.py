@@ -302,3 +302,28 @@ def test_a_server_killed_mid_index_leaves_only_complete_files_and_the_next_run_r
         assert [(r["id"], r["status"], r["metrics"]) for r in json.loads(out)] == [(r["id"], r["status"], r["metrics"]) for r in json.loads(local)]
     finally:
         again.stop()
+
+
+def test_object_names_that_cannot_be_local_files_are_left_out_and_nothing_escapes_the_mirror(
+    s3: S3Server, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hostile = ["h/../../escaped.txt", "h/run-1//config.yaml", "h/run-1/./x.txt", "h/clash", "h/clash/inside.txt", "h/" + "n" * 300 + ".txt"]
+    s3.admin.put_object(Bucket=BUCKET, Key="h/run-1/config.yaml", Body=b"lr: 0.1\n")
+    s3.admin.put_object(Bucket=BUCKET, Key="h/run-1/metrics.json", Body=b'{"acc": 0.5}')
+    s3.admin.put_object(Bucket=BUCKET, Key="h/run-1/\x1b[31mred.txt", Body=b"x")
+    for key in hostile:
+        s3.admin.put_object(Bucket=BUCKET, Key=key, Body=b"hostile")
+    use(monkeypatch, s3, s3.reader)
+    try:
+        code, out, err = run(capsys, "ls", f"s3://{BUCKET}/h", "--format", "json")
+        assert code == 0, err
+        assert [r["id"] for r in json.loads(out)] == ["run-1"]
+        assert "left out" in err and "\x1b" not in err, "names are shown escaped"
+        base = remote.mirror_folder(f"s3://{BUCKET}/h")
+        written = {p.relative_to(base.parent).as_posix() for p in base.parent.rglob("*") if p.is_file()}
+        assert all(w.startswith(base.name + "/") for w in written), written
+        tree = {p.relative_to(base / "h").as_posix() for p in (base / "h").rglob("*") if p.is_file()}
+        assert tree == {"run-1/config.yaml", "run-1/metrics.json", "run-1/\x1b[31mred.txt", "clash/inside.txt"}
+    finally:
+        for key in [*hostile, "h/run-1/config.yaml", "h/run-1/metrics.json", "h/run-1/\x1b[31mred.txt"]:
+            s3.admin.delete_object(Bucket=BUCKET, Key=key)
