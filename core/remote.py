@@ -33,6 +33,7 @@ from .formats._inferred import LOG_PEEK_BYTES
 from .formats._wandb_records import HEAD_BYTES as WANDB_HEAD_BYTES
 from .formats._wandb_records import MAX_LOG_BYTES as WANDB_MAX_LOG_BYTES
 from .readers.predictions import NAME_WORD, SUFFIXES
+from .remotepaths import register
 from .safeio import MAX_STREAM_BYTES
 
 SCHEMES: Mapping[str, str] = {"s3": "s3", "s3a": "s3", "sftp": "sftp", "ssh": "sftp"}
@@ -185,6 +186,7 @@ def mirror(
     finally:
         _save_state(state_file, shown, state)
         shutil.rmtree(tmp, ignore_errors=True)
+    register(os.path.realpath(tree), shown)
     stats = SyncStats(len(objects), fetched, bytes_fetched, placeholders, kept, removed, (*skipped, *conflicts), time.monotonic() - started)
     return Mirror(shown, tree, stats)
 

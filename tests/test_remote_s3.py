@@ -165,6 +165,9 @@ def test_commands_give_the_same_results_on_the_bucket_as_on_the_folder(s3: S3Ser
         code_l, out_l, _ = run(capsys, *argv, "--root", str(SAMPLE_RUNS), "--format", "json", "-q")
         assert code_r == code_l, err_r
         assert _same_doc(json.loads(out_r), URL) == _same_doc(json.loads(out_l), local), argv
+    code, out, err = run(capsys, "show", a, "--root", URL, "-q")
+    assert code == 0, err
+    assert f"{URL}/{a}" in out and str(remote.mirror_folder(URL)) not in out, "text output shows the URL too"
     assert s3.listing() == before, "the bucket was written to"
 
 

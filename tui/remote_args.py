@@ -15,6 +15,7 @@ from typing import Any
 
 from runsift.core.fmt import format_size
 from runsift.core.remote import is_remote, mirror
+from runsift.core.remotepaths import shown_path
 
 from .safe import visible
 
@@ -56,34 +57,29 @@ def use_remote_roots(args: argparse.Namespace) -> argparse.Namespace:
 class RemoteReport:
     """The report module, with paths inside a remote root's mirror shown as the remote URL (JSON and CSV)."""
 
-    def __init__(self, report: Any, mirror_root: str, url: str) -> None:
-        self._report, self._mirror, self._url = report, mirror_root, url
+    def __init__(self, report: Any) -> None:
+        self._report = report
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._report, name)
 
     def print_json(self, doc: Any) -> None:
-        self._report.print_json(self._swap(doc))
+        self._report.print_json(_swap(doc))
 
     def print_csv(self, rows: Sequence[Any], metric_names: Sequence[str]) -> None:
-        self._report.print_csv([dataclasses.replace(r, path=self._swap(r.path)) for r in rows], metric_names)
+        self._report.print_csv([dataclasses.replace(r, path=shown_path(r.path)) for r in rows], metric_names)
 
-    def _swap(self, doc: Any) -> Any:
-        if isinstance(doc, str):
-            if doc == self._mirror or doc.startswith(self._mirror + "/"):
-                return self._url + doc[len(self._mirror) :]
-            return doc
-        if isinstance(doc, dict):
-            return {k: self._swap(v) for k, v in doc.items()}
-        if isinstance(doc, list | tuple):
-            return [self._swap(v) for v in doc]
-        return doc
+
+def _swap(doc: Any) -> Any:
+    if isinstance(doc, str):
+        return shown_path(doc)
+    if isinstance(doc, dict):
+        return {k: _swap(v) for k, v in doc.items()}
+    if isinstance(doc, list | tuple):
+        return [_swap(v) for v in doc]
+    return doc
 
 
 def remote_report(report: Any, args: argparse.Namespace) -> Any:
     """``report`` as is for a local root; for a remote one, a :class:`RemoteReport` showing its URL."""
-    url = getattr(args, "remote_url", None)
-    if url is None:
-        return report
-    field = next(f for f in _ROOT_FIELDS if getattr(args, f, None))
-    return RemoteReport(report, os.path.realpath(getattr(args, field)), url)
+    return report if getattr(args, "remote_url", None) is None else RemoteReport(report)
