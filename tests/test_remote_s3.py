@@ -330,3 +330,13 @@ def test_object_names_that_cannot_be_local_files_are_left_out_and_nothing_escape
     finally:
         for key in [*hostile, "h/run-1/config.yaml", "h/run-1/metrics.json", "h/run-1/\x1b[31mred.txt"]:
             s3.admin.delete_object(Bucket=BUCKET, Key=key)
+
+
+def test_no_cache_mirrors_into_a_temporary_folder_not_the_cache(
+    s3: S3Server, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], _private_cache: Path
+) -> None:
+    use(monkeypatch, s3, s3.reader)
+    code, out, err = run(capsys, "ls", URL, "--no-cache", "--format", "json", "-q")
+    assert code == 0, err
+    assert len(json.loads(out)) > 10
+    assert not (_private_cache / "runsift").exists(), "--no-cache wrote to the cache folder"

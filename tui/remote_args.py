@@ -38,7 +38,16 @@ def use_remote_roots(args: argparse.Namespace) -> argparse.Namespace:
     if getattr(args, "no_cache", False):  # the readers need the files somewhere: a private folder gone at exit
         cache_dir = Path(tempfile.mkdtemp(prefix="runsift-remote-"))
         atexit.register(shutil.rmtree, cache_dir, True)
-    result = mirror(url, cache_dir)
+    show = not getattr(args, "quiet", False) and sys.stderr.isatty()
+
+    def progress(done: int, todo: int) -> None:
+        print(f"\r{visible(url, one_line=True)}: fetched {done:,} of {todo:,} changed objects", end="", file=sys.stderr, flush=True)
+
+    try:
+        result = mirror(url, cache_dir, on_batch=progress if show else None)
+    finally:
+        if show:
+            print("\r\x1b[K", end="", file=sys.stderr, flush=True)
     setattr(args, field, str(result.path))
     args.remote_url = result.url
     s = result.stats
