@@ -63,6 +63,7 @@ class RunsiftApp(App[None]):
         rescan: bool = False,
         watch: bool = True,
         watch_debounce_ms: int = 800,
+        shown_root: str | None = None,
     ) -> None:
         super().__init__()
         self.root = Path(os.path.realpath(root))
@@ -72,7 +73,7 @@ class RunsiftApp(App[None]):
         where = state_location(self.root, state_dir)
         self.state_path, self.state_warning = where.path, where.warning
         self.state = AppState.load(self.state_path)
-        self.sub_title = visible(self.root, one_line=True)
+        self.sub_title = visible(shown_root or self.root, one_line=True)
         self.index_lock = threading.Lock()
         """Held by whoever refreshes the catalog (the runs screen's indexing, the watcher): one at a time."""
         self.watcher = RootWatcher(self, debounce_ms=watch_debounce_ms) if watch else None

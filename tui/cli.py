@@ -217,7 +217,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if handler is None:
             parser.print_help()
             return EXIT_TROUBLE
-        return handler(args, report)
+        from runsift.tui.remote_args import remote_report, use_remote_roots
+
+        args = use_remote_roots(args)
+        return handler(args, remote_report(report, args))
     except (UsageError, CatalogError, QueryError, ValueError) as exc:  # ExplainError is a ValueError
         report.error(str(exc))
         return EXIT_TROUBLE
@@ -233,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _mistyped_command(word: str) -> bool:
     """True when ``word`` is no command, no option and no folder, but looks like a command (``expalin``)."""
-    if word in HANDLERS or word.startswith("-") or os.path.exists(word):
+    if word in HANDLERS or word.startswith("-") or "://" in word or os.path.exists(word):
         return False
     return bool(close_matches(word, HANDLERS))
 
@@ -312,7 +315,8 @@ def _app(args: argparse.Namespace, report: Any) -> int:
     from runsift.tui.app import RunsiftApp
 
     root = _root(args.root)
-    RunsiftApp(root, cache_dir=Path(args.cache_dir) if args.cache_dir else None, use_cache=not args.no_cache, rescan=args.rescan).run()
+    RunsiftApp(root, cache_dir=Path(args.cache_dir) if args.cache_dir else None, use_cache=not args.no_cache, rescan=args.rescan,
+               shown_root=getattr(args, "remote_url", None)).run()
     return EXIT_OK
 
 

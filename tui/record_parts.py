@@ -16,6 +16,7 @@ from textual.widgets.tree import TreeNode
 
 from runsift.core.fmt import format_number, format_value
 from runsift.core.records import Problem, Record, Run
+from runsift.core.remotepaths import shown_path
 
 from .safe import literal
 from .views import kv_table, provenance_rows, record_sections, splits_table
@@ -49,7 +50,7 @@ def overview_table(run: Run) -> Table:
         ("metrics", metrics),
         ("python", run.env.python),
         ("problems", Text(str(len(run.problems)), style="bold yellow") if run.problems else None),
-        ("path", run.path),
+        ("path", shown_path(run.path)),
     ])
     return table or Table()
 

@@ -23,6 +23,7 @@ from runsift.core.fmt import (
 from runsift.core.mappings import flatten
 from runsift.core.readers.env import requirement
 from runsift.core.records import ABTest, Record, Run, Sweep
+from runsift.core.remotepaths import shown_path
 
 from .safe import literal, visible
 
@@ -102,7 +103,7 @@ def run_sections(run: Run) -> list[tuple[str, Any]]:
                 ("name", run.name),
                 *provenance_rows(run),
                 ("sweep", run.sweep),
-                ("path", run.path),
+                ("path", shown_path(run.path)),
             ]),
         ),
         (

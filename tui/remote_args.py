@@ -1,0 +1,94 @@
+"""The command line's hook for remote roots: a ROOT (or ``--root``, ``$RUNSIFT_ROOT``) that is a URL becomes its mirror."""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import dataclasses
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from runsift.core.fmt import format_size
+from runsift.core.remote import is_remote, mirror
+from runsift.core.remotepaths import shown_path
+
+from .safe import visible
+
+_ROOT_FIELDS = ("root", "root_opt")
+
+
+def use_remote_roots(args: argparse.Namespace) -> argparse.Namespace:
+    """Sync a remote root given to the command and put its mirror folder in its place (``args.remote_url`` keeps the URL).
+
+    Raises :class:`runsift.core.remote.RemoteError` (a CatalogError: one line, exit 2) when it cannot.
+    """
+    args.remote_url = None
+    field = next((f for f in _ROOT_FIELDS if is_remote(getattr(args, f, None))), None)
+    url = getattr(args, field) if field else None
+    if url is None and is_remote(os.environ.get("RUNSIFT_ROOT")) and not any(getattr(args, f, None) for f in _ROOT_FIELDS):
+        field, url = "root", os.environ["RUNSIFT_ROOT"]
+    if url is None or field is None:
+        return args
+    cache_dir = Path(args.cache_dir) if getattr(args, "cache_dir", None) else None
+    if getattr(args, "no_cache", False):  # the readers need the files somewhere: a private folder gone at exit
+        cache_dir = Path(tempfile.mkdtemp(prefix="runsift-remote-"))
+        atexit.register(shutil.rmtree, cache_dir, True)
+    show = not getattr(args, "quiet", False) and sys.stderr.isatty()
+
+    def progress(done: int, todo: int) -> None:
+        print(f"\r{visible(url, one_line=True)}: fetched {done:,} of {todo:,} changed objects", end="", file=sys.stderr, flush=True)
+
+    try:
+        result = mirror(url, cache_dir, on_batch=progress if show else None)
+    finally:
+        if show:
+            print("\r\x1b[K", end="", file=sys.stderr, flush=True)
+    setattr(args, field, str(result.path))
+    args.remote_url = result.url
+    s = result.stats
+    if not getattr(args, "quiet", False):
+        print(
+            f"{visible(result.url, one_line=True)}: {s.listed:,} objects listed, {s.fetched:,} fetched "
+            f"({format_size(s.bytes_fetched)}), {s.kept:,} unchanged, {s.removed:,} removed in {s.seconds:.1f} s",
+            file=sys.stderr,
+        )
+        if s.skipped:
+            print(f"{len(s.skipped):,} object names cannot be local files and were left out, e.g. "
+                  f"{visible(s.skipped[0], one_line=True)}", file=sys.stderr)
+    return args
+
+
+class RemoteReport:
+    """The report module, with paths inside a remote root's mirror shown as the remote URL (JSON and CSV)."""
+
+    def __init__(self, report: Any) -> None:
+        self._report = report
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._report, name)
+
+    def print_json(self, doc: Any) -> None:
+        self._report.print_json(_swap(doc))
+
+    def print_csv(self, rows: Sequence[Any], metric_names: Sequence[str]) -> None:
+        self._report.print_csv([dataclasses.replace(r, path=shown_path(r.path)) for r in rows], metric_names)
+
+
+def _swap(doc: Any) -> Any:
+    if isinstance(doc, str):
+        return shown_path(doc)
+    if isinstance(doc, dict):
+        return {k: _swap(v) for k, v in doc.items()}
+    if isinstance(doc, list | tuple):
+        return [_swap(v) for v in doc]
+    return doc
+
+
+def remote_report(report: Any, args: argparse.Namespace) -> Any:
+    """``report`` as is for a local root; for a remote one, a :class:`RemoteReport` showing its URL."""
+    return report if getattr(args, "remote_url", None) is None else RemoteReport(report)
