@@ -146,7 +146,7 @@ def diff_config(a: Mapping[str, Any], b: Mapping[str, Any], include_same: bool =
     if include_same:
         changed = {c.path for c in changes}
         for path, value in flatten(a, ""):
-            if path not in changed and not any(p.startswith(path + ".") or p.startswith(path + "[") for p in changed):
+            if path not in changed and not any(p.startswith((path + ".", path + "[")) for p in changed):
                 changes.append(Change(path, value, value, "same"))
         changes.sort(key=lambda c: c.path)
     return changes

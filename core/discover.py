@@ -11,6 +11,7 @@ again when its folder and its live files (metrics, status, error log) are unchan
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat as statmod
@@ -473,10 +474,8 @@ def _listing(
                 capped = True
                 return
             if statmod.S_ISLNK(st.st_mode) and not _link_trouble(entry.path, root, rel, links):
-                try:  # the target's size and mtime, so edits behind a link are noticed
+                with contextlib.suppress(OSError):  # the target's size and mtime, so edits behind a link are noticed
                     st = os.stat(entry.path)
-                except OSError:
-                    pass
             out.append(FileStat(rel, st.st_size, st.st_mtime_ns, st.st_mode, st.st_ctime_ns))  # a bad link stays listed (readers refuse it by name)
         folders.sort(key=lambda item: (item[0].name == ARTIFACTS_DIR, item[0].name))
         for entry, rel in folders:

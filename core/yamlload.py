@@ -12,7 +12,7 @@ are PyYAML's.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 from yaml.composer import Composer
@@ -81,7 +81,7 @@ _RESOLVED_LENGTH = 64
 class SafeLoader(_Base):  # type: ignore[misc, valid-type]
     """The safe loader, remembering the implicit tag of each plain scalar it has resolved."""
 
-    _resolved: dict[str, str] = {}
+    _resolved: ClassVar[dict[str, str]] = {}  # shared on purpose: one memo for every load
     notes: list[tuple[str, int | None]] | None = None
     """Where integers kept as text are said (message, line), when the caller wants to know."""
 

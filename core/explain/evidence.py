@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -83,7 +84,7 @@ def _series_band(sa: Sequence[tuple[float, float]], sb: Sequence[tuple[float, fl
     wobble = []
     for s in (sa, sb):
         tail = [v for _, v in s[len(s) * 2 // 3 :] if math.isfinite(v)]
-        wobble += [abs(x - y) for x, y in zip(tail, tail[1:])]
+        wobble += [abs(x - y) for x, y in itertools.pairwise(tail)]
     return 2 * (sorted(wobble)[len(wobble) // 2] if wobble else 0.0)
 
 

@@ -431,7 +431,7 @@ class _EnvBuilder:
         if isinstance(value, dict):
             for sub, item in value.items():
                 sk = _norm_key(str(sub))
-                self.add_hardware(sk if sk in _HARDWARE_LABELS else sk, _flat_text(item, sub, text))
+                self.add_hardware(sk, _flat_text(item, sub, text))
         elif isinstance(value, list) and k == "hardware":
             for item in value:
                 self.add_hardware("hardware", _flat_text(item, key, text))

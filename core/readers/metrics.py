@@ -163,9 +163,8 @@ def is_thresholded(name: str) -> bool:
     words = tokens & THRESHOLDED_METRIC_WORDS
     if not words or tokens & _NOT_THRESHOLDED_WORDS:
         return False
-    if words == {"precision"} and tokens & {"average", "avg", "mean"}:
-        return False  # average precision is threshold-free
-    return True
+    average_precision = words == {"precision"} and bool(tokens & {"average", "avg", "mean"})
+    return not average_precision  # average precision is threshold-free
 
 
 def resolve_thresholds(

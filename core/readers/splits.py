@@ -126,7 +126,7 @@ def _kind(file_name: str) -> str:
     """text, csv, json, unsupported or ignore, from a file name in a splits folder."""
     lowered = file_name.lower()
     suffix = PurePosixPath(lowered).suffix
-    if lowered.startswith(".") or lowered.startswith("readme"):
+    if lowered.startswith((".", "readme")):
         return "ignore"
     if lowered == SPLITS_JSON:
         return "json"
