@@ -354,7 +354,7 @@ def _utf8_id(rel: str, problems: list[Problem]) -> bool:
     return False
 
 
-def _quick_key(mtime: int, files: Iterable[tuple[str, int, int]], context: str) -> str:
+def _quick_key(mtime: int, files: Iterable[FileStat], context: str) -> str:
     """Changes when the folder's entries change, a live file is rewritten, or the run's context does.
 
     ``files`` are the run's live files (name, size, mtime); ``context`` is :func:`_context` of the
@@ -372,7 +372,7 @@ _FILE_KEY = "\0{}:{}:{}"
 """A file's part of a quick key: name, size, mtime."""
 
 
-def _files_key(files: Iterable[tuple[str, int, int]]) -> str:
+def _files_key(files: Iterable[FileStat]) -> str:
     return "".join([_FILE_KEY.format(*f) for f in files])
 
 

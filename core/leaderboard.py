@@ -21,7 +21,7 @@ from .goals import Goal, metric_goal
 from .mappings import flatten
 from .readers.sweep import RUN_ID_COLUMNS
 from .records import LeaderboardRow, Run, Sweep
-from .serialize import json_safe
+from .serialize import json_document
 
 if TYPE_CHECKING:
     from .catalog import Catalog
@@ -408,10 +408,10 @@ def _verify(sweep: Sweep, runs: Sequence[Run], board: Leaderboard) -> list[Misma
                 out.append(Mismatch("value", run_id, problem, row.line))
     if column is not None:
         out.extend(_order_problems(sweep, column, board.goal, board.goal_source, resolve))
-    for row in board.rows:
-        if row.value is not None and row.run_id not in matched:
+    for board_row in board.rows:
+        if board_row.value is not None and board_row.run_id not in matched:
             out.append(
-                Mismatch("missing_row", row.run_id, f"{row.name} has {board.run_metric} = {row.value!r} but no row", None)
+                Mismatch("missing_row", board_row.run_id, f"{board_row.name} has {board.run_metric} = {board_row.value!r} but no row", None)
             )
     return out
 
@@ -548,7 +548,7 @@ def leaderboard_json(lb: Leaderboard, mismatches: Sequence[Mismatch]) -> dict[st
     """The leaderboard document: ranked rows, configurations, the top-two noise check and the board's mismatches."""
     winner = lb.winner
     sep = lb.separable
-    return json_safe(
+    return json_document(
         {
             "sweep": lb.sweep,
             "metric": lb.metric,

@@ -7,19 +7,22 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import stats
 from ..readers.predictions import Predictions, align, find_predictions, read_predictions
 from ..records import Run
 from ..safeio import ReadContext
 
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
 
 @dataclass(frozen=True, slots=True)
 class Aligned:
     """Both runs' scores on the examples they share, with each run's recorded threshold."""
 
-    ids: Sequence[str]
+    ids: NDArray[Any]
     labels: Any
     scores_a: Any
     scores_b: Any

@@ -207,10 +207,11 @@ def parse_variants(body: Mapping[str, Any]) -> tuple[dict[str, float], list[str]
                 shares[name] = share
     elif isinstance(raw, list):
         for i, item in enumerate(raw, start=1):
-            name, value = _variant_item(item)
-            if name is None:
+            item_name, value = _variant_item(item)
+            if item_name is None:
                 issues.append(f"variant {i} has no name; ignored")
                 continue
+            name = item_name
             names.append(name)
             share, pct = _share_of(value)
             marked_percent |= pct

@@ -387,7 +387,7 @@ class _EnvBuilder:
             else:
                 self.set_extra(k, v)
 
-    def _editable(self, s: str, number: int) -> None:
+    def _editable(self, s: str, number: int | None) -> None:
         """``-e git+https://...#egg=name`` or ``-e ./path/to/pkg``: version unknown."""
         egg = _EGG.search(s)
         if egg:
@@ -603,7 +603,9 @@ def _pinned_package(line: str) -> tuple[str, str] | None:
 
 def _exact(version: str | None) -> bool:
     """True for a pinned version, False for a range, wildcard or unknown."""
-    return bool(version) and version[0] not in "<>=!~" and "*" not in version
+    if not version:
+        return False
+    return version[0] not in "<>=!~" and "*" not in version
 
 
 def _prefer(old: str | None, new: str) -> str:

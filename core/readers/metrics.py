@@ -36,7 +36,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ..goals import normalise_goal
+from ..goals import Goal, normalise_goal
 from ..records import MetricDefinition, Metrics
 from ..safeio import MAX_STRUCTURED_BYTES, ReadContext, Unreadable, parse_json, parse_yaml
 
@@ -758,7 +758,8 @@ def _series_from_rows(
 
 _Columns = dict[str, "dict[float, float] | None"]
 """Per block of rows: each text key's series in ``found``, or None for a key that is not a metric."""
-_UNSEEN = object()
+_UNSEEN: dict[float, float] = {}
+"""A key not yet seen in this block: compared by identity only, never stored in ``columns`` nor written to."""
 
 
 def _row_into(
@@ -845,12 +846,19 @@ def _parse_definitions(b: _Builder, key: str, block: Any) -> None:
         b.definitions[name] = _definition(b, name, spec)
 
 
+_GOAL_FLAGS: tuple[tuple[str, Goal, Goal], ...] = (
+    ("higher_is_better", "max", "min"),
+    ("greater_is_better", "max", "min"),
+    ("lower_is_better", "min", "max"),
+)
+"""Boolean flags that give a definition's goal: (flag, goal when true, goal when false)."""
+
+
 def _definition(b: _Builder, name: str, spec: Any) -> MetricDefinition:
     """One :class:`MetricDefinition` from a mapping or a text; unknown fields go to ``extra``."""
     if isinstance(spec, str):
-        threshold = threshold_in_text(spec)
-        extra = {"threshold_from": "text"} if threshold is not None else {}
-        return MetricDefinition(name=name, text=spec, threshold=threshold, extra=extra)
+        in_text = threshold_in_text(spec)
+        return MetricDefinition(name=name, text=spec, threshold=in_text, extra={"threshold_from": "text"} if in_text is not None else {})
     if not _is_mapping(spec):
         b.note(f"definition of '{name}' is a {type(spec).__name__}, not a mapping or text")
         return MetricDefinition(name=name, extra={"value": _plain(spec)})
@@ -874,21 +882,20 @@ def _definition(b: _Builder, name: str, spec: Any) -> MetricDefinition:
         threshold = threshold_in_text(text)
         if threshold is not None:
             extra["threshold_from"] = "text"
-    goal = None
+    goal: Goal | None = None
     raw_goal = _take(rest, _DEF_GOAL_KEYS)
     if raw_goal is not None:
         goal = normalise_goal(raw_goal)
         if goal is None:
             b.note(f"goal of '{name}' not understood: {raw_goal!r} (expected max or min)")
             extra["goal"] = _plain(raw_goal)
-    for flag, when_true in (("higher_is_better", "max"), ("greater_is_better", "max"), ("lower_is_better", "min")):
+    for flag, when_true, when_false in _GOAL_FLAGS:
         if goal is None and isinstance(rest.get(flag), bool):
-            value = rest.pop(flag)
-            goal = when_true if value else ("min" if when_true == "max" else "max")
+            goal = when_true if rest.pop(flag) else when_false
     for k, v in rest.items():
         extra[k] = _plain(v)
     return MetricDefinition(
-        name=name, version=version_text, threshold=threshold, text=text, goal=goal, extra=extra  # type: ignore[arg-type]
+        name=name, version=version_text, threshold=threshold, text=text, goal=goal, extra=extra
     )
 
 

@@ -22,6 +22,7 @@ import hashlib
 import os
 import stat
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
@@ -274,7 +275,7 @@ def _csv_splits(lines: Iterator[tuple[int, str]], delimiter: str, file_name: str
         ids.sort()
         return [ParsedSplit(split_name(file_name), column, ids)], messages
     out = []
-    for name in sorted(groups):
+    for name in sorted(key for key in groups if key is not None):  # every row has a split here
         ids = groups[name]
         ids.sort()
         out.append(ParsedSplit(str(name), column, ids))
@@ -451,7 +452,8 @@ def _is_dir(path: Path, seen: os.stat_result | None) -> bool:
     return path.is_dir()
 
 
-class SplitSummary(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class SplitSummary:
     """What a run keeps of one split: count, hash and duplicates, without the ids."""
 
     name: str
