@@ -111,8 +111,9 @@ def _saved_figures(saved: Mapping[str, Any], replay: Replay) -> list[_Saved]:
             if key is not None:
                 out.append(_Saved(f"{prefix}{label}.{key}", body[key], (f"variants.{name}.{what}",)))
 
-    lift = saved.get("lift") if isinstance(saved.get("lift"), Mapping) else {}
-    scalars = (
+    raw_lift = saved.get("lift")
+    lift: Mapping[str, Any] = raw_lift if isinstance(raw_lift, Mapping) else {}
+    scalars: tuple[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...] = (
         (("absolute_lift", "lift_absolute", "abs_lift", "absolute_difference", "difference", "diff"), ("absolute",), ("absolute", "abs")),
         (("relative_lift", "lift_relative", "rel_lift", "relative_difference", "uplift"), ("relative",), ("relative", "rel")),
         (("z", "z_score", "z_stat", "zstat"), ("z",), ("z",)),
@@ -127,7 +128,7 @@ def _saved_figures(saved: Mapping[str, Any], replay: Replay) -> list[_Saved]:
         key = next((k for k in lift_keys if k in lift), None)
         if key is not None:
             out.append(_Saved(f"lift.{key}", lift[key], fig_keys))
-    intervals = (
+    intervals: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
         (("ci95_absolute", "ci_absolute", "absolute_ci", "ci95", "ci", "confidence_interval"), ("absolute_ci", "absolute_ci_wald")),
         (("ci95_relative", "ci_relative", "relative_ci"), ("relative_ci", "relative_ci_delta", "relative_ci_fixed")),
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 from .abcheck import FigureMismatch
 from .abfigures import ABSOLUTE_METHOD, RELATIVE_METHOD, TEST_METHOD, Lift, Replay
-from .serialize import json_safe
+from .serialize import json_document
 
 
 def _lift_json(lift: Lift | None) -> dict[str, Any] | None:
@@ -56,7 +56,7 @@ def replay_json(
     """The replay document: per-variant figures, lift with CIs, p-value, SRM, diagnostics and the saved comparison."""
     d = r.diagnostics
     lift = r.lift
-    return json_safe(
+    return json_document(
         {
             "experiment_id": r.experiment_id,
             "metric": r.metric.name,

@@ -147,7 +147,7 @@ def replay(root: Path, ab: ABTest, metric: str | None = None, *, workers: int | 
     except (OSError, csv.Error) as exc:
         raise ReplayError(f"cannot read the logs: {exc}") from None
 
-    names = list(planned) if planned else [v for v in total.variants_seen]
+    names = list(planned) if planned else list(total.variants_seen)
     tallies = {
         v: Tally(tuple(total.hist.get(v, [0] * MASKS)), tuple(total.multi_hist.get(v, [0] * MASKS)), total.qualifying.get(v, 0))
         for v in names

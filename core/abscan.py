@@ -89,6 +89,8 @@ def _scan(job: ScanJob) -> Partial:
 
 
 def _scan_inner(job: ScanJob) -> Partial:
+    i: int | None  # a unit's index: None when the events name a unit the assignments do not
+    t: datetime | None  # an event's time: None when it cannot be read
     part, parts = job.part, job.parts
     iu, iv, it, ix = job.a_cols
     exp_id = job.experiment_id if ix >= 0 else None
@@ -143,8 +145,8 @@ def _scan_inner(job: ScanJob) -> Partial:
             if vi is None:
                 vi = vindex[raw_v] = variant_index(raw_v)
             if vi < 0:
-                key = str(raw_v)
-                unplanned_rows[key] = unplanned_rows.get(key, 0) + 1
+                label = str(raw_v)
+                unplanned_rows[label] = unplanned_rows.get(label, 0) + 1
                 unplanned_units.add(u)
                 continue
             n = len(texp)
@@ -187,7 +189,7 @@ def _scan_inner(job: ScanJob) -> Partial:
     want = job.schema if js >= 0 else None
     window = timedelta(seconds=job.window_seconds) if job.window_seconds is not None else None
     near_miss: dict[Any, bool] = {}
-    near_names: dict[str, int] = {}
+    near_names: dict[Any, int] = {}  # keys as the file gives them (JSON lines may hold non-text)
     schema_key: dict[Any, str] = {}
     rows_e = bad_e = metric_events = unassigned = unplanned_ev = multi_ev = bad_exposure = 0
     before = outside = other_schema_n = qualifying_n = 0
@@ -227,9 +229,10 @@ def _scan_inner(job: ScanJob) -> Partial:
                 continue
             schema_ok = True
             if want is not None and sv != want:
-                key = schema_key.get(sv)  # type: ignore[assignment]
-                if key is None:
-                    key = schema_key[sv] = version_key(sv)
+                known = schema_key.get(sv)
+                if known is None:
+                    known = schema_key[sv] = version_key(sv)
+                key = known
                 schema_ok = key == want
             try:
                 t = fromiso(ts)

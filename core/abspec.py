@@ -53,7 +53,7 @@ def metric_spec(ab: ABTest, metric: str | None = None) -> MetricSpec:
     event = _event_of(body, texts, ab, name)
     schema = _schema_of(ab.event_schemas, event) if event else None
     if schema is None:
-        schema = _search(r"schema_version\s*(?:==|=)\s*['\"]?([\w.]+)", texts + [ab.query])
+        schema = _search(r"schema_version\s*(?:==|=)\s*['\"]?([\w.]+)", [*texts, ab.query])
         schema = version_key(schema) if schema is not None else None
     exposure = body.get("exposure")
     exposure_column = exposure.strip() if isinstance(exposure, str) and re.fullmatch(r"\s*\w+\s*", exposure) else None
@@ -143,10 +143,10 @@ def _event_of(body: Mapping[str, Any], texts: list[str], ab: ABTest, name: str) 
         value = body.get(key)
         if isinstance(value, str) and value.strip():
             return value.strip()
-    named = _search(r"\bevent(?:_name|_type)?\s*(?:==|=)\s*['\"]([^'\"]+)['\"]", texts + [ab.query])
+    named = _search(r"\bevent(?:_name|_type)?\s*(?:==|=)\s*['\"]([^'\"]+)['\"]", [*texts, ab.query])
     if named:
         return named
-    words = " ".join(texts[:] + [name]).lower()
+    words = " ".join([*texts, name]).lower()
     known = [str(k) for k in ab.event_schemas if k not in ("text", "value")]
     hits = [k for k in known if k.lower() in words]
     if len(hits) == 1:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .audit import ProjectAudit, RunAudit
 from .diff import RunDiff
 from .records import Record, Summary
-from .serialize import json_safe, to_dict
+from .serialize import json_document, to_dict
 
 if TYPE_CHECKING:  # explain pulls in numpy/scipy; ls and diff should not pay for it
     from .explain import Explanation
@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # explain pulls in numpy/scipy; ls and diff should not pay fo
 
 def summary_json(s: Summary) -> dict[str, Any]:
     """One ``ls`` entry."""
-    return json_safe(
+    return json_document(
         {
             "id": s.id,
             "kind": s.kind,
@@ -39,12 +39,12 @@ def summary_json(s: Summary) -> dict[str, Any]:
 
 def record_json(record: Record) -> dict[str, Any]:
     """One ``show`` document: the whole record."""
-    return json_safe(to_dict(record))
+    return json_document(to_dict(record))
 
 
 def diff_json(result: RunDiff) -> dict[str, Any]:
     """The ``diff`` document: ``a``, ``b``, ``summary`` and ``sections`` of changes."""
-    return json_safe(
+    return json_document(
         {
             "a": result.a,
             "b": result.b,
@@ -70,7 +70,7 @@ def explanation_json(e: Explanation) -> dict[str, Any]:
         "replicates_b": list(e.noise.replicates_b),
         **to_dict(dict(e.noise.detail)),
     }
-    return json_safe(
+    return json_document(
         {
             "metric": e.metric,
             "goal": e.goal,

@@ -146,7 +146,7 @@ def diff_config(a: Mapping[str, Any], b: Mapping[str, Any], include_same: bool =
     if include_same:
         changed = {c.path for c in changes}
         for path, value in flatten(a, ""):
-            if path not in changed and not any(p.startswith(path + ".") or p.startswith(path + "[") for p in changed):
+            if path not in changed and not any(p.startswith((path + ".", path + "[")) for p in changed):
                 changes.append(Change(path, value, value, "same"))
         changes.sort(key=lambda c: c.path)
     return changes
@@ -271,7 +271,8 @@ def _diff_splits(a: Run, b: Run, include_same: bool, root: Path | None) -> list[
     for name in sorted(set(sa) | set(sb)):
         x, y = sa.get(name), sb.get(name)
         if x is None:
-            changes.append(Change(name, None, y.count, "added", {"count_b": y.count}))  # type: ignore[union-attr]
+            if y is not None:  # always: the name came from b
+                changes.append(Change(name, None, y.count, "added", {"count_b": y.count}))
             continue
         if y is None:
             changes.append(Change(name, x.count, None, "removed", {"count_a": x.count}))
@@ -325,13 +326,13 @@ def _diff_metrics(a: Run, b: Run, include_same: bool) -> list[Change]:
         pa = {f: getattr(da, f) for f in fields} if da else {}
         pb = {f: getattr(db, f) for f in fields} if db else {}
         for f in fields:
-            va, vb = pa.get(f), pb.get(f)
-            if va == vb:
-                if include_same and va is not None:
-                    changes.append(Change(f"definitions.{name}.{f}", va, vb, "same"))
+            da_f, db_f = pa.get(f), pb.get(f)
+            if da_f == db_f:
+                if include_same and da_f is not None:
+                    changes.append(Change(f"definitions.{name}.{f}", da_f, db_f, "same"))
                 continue
-            word = "added" if va is None else "removed" if vb is None else "changed"
-            changes.append(Change(f"definitions.{name}.{f}", va, vb, word))
+            word = "added" if da_f is None else "removed" if db_f is None else "changed"
+            changes.append(Change(f"definitions.{name}.{f}", da_f, db_f, word))
     return changes
 
 

@@ -11,6 +11,7 @@ again when its folder and its live files (metrics, status, error log) are unchan
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat as statmod
@@ -353,7 +354,7 @@ def _utf8_id(rel: str, problems: list[Problem]) -> bool:
     return False
 
 
-def _quick_key(mtime: int, files: Iterable[tuple[str, int, int]], context: str) -> str:
+def _quick_key(mtime: int, files: Iterable[FileStat], context: str) -> str:
     """Changes when the folder's entries change, a live file is rewritten, or the run's context does.
 
     ``files`` are the run's live files (name, size, mtime); ``context`` is :func:`_context` of the
@@ -371,7 +372,7 @@ _FILE_KEY = "\0{}:{}:{}"
 """A file's part of a quick key: name, size, mtime."""
 
 
-def _files_key(files: Iterable[tuple[str, int, int]]) -> str:
+def _files_key(files: Iterable[FileStat]) -> str:
     return "".join([_FILE_KEY.format(*f) for f in files])
 
 
@@ -473,10 +474,8 @@ def _listing(
                 capped = True
                 return
             if statmod.S_ISLNK(st.st_mode) and not _link_trouble(entry.path, root, rel, links):
-                try:  # the target's size and mtime, so edits behind a link are noticed
+                with contextlib.suppress(OSError):  # the target's size and mtime, so edits behind a link are noticed
                     st = os.stat(entry.path)
-                except OSError:
-                    pass
             out.append(FileStat(rel, st.st_size, st.st_mtime_ns, st.st_mode, st.st_ctime_ns))  # a bad link stays listed (readers refuse it by name)
         folders.sort(key=lambda item: (item[0].name == ARTIFACTS_DIR, item[0].name))
         for entry, rel in folders:

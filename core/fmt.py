@@ -68,7 +68,7 @@ def format_duration(seconds: float | None) -> str:
     """Seconds as 42 s, 3 min 5 s, 2 h 14 min, 3 d 4 h; empty for None or a negative or non-finite value."""
     if seconds is None or not seconds >= 0 or seconds == float("inf"):
         return ""
-    s = int(round(seconds))
+    s = round(seconds)
     if s < 60:
         return f"{s} s"
     if s < 3600:

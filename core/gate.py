@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from . import stats
 from .fmt import format_number
-from .serialize import json_safe
+from .serialize import json_document
 
 if TYPE_CHECKING:  # the gate only reads the explanations' fields; it needs nothing else of explain
     from .explain import Explanation
@@ -125,8 +125,8 @@ def decide(explanations: Sequence[Explanation], alpha: float = ALPHA) -> GateRes
     raw = [_raw_p(e) for e in explanations]
     tested = [i for i, p in enumerate(raw) if p is not None]
     adjusted: list[float | None] = [None] * len(explanations)
-    for i, adj in zip(tested, stats.holm([raw[i] for i in tested])):  # type: ignore[misc]
-        adjusted[i] = adj
+    for i, held in zip(tested, stats.holm([p for p in raw if p is not None])):
+        adjusted[i] = held
     family = len(tested)
     checks = []
     for e, p, adj in zip(explanations, raw, adjusted):
@@ -193,7 +193,7 @@ def gate_json(result: GateResult, explanations: Sequence[Explanation], baseline:
     """The ``regress --format json`` document (README, "JSON output"): the outcome, then one entry per metric."""
     from .contract import explanation_json
 
-    return json_safe(
+    return json_document(
         {
             "outcome": result.outcome,
             "summary": summary(result),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 from . import formats
 from .discover import Found
@@ -64,7 +64,11 @@ def load_abtest(found: Found, root: Path) -> ABTest:
     return _with_problems(record, ctx)
 
 
-def _with_problems(record: Any, ctx: ReadContext) -> Any:
+_Kit = TypeVar("_Kit", Sweep, ABTest)
+
+
+def _with_problems(record: _Kit, ctx: ReadContext) -> _Kit:
+    """The record with the context's problems added (each once)."""
     merged = tuple(dedupe([*record.problems, *ctx.problems]))
     return replace(record, problems=merged) if merged != record.problems else record
 

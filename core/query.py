@@ -15,13 +15,14 @@ app never waits for disk. Detail keys (``config.`` ...) are looked up through a
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import operator
 import re
 import shlex
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from .records import Summary
 
@@ -149,7 +150,7 @@ def as_number(value: Any) -> float | None:
     """The value as a finite-or-not float when it is a number or numeric text, else None."""
     kind = type(value)  # exact types first: a 100k-row sort asks once a row
     if kind is float:
-        return value
+        return cast(float, value)
     if kind is int:
         return _int_number(value)
     if kind is str:
@@ -370,6 +371,11 @@ def _compile(f: Filter, facets: FacetLookup | None) -> Callable[[Summary], bool]
     return lambda r: compare(r.metrics.get(metric), op, wanted)
 
 
+def _metric_value(row: Summary, metric: str) -> Any:
+    """A row's summary value of ``metric``, None when it has none (a sort key)."""
+    return row.metrics.get(metric)
+
+
 def sort_rows(
     rows: Sequence[Summary], sort: Sort, facets: FacetLookup | None = None, *, in_id_order: bool = False
 ) -> list[Summary]:
@@ -383,13 +389,16 @@ def sort_rows(
     if key in TEXT_FIELDS:
         get: Callable[[Summary], Any] = operator.attrgetter(key)
     elif key in FIELDS:
-        get = lambda r: field_value(r, key)
+        get = functools.partial(field_value, key=key)
     elif is_facet(key):
         facet_values = facets(key) if facets is not None else {}
-        get = lambda r: _facet_value(facet_values.get(r.id))
+
+        def facet_of(r: Summary) -> Any:
+            return _facet_value(facet_values.get(r.id))
+
+        get = facet_of
     else:
-        metric = metric_of(key)
-        get = lambda r: r.metrics.get(metric)
+        get = functools.partial(_metric_value, metric=metric_of(key))
     values = list(map(get, rows))
     kinds = set(map(type, values))
     numbers: list[tuple[float, Summary]]

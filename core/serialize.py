@@ -34,7 +34,7 @@ from .records import (
 
 def to_dict(record: Any) -> Any:
     """A record (or any value inside one) as plain JSON-ready data."""
-    kind = type(record)
+    kind: type = type(record)
     if kind is str or kind is float or kind is int or kind is bool or record is None:
         return record  # most values: tested first, by exact type (an index serialises millions)
     if kind is dict:
@@ -96,6 +96,12 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [json_safe(v) for v in value]
     return value
+
+
+def json_document(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`json_safe` of a whole document (a mapping), typed as the dict it returns."""
+    safe: dict[str, Any] = json_safe(doc)
+    return safe
 
 
 def _dt(value: Any) -> datetime | None:

@@ -109,7 +109,7 @@ def json_text(doc: Any, *, indent: int | None = None) -> str:
     text is inside a string, where its ``\\uXXXX`` escape decodes to the very same character.
     """
     text = json.dumps(doc, indent=indent, ensure_ascii=False, allow_nan=False)
-    return text if text.isascii() else _JSON_UNSAFE.sub(_json_escape, text)
+    return text if text.isascii() and "\x7f" not in text else _JSON_UNSAFE.sub(_json_escape, text)  # DEL is ASCII
 
 
 def csv_cell(value: object) -> object:

@@ -35,7 +35,7 @@ def compare_versions(a: str, b: str) -> VersionChange:
     if va == vb:
         return VersionChange("same" if a == b else "changed", None if a == b else "other")
     direction: Direction = "upgraded" if vb > va else "downgraded"
-    ra, rb = (list(va.release) + [0, 0, 0])[:3], (list(vb.release) + [0, 0, 0])[:3]
+    ra, rb = [*va.release, 0, 0, 0][:3], [*vb.release, 0, 0, 0][:3]
     if ra[0] != rb[0] or va.epoch != vb.epoch:
         level: Level = "major"
     elif ra[1] != rb[1]:

@@ -12,7 +12,7 @@ are PyYAML's.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import yaml
 from yaml.composer import Composer
@@ -20,10 +20,13 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .bignum import big_int_message, fits_float
 
-try:  # PyYAML's C parser is several times faster; fall back to pure Python.
-    _Base: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+if TYPE_CHECKING:  # both loaders have the same interface; the checker sees the pure-Python one
     _Base = yaml.SafeLoader
+else:
+    try:  # PyYAML's C parser is several times faster; fall back to pure Python.
+        _Base = yaml.CSafeLoader
+    except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+        _Base = yaml.SafeLoader
 
 _STR = "tag:yaml.org,2002:str"
 _SEQ = "tag:yaml.org,2002:seq"
@@ -51,11 +54,12 @@ def _construct_int(loader: Any, node: ScalarNode) -> int | str:
     digits PyYAML's own int() raises ValueError, which is no YAML error.
     """
     if len(node.value) <= _SHORT_INT:
-        return _BASE_INT(loader, node)  # type: ignore[no-any-return]
+        short: int = _BASE_INT(loader, node)
+        return short
     try:
-        value = _BASE_INT(loader, node)
+        value: int = _BASE_INT(loader, node)
         if fits_float(value):
-            return value  # type: ignore[no-any-return]
+            return value
     except ValueError:
         pass
     notes = getattr(loader, "notes", None)
@@ -78,10 +82,10 @@ _RESOLVED_LENGTH = 64
 """Longest plain scalar remembered: keys and values of configs, not text."""
 
 
-class SafeLoader(_Base):  # type: ignore[misc, valid-type]
+class SafeLoader(_Base):
     """The safe loader, remembering the implicit tag of each plain scalar it has resolved."""
 
-    _resolved: dict[str, str] = {}
+    _resolved: ClassVar[dict[str, str]] = {}  # shared on purpose: one memo for every load
     notes: list[tuple[str, int | None]] | None = None
     """Where integers kept as text are said (message, line), when the caller wants to know."""
 
@@ -93,10 +97,11 @@ class SafeLoader(_Base):  # type: ignore[misc, valid-type]
         are not remembered: they resolve to str at once, and keeping them would hold memory for nothing.
         """
         if kind is not ScalarNode or not implicit[0] or len(value) > _RESOLVED_LENGTH:
-            return super().resolve(kind, value, implicit)
+            resolved: str = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]  # unannotated in types-PyYAML
+            return resolved
         tag = self._resolved.get(value)
         if tag is None:
-            tag = super().resolve(kind, value, implicit)
+            tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]  # unannotated in types-PyYAML
             if len(self._resolved) >= _RESOLVED_MAX:
                 self._resolved.clear()
             self._resolved[value] = tag
@@ -126,7 +131,7 @@ class CountingLoader(SafeLoader):
         self._left, self._max_depth, self._depth = max_nodes, max_depth, 0
         self._max_nodes = max_nodes
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         """PyYAML's step, after counting the node and its depth."""
         self._left -= 1
         if self._left < 0:
@@ -135,12 +140,12 @@ class CountingLoader(SafeLoader):
             raise TooBig(f"nested deeper than {self._max_depth} levels", self._line())
         self._depth += 1
         try:
-            return Composer.compose_node(self, parent, index)  # type: ignore[no-any-return]
+            return Composer.compose_node(self, parent, index)
         finally:
             self._depth -= 1
 
     def _line(self) -> int | None:
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]  # unannotated in types-PyYAML
         mark = getattr(event, "start_mark", None)
         return mark.line + 1 if mark is not None else None
 

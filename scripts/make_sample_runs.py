@@ -469,7 +469,7 @@ def fraud_dataset(version: str):
     digest.update(np.ascontiguousarray(y, dtype="<f8").tobytes())
     # split rule: permutation(data_split seed); first val_fraction*n rows -> val
     perm = np.random.default_rng(42).permutation(len(y))
-    nval = int(round(0.2 * len(y)))
+    nval = round(0.2 * len(y))
     val_idx, train_idx = np.sort(perm[:nval]), np.sort(perm[nval:])
     return {
         "version": version,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, SAMPLE_RUNS, make_run, plain_text, workers_done
+from rich.text import Text
 from textual.widgets import Collapsible, Markdown, Static
 
 from runsift.tui.app import RunsiftApp
@@ -85,7 +86,8 @@ def test_a_and_b_differ_without_colour() -> None:
     assert pattern_sample("solid") + " A" in legend and pattern_sample("dotted") + " B" in legend
     dotted_alone = braille_chart([("B", b)], 50, 12, patterns=("dotted",))
     solid_alone = braille_chart([("A", b)], 50, 12)
-    dots = lambda ls: sum((ord(c) - 0x2800).bit_count() for line in ls[:-2] for c in line.plain if 0x2800 <= ord(c) <= 0x28FF)
+    def dots(ls: list[Text]) -> int:
+        return sum((ord(c) - 0x2800).bit_count() for line in ls[:-2] for c in line.plain if 0x2800 <= ord(c) <= 0x28FF)
     assert dots(dotted_alone) < dots(solid_alone) * 0.6  # fewer dots: a line that can be told apart
 
 
@@ -99,8 +101,12 @@ def test_zoom_fits_the_value_axis_to_the_last_steps() -> None:
     start = zoom_window([("A", a), ("B", b)], 0.1)
     assert start is not None and 89 <= start <= 90
     zoomed = braille_chart([("A", a), ("B", b)], 50, 10, x_from=start)
-    low = lambda ls: float(ls[-3].plain.split("┤")[0])
-    high = lambda ls: float(ls[0].plain.split("┤")[0])
+    def low(ls: list[Text]) -> float:
+        return float(ls[-3].plain.split("┤")[0])
+
+    def high(ls: list[Text]) -> float:
+        return float(ls[0].plain.split("┤")[0])
+
     assert high(whole) - low(whole) > 0.4
     assert high(zoomed) - low(zoomed) < 0.01
     assert zoomed[-2].plain.rstrip().endswith("99") and "└90 " in zoomed[-2].plain

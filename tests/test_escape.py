@@ -199,7 +199,7 @@ async def test_item2_notifications_show_names_as_text(hostile: Path, tmp_path: P
         order = [r.id for r in table.rows]
         runs = [i for i, r in enumerate(table.rows) if r.kind == "run"]
         evil = order.index("proj/" + EVIL_RUN)
-        picks = [evil] + [i for i in runs if i != evil][:2]  # the third mark drops the evil one: "Unmarked ..."
+        picks = [evil, *[i for i in runs if i != evil][:2]]  # the third mark drops the evil one: "Unmarked ..."
         at = 0
         for index in picks:
             key = "down" if index > at else "up"
@@ -210,7 +210,7 @@ async def test_item2_notifications_show_names_as_text(hostile: Path, tmp_path: P
         await settle(app, pilot)
         app.screen.action_mark()  # "Marked ..." with the folder name
         await pilot.pause()
-        messages = [n for n in app._notifications]
+        messages = list(app._notifications)
         said = [n.message for n in messages]
         assert any(m.startswith("Unmarked run-002") for m in said), said
         assert any(m.startswith("Marked run-002") for m in said), said

@@ -185,7 +185,7 @@ def test_splits_json_in_splits_folder_and_in_run_folder(tmp_path: Path) -> None:
     ]
     assert splits[1].sha256 == reference_hash(["1", "3"])
     assert load_split_ids(tmp_path, splits[1]) == ["1", "3"]
-    (test,), ctx2 = splits_of(tmp_path, "r2")
+    (test,), _ctx2 = splits_of(tmp_path, "r2")
     assert (test.name, test.column, test.source, test.count) == ("test", "splits.test.ids", "r2/splits.json", 2)
     assert load_split_ids(tmp_path, test) == ["y", "z"]
 

@@ -576,5 +576,5 @@ def test_holm_agrees_with_statsmodels() -> None:
     multitest = pytest.importorskip("statsmodels.stats.multitest")
     rng = np.random.default_rng(3)
     for m in (1, 2, 5, 17):
-        p = list(rng.uniform(0, 0.2, m)) + [0.03, 0.03]
+        p = [*rng.uniform(0, 0.2, m), 0.03, 0.03]
         assert S.holm(p) == pytest.approx(list(multitest.multipletests(p, method="holm")[1]))

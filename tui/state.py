@@ -47,10 +47,10 @@ class AppState:
             return cls()
         if not isinstance(doc, dict):
             return cls()
-        marks = doc.get("marks")
+        marks, text_filter = doc.get("marks"), doc.get("filter")
         return cls(
             marks=[m for m in marks if isinstance(m, str)][:2] if isinstance(marks, list) else [],
-            filter=doc.get("filter") if isinstance(doc.get("filter"), str) else "",
+            filter=text_filter if isinstance(text_filter, str) else "",
             sort=doc.get("sort") if isinstance(doc.get("sort"), str) else None,
             cursor=doc.get("cursor") if isinstance(doc.get("cursor"), str) else None,
             columns=_columns(doc.get("columns")),

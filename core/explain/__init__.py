@@ -66,9 +66,9 @@ def explain(catalog: Catalog, a_id: str, b_id: str, metric: str | None = None, *
     declared_metric, declared_goal = _sweep_metric(catalog, a, b)
     name = metric or default_metric(a, b, declared_metric)
     if name not in a.metrics.final or name not in b.metrics.final:
-        missing = [r.id for r in (a, b) if name not in r.metrics.final]
+        lacking = [r.id for r in (a, b) if name not in r.metrics.final]
         shared = sorted(set(a.metrics.final) & set(b.metrics.final))
-        raise ExplainError(f"metric {name!r} is not recorded in {', '.join(missing)}; shared metrics: {', '.join(shared) or 'none'}")
+        raise ExplainError(f"metric {name!r} is not recorded in {', '.join(lacking)}; shared metrics: {', '.join(shared) or 'none'}")
     definition = b.metrics.definitions.get(name) or a.metrics.definitions.get(name)
     goal = metric_goal(name, definition, declared_goal if name == declared_metric else None)
     va, vb = float(a.metrics.final[name]), float(b.metrics.final[name])
@@ -126,8 +126,8 @@ def default_metric(a: Run, b: Run, declared: str | None = None) -> str:
     shared = [m for m in a.metrics.final if m in b.metrics.final]
     if not shared:
         raise ExplainError(f"{a.id} and {b.id} share no final metric")
-    if declared in shared:
-        return declared  # type: ignore[return-value]
+    if declared is not None and declared in shared:
+        return declared
     defined = [m for m in shared if m in a.metrics.definitions or m in b.metrics.definitions]
     for candidates in (defined, shared):
         for prefix in ("val", "test", "eval", ""):

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import stats
 from ..readers.predictions import Predictions, align, find_predictions, read_predictions
 from ..records import Run
 from ..safeio import ReadContext
 
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
 
 @dataclass(frozen=True, slots=True)
 class Aligned:
     """Both runs' scores on the examples they share, with each run's recorded threshold."""
 
-    ids: Sequence[str]
+    ids: NDArray[Any]
     labels: Any
     scores_a: Any
     scores_b: Any
@@ -83,7 +87,7 @@ def _series_band(sa: Sequence[tuple[float, float]], sb: Sequence[tuple[float, fl
     wobble = []
     for s in (sa, sb):
         tail = [v for _, v in s[len(s) * 2 // 3 :] if math.isfinite(v)]
-        wobble += [abs(x - y) for x, y in zip(tail, tail[1:])]
+        wobble += [abs(x - y) for x, y in itertools.pairwise(tail)]
     return 2 * (sorted(wobble)[len(wobble) // 2] if wobble else 0.0)
 
 

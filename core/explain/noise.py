@@ -17,7 +17,7 @@ from .. import stats
 from ..factors import SEEDS, Factor, setup_key, value
 from ..records import Run
 from .evidence import Aligned
-from .model import ALPHA, Noise, Verdict
+from .model import ALPHA, Noise, NoiseKind, Verdict
 
 MIN_PREDICTIONS = 30
 """Fewest shared examples for a test on predictions."""
@@ -136,7 +136,7 @@ def noise_test(a: Run, b: Run, metric: str, reps_a: list[Run], reps_b: list[Run]
             r = stats.prediction_interval_test(float(a.metrics.final[metric]), vals_b, floor=floor, extra_var=extra)
             tested, ci = -r.delta, (-r.ci_high, -r.ci_low)
         detail = {"t": r.t if len(vals_a) >= 2 else -r.t, "df": r.df, "delta_tested": tested, "k": max(len(vals_a), len(vals_b)), "sigma_floor": floor, **eval_detail}
-        kind = "both" if extra else "seed"
+        kind: NoiseKind = "both" if extra else "seed"
         return Noise("prediction_interval", _pooled(vals_a, vals_b), ci, r.p_value, ids_a, ids_b, detail, kind), _verdict(r.p_value)
     if isinstance(ev, EvalTest):
         return Noise(ev.method, None, ev.ci, ev.p_value, ids_a, ids_b, dict(ev.detail), "evaluation_sample"), _verdict(ev.p_value)

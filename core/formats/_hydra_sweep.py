@@ -164,7 +164,7 @@ def _function_values(name: str, args: str, text: str) -> Any:
         return values
     if name == "range" and 1 <= len(values) <= 3 and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
         bounds = (0, values[0]) if len(values) == 1 else tuple(values)
-        span = range(*bounds)  # type: ignore[arg-type]
+        span = range(*bounds)
         if 0 < len(span) <= MAX_RANGE:
             return list(span)
     return text.strip()
@@ -254,5 +254,5 @@ def _same(a: Any, b: Any) -> bool:
     """Equal values, numbers compared as floats (an override ``0.1`` and Optuna's ``0.1``)."""
     if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool) and not isinstance(b, bool):
         return float(a) == float(b) or (math.isnan(float(a)) and math.isnan(float(b)))
-    return a == b
+    return bool(a == b)
 

@@ -50,13 +50,14 @@ def nest(config: Mapping[str, Any], depth: int = 0) -> dict[str, Any]:
             out[key] = value
     for key, value in sorted(dotted, key=lambda kv: (kv[0].count("."), kv[0])):
         parts = key.split(".")
+        parent: dict[str, Any] = out
         node: dict[str, Any] | None = out
         for part in parts[:-1]:
-            child = node.setdefault(part, {})
+            child = parent.setdefault(part, {})
             if not isinstance(child, dict):
                 node = None
                 break
-            node = child
+            parent = node = child
         if node is None or (parts[-1] in node and not (isinstance(node[parts[-1]], dict) and isinstance(value, dict))):
             out[key] = value
         elif parts[-1] in node:

@@ -211,6 +211,7 @@ def _flavor_python(mlmodel: Mapping[str, Any]) -> str | None:
     flavors = mlmodel.get("flavors")
     if isinstance(flavors, Mapping):
         for flavor in flavors.values():
-            if isinstance(flavor, Mapping) and isinstance(flavor.get("python_version"), str):
-                return flavor["python_version"]
+            version = flavor.get("python_version") if isinstance(flavor, Mapping) else None
+            if isinstance(version, str):
+                return version
     return None

@@ -62,7 +62,10 @@ def build(package: str, schema: Schema, syntax: str = "proto3") -> dict[str, Any
     get_class = getattr(message_factory, "GetMessageClass", None)
     for name, _fields in schema:
         desc = pool.FindMessageTypeByName(f"{package}.{name}")
-        out[name] = get_class(desc) if get_class is not None else message_factory.MessageFactory(pool).GetPrototype(desc)
+        if get_class is not None:
+            out[name] = get_class(desc)
+        else:  # protobuf < 4.21 has no GetMessageClass; types-protobuf describes only the newer API
+            out[name] = message_factory.MessageFactory(pool).GetPrototype(desc)  # type: ignore[attr-defined]  # old API
     return out
 
 

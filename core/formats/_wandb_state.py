@@ -275,8 +275,8 @@ class _State:
             return "failed", [], error
         if not self.log_read:
             return "unknown", [], None  # no log (or none readable): nothing says whether it ended
-        error = "preempted (wandb recorded a preemption); it never wrote an end" if self.preempting else None
-        return "incomplete", ["status"], error
+        why = "preempted (wandb recorded a preemption); it never wrote an end" if self.preempting else None
+        return "incomplete", ["status"], why
 
     def duration(self) -> float | None:
         """Seconds from the exit record, or the last ``_runtime`` logged, for a run that ended."""

@@ -8,7 +8,7 @@ they say, status and start time, and every problem.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+from collections.abc import Iterable, Mapping, Set
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -95,7 +95,10 @@ def read(found: Found, root: Path) -> Run:
     ctx = ReadContext(root)
     folder = found.dir
     top = {f.rel: f for f in found.files if "/" not in f.rel}
-    present = lambda names: [folder / n for n in names if n in top]  # noqa: E731 - tiny local helper
+
+    def present(names: Iterable[str]) -> list[Path]:
+        return [folder / n for n in names if n in top]
+
     read: list[str] = []
 
     def first(names: tuple[str, ...] | list[str]) -> Path | None:

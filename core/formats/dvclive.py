@@ -18,6 +18,7 @@ in the project) is a run too, when it holds nothing but DVCLive's own files.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator, Mapping, Set
 from dataclasses import dataclass, field
@@ -151,10 +152,8 @@ class _Rows:
                 elif stamp_col is not None:
                     cells = text.split(delimiter)
                     if stamp_col < len(cells):
-                        try:
+                        with contextlib.suppress(ValueError):
                             self.stamps.append(float(cells[stamp_col]))
-                        except ValueError:
-                            pass
                 yield number, text
         except Unreadable as exc:
             self.failed = True

@@ -225,11 +225,12 @@ def _row(
 ) -> tuple[int | None, list[str]] | None:
     """Add one data row's cells to ``series``: (its epoch, the non-numeric cells), or None without a step."""
     if step_col is None:
-        step: float | None = float(number - 1)
+        step = float(number - 1)
     else:
-        step = _number(row[step_col]) if step_col < len(row) else None
-        if step is None or not math.isfinite(step):
+        cell_step = _number(row[step_col]) if step_col < len(row) else None
+        if cell_step is None or not math.isfinite(cell_step):
             return None
+        step = cell_step
     epoch = None
     if epoch_col is not None and epoch_col < len(row):
         value = _number(row[epoch_col])

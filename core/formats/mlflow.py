@@ -131,7 +131,7 @@ def read(found: Found, root: Path) -> Run:
     duration = (ended - started).total_seconds() if ended is not None and started is not None and "started" not in guessed else None
 
     config = nest({key: param_value(text) for key, text in raw_params.items()})
-    seeds = {key: value for key, value in _flat_seeds(raw_params)}
+    seeds = dict(_flat_seeds(raw_params))
     name = _text(meta.get("run_name")) or tags.get("mlflow.runName") or found.name
     notes = tags.get(_NOTE_TAG, "")
     run_tags = {k: v for k, v in tags.items() if k != _NOTE_TAG}

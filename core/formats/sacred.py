@@ -21,7 +21,7 @@ import time
 from collections.abc import Mapping, Set
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from ..fmt import clip
 from ..readers.env import parse_env
@@ -261,7 +261,7 @@ def _load_json(path: Path, ctx: ReadContext) -> Any:
         return None
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 

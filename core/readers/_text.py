@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
-from ..fmt import clip  # noqa: F401 - re-exported: readers quote text in problems through it
+from ..fmt import clip as clip  # re-exported: readers quote text in problems through it
 
 Issue = tuple[str, int | None]
 """A problem found while parsing: (message, line or None)."""

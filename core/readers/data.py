@@ -148,9 +148,8 @@ class _SnapshotBuilder:
                 self.first = (number, s)
             indented = raw[:1] in (" ", "\t")
             kv = _KEY_VALUE.fullmatch(s)
-            if kv and kv["value"] and not kv["gap"]:
-                if not _is_known_key(_norm_key(kv["key"])):
-                    kv = None  # "fraud:7 jsonl": a name:version token, not a key
+            if kv and kv["value"] and not kv["gap"] and not _is_known_key(_norm_key(kv["key"])):
+                kv = None  # "fraud:7 jsonl": a name:version token, not a key
             if kv:
                 key, value = _norm_key(kv["key"]), unquote(kv["value"].strip())
                 if not value:

@@ -58,10 +58,10 @@ def find_files(folder: Path, candidates: Iterable[str]) -> list[Path]:
     seen: set[str] = set()
     for wanted in candidates:
         matches = by_lower.get(wanted.lower(), [])
-        name = wanted if wanted in matches else (matches[0] if matches else None)
-        if name is not None and name not in seen:
-            seen.add(name)
-            found.append(folder / name)
+        picked = wanted if wanted in matches else (matches[0] if matches else None)
+        if picked is not None and picked not in seen:
+            seen.add(picked)
+            found.append(folder / picked)
     return found
 
 
@@ -265,7 +265,7 @@ def effective_config(baseline: Mapping[str, Any], own: Mapping[str, Any]) -> dic
       ``optimizer: {lr: ...}`` written in the same file.
     * Non-string keys are plain keys; a non-mapping input counts as empty.
     """
-    result = _copy(baseline) if isinstance(baseline, Mapping) else {}
+    result: dict[str, Any] = _copy(baseline) if isinstance(baseline, Mapping) else {}
     if isinstance(own, Mapping):
         _merge_into(result, own)
     return result
@@ -357,8 +357,8 @@ def read_sweep(
     if board_path is not None:
         text = ctx.read_text(board_path, MAX_STRUCTURED_BYTES)
         if text is not None:
-            columns, rows, issues = parse_leaderboard(text)
-            for message, line in issues:
+            columns, rows, board_issues = parse_leaderboard(text)
+            for message, line in board_issues:
                 ctx.problem(board_path, message, line)
 
     return Sweep(

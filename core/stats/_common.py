@@ -16,7 +16,8 @@ def _scipy_stats() -> ModuleType:
     """scipy.stats, imported on first use: it takes about a second to import, numpy a tenth of that."""
     from scipy import stats
 
-    return stats
+    module: ModuleType = stats  # scipy has no type information
+    return module
 
 
 def _labels(labels: ArrayLike) -> NDArray[np.bool_]:

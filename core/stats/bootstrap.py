@@ -133,9 +133,9 @@ def paired_bootstrap(
     alpha = (1.0 - ci) / 2.0
     low, high = np.quantile(ok, [alpha, 1.0 - alpha])
     if delta > 0:
-        other = np.count_nonzero(ok <= 0)
+        other = int(np.count_nonzero(ok <= 0))
     elif delta < 0:
-        other = np.count_nonzero(ok >= 0)
+        other = int(np.count_nonzero(ok >= 0))
     else:
         other = ok.size
     p = min(1.0, 2.0 * other / ok.size)

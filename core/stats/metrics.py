@@ -6,14 +6,13 @@ import math
 import re
 from collections.abc import Callable
 from functools import partial
-from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
 from ._common import _counts, _labels, _scipy_stats, _scores
 
-Metric = Callable[[NDArray[Any], NDArray[Any]], float]
+Metric = Callable[[ArrayLike, ArrayLike], float]
 """A metric over (labels, scores) -> float, e.g. :func:`roc_auc` or ``partial(f1_at, threshold=0.4)``."""
 
 DEFAULT_THRESHOLD = 0.5
