@@ -12,7 +12,7 @@ from rich.console import Group
 from rich.text import Text
 
 from runsift.core.explain import Cause, Explanation
-from runsift.core.fmt import clip, format_delta, format_number, format_value
+from runsift.core.fmt import clip, format_delta, format_number, format_pair, format_value
 from runsift.core.naming import short_name
 
 from .markdown import cell, code
@@ -96,7 +96,7 @@ def explanation_markdown(e: Explanation) -> str:
     out += [
         "| | A | B | Δ |",
         "|---|---|---|---|",
-        f"| {code(e.metric)} | {format_number(e.value_a)} | {format_number(e.value_b)} | {cell(format_delta(e.delta, e.relative_delta))} |",
+        f"| {code(e.metric)} | {' | '.join(format_pair(e.value_a, e.value_b))} | {cell(format_delta(e.delta, e.relative_delta))} |",
         "",
         f"- **Verdict:** {e.verdict} ({e.direction})",
         f"- **Noise:** {cell(_noise_line(e), 300)}",

@@ -19,12 +19,11 @@ from rich.text import Text
 
 from runsift.core.contract import diff_json, record_json, summary_json
 from runsift.core.diff import RunDiff
-from runsift.core.fmt import format_value
 from runsift.core.records import Problem, Record, Run, Summary
 from runsift.core.textsafe import csv_cell, json_text
 
 from .safe import literal, visible
-from .views import change_text, record_sections, value_cell
+from .views import change_text, pair_cells, pair_texts, record_sections
 
 __all__ = ["diff_json", "record_json", "summary_json"]
 
@@ -148,7 +147,7 @@ def print_diff(result: RunDiff, a: Run, b: Run) -> None:
         table.add_column("B", overflow="fold")
         table.add_column("change", overflow="fold")
         for c in changes:
-            table.add_row(literal(c.path), value_cell(c.a), value_cell(c.b), change_text(c))
+            table.add_row(literal(c.path), *pair_cells(c), change_text(c))
         console.print(table)
         console.print()
     if not result.has_differences:
@@ -195,7 +194,8 @@ def diff_markdown(result: RunDiff, a: Run, b: Run) -> str:
             continue
         lines += [f"#### {name}", "", "| path | A | B | change |", "|---|---|---|---|"]
         for c in changes:
-            lines.append(f"| {code(c.path)} | {cell(format_value(c.a))} | {cell(format_value(c.b))} | {cell(change_text(c).plain)} |")
+            ta, tb = pair_texts(c)
+            lines.append(f"| {code(c.path)} | {cell(ta)} | {cell(tb)} | {cell(change_text(c).plain)} |")
         lines.append("")
     if not result.has_differences:
         lines.append("No differences.")

@@ -14,13 +14,13 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Collapsible, Footer, Static
 
-from runsift.core.diff import RunDiff, diff_runs
+from runsift.core.diff import Change, RunDiff, diff_runs
 from runsift.core.naming import display_name
 from runsift.core.records import Run
 
 from ..messages import RecordsChanged
 from ..safe import literal
-from ..views import change_text, rank_metrics, value_cell
+from ..views import change_text, pair_cells, rank_metrics
 from ..widgets.chart import ChartGrid
 
 if TYPE_CHECKING:
@@ -196,16 +196,17 @@ def sections_renderable(result: RunDiff, a: Run, b: Run) -> Table:
         table.add_row(Text(SECTION_TITLES.get(name, name), style="bold underline"), "", "", "")
         for c in changes:
             changed = c.change != "same"
-            table.add_row(literal(c.path, "" if changed else "dim"), _cell(c.a, changed), _cell(c.b, changed), change_text(c))
+            table.add_row(literal(c.path, "" if changed else "dim"), *_cells(c, changed), change_text(c))
         table.add_row("", "", "", "")
     if not any_rows:
         table.add_row(Text("No differences in what produced these runs.", style="green"), "", "", "")
     return table
 
 
-def _cell(value: object, changed: bool) -> Text:
-    """A value, bold when it is part of a change."""
-    cell = value_cell(value, 80)
+def _cells(c: Change, changed: bool) -> tuple[Text, Text]:
+    """A change's two values (a metric's at one precision), bold when they are part of a change."""
+    cells = pair_cells(c, 80)
     if changed:
-        cell.stylize("bold")
-    return cell
+        for cell in cells:
+            cell.stylize("bold")
+    return cells

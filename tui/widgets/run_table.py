@@ -30,7 +30,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from runsift.core.columns import common_decimals, format_metric
+from runsift.core.columns import common_decimals
+from runsift.core.fmt import format_recorded as format_metric
 from runsift.core.fmt import format_value
 from runsift.core.naming import display_name
 from runsift.core.query import FacetValue, is_facet, metric_of
