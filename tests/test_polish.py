@@ -55,3 +55,25 @@ def test_explain_and_diff_show_recorded_precision(samples: Path) -> None:
     diffed = runsift("diff", "--root", str(samples), "--no-cache", FRAUD_017, FRAUD_023, "--section", "metrics")
     row = next(line for line in diffed.stdout.splitlines() if line.startswith("val_auc "))
     assert row.split()[1:3] == [shown_a, shown_b]
+
+
+# -- item 2: ls --format csv follows --columns -------------------------------------------------------------
+
+
+def test_csv_follows_columns_with_values_and_escaping(tmp_path: Path) -> None:
+    from conftest import make_run
+
+    make_run(tmp_path / "proj" / "run-1", config="optimizer:\n  name: \"ad\\e]2;owned\\aam\"\n  lr: 0.0015\n")
+    make_run(tmp_path / "proj" / "run-2", metrics={"final": {"val_auc": 0.912345}})
+    out = runsift("ls", str(tmp_path), "--no-cache", "--format", "csv", "--columns", "val_auc,config.optimizer.lr,config.optimizer.name,problems")
+    assert out.returncode == 0, out.stderr
+    assert "\x1b" not in out.stdout and "\x07" not in out.stdout
+    table = list(csv.reader(io.StringIO(out.stdout)))
+    assert table[0] == ["name", "val_auc", "config.optimizer.lr", "config.optimizer.name", "problems"]
+    rows = {r[0]: r for r in table[1:]}
+    assert rows["run-1"][1:3] == ["0.91", "0.0015"] and rows["run-1"][3].startswith("ad\\x1b]2;owned")
+    assert rows["run-2"][1] == "0.912345" and rows["run-2"][4] == "0"
+    unknown = runsift("ls", str(tmp_path), "--no-cache", "--format", "csv", "--columns", "val_acu")
+    assert unknown.returncode != 0 and "val_auc" in unknown.stderr
+    whole = runsift("ls", str(tmp_path), "--no-cache", "--format", "csv")
+    assert next(csv.reader(io.StringIO(whole.stdout)))[:3] == ["id", "kind", "project"]
