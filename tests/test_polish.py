@@ -77,3 +77,13 @@ def test_csv_follows_columns_with_values_and_escaping(tmp_path: Path) -> None:
     assert unknown.returncode != 0 and "val_auc" in unknown.stderr
     whole = runsift("ls", str(tmp_path), "--no-cache", "--format", "csv")
     assert next(csv.reader(io.StringIO(whole.stdout)))[:3] == ["id", "kind", "project"]
+
+
+# -- item 8: errors on stderr do not wrap in a pipe ------------------------------------------------------------
+
+
+def test_errors_in_a_pipe_are_one_line(samples: Path) -> None:
+    name = "no-such-run-" + "x" * 120
+    out = runsift("show", "--root", str(samples), "--no-cache", name)
+    assert out.returncode != 0
+    assert out.stderr.splitlines() == [f"runsift: no run matches {name!r}"]

@@ -32,7 +32,13 @@ __all__ = ["diff_json", "record_json", "summary_json"]
 MAX_PROBLEMS_LISTED = 20
 
 
+NO_WRAP_WIDTH = 100_000
+"""Width of the error console when stderr is not a terminal: a message is one line per line, never cut at 80."""
+
+
 def _console(stderr: bool = False) -> Console:
+    if stderr and not sys.stderr.isatty():
+        return Console(stderr=True, highlight=False, soft_wrap=False, width=NO_WRAP_WIDTH)
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
 
 
