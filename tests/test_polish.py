@@ -87,3 +87,60 @@ def test_errors_in_a_pipe_are_one_line(samples: Path) -> None:
     out = runsift("show", "--root", str(samples), "--no-cache", name)
     assert out.returncode != 0
     assert out.stderr.splitlines() == [f"runsift: no run matches {name!r}"]
+
+
+# -- item 1: the runs table marks runs being written; --no-watch --------------------------------------------
+
+
+def _write_steps(folder: Path, steps: int) -> None:
+    rows = [{"epoch": i, "val_auc": 0.8 + i / 1000} for i in range(1, steps + 1)]
+    (folder / "metrics.json").write_text(json.dumps({"per_epoch": rows}), encoding="utf-8")
+
+
+@pytest.mark.asyncio
+async def test_runs_table_marks_a_run_being_written_until_it_stops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from conftest import make_run, workers_done
+
+    from runsift.tui.app import RunsiftApp
+    from runsift.tui.screens import runs as runs_screen
+    from runsift.tui.widgets.run_table import LIVE, RunTable
+
+    monkeypatch.setattr(runs_screen, "LIVE_FOR", 2.0)
+    root = tmp_path / "exp"
+    make_run(root / "proj" / "2025-01-01_00-00-00_run-001")
+    live = make_run(root / "proj" / "2025-01-02_00-00-00_run-002", config="epochs: 20\n")
+    _write_steps(live, 3)
+    app = RunsiftApp(root, cache_dir=tmp_path / "cache", state_dir=tmp_path / "state", watch_debounce_ms=50)
+
+    async def wait_for(condition, seconds: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + seconds
+        while not condition():
+            assert time.monotonic() < deadline, "the table did not follow the disk"
+            await pilot.pause(0.05)
+            await workers_done(app)
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(lambda: app.watcher is not None and app.watcher.mode == "watch")
+        table = app.screen.query_one(RunTable)
+        await wait_for(lambda: table.row_count == 2)
+        assert table.live == frozenset()
+        _write_steps(live, 5)
+        await wait_for(lambda: table.live == {"proj/2025-01-02_00-00-00_run-002"})
+        lines = [table.render_line(y).text for y in range(1, 3)]
+        assert any("run-002" in line and LIVE in line for line in lines), lines
+        assert not any("run-001" in line and LIVE in line for line in lines), lines
+        await wait_for(lambda: table.live == frozenset(), seconds=10)  # it stopped writing: the mark goes
+
+
+def test_no_watch_turns_watching_off(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from runsift.tui import app as app_module
+    from runsift.tui import cli
+
+    seen: list[object] = []
+    monkeypatch.setattr(app_module.RunsiftApp, "run", lambda self: seen.append(self.watcher))
+    assert cli.main(["app", str(tmp_path), "--no-watch", "--no-cache"]) == 0
+    assert cli.main(["app", str(tmp_path), "--no-cache"]) == 0
+    assert seen[0] is None and seen[1] is not None
+    assert "--no-watch" in cli.build_parser().format_help() or "--no-watch" in runsift("app", "--help").stdout

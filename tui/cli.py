@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Browse, open and diff runs in the terminal. Press ? inside for keys.",
     )
     app.add_argument("root", nargs="?", metavar="ROOT", help="folder to browse (default: $RUNSIFT_ROOT or the current folder)")
+    app.add_argument("--no-watch", action="store_true", help="do not watch the folder for new and changing runs (r re-reads it)")
 
     ls = sub.add_parser(
         "ls",
@@ -312,7 +313,8 @@ def _app(args: argparse.Namespace, report: Any) -> int:
     from runsift.tui.app import RunsiftApp
 
     root = _root(args.root)
-    RunsiftApp(root, cache_dir=Path(args.cache_dir) if args.cache_dir else None, use_cache=not args.no_cache, rescan=args.rescan).run()
+    RunsiftApp(root, cache_dir=Path(args.cache_dir) if args.cache_dir else None, use_cache=not args.no_cache, rescan=args.rescan,
+               watch=not args.no_watch).run()
     return EXIT_OK
 
 

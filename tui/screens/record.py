@@ -36,12 +36,11 @@ from ..record_parts import (
 from ..safe import literal, visible
 from ..views import STATUS_STYLE, metrics_table, rank_metrics
 from ..widgets.chart import ChartGrid
+from ..widgets.run_table import LIVE_FOR
 
 if TYPE_CHECKING:
     from ..app import RunsiftApp
 
-LIVE_FOR = 30.0
-"""Seconds after its last change on disk that a run still counts as being written."""
 
 
 class RecordScreen(Screen[None]):

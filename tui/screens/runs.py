@@ -33,7 +33,7 @@ from runsift.core.records import Summary
 from ..messages import OpenDiff, OpenRecord, PickColumns, PickProject, RecordsChanged
 from ..safe import literal, visible
 from ..widgets.filter_input import FilterInput
-from ..widgets.run_table import Column, RunTable, table_key, user_key
+from ..widgets.run_table import LIVE_FOR, Column, RunTable, table_key, user_key
 
 if TYPE_CHECKING:
     from ..app import RunsiftApp
@@ -94,6 +94,8 @@ class RunsScreen(Screen[None]):
         self._projects: list[str] = []
         self._presort_pending = False
         """Presorting was asked for by a query that a newer one replaced."""
+        self._live_since: dict[str, float] = {}
+        """Record id -> when the watcher last saw its files change (for the ``↻`` after its name)."""
         self._facet_cache: dict[str, Mapping[str, FacetValue]] = {}
         """Detail values by key (config paths, error, started_source), until the next indexing."""
         self._sweep_metrics: dict[str, str | None] = {}
@@ -326,6 +328,16 @@ class RunsScreen(Screen[None]):
         if event.added:
             self._show_empty(None)
         self.load_rows(event.added)
+        now = time.monotonic()
+        self._live_since.update(dict.fromkeys(event.ids, now))
+        self._expire_live()
+        self.set_timer(LIVE_FOR + 0.5, self._expire_live)
+
+    def _expire_live(self) -> None:
+        """Mark ``↻`` the runs whose files changed in the last :data:`LIVE_FOR` seconds; the others lose it."""
+        now = time.monotonic()
+        self._live_since = {i: t for i, t in self._live_since.items() if now - t < LIVE_FOR}
+        self.query_one(RunTable).set_live(frozenset(self._live_since))
 
     def _set_indexing(self, text: str | None) -> None:
         self._indexing = text

@@ -49,6 +49,10 @@ SAMPLE_HEAD = 200
 new filter or sort, so it is kept small: a longer value further down is cut with an ellipsis)."""
 ROW_CACHE_SIZE = 256
 MISSING = "—"
+LIVE = "↻"
+"""After the name of a run being written (its files changed on disk in the last :data:`LIVE_FOR` seconds)."""
+LIVE_FOR = 30.0
+"""Seconds after its last change on disk that a run still counts as being written."""
 GUESSED = "~"
 """Before a start time taken from file times (or another guess) rather than recorded."""
 Facets = Mapping[str, Mapping[str, FacetValue]]
@@ -216,6 +220,7 @@ class RunTable(ScrollView, can_focus=True):
         "run-table--incomplete",
         "run-table--kind",
         "run-table--problems",
+        "run-table--live",
         "run-table--dim",
     }
 
@@ -248,6 +253,7 @@ class RunTable(ScrollView, can_focus=True):
         & > .run-table--incomplete { color: $text-warning; }
         & > .run-table--kind { color: $text-secondary; text-style: italic; }
         & > .run-table--problems { color: $text-warning; text-style: bold; }
+        & > .run-table--live { color: $text-success; text-style: bold; }
         & > .run-table--dim { color: $text-muted; }
     }
     RunTable:nocolor > .run-table--cursor, RunTable:nocolor:focus > .run-table--cursor {
@@ -303,6 +309,7 @@ class RunTable(ScrollView, can_focus=True):
         self._facets: Facets = {}
         self._decimals: list[int | None] = []
         self._marks: frozenset[str] = frozenset()
+        self._live: frozenset[str] = frozenset()
         self._sort: tuple[str | None, bool] = (None, False)
         self._cursor = 0
         self._announced: str | bool | None = False
@@ -384,6 +391,25 @@ class RunTable(ScrollView, can_focus=True):
         self._marks = frozenset(ids)
         self._row_cache.clear()
         self.refresh()
+
+    def set_live(self, ids: frozenset[str]) -> None:
+        """Records being written, marked ``↻`` after their name; the parent says which and for how long."""
+        if ids == self._live:
+            return
+        self._live = frozenset(ids)
+        self._row_cache.clear()
+        self._measure(self._top_showing_cursor())
+        self._layout()
+        self.refresh()
+
+    @property
+    def live(self) -> frozenset[str]:
+        """Records shown as being written."""
+        return self._live
+
+    def _name_markers(self, summary: Summary) -> tuple[str, str]:
+        """What follows a name: `` ↻`` when the run is being written, `` !N`` when it has problems."""
+        return (" " + LIVE if summary.id in self._live else "", problem_marker(summary))
 
     def set_sort(self, key: str | None, descending: bool) -> None:
         """Show ``▲``/``▼`` in the header of column ``key`` (``None``: no indicator)."""
@@ -568,7 +594,8 @@ class RunTable(ScrollView, can_focus=True):
         for i, (column, width) in enumerate(zip(self._columns, self._widths)):
             if i:
                 segments.append(gap)
-            marker = problem_marker(summary) if column.key == "name" else ""
+            live, problems = self._name_markers(summary) if column.key == "name" else ("", "")
+            marker = live + problems
             text = fit(cell_text(summary, column.key, self._facets, self._decimals[i] if i < len(self._decimals) else None), width - cell_len(marker), column.justify)
             pad = ""
             if marker:  # right after the name, the padding after the marker
@@ -580,8 +607,11 @@ class RunTable(ScrollView, can_focus=True):
                 if component is not None:
                     style = row_style + self._fg(component)
             segments.append(Segment(text, style))
+            if live:
+                segments.append(Segment(live, row_style if cursor else row_style + self._fg("run-table--live")))
+            if problems:
+                segments.append(Segment(problems, row_style if cursor else row_style + self._fg("run-table--problems")))
             if marker:
-                segments.append(Segment(marker, row_style if cursor else row_style + self._fg("run-table--problems")))
                 segments.append(Segment(pad, row_style))
         segments.append(Segment(" ", row_style))
         return Strip(segments, self._content_width), row_style
@@ -641,7 +671,7 @@ class RunTable(ScrollView, can_focus=True):
             widest = 0
             for index in sample:
                 text = cell_text(rows[index], key, facets, places)
-                widest = max(widest, cell_len(text) + (cell_len(problem_marker(rows[index])) if key == "name" else 0))
+                widest = max(widest, cell_len(text) + (cell_len("".join(self._name_markers(rows[index]))) if key == "name" else 0))
             widths.append(widest)
         self._sample_widths = widths
         self._decimals = decimals
