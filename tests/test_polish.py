@@ -144,3 +144,23 @@ def test_no_watch_turns_watching_off(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert cli.main(["app", str(tmp_path), "--no-cache"]) == 0
     assert seen[0] is None and seen[1] is not None
     assert "--no-watch" in cli.build_parser().format_help() or "--no-watch" in runsift("app", "--help").stdout
+
+
+# -- item 3: guessed starts sort with their sweep --------------------------------------------------------------
+
+
+def test_guessed_starts_sort_at_their_sweeps_recorded_time_and_stay_marked(samples: Path) -> None:
+    out = runsift("ls", str(samples), "--no-cache", "--sort", "started", "--format", "json")
+    docs = json.loads(out.stdout)
+    order = [d["id"] for d in docs]
+    sweep = "nlp-intent/2025-01-07_sweep-07"
+    members = [d for d in docs if d.get("sweep") == sweep]
+    assert members and all(d["started_source"] == "guessed" for d in members)  # still a guess, and said so
+    at = order.index(sweep)
+    assert order[at + 1 : at + 1 + len(members)] == sorted(d["id"] for d in members)
+    # between the recorded runs of the days around the sweep, not after everything recorded
+    before = next(d for d in docs if d["id"].endswith("run-021"))
+    after = next(d for d in docs if d["id"].endswith("run-022"))
+    assert order.index(before["id"]) < at < order.index(after["id"])
+    table = runsift("ls", str(samples), "--no-cache", "--sort", "started", "--columns", "started")
+    assert all(line.split()[1].startswith("~") for line in table.stdout.splitlines() if "sweep-07/run-" in line)
