@@ -68,6 +68,11 @@ def format_recorded(value: object, decimals: int | None) -> str:
     return f"{value:,.{decimals}f}" if abs(value) >= 10_000 else f"{value:.{decimals}f}"
 
 
+def format_measured(value: object) -> str:
+    """A recorded number with the decimals it was recorded with (``0.926410`` stays ``0.92641``, not ``0.9264``)."""
+    return format_recorded(value, recorded_decimals(value))
+
+
 def format_pair(a: object, b: object) -> tuple[str, str]:
     """Two recorded values at the decimals of the more precise one (``0.926045`` and ``0.927100``, not ``0.926`` and ``0.9271``).
 

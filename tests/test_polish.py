@@ -164,3 +164,77 @@ def test_guessed_starts_sort_at_their_sweeps_recorded_time_and_stay_marked(sampl
     assert order.index(before["id"]) < at < order.index(after["id"])
     table = runsift("ls", str(samples), "--no-cache", "--sort", "started", "--columns", "started")
     assert all(line.split()[1].startswith("~") for line in table.stdout.splitlines() if "sweep-07/run-" in line)
+
+
+# -- item 4: nothing clipped at 80×24 --------------------------------------------------------------------------
+
+
+def _screen_lines(app) -> list[str]:  # type: ignore[no-untyped-def]
+    """The terminal as text, line by line (from the app's own screenshot)."""
+    import html
+    import re
+
+    svg = app.export_screenshot()
+    rows: dict[float, list[tuple[float, str]]] = {}
+    for m in re.finditer(r'<text[^>]*x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>', svg):
+        rows.setdefault(float(m.group(2)), []).append((float(m.group(1)), html.unescape(re.sub(r"<[^>]+>", "", m.group(3)))))
+    return ["".join(t for _, t in sorted(parts)).replace("\xa0", " ").rstrip() for _, parts in sorted(rows.items())]
+
+
+def _footer_shows_every_key(app, screen) -> None:  # type: ignore[no-untyped-def]
+    footer = _screen_lines(app)[-1]
+    for binding in screen.BINDINGS:
+        if getattr(binding, "show", False) and binding.description:
+            assert binding.description in footer, (binding.description, footer)
+
+
+@pytest.mark.asyncio
+async def test_every_screen_fits_80_by_24_and_ticks_read_without_colour(tmp_path: Path) -> None:
+    from conftest import workers_done
+
+    from runsift.tui.app import RunsiftApp
+    from runsift.tui.screens.columns import TICKED, ColumnPicker, TickList
+    from runsift.tui.screens.diff import DiffScreen
+    from runsift.tui.screens.record import RecordScreen
+    from runsift.tui.screens.runs import RunsScreen
+
+    root = tmp_path / "exp"
+    shutil.copytree(SAMPLE_RUNS / "fraud-model", root / "fraud-model")
+    app = RunsiftApp(root, cache_dir=tmp_path / "cache", state_dir=tmp_path / "state", watch=False)
+
+    async def settle() -> None:
+        for _ in range(3):
+            await workers_done(app)
+            await pilot.pause()
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle()
+        assert isinstance(app.screen, RunsScreen)
+        _footer_shows_every_key(app, app.screen)
+
+        await pilot.press("c")
+        await settle()
+        picker = app.screen
+        assert isinstance(picker, ColumnPicker)
+        _footer_shows_every_key(app, picker)
+        ticks = picker.query_one(TickList)
+        boxes = [ticks.render_line(y).text[:4] for y in range(min(ticks.option_count, 8))]
+        ticked = [ticks.get_option_at_index(i).value in ticks.selected for i in range(len(boxes))]
+        assert [TICKED in box for box in boxes] == ticked
+        await pilot.press("space")  # tick or untick the first: its box follows, not only its colour
+        await pilot.pause()
+        assert (TICKED in ticks.render_line(0).text[:4]) == (ticks.get_option_at_index(0).value in ticks.selected)
+        await pilot.press("escape")
+        await settle()
+
+        await pilot.press("slash", *"run-017", "enter", "space", "escape")
+        await pilot.press("slash", *("backspace",) * 7, *"run-026", "enter", "space", "d")
+        await settle()
+        assert isinstance(app.screen, DiffScreen)
+        _footer_shows_every_key(app, app.screen)
+        await pilot.press("escape")
+        await settle()
+        await pilot.press("enter")
+        await settle()
+        assert isinstance(app.screen, RecordScreen)
+        _footer_shows_every_key(app, app.screen)

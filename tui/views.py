@@ -16,6 +16,7 @@ from runsift.core.fmt import (
     clip,
     format_delta,
     format_duration,
+    format_measured,
     format_number,
     format_pair,
     format_size,
@@ -183,7 +184,7 @@ def metrics_table(run: Run) -> Table | None:
         series = m.series.get(name, ())
         table.add_row(
             literal(name),
-            format_number(m.final[name]) if name in m.final else "—",
+            format_measured(m.final[name]) if name in m.final else "—",
             str(len(series)) if series else "",
             literal("; ".join(p for p in parts if p)),
         )

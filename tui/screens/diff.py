@@ -45,9 +45,10 @@ class DiffScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("q", "app.pop_screen", "Back", show=False),
-        Binding("a", "toggle_all", "Changes/all"),
-        Binding("x", "swap", "Swap A/B"),
-        Binding("c", "next_curve", "More curves"),
+        # short labels so the footer fits 80 columns; ? shows the tooltips
+        Binding("a", "toggle_all", "All", tooltip="Changes only, or everything"),
+        Binding("x", "swap", "Swap", tooltip="Swap A and B"),
+        Binding("c", "next_curve", "Curves", tooltip="More curves"),
         Binding("z", "zoom", "Zoom"),
         Binding("e", "explain_next", "Explain next"),
         Binding("E", "toggle_explain", "Fold", key_display="E"),
@@ -76,7 +77,7 @@ class DiffScreen(Screen[None]):
                 yield Static(Text("Explaining the change… (runs in the background)", style="dim"), id="explain-panel")
             yield Static("", id="diff-sections")
             yield ChartGrid(id="diff-chart")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.compute()

@@ -53,7 +53,7 @@ def key_rows(app: App[object], bindings: Iterable[BindingType]) -> list[tuple[st
     for binding in bindings:
         if not isinstance(binding, Binding) or not binding.description:
             continue
-        label, what = _key_label(app, binding), binding.description
+        label, what = _key_label(app, binding), binding.tooltip or binding.description  # the footer's label may be short
         if _NUMBERED.match(what) and label.isdigit():
             numbered.append((label, what))
             continue

@@ -75,7 +75,7 @@ class RecordScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(literal(self.record_id, "bold"), id="record-title")
         yield Static("loading…", id="record-loading")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.load()

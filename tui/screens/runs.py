@@ -67,7 +67,7 @@ class RunsScreen(Screen[None]):
         Binding("q", "app.quit", "Quit"),
         Binding("p", "pick_project", "Project"),
         Binding("c", "pick_columns", "Columns"),
-        Binding("r", "rescan", "Rescan"),
+        Binding("r", "rescan", "Rescan", show=False),  # the footer fits 80 columns; ? lists it
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
@@ -116,7 +116,7 @@ class RunsScreen(Screen[None]):
         yield RunTable(id="runs")
         yield Static("", id="empty-note")
         yield Static("", id="status-line")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         table = self.query_one(RunTable)
