@@ -138,15 +138,16 @@ def flips_sentence(f: Any) -> str:
 
 
 def _run(run_id: str) -> str:
-    return short_name(run_id.rsplit("/", 1)[-1])
+    return str(short_name(run_id.rsplit("/", 1)[-1]))
 
 
 def _short(value: Any) -> str:
-    return clip(format_value(value), 60)
+    return str(clip(format_value(value), 60))
 
 
 def _computed_pair(a: Any, b: Any) -> tuple[str, str]:
     """Two recomputed values at four decimals, alike (``0.9260`` beside ``0.9264``, not ``0.926``)."""
     if all(isinstance(v, float) and math.isfinite(v) and 1e-4 <= abs(v) < 1000 for v in (a, b)):
-        return format_pair(round(a, 4), round(b, 4))
+        shown: tuple[str, str] = format_pair(round(a, 4), round(b, 4))
+        return shown
     return format_number(a), format_number(b)

@@ -150,11 +150,11 @@ def _csv_value(r: Summary, key: str, facets: Mapping[str, Mapping[str, FacetValu
         text, number = facets.get(key, {}).get(r.id, (None, None))
         if number is not None and text is None:
             return repr(number)
-        return csv_cell(text or "")
+        return str(csv_cell(text or ""))
     value = getattr(r, key, None)
     if value is None:
         return ""
-    return csv_cell(value if isinstance(value, str) else str(value))
+    return str(csv_cell(value if isinstance(value, str) else str(value)))
 
 
 # -- show ------------------------------------------------------------------------------

@@ -250,7 +250,8 @@ def pair_texts(c: Change) -> tuple[str, str]:
     Config values keep their own text (``0.001`` against ``0.01``): the rule is for measurements.
     """
     if "delta" in c.detail and all(isinstance(v, float) for v in (c.a, c.b)):
-        return format_pair(c.a, c.b)
+        shown: tuple[str, str] = format_pair(c.a, c.b)
+        return shown
     return format_value(c.a), format_value(c.b)
 
 

@@ -16,7 +16,6 @@ from textual.widgets.selection_list import Selection
 
 from ..safe import literal
 
-
 TICKED = "✓"
 """In the box of a ticked column; an unticked box is empty (readable without colour, under NO_COLOR)."""
 

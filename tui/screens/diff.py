@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Collapsible, Footer, Static
@@ -42,7 +43,7 @@ SECTION_TITLES = {
 class DiffScreen(Screen[None]):
     """Run A against run B; changes only by default, ``a`` shows everything."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("q", "app.pop_screen", "Back", show=False),
         # short labels so the footer fits 80 columns; ? shows the tooltips
@@ -97,7 +98,7 @@ class DiffScreen(Screen[None]):
 
         self.app.call_from_thread(self._show_explanation, explanation_renderable(result))
 
-    def _show_explanation(self, renderable: object) -> None:
+    def _show_explanation(self, renderable: RenderableType) -> None:
         from rich.panel import Panel
 
         self.query_one("#explain-panel", Static).update(Panel(renderable, border_style="cyan"))

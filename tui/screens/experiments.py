@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 class SweepScreen(Screen[None]):
     """Leaderboard recomputed from the runs and verified; d/e compare the winner with the highlighted run."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "app.pop_screen", "Back"),
         Binding("d,e", "diff_winner", "Diff + explain winner vs row"),
         Binding("enter", "open_row", "Open run", show=False),
@@ -112,7 +112,7 @@ class SweepScreen(Screen[None]):
 class ABScreen(Screen[None]):
     """The repro kit, and its analysis replayed from the logs next to the saved result."""
 
-    BINDINGS = [Binding("escape,q", "app.pop_screen", "Back")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "app.pop_screen", "Back")]
     HELP: ClassVar[str] = (
         "An A/B test's repro kit: its plan, assignments and events, and its analysis replayed from the "
         "logs next to the result it saved, with whether the saved result was reproduced."

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import ClassVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -79,7 +80,7 @@ def help_markdown(app: App[object], screen: Screen[object]) -> str:
 class HelpScreen(ModalScreen[None]):
     """Keys and what the screen below shows."""
 
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark", "dismiss", "Close")]
 
     def __init__(self, text: str) -> None:
         super().__init__()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Markdown, Static, TabbedContent, TabPane
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 class RecordScreen(Screen[None]):
     """Loads one record in a worker, then shows it; follows it while it is being written."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("q", "app.pop_screen", "Back", show=False),
         Binding("right,l", "switch_tab(1)", "Tabs", key_display="←→", priority=True),
@@ -122,7 +122,7 @@ class RecordScreen(Screen[None]):
         self.query_one("#metrics-table", Static).update(metrics_table(record) or "no metrics recorded")
         self.query_one("#artifacts", Static).update(artifacts_table(record))
         self.query_one("#problems", Static).update(problems_table(record.problems))
-        self.query_one("#record-tabs", TabbedContent).get_tab("tab-problems").label = f"Problems ({len(record.problems)})"  # type: ignore[assignment]
+        self.query_one("#record-tabs", TabbedContent).get_tab("tab-problems").label = f"Problems ({len(record.problems)})"
         self._draw_curves()
 
     @on(RecordsChanged)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
@@ -55,7 +55,7 @@ FILL_EVERY = 1.5
 class RunsScreen(Screen[None]):
     """All records below the root; type to filter, space to mark two, d to diff them."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         # A priority binding, so the app acts on "/" before it hands on the keys typed after it in the
         # same burst (a slow SSH link): "/fr" puts "fr" in the filter instead of sending r (rescan)
         # to the table. check_action turns it off while the filter has focus, so "/" can be typed there.

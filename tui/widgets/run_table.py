@@ -86,7 +86,7 @@ def table_key(key: str) -> str:
     """The table's column key for a filter key: ``val_auc`` -> ``metric:val_auc``; fields and detail keys as they are."""
     if key in _SUMMARY_FIELDS or key == "problems" or is_facet(key) or key.startswith("metric:"):
         return key
-    return "metric:" + metric_of(key)
+    return "metric:" + str(metric_of(key))
 
 
 def user_key(column_key: str) -> str:
@@ -122,7 +122,7 @@ def cell_text(summary: Summary, key: str, facets: Facets | None = None, decimals
         value = summary.metrics.get(key[len("metric:") :])
         return MISSING if value is None else visible(format_metric(value, decimals), one_line=True)
     if key == "name":
-        return visible(display_name(summary.name, summary.sweep), one_line=True)
+        return str(visible(display_name(summary.name, summary.sweep), one_line=True))
     if key == "started":
         guessed = facets is not None and facets.get("started_source", {}).get(summary.id, (None, None))[0] == "guessed"
         return format_started(summary.started, guessed)
@@ -131,14 +131,14 @@ def cell_text(summary: Summary, key: str, facets: Facets | None = None, decimals
     if key == "problems":
         return f"!{len(summary.problems)}" if summary.problems else ""
     if key in _SUMMARY_FIELDS:
-        return visible(format_value(getattr(summary, key)), one_line=True)
+        return str(visible(format_value(getattr(summary, key)), one_line=True))
     if is_facet(key):
         value = _facet_value((facets or {}).get(key, {}).get(summary.id))
         if value is None:
             return MISSING
         if isinstance(value, float):
-            return visible(format_metric(value, decimals), one_line=True)
-        return visible(last_line(str(value)) if key == "error" else str(value), one_line=True)
+            return str(visible(format_metric(value, decimals), one_line=True))
+        return str(visible(last_line(str(value)) if key == "error" else str(value), one_line=True))
     return ""
 
 
