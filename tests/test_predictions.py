@@ -495,3 +495,17 @@ def test_memory_while_reading_grows_by_bytes_per_row_not_objects(tmp_path: Path)
         tracemalloc.stop()
     assert rows is not None and rows.rows == n
     assert held / n < 40, f"{held / n:.0f} bytes a row"
+
+
+def test_parquet_over_the_row_bound_is_refused_from_its_metadata(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    from runsift.core.readers import pred_sources
+
+    n = 3_000
+    pq.write_table(pa.table({"id": [f"e{i}" for i in range(n)], "label": [i % 2 for i in range(n)], "score": [0.25] * n}), tmp_path / "val_predictions.parquet")
+    p, problems = read(tmp_path / "val_predictions.parquet")
+    assert p is not None and len(p) == n and p.labels.sum() == n // 2 and problems == []
+    monkeypatch.setattr(pred_sources, "MAX_ROWS", 1_000)
+    p, problems = read(tmp_path / "val_predictions.parquet")
+    assert p is None and problems == ["val_predictions.parquet: more than 1,000 rows; predictions not read (the bound on rows held in memory)"]
