@@ -2,8 +2,9 @@
 
 Each check names one item of the record; a run's score is the share of checks it
 passes. Checks are deliberately plain so the report reads like a review comment.
-A check that cannot be made (thresholds of metrics that could not be read) is not
-passed: a run with a broken metrics file must not score like a complete one.
+A check that cannot be made in full (definitions or thresholds of a metrics file that
+could not be read, or was read only up to a cut) is not passed: a run with a broken or
+half-written metrics file must not score like, let alone above, a complete one.
 """
 
 from __future__ import annotations
@@ -89,11 +90,25 @@ def _final_metrics(run: Run) -> str | None:
 
 
 def _unreadable_metrics(run: Run, what: str) -> str | None:
-    """Why ``what`` cannot be checked: no metric could be read because a metrics file is broken (not a pass)."""
+    """Why ``what`` cannot be checked (not a pass): a metrics file is broken, so nothing or only part of it was read.
+
+    A file cut off mid-write gives the values before the cut (curves, definitions), but what
+    came after is unknown: a check made on part of a record is not passed, so a truncated
+    record never scores above complete ones.
+    """
     broken = _metrics_problems(run)
-    if run.metrics.final or run.metrics.series or not broken:
+    if not broken:
         return None
-    return f"{what} cannot be checked: {PurePosixPath(broken[0].file).name} could not be read"
+    name = PurePosixPath(broken[0].file).name
+    if run.metrics.final or run.metrics.series or run.metrics.definitions:
+        return f"{what} cannot be checked in full: {name} was read only in part"
+    return f"{what} cannot be checked: {name} could not be read"
+
+
+def _per_step(run: Run) -> str | None:
+    if (unreadable := _unreadable_metrics(run, "per-step metrics")) is not None:
+        return unreadable
+    return None if run.metrics.series else "no per-epoch/step metrics"
 
 
 def _definitions(run: Run) -> str | None:
@@ -229,7 +244,7 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("hardware", lambda r: None if r.env.hardware else "no hardware notes (CPU/GPU)"),
     ("seeds", lambda r: None if r.seeds or any("seed" in k.lower() for k in r.config) else "no seeds recorded"),
     ("final metrics", _final_metrics),
-    ("per-step metrics", lambda r: None if r.metrics.series else "no per-epoch/step metrics"),
+    ("per-step metrics", _per_step),
     ("metric definitions", _definitions),
     ("thresholds", _thresholds),
     ("model artifact", lambda r: None if any(a.kind == "model" for a in r.artifacts) or r.status != "finished" else "no model weights saved"),

@@ -8,10 +8,12 @@ rows. Column keys are the keys filters and sorts take: a record field (``status`
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
+from .fmt import MAX_DECIMALS as MAX_DECIMALS  # the rule for numbers lives in fmt; re-exported for the table code
+from .fmt import common_decimals as common_decimals
+from .fmt import recorded_decimals as recorded_decimals
 from .goals import metric_goal
 from .query import (
     FACET_FIELDS,
@@ -145,42 +147,3 @@ def parse_columns(text: str, known: Iterable[str]) -> list[str]:
     return keys
 
 
-MAX_DECIMALS = 6
-"""Most decimals a column shows (a float's shortest repr can have 17)."""
-
-
-def recorded_decimals(value: object) -> int | None:
-    """Decimals ``value`` was recorded with (``0.9264`` -> 4), or None when it reads better in exponent form."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    if isinstance(value, int):
-        return 0
-    if not math.isfinite(value) or value == 0:
-        return 0
-    if not 1e-4 <= abs(value) < 1e6:
-        return None
-    text = repr(value)
-    if "e" in text or "E" in text:
-        return None
-    return min(len(text.split(".", 1)[1].rstrip("0")) if "." in text else 0, MAX_DECIMALS)
-
-
-def common_decimals(values: Iterable[object]) -> int | None:
-    """The decimals a column of numbers shows: the most any value was recorded with (None: no plain number)."""
-    found = [d for d in map(recorded_decimals, values) if d is not None]
-    return max(found) if found else None
-
-
-def format_metric(value: object, decimals: int | None) -> str:
-    """A number with the column's ``decimals`` (``0.926400`` beside ``0.926045``); NaN reads NaN."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, float) and math.isnan(value):
-        return "NaN"
-    if isinstance(value, float) and math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    if decimals is None or recorded_decimals(value) is None:
-        return f"{value:.3e}" if isinstance(value, float) else f"{value:,}"
-    if isinstance(value, int) and decimals == 0:
-        return f"{value:,}" if abs(value) >= 10_000 else str(value)
-    return f"{value:,.{decimals}f}" if abs(value) >= 10_000 else f"{value:.{decimals}f}"

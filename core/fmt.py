@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -24,6 +25,61 @@ def format_number(value: Any, digits: int = 4) -> str:
     if abs(value) >= 1000:
         return f"{value:,.1f}"
     return f"{value:.{digits}g}" if abs(value) >= 1 else f"{value:.{digits}f}".rstrip("0").rstrip(".") or "0"
+
+
+MAX_DECIMALS = 6
+"""Most decimals a recorded number shows (a float's shortest repr can have 17)."""
+
+
+def recorded_decimals(value: object) -> int | None:
+    """Decimals ``value`` was recorded with (``0.9264`` -> 4), or None when it reads better in exponent form."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, int):
+        return 0
+    if not math.isfinite(value) or value == 0:
+        return 0
+    if not 1e-4 <= abs(value) < 1e6:
+        return None
+    text = repr(value)
+    if "e" in text or "E" in text:
+        return None
+    return min(len(text.split(".", 1)[1].rstrip("0")) if "." in text else 0, MAX_DECIMALS)
+
+
+def common_decimals(values: Iterable[object]) -> int | None:
+    """The decimals a column of numbers shows: the most any value was recorded with (None: no plain number)."""
+    found = [d for d in map(recorded_decimals, values) if d is not None]
+    return max(found) if found else None
+
+
+def format_recorded(value: object, decimals: int | None) -> str:
+    """A number with the column's ``decimals`` (``0.926400`` beside ``0.926045``); NaN reads NaN."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, float) and math.isnan(value):
+        return "NaN"
+    if isinstance(value, float) and math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    if decimals is None or recorded_decimals(value) is None:
+        return f"{value:.3e}" if isinstance(value, float) else f"{value:,}"
+    if isinstance(value, int) and decimals == 0:
+        return f"{value:,}" if abs(value) >= 10_000 else str(value)
+    return f"{value:,.{decimals}f}" if abs(value) >= 10_000 else f"{value:.{decimals}f}"
+
+
+def format_measured(value: object) -> str:
+    """A recorded number with the decimals it was recorded with (``0.926410`` stays ``0.92641``, not ``0.9264``)."""
+    return format_recorded(value, recorded_decimals(value))
+
+
+def format_pair(a: object, b: object) -> tuple[str, str]:
+    """Two recorded values at the decimals of the more precise one (``0.926045`` and ``0.927100``, not ``0.926`` and ``0.9271``).
+
+    The same rule as a column of the runs table, so a number reads the same in ``ls``, the app and ``explain``.
+    """
+    places = common_decimals((a, b))
+    return format_recorded(a, places), format_recorded(b, places)
 
 
 def format_delta(delta: float | None, relative: float | None = None) -> str:

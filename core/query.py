@@ -376,6 +376,22 @@ def _metric_value(row: Summary, metric: str) -> Any:
     return row.metrics.get(metric)
 
 
+def _started_for_sorting(rows: Sequence[Summary], sources: Mapping[str, FacetValue]) -> Callable[[Summary], str | None]:
+    """Start time to sort by: a start guessed from file times sorts at its sweep's recorded start.
+
+    A sweep's runs copied or checked out later get file times of that day, a year after the sweep;
+    sorted by those they would leave their sweep. Shown, they keep their guessed time and its ``~``.
+    """
+    sweeps = {r.id: r.started for r in rows if r.kind == "sweep" and r.started}
+
+    def started(r: Summary) -> str | None:
+        if r.sweep and r.sweep in sweeps and (sources.get(r.id) or (None, None))[0] == "guessed":
+            return sweeps[r.sweep]
+        return r.started
+
+    return started
+
+
 def sort_rows(
     rows: Sequence[Summary], sort: Sort, facets: FacetLookup | None = None, *, in_id_order: bool = False
 ) -> list[Summary]:
@@ -386,8 +402,10 @@ def sort_rows(
     catalog keeps them), which saves a pass.
     """
     key = sort.key
-    if key in TEXT_FIELDS:
-        get: Callable[[Summary], Any] = operator.attrgetter(key)
+    if key == "started" and facets is not None:
+        get: Callable[[Summary], Any] = _started_for_sorting(rows, facets("started_source"))
+    elif key in TEXT_FIELDS:
+        get = operator.attrgetter(key)
     elif key in FIELDS:
         get = functools.partial(field_value, key=key)
     elif is_facet(key):

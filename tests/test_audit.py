@@ -109,7 +109,7 @@ def test_unreadable_metrics_do_not_score_like_complete_ones(tmp_path: Path) -> N
     assert "unreadable file" in items
 
 
-def test_metrics_cut_after_some_values_score_what_was_read(tmp_path: Path) -> None:
+def test_metrics_cut_after_some_values_are_not_checked_as_complete(tmp_path: Path) -> None:
     complete = _metrics({"val_auc": 0.9}, {"val_auc": {"version": "1"}})
     make_run(tmp_path / "proj" / "run-1", metrics=complete)
     make_run(tmp_path / "proj" / "run-2", metrics=json.dumps(complete)[:40])  # the final block, not the definitions
@@ -118,7 +118,10 @@ def test_metrics_cut_after_some_values_score_what_was_read(tmp_path: Path) -> No
     assert bad.score < good.score
     items = {f.item: f.message for f in bad.findings}
     assert "may be incomplete" in items["final metrics"] and "unreadable file" in items
-    assert items["metric definitions"] == "metrics have no definitions or versions"
+    # what came after the cut is unknown: the checks on it are not passed
+    assert items["metric definitions"] == "metric definitions cannot be checked in full: metrics.json was read only in part"
+    assert items["thresholds"] == "thresholds cannot be checked in full: metrics.json was read only in part"
+    assert items["per-step metrics"] == "per-step metrics cannot be checked in full: metrics.json was read only in part"
 
 
 def test_a_failed_run_without_final_metrics_is_not_marked_complete(tmp_path: Path) -> None:
@@ -136,4 +139,8 @@ def test_sample_runs_have_no_threshold_false_positives() -> None:
     flagged = {name: _messages(a) for name, a in audits.items() if "no threshold recorded" in _messages(a)}
     assert flagged == {}  # multiclass intent runs; fraud runs recording f1_threshold or a defined threshold
     # run-028's metrics.json ends mid-write: what it holds is read (curves, definitions), its final metrics are missing
-    assert "metrics.json cannot be read in full, so the final metrics are missing" in _messages(audits["2025-01-13_08-55-02_run-028"])
+    cut = audits["2025-01-13_08-55-02_run-028"]
+    assert "metrics.json cannot be read in full, so the final metrics are missing" in _messages(cut)
+    # a user sorting the audit by score must find the truncated record below every complete run of its project
+    complete = [a for a in audits.values() if a.project == "fraud-model" and not any(f.item == "unreadable file" for f in a.findings)]
+    assert complete and all(cut.score < a.score for a in complete if a is not cut and "no final metrics" not in _messages(a))

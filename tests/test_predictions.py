@@ -428,3 +428,84 @@ def test_100k_rows_read_fast(tmp_path: Path) -> None:
     assert p.labels.sum() == y.sum() and np.allclose(p.scores, s, atol=5e-7)
     assert cpu < 1.0, f"100k rows took {cpu:.2f} s of CPU"
     assert not math.isnan(S.roc_auc(p.labels, p.scores))
+
+
+# -- bounds: a hostile file is refused early and cheaply (issue 13 item 10) ---------------------------------
+
+
+def _rows_file(path: Path, n: int, label: str = "{i2}", ident: str = "ex_{i:07d}") -> Path:
+    with open(path, "w") as fh:
+        fh.write("id,label,score\n")
+        fh.writelines(f"{ident.format(i=i)},{label.format(i2=i % 2, i=i)},0.{i % 10}\n" for i in range(n))
+    return path
+
+
+def test_file_over_the_row_bound_is_refused_before_a_row_is_parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from runsift.core.readers import predictions
+
+    monkeypatch.setattr(predictions, "MAX_ROWS", 100)
+    parsed: list[int] = []
+    monkeypatch.setattr(predictions, "csv_rows", lambda *a, **k: parsed.append(1))
+    p, problems = read(_rows_file(tmp_path / "val_predictions.csv", 150))
+    assert p is None and parsed == []
+    assert problems == ["val_predictions.csv: more than 100 rows; predictions not read (the bound on rows held in memory)"]
+
+
+def test_row_bound_is_checked_while_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    from runsift.core.readers import pred_rows, pred_sources
+
+    monkeypatch.setattr(pred_rows, "MAX_ROWS", 100)
+    monkeypatch.setattr(pred_sources, "BATCH", 16)
+    text = "id,label,score\n" + "".join(f"e{i},{i % 2},0.5\n" for i in range(150))
+    issues: list[tuple[str, int | None]] = []
+    assert parse_predictions(lines(text), "val_predictions.csv", issues=issues) is None
+    assert issues == [("more than 100 rows; predictions not read (the bound on rows held in memory)", None)]
+    ok = "id,label,score\n" + "".join(f"e{i},{i % 2},0.5\n" for i in range(100))
+    p = parse_predictions(lines(ok), "val_predictions.csv")
+    assert p is not None and len(p) == 100
+
+
+def test_too_many_distinct_labels_and_too_many_id_bytes_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from runsift.core.readers import pred_rows
+
+    monkeypatch.setattr(pred_rows, "MAX_CLASSES", 50)
+    p, problems = read(_rows_file(tmp_path / "val_predictions.csv", 200, label="c{i}"))
+    assert p is None and problems == ["val_predictions.csv: more than 50 distinct labels: not classes; predictions not read"]
+    monkeypatch.setattr(pred_rows, "MAX_ID_BYTES", 100 * 200)
+    (tmp_path / "b").mkdir()
+    p, problems = read(_rows_file(tmp_path / "b" / "val_predictions.csv", 150, ident="x" * 200 + "{i}"))
+    assert p is None and len(problems) == 1 and "would take over" in problems[0]
+
+
+def test_memory_while_reading_grows_by_bytes_per_row_not_objects(tmp_path: Path) -> None:
+    """Rows are kept as compact arrays: far less than one Python str (≥ 49 bytes) per row."""
+    import tracemalloc
+
+    from runsift.core.readers.pred_sources import csv_rows
+
+    n = 100_000
+    f = _rows_file(tmp_path / "val_predictions.csv", n)
+    ctx = ReadContext(tmp_path)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        rows = csv_rows(ctx.iter_lines(f), ",", [])
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert rows is not None and rows.rows == n
+    assert held / n < 40, f"{held / n:.0f} bytes a row"
+
+
+def test_parquet_over_the_row_bound_is_refused_from_its_metadata(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    from runsift.core.readers import pred_sources
+
+    n = 3_000
+    pq.write_table(pa.table({"id": [f"e{i}" for i in range(n)], "label": [i % 2 for i in range(n)], "score": [0.25] * n}), tmp_path / "val_predictions.parquet")
+    p, problems = read(tmp_path / "val_predictions.parquet")
+    assert p is not None and len(p) == n and p.labels.sum() == n // 2 and problems == []
+    monkeypatch.setattr(pred_sources, "MAX_ROWS", 1_000)
+    p, problems = read(tmp_path / "val_predictions.parquet")
+    assert p is None and problems == ["val_predictions.parquet: more than 1,000 rows; predictions not read (the bound on rows held in memory)"]

@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Browse, open and diff runs in the terminal. Press ? inside for keys.",
     )
     app.add_argument("root", nargs="?", metavar="ROOT", help="folder to browse (default: $RUNSIFT_ROOT or the current folder)")
+    app.add_argument("--no-watch", action="store_true", help="do not watch the folder for new and changing runs (r re-reads it)")
 
     ls = sub.add_parser(
         "ls",
@@ -102,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument(
         "--columns",
         metavar="KEY,KEY",
-        help="table columns, any filter key: val_auc,config.optimizer.lr,error,source (default: each project's primary metric, then others)",
+        help="table and CSV columns, any filter key: val_auc,config.optimizer.lr,error,source (default: each project's primary metric, then others; CSV: every field and metric)",
     )
 
     show = sub.add_parser("show", parents=[common, rooted], help="everything recorded about one run", description="Show one run (or sweep, or A/B record) in full.")
@@ -316,7 +317,7 @@ def _app(args: argparse.Namespace, report: Any) -> int:
 
     root = _root(args.root)
     RunsiftApp(root, cache_dir=Path(args.cache_dir) if args.cache_dir else None, use_cache=not args.no_cache, rescan=args.rescan,
-               shown_root=getattr(args, "remote_url", None)).run()
+               shown_root=getattr(args, "remote_url", None), watch=not args.no_watch).run()
     return EXIT_OK
 
 
@@ -342,7 +343,7 @@ def _ls(args: argparse.Namespace, report: Any) -> int:
             sources = catalog.facet("started_source")
             report.print_json([_with_started_source(report.summary_json(r), sources.get(r.id)) for r in rows])
         elif args.format == "csv":
-            report.print_csv(rows, metric_names)
+            _print_ls_csv(args, catalog, rows, metric_names, report)
         else:
             _print_ls_table(args, catalog, rows, metric_names, report)
         hidden = 0 if args.deleted else catalog.deleted_count()
@@ -374,6 +375,18 @@ def _print_ls_table(args: argparse.Namespace, catalog: Catalog, rows: list[Any],
     facets = {k: catalog.facet(k) for k in (*keys, "started_source") if is_facet(k)}
     width = console.width if terminal else None
     print_table(rows, keys, facets, catalog.problems, catalog.count(), hidden, console, report.print_problems, width)
+
+
+def _print_ls_csv(args: argparse.Namespace, catalog: Catalog, rows: list[Any], metric_names: list[str], report: Any) -> None:
+    """CSV: the ``--columns`` keys when given (as the table), else every field and metric."""
+    from runsift.core.columns import offered_columns, parse_columns
+    from runsift.core.query import is_facet
+
+    if not args.columns:
+        report.print_csv(rows, metric_names)
+        return
+    keys = parse_columns(args.columns, offered_columns(metric_names, catalog.facet_keys(), ()))
+    report.print_csv(rows, metric_names, keys, {k: catalog.facet(k) for k in keys if is_facet(k)})
 
 
 def _with_started_source(doc: dict[str, Any], source: tuple[str | None, float | None] | None) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from runsift.core.fmt import format_number, format_value
+from runsift.core.fmt import format_measured, format_number, format_value
 
 from .markdown import cell, code
 from .safe import literal
@@ -57,7 +57,7 @@ def sweep_renderable(doc: Mapping[str, Any]) -> Group:
     for col, justify in (("#", "right"), ("run", "left"), (doc["metric"], "right"), ("params", "left"), ("status", "left")):
         board.add_column(literal(col), justify=justify, overflow="fold")  # type: ignore[arg-type]
     for row in doc["leaderboard"]:
-        board.add_row(str(row["rank"]), literal(row["name"]), literal(format_number(row["value"]) if row["value"] is not None else "—"), literal(_params(row["params"])), literal(row["status"]))
+        board.add_row(str(row["rank"]), literal(row["name"]), literal(format_measured(row["value"]) if row["value"] is not None else "—"), literal(_params(row["params"])), literal(row["status"]))
     parts += [Text(""), board]
     if any(g["n"] > 1 for g in doc.get("groups", ())):
         groups = Table(box=None, header_style="bold", pad_edge=False, title="configurations (seed replicates pooled)", title_justify="left", title_style="bold")
@@ -78,7 +78,7 @@ def sweep_markdown(doc: Mapping[str, Any]) -> str:
     out = [f"### runsift sweep: {code(doc['sweep'])}", ""] + [f"- {cell(line, 300)}" for line in sweep_lines(doc)] + [""]
     out += [f"| # | run | {cell(doc['metric'])} | params | status |", "|---|---|---|---|---|"]
     for row in doc["leaderboard"]:
-        value = format_number(row["value"]) if row["value"] is not None else "—"
+        value = format_measured(row["value"]) if row["value"] is not None else "—"
         out.append(f"| {row['rank']} | {code(row['name'])} | {cell(value)} | {cell(_params(row['params']))} | {cell(row['status'])} |")
     if doc.get("mismatches"):
         out += ["", "**Mismatches:**", ""] + [f"- {code(m['kind'])} {cell(m['message'], 300)}" for m in doc["mismatches"]]

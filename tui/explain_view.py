@@ -6,13 +6,14 @@ One builder of report lines serves both the terminal (Rich Text) and pull reques
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from rich.console import Group
 from rich.text import Text
 
 from runsift.core.explain import Cause, Explanation
-from runsift.core.fmt import clip, format_delta, format_number, format_value
+from runsift.core.fmt import clip, format_delta, format_number, format_pair, format_value
 from runsift.core.naming import short_name
 
 from .markdown import cell, code
@@ -67,7 +68,8 @@ def explanation_renderable(e: Explanation) -> Group:
         lines.append(Text(f"Recomputed on the {e.recomputed['common_ids']:,} examples both runs predicted:", style="bold"))
         for r in e.recomputed["by_threshold"]:
             t = f" at threshold {format_number(r['threshold'])}" if r["threshold"] is not None else ""
-            lines.append(literal(f"  {e.metric}{t}: A {format_number(r['a'])}, B {format_number(r['b'])}, Δ {format_delta(r['delta'])}"))
+            ra, rb = _computed_pair(r["a"], r["b"])
+            lines.append(literal(f"  {e.metric}{t}: A {ra}, B {rb}, Δ {format_delta(r['delta'])}"))
     lines.append(Text.assemble(("Noise: ", "bold"), literal(_noise_line(e))))
     if e.causes:
         lines.append(Text("Differences, most likely cause first:", style="bold"))
@@ -96,7 +98,7 @@ def explanation_markdown(e: Explanation) -> str:
     out += [
         "| | A | B | Δ |",
         "|---|---|---|---|",
-        f"| {code(e.metric)} | {format_number(e.value_a)} | {format_number(e.value_b)} | {cell(format_delta(e.delta, e.relative_delta))} |",
+        f"| {code(e.metric)} | {' | '.join(format_pair(e.value_a, e.value_b))} | {cell(format_delta(e.delta, e.relative_delta))} |",
         "",
         f"- **Verdict:** {e.verdict} ({e.direction})",
         f"- **Noise:** {cell(_noise_line(e), 300)}",
@@ -108,7 +110,8 @@ def explanation_markdown(e: Explanation) -> str:
     if e.recomputed:
         for r in e.recomputed["by_threshold"]:
             t = f" at threshold {format_number(r['threshold'])}" if r["threshold"] is not None else ""
-            out.append(f"- **Recomputed on {e.recomputed['common_ids']:,} common examples{t}:** A {format_number(r['a'])}, B {format_number(r['b'])}, Δ {cell(format_delta(r['delta']))}")
+            ra, rb = _computed_pair(r["a"], r["b"])
+            out.append(f"- **Recomputed on {e.recomputed['common_ids']:,} common examples{t}:** A {ra}, B {rb}, Δ {cell(format_delta(r['delta']))}")
     if e.divergence_step is not None:
         out.append(f"- **Curves separate from step** {format_number(e.divergence_step)}")
     if e.flips:
@@ -135,8 +138,16 @@ def flips_sentence(f: Any) -> str:
 
 
 def _run(run_id: str) -> str:
-    return short_name(run_id.rsplit("/", 1)[-1])
+    return str(short_name(run_id.rsplit("/", 1)[-1]))
 
 
 def _short(value: Any) -> str:
-    return clip(format_value(value), 60)
+    return str(clip(format_value(value), 60))
+
+
+def _computed_pair(a: Any, b: Any) -> tuple[str, str]:
+    """Two recomputed values at four decimals, alike (``0.9260`` beside ``0.9264``, not ``0.926``)."""
+    if all(isinstance(v, float) and math.isfinite(v) and 1e-4 <= abs(v) < 1000 for v in (a, b)):
+        shown: tuple[str, str] = format_pair(round(a, 4), round(b, 4))
+        return shown
+    return format_number(a), format_number(b)

@@ -70,7 +70,7 @@ def text_widths(rows: Sequence[Summary], keys: Sequence[str], width: int | None)
     if width is None:
         return {k: natural[k] for k in SHRINK_TO if k in natural}
     spare = width - (sum(natural.values()) + GAP * (len(keys) - 1))
-    out = {}
+    out: dict[str, int] = {}
     for key in ("name", "project"):  # shrink the name first: its start tells runs apart, the project repeats
         if key not in natural:
             continue

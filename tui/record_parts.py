@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
-from runsift.core.fmt import format_number, format_value
+from runsift.core.fmt import format_measured, format_value
 from runsift.core.records import Problem, Record, Run
 from runsift.core.remotepaths import shown_path
 
@@ -35,7 +35,7 @@ def section_widgets(sections: list[tuple[str, Any]]) -> ComposeResult:
 
 def overview_table(run: Run) -> Table:
     """Status, start, code, data, seeds and the final metrics at a glance."""
-    metrics = ", ".join(f"{k} {format_number(v)}" for k, v in list(run.metrics.final.items())[:8])
+    metrics = ", ".join(f"{k} {format_measured(v)}" for k, v in list(run.metrics.final.items())[:8])
     code = run.code.commit or "—"
     if run.code.dirty:
         code += f" (dirty: {len(run.code.changed_files)} files)" if run.code.changed_files else " (dirty)"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich.console import Console, Group
@@ -19,19 +19,26 @@ from rich.text import Text
 
 from runsift.core.contract import diff_json, record_json, summary_json
 from runsift.core.diff import RunDiff
-from runsift.core.fmt import format_value
+from runsift.core.query import FacetValue, is_facet
 from runsift.core.records import Problem, Record, Run, Summary
 from runsift.core.textsafe import csv_cell, json_text
 
 from .safe import literal, visible
-from .views import change_text, record_sections, value_cell
+from .views import change_text, pair_cells, pair_texts, record_sections
+from .widgets.run_table import table_key
 
 __all__ = ["diff_json", "record_json", "summary_json"]
 
 MAX_PROBLEMS_LISTED = 20
 
 
+NO_WRAP_WIDTH = 100_000
+"""Width of the error console when stderr is not a terminal: a message is one line per line, never cut at 80."""
+
+
 def _console(stderr: bool = False) -> Console:
+    if stderr and not sys.stderr.isatty():
+        return Console(stderr=True, highlight=False, soft_wrap=False, width=NO_WRAP_WIDTH)
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
 
 
@@ -104,9 +111,24 @@ def print_problems(console: Console, problems: list[tuple[str, Problem]]) -> Non
         console.print(Text(f"  … and {len(problems) - MAX_PROBLEMS_LISTED} more (runsift show RUN lists a run's problems)", style="dim"))
 
 
-def print_csv(rows: Sequence[Summary], metric_names: Sequence[str]) -> None:
-    """Records as CSV with one column per metric; control, bidi and invisible characters shown escaped."""
+def print_csv(
+    rows: Sequence[Summary],
+    metric_names: Sequence[str],
+    columns: Sequence[str] | None = None,
+    facets: Mapping[str, Mapping[str, FacetValue]] | None = None,
+) -> None:
+    """Records as CSV: ``columns`` (the table's ``--columns`` keys) when given, else the fixed fields and one column per metric.
+
+    Cells hold values, not the table's display text: a metric's full ``repr``, a start time as
+    recorded, a config value as written. Control, bidi and invisible characters are shown escaped.
+    """
     writer = csv.writer(sys.stdout, lineterminator="\n")
+    if columns:
+        writer.writerow([csv_cell(k) for k in columns])
+        keys = [table_key(k) for k in columns]
+        for r in rows:
+            writer.writerow([_csv_value(r, k, facets or {}) for k in keys])
+        return
     head = ["id", "kind", "project", "name", "path", "status", "started", "sweep", "problems"]
     writer.writerow([csv_cell(h) for h in head + list(metric_names)])
     for r in rows:
@@ -115,6 +137,24 @@ def print_csv(rows: Sequence[Summary], metric_names: Sequence[str]) -> None:
             + [len(r.problems)]
             + [repr(r.metrics[m]) if m in r.metrics else "" for m in metric_names]
         )
+
+
+def _csv_value(r: Summary, key: str, facets: Mapping[str, Mapping[str, FacetValue]]) -> str | int:
+    """One CSV cell of column ``key`` (a table key): the value itself, empty when the record has none."""
+    if key.startswith("metric:"):
+        value = r.metrics.get(key[len("metric:") :])
+        return "" if value is None else repr(value)
+    if key == "problems":
+        return len(r.problems)
+    if is_facet(key):
+        text, number = facets.get(key, {}).get(r.id, (None, None))
+        if number is not None and text is None:
+            return repr(number)
+        return str(csv_cell(text or ""))
+    value = getattr(r, key, None)
+    if value is None:
+        return ""
+    return str(csv_cell(value if isinstance(value, str) else str(value)))
 
 
 # -- show ------------------------------------------------------------------------------
@@ -148,7 +188,7 @@ def print_diff(result: RunDiff, a: Run, b: Run) -> None:
         table.add_column("B", overflow="fold")
         table.add_column("change", overflow="fold")
         for c in changes:
-            table.add_row(literal(c.path), value_cell(c.a), value_cell(c.b), change_text(c))
+            table.add_row(literal(c.path), *pair_cells(c), change_text(c))
         console.print(table)
         console.print()
     if not result.has_differences:
@@ -195,7 +235,8 @@ def diff_markdown(result: RunDiff, a: Run, b: Run) -> str:
             continue
         lines += [f"#### {name}", "", "| path | A | B | change |", "|---|---|---|---|"]
         for c in changes:
-            lines.append(f"| {code(c.path)} | {cell(format_value(c.a))} | {cell(format_value(c.b))} | {cell(change_text(c).plain)} |")
+            ta, tb = pair_texts(c)
+            lines.append(f"| {code(c.path)} | {cell(ta)} | {cell(tb)} | {cell(change_text(c).plain)} |")
         lines.append("")
     if not result.has_differences:
         lines.append("No differences.")

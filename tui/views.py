@@ -16,7 +16,9 @@ from runsift.core.fmt import (
     clip,
     format_delta,
     format_duration,
+    format_measured,
     format_number,
+    format_pair,
     format_size,
     format_value,
 )
@@ -183,7 +185,7 @@ def metrics_table(run: Run) -> Table | None:
         series = m.series.get(name, ())
         table.add_row(
             literal(name),
-            format_number(m.final[name]) if name in m.final else "—",
+            format_measured(m.final[name]) if name in m.final else "—",
             str(len(series)) if series else "",
             literal("; ".join(p for p in parts if p)),
         )
@@ -241,6 +243,23 @@ CHANGE_STYLE = {"added": "green", "removed": "red", "changed": "yellow", "type_c
 
 def value_cell(value: Any, limit: int = 200) -> Text:
     return literal(clip(format_value(value), limit))
+
+
+def pair_texts(c: Change) -> tuple[str, str]:
+    """A change's two values as text; a metric's two numbers at the decimals of the more precise (``0.926400`` beside ``0.926045``).
+
+    Config values keep their own text (``0.001`` against ``0.01``): the rule is for measurements.
+    """
+    if "delta" in c.detail and all(isinstance(v, float) for v in (c.a, c.b)):
+        shown: tuple[str, str] = format_pair(c.a, c.b)
+        return shown
+    return format_value(c.a), format_value(c.b)
+
+
+def pair_cells(c: Change, limit: int = 200) -> tuple[Text, Text]:
+    """:func:`pair_texts` as literal cells cut at ``limit``."""
+    ta, tb = pair_texts(c)
+    return literal(clip(ta, limit)), literal(clip(tb, limit))
 
 
 def change_text(c: Change) -> Text:

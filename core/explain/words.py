@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..factors import Factor, value
-from ..fmt import clip, format_number
+from ..fmt import clip, format_number, format_pair
 from ..records import Run
 from .model import Cause, Direction, Issue, Noise, Verdict
 
@@ -62,7 +62,8 @@ def summary(
 ) -> str:
     """One or two sentences: the verdict with the noise it rules out, then the most likely cause."""
     rel = f" ({relative * 100:+.2f}%)" if relative is not None else ""
-    move = f"{metric} went from {format_number(va)} to {format_number(vb)}{rel}"
+    shown_a, shown_b = format_pair(va, vb)  # as recorded: 0.926045 to 0.927100, not 0.926 to 0.9271
+    move = f"{metric} went from {shown_a} to {shown_b}{rel}"
     caution = f" Caution: {'; '.join(w.message for w in warnings)}." if warnings else ""
     if verdict == "incomparable":
         text = f"{move}, but the two numbers are not comparable: {'; '.join(i.message for i in issues)}."

@@ -4,15 +4,35 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.segment import Segment
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
+from textual.strip import Strip
 from textual.widgets import Footer, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from ..safe import literal
+
+TICKED = "✓"
+"""In the box of a ticked column; an unticked box is empty (readable without colour, under NO_COLOR)."""
+
+
+class TickList(SelectionList[str]):
+    """A selection list whose boxes show ``✓`` when ticked, not only a colour."""
+
+    def render_line(self, y: int) -> Strip:
+        line = super().render_line(y)
+        segments = list(line)
+        index = self.scroll_offset.y + y
+        if len(segments) < 4 or index >= self.option_count:
+            return line
+        value = self.get_option_at_index(index).value
+        box = segments[1]
+        segments[1] = Segment(TICKED if value in self.selected else " ", box.style, box.control)
+        return Strip(segments, line.cell_length)
 
 
 class ColumnPicker(ModalScreen[list[str] | None]):
@@ -55,8 +75,8 @@ class ColumnPicker(ModalScreen[list[str] | None]):
         mode = "automatic (each project's primary metric first)" if self.automatic else "chosen"
         with Vertical():
             yield Static(Text(f"Columns, now {mode}. space: tick  enter: apply  a: automatic"), id="column-help")
-            yield SelectionList[str](*selections, id="column-list")
-        yield Footer(compact=True)
+            yield TickList(*selections, id="column-list")
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one(SelectionList).focus()

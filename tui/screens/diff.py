@@ -5,22 +5,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Collapsible, Footer, Static
 
-from runsift.core.diff import RunDiff, diff_runs
+from runsift.core.diff import Change, RunDiff, diff_runs
 from runsift.core.naming import display_name
 from runsift.core.records import Run
 
 from ..messages import RecordsChanged
 from ..safe import literal
-from ..views import change_text, rank_metrics, value_cell
+from ..views import change_text, pair_cells, rank_metrics
 from ..widgets.chart import ChartGrid
 
 if TYPE_CHECKING:
@@ -42,12 +43,13 @@ SECTION_TITLES = {
 class DiffScreen(Screen[None]):
     """Run A against run B; changes only by default, ``a`` shows everything."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("q", "app.pop_screen", "Back", show=False),
-        Binding("a", "toggle_all", "Changes/all"),
-        Binding("x", "swap", "Swap A/B"),
-        Binding("c", "next_curve", "More curves"),
+        # short labels so the footer fits 80 columns; ? shows the tooltips
+        Binding("a", "toggle_all", "All", tooltip="Changes only, or everything"),
+        Binding("x", "swap", "Swap", tooltip="Swap A and B"),
+        Binding("c", "next_curve", "Curves", tooltip="More curves"),
         Binding("z", "zoom", "Zoom"),
         Binding("e", "explain_next", "Explain next"),
         Binding("E", "toggle_explain", "Fold", key_display="E"),
@@ -76,7 +78,7 @@ class DiffScreen(Screen[None]):
                 yield Static(Text("Explaining the change… (runs in the background)", style="dim"), id="explain-panel")
             yield Static("", id="diff-sections")
             yield ChartGrid(id="diff-chart")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.compute()
@@ -96,7 +98,7 @@ class DiffScreen(Screen[None]):
 
         self.app.call_from_thread(self._show_explanation, explanation_renderable(result))
 
-    def _show_explanation(self, renderable: object) -> None:
+    def _show_explanation(self, renderable: RenderableType) -> None:
         from rich.panel import Panel
 
         self.query_one("#explain-panel", Static).update(Panel(renderable, border_style="cyan"))
@@ -196,16 +198,17 @@ def sections_renderable(result: RunDiff, a: Run, b: Run) -> Table:
         table.add_row(Text(SECTION_TITLES.get(name, name), style="bold underline"), "", "", "")
         for c in changes:
             changed = c.change != "same"
-            table.add_row(literal(c.path, "" if changed else "dim"), _cell(c.a, changed), _cell(c.b, changed), change_text(c))
+            table.add_row(literal(c.path, "" if changed else "dim"), *_cells(c, changed), change_text(c))
         table.add_row("", "", "", "")
     if not any_rows:
         table.add_row(Text("No differences in what produced these runs.", style="green"), "", "", "")
     return table
 
 
-def _cell(value: object, changed: bool) -> Text:
-    """A value, bold when it is part of a change."""
-    cell = value_cell(value, 80)
+def _cells(c: Change, changed: bool) -> tuple[Text, Text]:
+    """A change's two values (a metric's at one precision), bold when they are part of a change."""
+    cells = pair_cells(c, 80)
     if changed:
-        cell.stylize("bold")
-    return cell
+        for cell in cells:
+            cell.stylize("bold")
+    return cells

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from runsift.core.fmt import format_number
+from runsift.core.fmt import common_decimals, format_recorded
 from runsift.core.records import ABTest, Sweep
 
 from ..messages import OpenDiff, OpenRecord
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 class SweepScreen(Screen[None]):
     """Leaderboard recomputed from the runs and verified; d/e compare the winner with the highlighted run."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "app.pop_screen", "Back"),
         Binding("d,e", "diff_winner", "Diff + explain winner vs row"),
         Binding("enter", "open_row", "Open run", show=False),
@@ -50,7 +50,7 @@ class SweepScreen(Screen[None]):
             yield Static(Text("Recomputing the leaderboard from the runs…", style="dim"), id="sweep-summary")
             yield DataTable(id="board", cursor_type="row", zebra_stripes=True)
             yield from section_widgets(sections_with_problems(self.sweep)[1:])
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.load()
@@ -75,11 +75,13 @@ class SweepScreen(Screen[None]):
         self.query_one("#sweep-summary", Static).update(summary)
         table = self.query_one("#board", DataTable)
         table.clear(columns=True)
-        table.add_columns("#", "run", literal(doc["metric"]), *(literal(p) for p in doc.get("varying_params", [])), "status")  # str labels are markup
+        # status before the parameters: at 80 columns the parameters scroll, the status stays in view
+        table.add_columns("#", "run", literal(doc["metric"]), "status", *(literal(p) for p in doc.get("varying_params", [])))  # str labels are markup
+        places = common_decimals(row["value"] for row in doc["leaderboard"])  # one precision, as recorded
         for row in doc["leaderboard"]:
             params = [literal(str(row["params"].get(p, "—"))) for p in doc.get("varying_params", [])]
-            value = format_number(row["value"]) if row["value"] is not None else "—"
-            table.add_row(str(row["rank"]), literal(row["name"]), literal(value), *params, literal(row["status"]), key=row["run_id"])
+            value = format_recorded(row["value"], places) if row["value"] is not None else "—"
+            table.add_row(str(row["rank"]), literal(row["name"]), literal(value), literal(row["status"]), *params, key=row["run_id"])
 
     def _pair(self) -> tuple[str, str] | None:
         if self.doc is None or not self.doc.get("winner"):
@@ -110,7 +112,7 @@ class SweepScreen(Screen[None]):
 class ABScreen(Screen[None]):
     """The repro kit, and its analysis replayed from the logs next to the saved result."""
 
-    BINDINGS = [Binding("escape,q", "app.pop_screen", "Back")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "app.pop_screen", "Back")]
     HELP: ClassVar[str] = (
         "An A/B test's repro kit: its plan, assignments and events, and its analysis replayed from the "
         "logs next to the result it saved, with whether the saved result was reproduced."
@@ -126,7 +128,7 @@ class ABScreen(Screen[None]):
         with VerticalScroll(id="record-body"):
             yield Static(Text("Replaying the analysis from the logs…", style="dim"), id="ab-replay", classes="section")
             yield from section_widgets(sections_with_problems(self.ab))
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.load()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import ClassVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -53,7 +54,7 @@ def key_rows(app: App[object], bindings: Iterable[BindingType]) -> list[tuple[st
     for binding in bindings:
         if not isinstance(binding, Binding) or not binding.description:
             continue
-        label, what = _key_label(app, binding), binding.description
+        label, what = _key_label(app, binding), binding.tooltip or binding.description  # the footer's label may be short
         if _NUMBERED.match(what) and label.isdigit():
             numbered.append((label, what))
             continue
@@ -79,7 +80,7 @@ def help_markdown(app: App[object], screen: Screen[object]) -> str:
 class HelpScreen(ModalScreen[None]):
     """Keys and what the screen below shows."""
 
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark", "dismiss", "Close")]
 
     def __init__(self, text: str) -> None:
         super().__init__()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -16,7 +18,7 @@ ALL = "\0all"
 class ProjectPicker(ModalScreen[str | None]):
     """A list of projects; enter picks one ("all projects" clears the narrowing)."""
 
-    BINDINGS = [Binding("escape", "dismiss_none", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss_none", "Cancel")]
 
     def __init__(self, projects: list[str]) -> None:
         super().__init__()

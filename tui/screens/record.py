@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Markdown, Static, TabbedContent, TabPane
@@ -36,18 +36,17 @@ from ..record_parts import (
 from ..safe import literal, visible
 from ..views import STATUS_STYLE, metrics_table, rank_metrics
 from ..widgets.chart import ChartGrid
+from ..widgets.run_table import LIVE_FOR
 
 if TYPE_CHECKING:
     from ..app import RunsiftApp
 
-LIVE_FOR = 30.0
-"""Seconds after its last change on disk that a run still counts as being written."""
 
 
 class RecordScreen(Screen[None]):
     """Loads one record in a worker, then shows it; follows it while it is being written."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("q", "app.pop_screen", "Back", show=False),
         Binding("right,l", "switch_tab(1)", "Tabs", key_display="←→", priority=True),
@@ -76,7 +75,7 @@ class RecordScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(literal(self.record_id, "bold"), id="record-title")
         yield Static("loading…", id="record-loading")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.load()
@@ -123,7 +122,7 @@ class RecordScreen(Screen[None]):
         self.query_one("#metrics-table", Static).update(metrics_table(record) or "no metrics recorded")
         self.query_one("#artifacts", Static).update(artifacts_table(record))
         self.query_one("#problems", Static).update(problems_table(record.problems))
-        self.query_one("#record-tabs", TabbedContent).get_tab("tab-problems").label = f"Problems ({len(record.problems)})"  # type: ignore[assignment]
+        self.query_one("#record-tabs", TabbedContent).get_tab("tab-problems").label = f"Problems ({len(record.problems)})"
         self._draw_curves()
 
     @on(RecordsChanged)

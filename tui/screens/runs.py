@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
@@ -33,7 +33,7 @@ from runsift.core.records import Summary
 from ..messages import OpenDiff, OpenRecord, PickColumns, PickProject, RecordsChanged
 from ..safe import literal, visible
 from ..widgets.filter_input import FilterInput
-from ..widgets.run_table import Column, RunTable, table_key, user_key
+from ..widgets.run_table import LIVE_FOR, Column, RunTable, table_key, user_key
 
 if TYPE_CHECKING:
     from ..app import RunsiftApp
@@ -55,7 +55,7 @@ FILL_EVERY = 1.5
 class RunsScreen(Screen[None]):
     """All records below the root; type to filter, space to mark two, d to diff them."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         # A priority binding, so the app acts on "/" before it hands on the keys typed after it in the
         # same burst (a slow SSH link): "/fr" puts "fr" in the filter instead of sending r (rescan)
         # to the table. check_action turns it off while the filter has focus, so "/" can be typed there.
@@ -67,7 +67,7 @@ class RunsScreen(Screen[None]):
         Binding("q", "app.quit", "Quit"),
         Binding("p", "pick_project", "Project"),
         Binding("c", "pick_columns", "Columns"),
-        Binding("r", "rescan", "Rescan"),
+        Binding("r", "rescan", "Rescan", show=False),  # the footer fits 80 columns; ? lists it
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
@@ -94,6 +94,8 @@ class RunsScreen(Screen[None]):
         self._projects: list[str] = []
         self._presort_pending = False
         """Presorting was asked for by a query that a newer one replaced."""
+        self._live_since: dict[str, float] = {}
+        """Record id -> when the watcher last saw its files change (for the ``↻`` after its name)."""
         self._facet_cache: dict[str, Mapping[str, FacetValue]] = {}
         """Detail values by key (config paths, error, started_source), until the next indexing."""
         self._sweep_metrics: dict[str, str | None] = {}
@@ -114,7 +116,7 @@ class RunsScreen(Screen[None]):
         yield RunTable(id="runs")
         yield Static("", id="empty-note")
         yield Static("", id="status-line")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         table = self.query_one(RunTable)
@@ -326,6 +328,16 @@ class RunsScreen(Screen[None]):
         if event.added:
             self._show_empty(None)
         self.load_rows(event.added)
+        now = time.monotonic()
+        self._live_since.update(dict.fromkeys(event.ids, now))
+        self._expire_live()
+        self.set_timer(LIVE_FOR + 0.5, self._expire_live)
+
+    def _expire_live(self) -> None:
+        """Mark ``↻`` the runs whose files changed in the last :data:`LIVE_FOR` seconds; the others lose it."""
+        now = time.monotonic()
+        self._live_since = {i: t for i, t in self._live_since.items() if now - t < LIVE_FOR}
+        self.query_one(RunTable).set_live(frozenset(self._live_since))
 
     def _set_indexing(self, text: str | None) -> None:
         self._indexing = text

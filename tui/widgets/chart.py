@@ -69,7 +69,7 @@ def _pixel(offset: float, span: float, pixels: int) -> int:
 
 
 def _step_label(x: float) -> str:
-    return format_number(int(x)) if x.is_integer() else format_number(x)
+    return str(format_number(int(x)) if x.is_integer() else format_number(x))
 
 
 def _reduce(pixels: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -154,7 +154,7 @@ def _label(value_n: float, scale: float) -> str:
     value = value_n * scale
     if not math.isfinite(value):
         value = math.copysign(sys.float_info.max, value_n)
-    return format_number(value)
+    return str(format_number(value))
 
 
 def zoom_window(series: Sequence[tuple[str, Sequence[Any]]], fraction: float) -> float | None:
@@ -283,18 +283,18 @@ def braille_chart(
 
     # -- legend ----------------------------------------------------------------------------
     if has_legend:
-        legend = Text(no_wrap=True)
-        legend.append(" " * axis_w)
+        key_line = Text(no_wrap=True)
+        key_line.append(" " * axis_w)
         for s, (name, points) in enumerate(cleaned):
             if s:
-                legend.append("  ")
+                key_line.append("  ")
             style = styles[s % len(styles)]
             mark = pattern_sample(patterns[s % len(patterns)]) if len(cleaned) > 1 else LEGEND_MARK
-            legend.append(mark + " ", style)
-            legend.append_text(literal(name, style))
+            key_line.append(mark + " ", style)
+            key_line.append_text(literal(name, style))
             if not points:
-                legend.append(" (no data)", AXIS_STYLE)
-        lines.append(legend)
+                key_line.append(" (no data)", AXIS_STYLE)
+        lines.append(key_line)
 
     for line in lines:
         line.truncate(width, overflow="ellipsis", pad=True)

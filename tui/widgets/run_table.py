@@ -30,7 +30,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from runsift.core.columns import common_decimals, format_metric
+from runsift.core.columns import common_decimals
+from runsift.core.fmt import format_recorded as format_metric
 from runsift.core.fmt import format_value
 from runsift.core.naming import display_name
 from runsift.core.query import FacetValue, is_facet, metric_of
@@ -48,6 +49,10 @@ SAMPLE_HEAD = 200
 new filter or sort, so it is kept small: a longer value further down is cut with an ellipsis)."""
 ROW_CACHE_SIZE = 256
 MISSING = "—"
+LIVE = "↻"
+"""After the name of a run being written (its files changed on disk in the last :data:`LIVE_FOR` seconds)."""
+LIVE_FOR = 30.0
+"""Seconds after its last change on disk that a run still counts as being written."""
 GUESSED = "~"
 """Before a start time taken from file times (or another guess) rather than recorded."""
 Facets = Mapping[str, Mapping[str, FacetValue]]
@@ -81,7 +86,7 @@ def table_key(key: str) -> str:
     """The table's column key for a filter key: ``val_auc`` -> ``metric:val_auc``; fields and detail keys as they are."""
     if key in _SUMMARY_FIELDS or key == "problems" or is_facet(key) or key.startswith("metric:"):
         return key
-    return "metric:" + metric_of(key)
+    return "metric:" + str(metric_of(key))
 
 
 def user_key(column_key: str) -> str:
@@ -117,7 +122,7 @@ def cell_text(summary: Summary, key: str, facets: Facets | None = None, decimals
         value = summary.metrics.get(key[len("metric:") :])
         return MISSING if value is None else visible(format_metric(value, decimals), one_line=True)
     if key == "name":
-        return visible(display_name(summary.name, summary.sweep), one_line=True)
+        return str(visible(display_name(summary.name, summary.sweep), one_line=True))
     if key == "started":
         guessed = facets is not None and facets.get("started_source", {}).get(summary.id, (None, None))[0] == "guessed"
         return format_started(summary.started, guessed)
@@ -126,14 +131,14 @@ def cell_text(summary: Summary, key: str, facets: Facets | None = None, decimals
     if key == "problems":
         return f"!{len(summary.problems)}" if summary.problems else ""
     if key in _SUMMARY_FIELDS:
-        return visible(format_value(getattr(summary, key)), one_line=True)
+        return str(visible(format_value(getattr(summary, key)), one_line=True))
     if is_facet(key):
         value = _facet_value((facets or {}).get(key, {}).get(summary.id))
         if value is None:
             return MISSING
         if isinstance(value, float):
-            return visible(format_metric(value, decimals), one_line=True)
-        return visible(last_line(str(value)) if key == "error" else str(value), one_line=True)
+            return str(visible(format_metric(value, decimals), one_line=True))
+        return str(visible(last_line(str(value)) if key == "error" else str(value), one_line=True))
     return ""
 
 
@@ -215,6 +220,7 @@ class RunTable(ScrollView, can_focus=True):
         "run-table--incomplete",
         "run-table--kind",
         "run-table--problems",
+        "run-table--live",
         "run-table--dim",
     }
 
@@ -247,6 +253,7 @@ class RunTable(ScrollView, can_focus=True):
         & > .run-table--incomplete { color: $text-warning; }
         & > .run-table--kind { color: $text-secondary; text-style: italic; }
         & > .run-table--problems { color: $text-warning; text-style: bold; }
+        & > .run-table--live { color: $text-success; text-style: bold; }
         & > .run-table--dim { color: $text-muted; }
     }
     RunTable:nocolor > .run-table--cursor, RunTable:nocolor:focus > .run-table--cursor {
@@ -302,6 +309,7 @@ class RunTable(ScrollView, can_focus=True):
         self._facets: Facets = {}
         self._decimals: list[int | None] = []
         self._marks: frozenset[str] = frozenset()
+        self._live: frozenset[str] = frozenset()
         self._sort: tuple[str | None, bool] = (None, False)
         self._cursor = 0
         self._announced: str | bool | None = False
@@ -383,6 +391,25 @@ class RunTable(ScrollView, can_focus=True):
         self._marks = frozenset(ids)
         self._row_cache.clear()
         self.refresh()
+
+    def set_live(self, ids: frozenset[str]) -> None:
+        """Records being written, marked ``↻`` after their name; the parent says which and for how long."""
+        if ids == self._live:
+            return
+        self._live = frozenset(ids)
+        self._row_cache.clear()
+        self._measure(self._top_showing_cursor())
+        self._layout()
+        self.refresh()
+
+    @property
+    def live(self) -> frozenset[str]:
+        """Records shown as being written."""
+        return self._live
+
+    def _name_markers(self, summary: Summary) -> tuple[str, str]:
+        """What follows a name: `` ↻`` when the run is being written, `` !N`` when it has problems."""
+        return (" " + LIVE if summary.id in self._live else "", problem_marker(summary))
 
     def set_sort(self, key: str | None, descending: bool) -> None:
         """Show ``▲``/``▼`` in the header of column ``key`` (``None``: no indicator)."""
@@ -567,7 +594,8 @@ class RunTable(ScrollView, can_focus=True):
         for i, (column, width) in enumerate(zip(self._columns, self._widths)):
             if i:
                 segments.append(gap)
-            marker = problem_marker(summary) if column.key == "name" else ""
+            live, problems = self._name_markers(summary) if column.key == "name" else ("", "")
+            marker = live + problems
             text = fit(cell_text(summary, column.key, self._facets, self._decimals[i] if i < len(self._decimals) else None), width - cell_len(marker), column.justify)
             pad = ""
             if marker:  # right after the name, the padding after the marker
@@ -579,8 +607,11 @@ class RunTable(ScrollView, can_focus=True):
                 if component is not None:
                     style = row_style + self._fg(component)
             segments.append(Segment(text, style))
+            if live:
+                segments.append(Segment(live, row_style if cursor else row_style + self._fg("run-table--live")))
+            if problems:
+                segments.append(Segment(problems, row_style if cursor else row_style + self._fg("run-table--problems")))
             if marker:
-                segments.append(Segment(marker, row_style if cursor else row_style + self._fg("run-table--problems")))
                 segments.append(Segment(pad, row_style))
         segments.append(Segment(" ", row_style))
         return Strip(segments, self._content_width), row_style
@@ -640,7 +671,7 @@ class RunTable(ScrollView, can_focus=True):
             widest = 0
             for index in sample:
                 text = cell_text(rows[index], key, facets, places)
-                widest = max(widest, cell_len(text) + (cell_len(problem_marker(rows[index])) if key == "name" else 0))
+                widest = max(widest, cell_len(text) + (cell_len("".join(self._name_markers(rows[index]))) if key == "name" else 0))
             widths.append(widest)
         self._sample_widths = widths
         self._decimals = decimals
