@@ -19,13 +19,14 @@ import json
 import os
 import socket
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from .catalog import (
     AmbiguousRun,
     CatalogError,
+    Progress,
     RefreshStats,
     RunNotFound,
     _Reader,
@@ -103,8 +104,10 @@ def _password(url: str) -> str | None:
 class SharedCatalog:
     """Records of one named root in a PostgreSQL catalog; the query methods of :class:`Catalog`."""
 
-    def __init__(self, conn: Any, root_name: str, root: Path | None) -> None:
+    def __init__(self, conn: Any, root_name: str, root: Path | None, *, writer: bool = False) -> None:
         self.conn = conn
+        self.writer = writer
+        """True when this session may index (write); a reader's refresh only re-reads the database."""
         self.root_name = root_name
         self.root = root if root is not None else Path("/nonexistent-root") / root_name
         self.reachable = root is not None and root.is_dir()
@@ -113,6 +116,7 @@ class SharedCatalog:
         self.last_refresh = RefreshStats()
         self.show_deleted = False
         self.cache_file = None
+        self.cache_problems: builtins.list[Problem] = []
 
     @classmethod
     def open(
@@ -123,18 +127,33 @@ class SharedCatalog:
         root_name: str | None = None,
         root_map: Mapping[str, str] | None = None,
         refresh: bool = False,
+        index: bool = False,
         workers: int | None = None,
         show_deleted: bool = False,
     ) -> SharedCatalog:
-        """Open the catalog at ``url`` for one root (by path, by name, or both); ``refresh`` indexes it first."""
+        """Open the catalog at ``url`` for one root (by path, by name, or both); ``refresh`` indexes it first.
+
+        Only an indexer (``refresh`` or ``index``) creates tables or writes: a reader needs no more than
+        SELECT on ``roots``, ``runs`` and ``vals``, and its :meth:`refresh` re-reads the database.
+        """
         if root is None and root_name is None:
             raise CatalogError("name a root: a folder, or --root-name NAME")
         local = Path(os.path.realpath(os.fspath(root))) if root is not None else None
         name = root_name or (local.name if local is not None else "")
+        writer = refresh or index
         conn = _connect(url)
-        with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(7418)")  # two first indexers must not both create the tables
-            conn.execute(DDL)
+        try:
+            with conn.transaction():
+                exists = conn.execute("SELECT to_regclass('vals') IS NOT NULL").fetchone()[0]
+                if writer:
+                    conn.execute("SELECT pg_advisory_xact_lock(7418)")  # two first indexers must not both create the tables
+                    conn.execute(DDL)
+        except Exception as exc:
+            conn.close()
+            raise CatalogError(f"cannot prepare the catalog {mask(url)}: {_clean(exc, url)}") from None
+        if not writer and not exists:
+            conn.close()
+            raise CatalogError(f"the catalog {mask(url)} holds no runs yet: index a root first (runsift index ROOT --catalog URL)")
         if local is None:
             mapped = (root_map or {}).get(name)
             if mapped is None:
@@ -145,7 +164,7 @@ class SharedCatalog:
                     raise CatalogError(f"the catalog has no root named {name!r}")
                 mapped = row[0]
             local = Path(mapped)
-        catalog = cls(conn, name, local)
+        catalog = cls(conn, name, local, writer=writer)
         catalog.show_deleted = show_deleted
         if refresh:
             catalog.refresh(workers=workers)
@@ -162,12 +181,17 @@ class SharedCatalog:
         self.close()
 
     # -- indexing ----------------------------------------------------------------
-    def refresh(self, *, full: bool = True, workers: int | None = None, progress: Any = None) -> RefreshStats:
+    def refresh(self, *, full: bool = True, workers: int | None = None, progress: Progress | None = None) -> RefreshStats:
         """Walk the root and upsert new and changed records, delete vanished ones; one short transaction a batch.
 
         No lock is held across the walk: two indexers of the same tree write the same rows (an upsert
-        keeps one), and readers see each batch whole or not at all.
+        keeps one), and readers see each batch whole or not at all. A reader (not opened to index) only
+        counts what the database holds now: its lists are always read from the database anyway.
         """
+        if not self.writer:
+            started = time.perf_counter()
+            self.last_refresh = RefreshStats(unchanged=self.count(), seconds=time.perf_counter() - started)
+            return self.last_refresh
         if not self.reachable:
             raise CatalogError(f"the root {self.root_name!r} is not reachable from this host at {self.root}")
         started = time.perf_counter()
@@ -201,6 +225,10 @@ class SharedCatalog:
         )
         return self.last_refresh
 
+    def refresh_records(self, ids: Iterable[str]) -> tuple[builtins.list[str], builtins.list[str]]:
+        """Nothing is re-read one by one here: every id is ``gone`` for a :meth:`refresh` to settle."""
+        return [], builtins.list(ids)
+
     def _store(self, rows: builtins.list[tuple[Any, ...]], host: str) -> None:
         """Upsert rows from the SQLite catalog's reader (same columns), with their ``vals``."""
         cur = self.conn.cursor()
@@ -212,7 +240,7 @@ class SharedCatalog:
             texts = [None if t is None else db_text(t) for t in (project, name, *row[5:7])]
             runs.append((self.root_name, rid, kind, texts[0], texts[1], rel, texts[2], texts[3], row[7],
                          None if row[8] is None else db_text(row[8]), row[9], row[10], row[11], row[12],
-                         bool(row[13]), search, row[15], host, path, [db_text(m) for m in json.loads(row[11])]))
+                         bool(row[13]), search, relative_detail(row[15], path, rel), host, path, [db_text(m) for m in json.loads(row[11])]))
         cur.executemany(
             "INSERT INTO runs VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) "
             "ON CONFLICT (root, id) DO UPDATE SET kind=EXCLUDED.kind, project=EXCLUDED.project, name=EXCLUDED.name, "
@@ -294,7 +322,7 @@ class SharedCatalog:
         """Ids of the matching records in order."""
         return [r.id for r in self.list(kind=kind, filters=filters, sort=sort)]
 
-    def presort(self, sorts: Iterable[Sort], cancelled: Any = None) -> None:
+    def presort(self, sorts: Iterable[Sort], cancelled: Callable[[], bool] = lambda: False) -> None:
         """Nothing to do: the database sorts on demand from its indexes."""
 
     def facet(self, key: str) -> dict[str, tuple[str | None, float | None]]:
@@ -330,7 +358,7 @@ class SharedCatalog:
             row = self.conn.execute("SELECT detail FROM runs WHERE root = %s AND id = %s", (self.root_name, record_id)).fetchone()
         if row is None:
             raise RunNotFound(record_id, self._near(record_id))
-        return from_dict(json.loads(row[0]))
+        return from_dict(json.loads(mapped_detail(row[0], self.root)))
 
     def resolve(self, ref: str, *, kind: str | None = None, cwd: str | None = None) -> str:
         """The id ``ref`` names: an id, a path below the root, or a unique suffix of an id."""
@@ -360,6 +388,36 @@ class SharedCatalog:
         names = {i.rsplit("/", 1)[-1]: i for i in ids}
         close = difflib.get_close_matches(ref.rsplit("/", 1)[-1], list(names), n=5, cutoff=0.6)
         return [names[c] for c in close]
+
+
+ROOT_MARK = "@root"
+"""What stands for the root's folder in a stored record's ``"path"`` values: each reader puts its own folder back."""
+
+
+def relative_detail(detail: str, path: str, rel: str) -> str:
+    """Compact record JSON with the indexing host's root folder in ``"path"`` values replaced by :data:`ROOT_MARK`.
+
+    ``path`` is the record's folder on the indexing host and ``rel`` the same below the root, so the
+    root's folder is ``path`` without ``rel``. Nothing else changes: a reader maps the mark back.
+    """
+    root = path[: len(path) - len(rel)].rstrip("/") if rel not in ("", ".") and path.endswith(rel) else path
+    if not root:
+        return detail
+    quoted = json.dumps(root)[1:-1]
+    return detail.replace(f'"path":"{quoted}/', f'"path":"{ROOT_MARK}/').replace(f'"path":"{quoted}"', f'"path":"{ROOT_MARK}"')
+
+
+def mapped_detail(detail: str, root: Path) -> str:
+    """Stored record JSON with :data:`ROOT_MARK` replaced by where the root is on this host."""
+    quoted = json.dumps(str(root))[1:-1]
+    return detail.replace(f'"path":"{ROOT_MARK}/', f'"path":"{quoted}/').replace(f'"path":"{ROOT_MARK}"', f'"path":"{quoted}"')
+
+
+def _clean(exc: BaseException, url: str) -> str:
+    """An error's first line with the URL's password, if any, masked."""
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    secret = _password(url)
+    return text.replace(secret, "***") if secret else text
 
 
 def _summary_of(row: tuple[Any, ...]) -> Summary:
