@@ -109,9 +109,12 @@ class SharedCatalog:
         self.writer = writer
         """True when this session may index (write); a reader's refresh only re-reads the database."""
         self.root_name = root_name
-        self.root = root if root is not None else Path("/nonexistent-root") / root_name
+        self.root = root if root is not None else Path(f"{root_name}:")
+        """Where the root is on this host; ``NAME:`` when unknown, so a record's path never passes for a local one."""
         self.reachable = root is not None and root.is_dir()
         """True when this host sees the root's files (full details, splits, predictions)."""
+        self.indexed: tuple[str, str] | None = None
+        """``(host, folder)`` the root was last indexed from, as its indexer recorded it."""
         self.problems: builtins.list[Problem] = []
         self.last_refresh = RefreshStats()
         self.show_deleted = False
@@ -154,17 +157,22 @@ class SharedCatalog:
         if not writer and not exists:
             conn.close()
             raise CatalogError(f"the catalog {mask(url)} holds no runs yet: index a root first (runsift index ROOT --catalog URL)")
+        indexed: tuple[str, str] | None = None
+        if exists:
+            row = conn.execute("SELECT host, path FROM roots WHERE name = %s", (name,)).fetchone()
+            conn.commit()
+            indexed = (row[0], row[1]) if row is not None else None
         if local is None:
+            if indexed is None and not writer:
+                conn.close()
+                raise CatalogError(f"the catalog has no root named {name!r}")
             mapped = (root_map or {}).get(name)
-            if mapped is None:
-                row = conn.execute("SELECT path FROM roots WHERE name = %s", (name,)).fetchone()
-                conn.commit()
-                if row is None:
-                    conn.close()
-                    raise CatalogError(f"the catalog has no root named {name!r}")
-                mapped = row[0]
-            local = Path(mapped)
+            if mapped is not None:
+                local = Path(mapped)
+            elif indexed is not None and os.path.isdir(indexed[1]):  # the same host, or the same mount on this one
+                local = Path(indexed[1])
         catalog = cls(conn, name, local, writer=writer)
+        catalog.indexed = indexed
         catalog.show_deleted = show_deleted
         if refresh:
             catalog.refresh(workers=workers)

@@ -1,0 +1,177 @@
+"""The backend boundary, and a shared PostgreSQL catalog used as a team would: the app and every command on it,
+from a host without the files, with a read-only role, and never a credential in any output."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import shutil
+import subprocess
+import sys
+import typing
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import workers_done
+from test_catalog_backends import _fresh_db, _tree, pg_url  # noqa: F401 - pg_url is a fixture used by name
+
+from runsift.core.backend import MEMBERS, Backend
+from runsift.core.catalog import Catalog, CatalogError
+from runsift.core.query import parse_filter, parse_sort
+
+REPO = Path(__file__).resolve().parents[1]
+_roles = iter(range(10_000))
+
+
+def _protocol_members() -> set[str]:
+    """Every member :class:`Backend` declares (annotations, properties and methods), read from the class itself."""
+    own = {name for name in vars(Backend) if not name.startswith("_") or name in ("__enter__", "__exit__")}
+    own -= {name for name in vars(typing.Protocol)} - {"__enter__", "__exit__"}
+    return own | set(Backend.__annotations__)
+
+
+def test_the_protocol_lists_what_it_declares() -> None:
+    assert _protocol_members() == set(MEMBERS)
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_both_catalogs_have_every_member_with_the_same_parameters(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    root = _tree(tmp_path / "r")
+    if engine == "sqlite":
+        catalog: Any = Catalog.open(root, use_cache=False)
+    else:
+        from runsift.core.pgcatalog import SharedCatalog
+
+        catalog = SharedCatalog.open(_fresh_db(request.getfixturevalue("pg_url"), f"conf{os.getpid()}"), root, refresh=True)
+    with catalog:
+        assert isinstance(catalog, Backend)
+        for name in MEMBERS:
+            assert hasattr(catalog, name), f"{type(catalog).__name__} lacks {name}"
+            declared = getattr(Backend, name, None)
+            if inspect.isfunction(declared):
+                wanted = [(p.name, p.kind) for p in inspect.signature(declared).parameters.values()]
+                have = [(p.name, p.kind) for p in inspect.signature(getattr(type(catalog), name)).parameters.values()]
+                assert have == wanted, f"{type(catalog).__name__}.{name}{have} differs from the protocol's {wanted}"
+        assert catalog.reachable
+
+
+def test_mypy_sees_both_catalogs_as_backends(tmp_path: Path) -> None:
+    pytest.importorskip("mypy", reason="mypy not installed")
+    snippet = tmp_path / "conformance.py"
+    snippet.write_text(
+        "from core.backend import Backend\nfrom core.catalog import Catalog\nfrom core.pgcatalog import SharedCatalog\n\n\n"
+        "def both(a: Catalog, b: SharedCatalog) -> list[Backend]:\n    return [a, b]\n\n\n"
+        "def not_an_int(a: SharedCatalog) -> int:\n    return a  # the check must be able to fail\n"
+    )
+    done = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(snippet)], cwd=REPO,
+                          capture_output=True, text=True, timeout=600, check=False)
+    mine = [line for line in done.stdout.splitlines() if line.startswith(str(snippet))]
+    assert len(mine) == 1 and ":11:" in mine[0] and "return-value" in mine[0], done.stdout[-3000:]
+
+
+# -- a team's shared catalog ------------------------------------------------------------------------
+
+
+def _indexed(pg_url: str, tmp_path: Path, name: str) -> tuple[str, Path]:
+    """A fresh database with the test tree indexed as root ``team``; its URL and the tree."""
+    url = _fresh_db(pg_url, name)
+    root = _tree(tmp_path / "r")
+    from runsift.core.pgcatalog import SharedCatalog
+
+    with SharedCatalog.open(url, root, root_name="team", refresh=True):
+        pass
+    return url, root
+
+
+def _reader(url: str) -> str:
+    """The URL of a new role that may only SELECT the catalog's tables."""
+    import psycopg
+
+    role = f"reader{os.getpid()}_{next(_roles)}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN")
+        conn.execute(f"GRANT SELECT ON roots, runs, vals TO {role}")
+    return url.replace("postgres@", f"{role}@", 1)
+
+
+def test_a_select_only_role_reads_everything_and_cannot_index(pg_url: str, tmp_path: Path) -> None:
+    from runsift.core.pgcatalog import SharedCatalog
+
+    url, root = _indexed(pg_url, tmp_path, "readonly")
+    reader = _reader(url)
+    with SharedCatalog.open(reader, root_name="team") as cat, Catalog.open(root, use_cache=False) as ref:
+        flt = [parse_filter("val_auc>0.52")]
+        assert cat.ids(filters=flt, sort=parse_sort("-val_auc")) == ref.ids(filters=flt, sort=parse_sort("-val_auc"))
+        assert cat.refresh().unchanged == 25  # the app's refresh: re-read, never write
+        assert cat.get(ref.ids()[0]).id == ref.ids()[0]
+    with pytest.raises(CatalogError, match="permission denied"):
+        SharedCatalog.open(reader, root, root_name="team", refresh=True)
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    from runsift.tui.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_a_host_without_the_files_lists_shows_diffs_and_explains(pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    url, root = _indexed(pg_url, tmp_path, "nofiles")
+    reader = _reader(url)
+    elsewhere = tmp_path / "empty-cwd"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # no ROOT argument and nothing here: records come from the database alone
+    monkeypatch.delenv("RUNSIFT_ROOT", raising=False)
+    monkeypatch.setenv("RUNSIFT_CATALOG", reader)
+    shutil.move(root, tmp_path / "moved")  # not reachable any more at the path it was indexed from
+    moved = tmp_path / "moved"
+    with Catalog.open(moved, use_cache=False) as ref:
+        wanted = ref.ids(filters=[parse_filter("status=failed")], sort=parse_sort("-loss"))
+        a, b = ref.ids(sort=parse_sort("-val_auc"))[:2]
+    code, out, _ = _cli(capsys, "ls", "--root-name", "team", "-f", "status=failed", "--sort", "-loss", "--format", "json", "-q")
+    assert code == 0 and [r["id"] for r in json.loads(out)] == wanted
+    code, out, err = _cli(capsys, "show", a, "--root-name", "team", "--format", "json")
+    assert code == 0 and json.loads(out)["id"] == a
+    assert str(root) not in out  # the indexing host's folder is never shown as if it were here
+    assert "not reachable from this host" in err and "--root-map team=PATH" in err
+    code, out, _ = _cli(capsys, "show", a, "--root-name", "team", "--root-map", f"team={moved}", "--format", "json", "-q")
+    assert json.loads(out)["path"] == str(moved / a)
+    code, out, _ = _cli(capsys, "diff", a, b, "--root-name", "team", "--format", "json", "-q")
+    assert code == 1 and json.loads(out)
+    code, out, _ = _cli(capsys, "explain", a, b, "--root-name", "team", "--metric", "val_auc", "--format", "json", "-q")
+    assert code == 0 and json.loads(out)["metric"] == "val_auc"
+
+
+@pytest.mark.asyncio
+async def test_the_app_lists_filters_and_opens_a_record_from_postgresql(pg_url: str, tmp_path: Path) -> None:
+    from runsift.core.pgcatalog import SharedCatalog
+    from runsift.tui.app import RunsiftApp
+    from runsift.tui.screens.record import RecordScreen
+    from runsift.tui.widgets.run_table import RunTable
+
+    url, root = _indexed(pg_url, tmp_path, "app")
+    with Catalog.open(root, use_cache=False) as ref:
+        failed = ref.ids(filters=[parse_filter("status=failed")])
+    catalog = SharedCatalog.open(_reader(url), root_name="team", root_map={"team": str(tmp_path / "not-here")})
+    app = RunsiftApp(catalog.root, catalog=catalog, state_dir=tmp_path / "state", watch=False)
+    async with app.run_test(size=(120, 35)) as pilot:
+        for _ in range(2):
+            await workers_done(app)
+            await pilot.pause()
+        table = app.screen.query_one(RunTable)
+        assert table.row_count == 25
+        await pilot.press("slash", *"status=failed", "enter")
+        for _ in range(2):
+            await workers_done(app)
+            await pilot.pause()
+        assert sorted(r.id for r in table.rows) == sorted(failed)
+        await pilot.press("enter")
+        for _ in range(2):
+            await workers_done(app)
+            await pilot.pause()
+        assert isinstance(app.screen, RecordScreen)
+        assert app.screen.record is not None and app.screen.record.id in failed
