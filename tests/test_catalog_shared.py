@@ -14,13 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import test_catalog_backends as backends
 from conftest import workers_done
-from test_catalog_backends import _fresh_db, _tree, pg_url  # noqa: F401 - pg_url is a fixture used by name
+from test_catalog_backends import _fresh_db, _tree
 
 from runsift.core.backend import MEMBERS, Backend
 from runsift.core.catalog import Catalog, CatalogError
 from runsift.core.query import parse_filter, parse_sort
 
+pg_url = backends.pg_url
+"""The throwaway PostgreSQL server fixture of the backend tests, used here by the same name."""
 REPO = Path(__file__).resolve().parents[1]
 _roles = iter(range(10_000))
 
@@ -28,7 +31,7 @@ _roles = iter(range(10_000))
 def _protocol_members() -> set[str]:
     """Every member :class:`Backend` declares (annotations, properties and methods), read from the class itself."""
     own = {name for name in vars(Backend) if not name.startswith("_") or name in ("__enter__", "__exit__")}
-    own -= {name for name in vars(typing.Protocol)} - {"__enter__", "__exit__"}
+    own -= set(vars(typing.Protocol)) - {"__enter__", "__exit__"}
     return own | set(Backend.__annotations__)
 
 
