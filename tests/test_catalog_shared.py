@@ -178,3 +178,74 @@ async def test_the_app_lists_filters_and_opens_a_record_from_postgresql(pg_url: 
             await pilot.pause()
         assert isinstance(app.screen, RecordScreen)
         assert app.screen.record is not None and app.screen.record.id in failed
+
+
+# -- security ---------------------------------------------------------------------------------------
+
+SECRET = "Pw-s3cret-9%&x"
+
+
+def _password_role(url: str) -> str:
+    """A role that must give its password (scram), and the URL with it; the server's other roles keep trust."""
+    import urllib.parse
+
+    import psycopg
+
+    sock = url.split("host=", 1)[1].split("&", 1)[0]
+    hba = Path(sock).parent / "data" / "pg_hba.conf"
+    if "secretive" not in hba.read_text():
+        hba.write_text("local all secretive scram-sha-256\n" + hba.read_text())
+    with psycopg.connect(url, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'secretive'").fetchone() is None:
+            conn.execute("CREATE ROLE secretive LOGIN SUPERUSER")
+        conn.execute(psycopg.sql.SQL("ALTER ROLE secretive PASSWORD {}").format(psycopg.sql.Literal(SECRET)))
+        conn.execute("SELECT pg_reload_conf()")
+    return url.replace("postgres@", f"secretive:{urllib.parse.quote(SECRET, safe='')}@", 1)
+
+
+def test_credentials_never_appear_in_any_output(pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import urllib.parse
+
+    url, root = _indexed(pg_url, tmp_path, "secrets")
+    good = _password_role(url)
+    wrong = good.replace(urllib.parse.quote(SECRET, safe=""), "Wr0ng-Secret-77", 1)
+    unreachable = f"postgresql://alice:{urllib.parse.quote(SECRET, safe='')}@127.0.0.1:1/nodb?connect_timeout=3"
+    outputs: list[str] = []
+
+    def run(*argv: str) -> int:
+        code, out, err = _cli(capsys, *argv)
+        outputs.append(out + err)
+        return code
+
+    assert run("index", str(root), "--catalog", good, "--root-name", "team") == 0
+    assert run("ls", "--catalog", good, "--root-name", "team", "--sort", "-val_auc") == 0
+    assert run("ls", "--catalog", good, "--root-name", "team", "-f", "val_acu>1") == 2  # a typo: an error naming the key
+    assert run("show", "nothing-like-this", "--catalog", good, "--root-name", "team") == 2
+    assert run("ls", "--catalog", good, "--root-name", "no-such-root") == 2
+    assert run("ls", "--catalog", wrong, "--root-name", "team") == 2
+    assert "password authentication failed" in outputs[-1]
+    assert run("ls", "--catalog", unreachable, "--root-name", "team") == 2
+    assert "cannot connect" in outputs[-1]
+    monkeypatch.setenv("RUNSIFT_CATALOG", good)
+    with pytest.raises(SystemExit):
+        run("ls", "--help")
+    outputs.append(capsys.readouterr().out)
+    assert outputs[-1].strip()
+    for text in outputs:
+        for secret in (SECRET, urllib.parse.quote(SECRET, safe=""), "Wr0ng-Secret-77"):
+            assert secret not in text
+
+
+def test_hostile_root_names_and_maps_are_data(pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import psycopg
+
+    url = _fresh_db(pg_url, "hostileroot")
+    root = _tree(tmp_path / "r")
+    name = "x'); DROP TABLE roots; --"
+    assert _cli(capsys, "index", str(root), "--catalog", url, "--root-name", name, "-q")[0] == 0
+    code, out, _ = _cli(capsys, "ls", "--catalog", url, "--root-name", name, "--root-map", f"{name}=/m'; --", "--format", "json", "-q")
+    assert code == 0 and len(json.loads(out)) == 25
+    assert all(row["path"].startswith("/m'; --/") for row in json.loads(out))
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT name FROM roots").fetchall() == [(name,)]
