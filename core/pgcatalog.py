@@ -260,7 +260,9 @@ class SharedCatalog:
         )
         cur.execute("DELETE FROM vals WHERE root = %s AND id = ANY(%s)", (self.root_name, [row[0] for row in rows]))
         vals = [(self.root_name, row[0], *v) for row in rows for v in values_of(_summary_of(row), json.loads(row[14]))]
-        cur.executemany("INSERT INTO vals VALUES (%s,%s,%s,%s,%s,%s,%s)", vals)
+        with cur.copy("COPY vals (root, id, key, ctext, ltext, num, sortclass) FROM STDIN") as copy:
+            for v in vals:  # COPY: ~60 values a record, several times faster than INSERTs; still only data, never SQL
+                copy.write_row(v)
 
     # -- queries -----------------------------------------------------------------
     _LIST = "SELECT r.id, r.kind, r.project, r.name, r.rel, r.status, r.started, r.run_number, r.sweep, r.n_problems, r.problems, r.metrics FROM runs r"
