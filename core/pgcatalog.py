@@ -42,24 +42,25 @@ from .sqlquery import db_text, filter_sql, sort_sql, values_of
 DDL = """
 CREATE TABLE IF NOT EXISTS roots (name TEXT PRIMARY KEY, host TEXT NOT NULL, path TEXT NOT NULL, indexed_at DOUBLE PRECISION);
 CREATE TABLE IF NOT EXISTS runs (
-    root TEXT NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL, project TEXT, name TEXT, rel TEXT NOT NULL,
+    rid BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE, root TEXT NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL, project TEXT, name TEXT, rel TEXT NOT NULL,
     status TEXT, started TEXT, run_number BIGINT, sweep TEXT, n_problems INTEGER NOT NULL, problems TEXT NOT NULL,
     metrics TEXT NOT NULL, fingerprint TEXT NOT NULL, deleted BOOLEAN NOT NULL, search TEXT NOT NULL,
     detail TEXT NOT NULL, host TEXT NOT NULL, path TEXT NOT NULL, metric_names TEXT[] NOT NULL,
     PRIMARY KEY (root, id)
 );
 CREATE TABLE IF NOT EXISTS vals (
-    root TEXT NOT NULL, id TEXT NOT NULL, key TEXT NOT NULL, ctext TEXT COLLATE "C", ltext TEXT COLLATE "C",
+    rid BIGINT NOT NULL, key TEXT COLLATE "C" NOT NULL, ctext TEXT COLLATE "C", ltext TEXT COLLATE "C",
     num DOUBLE PRECISION, sortclass SMALLINT NOT NULL,
-    PRIMARY KEY (root, id, key)
+    PRIMARY KEY (rid, key)
 );
-CREATE INDEX IF NOT EXISTS vals_num ON vals (root, key, num, id);
-CREATE INDEX IF NOT EXISTS vals_text ON vals (root, key, ltext, id);
+CREATE INDEX IF NOT EXISTS vals_num ON vals (key, num, rid);
+CREATE INDEX IF NOT EXISTS vals_text ON vals (key, ltext, rid);
 """
-# No foreign key from vals to runs: its check costs an eighth of bulk indexing, and every write of a
-# record's vals deletes and inserts them in the same transaction as its runs row.
+# vals holds ~70 rows a record, so it names its record by runs.rid (8 bytes) rather than (root, id): its
+# three indexes were two thirds of the catalog's size. No foreign key from vals to runs: its check costs an
+# eighth of bulk indexing, and a record's vals are deleted and written in the same transaction as its row.
 # vals_num serves metric and numeric filters and sorts (val_auc>0.9, -val_auc); vals_text equality and
-# text sorts (project=fraud-model, sort by name); (root, id, key) the per-record lookups of EXISTS.
+# text sorts (project=fraud-model, sort by name); (rid, key) the per-record lookups of EXISTS and sorts.
 
 
 def mask(url: str) -> str:
@@ -229,8 +230,9 @@ class SharedCatalog:
         removed = [rid for rid in known if rid not in seen]
         for i in range(0, len(removed), 500):
             with self._tx():
-                for table in ("vals", "runs"):  # fixed table names; the ids are a parameter
-                    self.conn.execute(f"DELETE FROM {table} WHERE root = %s AND id = ANY(%s)", (self.root_name, removed[i : i + 500]))
+                params = (self.root_name, removed[i : i + 500])
+                self.conn.execute("DELETE FROM vals WHERE rid IN (SELECT rid FROM runs WHERE root = %s AND id = ANY(%s))", params)
+                self.conn.execute("DELETE FROM runs WHERE root = %s AND id = ANY(%s)", params)
         with self._tx():
             self.conn.execute(
                 "INSERT INTO roots VALUES (%s, %s, %s, %s) ON CONFLICT (name) DO UPDATE SET host = EXCLUDED.host, "
@@ -264,7 +266,9 @@ class SharedCatalog:
                          None if row[8] is None else db_text(row[8]), row[9], row[10], row[11], row[12],
                          bool(row[13]), search, relative_detail(row[15], path, rel), host, path, [db_text(m) for m in json.loads(row[11])]))
         cur.executemany(
-            "INSERT INTO runs VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) "
+            "INSERT INTO runs (root, id, kind, project, name, rel, status, started, run_number, sweep, n_problems, problems, "
+            "metrics, fingerprint, deleted, search, detail, host, path, metric_names) "
+            "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) "
             "ON CONFLICT (root, id) DO UPDATE SET kind=EXCLUDED.kind, project=EXCLUDED.project, name=EXCLUDED.name, "
             "rel=EXCLUDED.rel, status=EXCLUDED.status, started=EXCLUDED.started, run_number=EXCLUDED.run_number, "
             "sweep=EXCLUDED.sweep, n_problems=EXCLUDED.n_problems, problems=EXCLUDED.problems, metrics=EXCLUDED.metrics, "
@@ -272,9 +276,10 @@ class SharedCatalog:
             "host=EXCLUDED.host, path=EXCLUDED.path, metric_names=EXCLUDED.metric_names",
             runs,
         )
-        cur.execute("DELETE FROM vals WHERE root = %s AND id = ANY(%s)", (self.root_name, [row[0] for row in rows]))
-        vals = [(self.root_name, row[0], *v) for row in rows for v in values_of(_summary_of(row), json.loads(row[14]))]
-        with cur.copy("COPY vals (root, id, key, ctext, ltext, num, sortclass) FROM STDIN") as copy:
+        rids = dict(cur.execute("SELECT id, rid FROM runs WHERE root = %s AND id = ANY(%s)", (self.root_name, [row[0] for row in rows])).fetchall())
+        cur.execute("DELETE FROM vals WHERE rid = ANY(%s)", (builtins.list(rids.values()),))
+        vals = [(rids[row[0]], *v) for row in rows for v in values_of(_summary_of(row), json.loads(row[14]))]
+        with cur.copy("COPY vals (rid, key, ctext, ltext, num, sortclass) FROM STDIN") as copy:
             for v in vals:  # COPY: ~60 values a record, several times faster than INSERTs; still only data, never SQL
                 copy.write_row(v)
 
@@ -351,15 +356,16 @@ class SharedCatalog:
     def facet(self, key: str) -> dict[str, tuple[str | None, float | None]]:
         """``{record id: (text, number)}`` for one detail key."""
         with self._tx():
-            rows = self.conn.execute("SELECT id, ctext, num FROM vals WHERE root = %s AND key = %s", (self.root_name, "f:" + key)).fetchall()
+            rows = self.conn.execute(
+                "SELECT r.id, v.ctext, v.num FROM vals v JOIN runs r ON r.rid = v.rid WHERE r.root = %s AND v.key = %s",
+                (self.root_name, "f:" + key),
+            ).fetchall()
         return {rid: (text, num) for rid, text, num in rows}
 
     def facet_keys(self) -> builtins.list[str]:
         """Every detail key some record has (``config.optimizer.lr`` ...), sorted: what a filter, sort or column may name."""
         with self._tx():
-            rows = self.conn.execute(
-                "SELECT DISTINCT substr(key, 3) FROM vals WHERE root = %s AND key LIKE 'f:%%' ORDER BY 1", (self.root_name,)
-            ).fetchall()
+            rows = self.conn.execute(_FACET_KEYS, (self.root_name,)).fetchall()
         return [key for (key,) in rows]
 
     def metric_names(self, kind: str = "run") -> builtins.list[str]:
@@ -412,6 +418,19 @@ class SharedCatalog:
         close = difflib.get_close_matches(ref.rsplit("/", 1)[-1], list(names), n=5, cutoff=0.6)
         return [names[c] for c in close]
 
+
+_FACET_KEYS = """
+WITH RECURSIVE k(key) AS (
+    SELECT min(key) FROM vals WHERE key > 'f:' AND key < 'f;'
+    UNION ALL
+    SELECT (SELECT min(v.key) FROM vals v WHERE v.key > k.key AND v.key < 'f;') FROM k WHERE k.key IS NOT NULL
+)
+SELECT substr(k.key, 3) FROM k
+WHERE k.key IS NOT NULL AND EXISTS (SELECT 1 FROM vals v JOIN runs r ON r.rid = v.rid WHERE v.key = k.key AND r.root = %s)
+ORDER BY 1
+"""
+"""Distinct detail keys of one root: a skip scan of the ``vals_num`` index (one probe a key, not one a value),
+each key kept if some record of the root has it."""
 
 ROOT_MARK = "@root"
 """What stands for the root's folder in a stored record's ``"path"`` values: each reader puts its own folder back."""
