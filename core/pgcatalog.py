@@ -107,8 +107,10 @@ def _password(url: str) -> str | None:
 class SharedCatalog:
     """Records of one named root in a PostgreSQL catalog; the query methods of :class:`Catalog`."""
 
-    def __init__(self, conn: Any, root_name: str, root: Path | None, *, writer: bool = False) -> None:
+    def __init__(self, conn: Any, root_name: str, root: Path | None, *, writer: bool = False, url: str = "") -> None:
         self.conn = conn
+        self.url = url
+        """The catalog's URL (only ever shown through :func:`mask`)."""
         self._lock = threading.RLock()
         self.writer = writer
         """True when this session may index (write); a reader's refresh only re-reads the database."""
@@ -152,9 +154,17 @@ class SharedCatalog:
         try:
             with conn.transaction():
                 exists = conn.execute("SELECT to_regclass('vals') IS NOT NULL").fetchone()[0]
+                if exists and conn.execute(
+                    "SELECT 1 FROM information_schema.columns WHERE table_name = 'vals' AND column_name = 'rid'"
+                ).fetchone() is None:
+                    raise CatalogError(f"the catalog {mask(url)} was made by an earlier runsift (vals without rid): "
+                                       "index again into a new database")
                 if writer:
                     conn.execute("SELECT pg_advisory_xact_lock(7418)")  # two first indexers must not both create the tables
                     conn.execute(DDL)
+        except CatalogError:
+            conn.close()
+            raise
         except Exception as exc:
             conn.close()
             raise CatalogError(f"cannot prepare the catalog {mask(url)}: {_clean(exc, url)}") from None
@@ -175,7 +185,7 @@ class SharedCatalog:
                 local = Path(mapped)
             elif indexed is not None and os.path.isdir(indexed[1]):  # the same host, or the same mount on this one
                 local = Path(indexed[1])
-        catalog = cls(conn, name, local, writer=writer)
+        catalog = cls(conn, name, local, writer=writer, url=url)
         catalog.indexed = indexed
         catalog.show_deleted = show_deleted
         if refresh:
@@ -186,8 +196,13 @@ class SharedCatalog:
     def _tx(self) -> Iterator[None]:
         """One transaction, one thread at a time: the app queries from several workers, and psycopg's
         transaction blocks on one connection must nest, never interleave."""
-        with self._lock, self.conn.transaction():
-            yield
+        import psycopg
+
+        try:
+            with self._lock, self.conn.transaction():
+                yield
+        except psycopg.Error as exc:  # a dropped connection, a revoked grant ...: a message, not a traceback
+            raise CatalogError(f"the catalog {mask(self.url)} failed: {_clean(exc, self.url)}") from None
 
     def close(self) -> None:
         """Close the connection."""

@@ -249,3 +249,21 @@ def test_hostile_root_names_and_maps_are_data(pg_url: str, tmp_path: Path, capsy
     assert all(row["path"].startswith("/m'; --/") for row in json.loads(out))
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT name FROM roots").fetchall() == [(name,)]
+
+
+def test_a_dropped_connection_or_an_old_schema_is_a_message_not_a_traceback(pg_url: str, tmp_path: Path) -> None:
+    import psycopg
+
+    from runsift.core.pgcatalog import SharedCatalog
+
+    url, _root = _indexed(pg_url, tmp_path, "dropped")
+    with SharedCatalog.open(url, root_name="team") as cat:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'runsift'")
+        with pytest.raises(CatalogError, match="failed"):
+            cat.list()
+    old = _fresh_db(pg_url, "oldschema")
+    with psycopg.connect(old, autocommit=True) as admin:
+        admin.execute("CREATE TABLE vals (root TEXT, id TEXT, key TEXT)")
+    with pytest.raises(CatalogError, match="earlier runsift"):
+        SharedCatalog.open(old, root_name="team")
