@@ -8,7 +8,9 @@ quick. Full records are loaded one at a time with :meth:`Catalog.get`.
 
 from __future__ import annotations
 
+import builtins
 import collections
+import contextlib
 import difflib
 import functools
 import hashlib
@@ -148,8 +150,7 @@ def _heals(method: Callable[Concatenate[Catalog, _P], _T]) -> Callable[Concatena
     The cache is only a cache: what it held is read again from the runs, never shown from a damaged file.
     """
 
-    @functools.wraps(method)
-    def healing(self: Catalog, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+    def healing(self: Catalog, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
         try:
             return method(self, *args, **kwargs)
         except Exception as exc:
@@ -158,6 +159,7 @@ def _heals(method: Callable[Concatenate[Catalog, _P], _T]) -> Callable[Concatena
             self._heal(exc)
             return method(self, *args, **kwargs)
 
+    functools.update_wrapper(healing, method)  # not @wraps: its _Wrapped type hides the signature from mypy
     return healing
 
 
@@ -244,10 +246,8 @@ class Catalog:
         with self._lock:
             self._healing = True
             try:
-                try:
+                with contextlib.suppress(sqlite3.Error):
                     self.db.close()
-                except sqlite3.Error:
-                    pass
                 db: sqlite3.Connection | None = None
                 where = str(self.cache_file) if self.cache_file is not None else "the in-memory index"
                 if self.cache_file is not None:
@@ -265,6 +265,11 @@ class Catalog:
                 self.refresh(full=True, workers=self._workers)
             finally:
                 self._healing = False
+
+    @property
+    def reachable(self) -> bool:
+        """True while the root's files can be read (always, for the embedded catalog, unless the folder went away)."""
+        return self.root.is_dir()
 
     def close(self) -> None:
         """Close the cache."""
@@ -508,7 +513,7 @@ class Catalog:
         sort: Sort | None = None,
         limit: int | None = None,
         offset: int = 0,
-    ) -> list[Summary]:
+    ) -> builtins.list[Summary]:
         """Summaries of the records that pass every filter, sorted (default: by id)."""
         filters = tuple(filters)
         everything = self.summaries()  # one list throughout: a refresh in another thread may replace it
@@ -537,7 +542,7 @@ class Catalog:
                 return
             self._ordered(sort, self.summaries())
 
-    def _ordered(self, sort: Sort, everything: list[Summary]) -> list[Summary]:
+    def _ordered(self, sort: Sort, everything: builtins.list[Summary]) -> builtins.list[Summary]:
         """``everything`` (the current summaries) in ``sort`` order, remembered until the next refresh.
 
         A filter typed while a 100k-row list is sorted then only filters; a sort is paid once per key.
@@ -560,7 +565,7 @@ class Catalog:
         """How many records pass the filters."""
         return len(self.list(kind=kind, filters=filters))
 
-    def ids(self, *, kind: str | None = None, filters: Iterable[Filter] = (), sort: Sort | None = None) -> list[str]:
+    def ids(self, *, kind: str | None = None, filters: Iterable[Filter] = (), sort: Sort | None = None) -> builtins.list[str]:
         """Ids of the matching records in order."""
         return [r.id for r in self.list(kind=kind, filters=filters, sort=sort)]
 
@@ -593,7 +598,7 @@ class Catalog:
                 detail = fresh[-1]
         return from_dict(json.loads(detail))
 
-    def metric_names(self, kind: str = "run") -> list[str]:
+    def metric_names(self, kind: str = "run") -> builtins.list[str]:
         """Final-metric names in the catalog, most common first."""
         counts: dict[str, int] = {}
         for row in self.summaries():
@@ -614,7 +619,7 @@ class Catalog:
             as_id = candidate.relative_to(self.root).as_posix()
         except ValueError:
             as_id = None
-        if as_id in known:
+        if as_id is not None and as_id in known:
             return as_id
         matches = [i for i in ids if i.endswith("/" + ref_clean) or i.rsplit("/", 1)[-1] == ref_clean]
         if not matches:
@@ -625,7 +630,7 @@ class Catalog:
             raise AmbiguousRun(ref, matches)
         raise RunNotFound(ref, self._near(ref_clean, ids))
 
-    def _near(self, ref: str, ids: list[str] | None = None) -> list[str]:
+    def _near(self, ref: str, ids: builtins.list[str] | None = None) -> builtins.list[str]:
         ids = ids if ids is not None else self.ids()
         names = {i.rsplit("/", 1)[-1]: i for i in ids}
         close = difflib.get_close_matches(ref.rsplit("/", 1)[-1], list(names), n=5, cutoff=0.6)

@@ -13,19 +13,21 @@ Needs the optional ``psycopg`` driver (``pip install 'runsift[postgres]'``).
 from __future__ import annotations
 
 import builtins
-import dataclasses
+import contextlib
 import difflib
 import json
 import os
 import socket
+import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from .catalog import (
     AmbiguousRun,
     CatalogError,
+    Progress,
     RefreshStats,
     RunNotFound,
     _Reader,
@@ -40,23 +42,25 @@ from .sqlquery import db_text, filter_sql, sort_sql, values_of
 DDL = """
 CREATE TABLE IF NOT EXISTS roots (name TEXT PRIMARY KEY, host TEXT NOT NULL, path TEXT NOT NULL, indexed_at DOUBLE PRECISION);
 CREATE TABLE IF NOT EXISTS runs (
-    root TEXT NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL, project TEXT, name TEXT, rel TEXT NOT NULL,
+    rid BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE, root TEXT NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL, project TEXT, name TEXT, rel TEXT NOT NULL,
     status TEXT, started TEXT, run_number BIGINT, sweep TEXT, n_problems INTEGER NOT NULL, problems TEXT NOT NULL,
     metrics TEXT NOT NULL, fingerprint TEXT NOT NULL, deleted BOOLEAN NOT NULL, search TEXT NOT NULL,
     detail TEXT NOT NULL, host TEXT NOT NULL, path TEXT NOT NULL, metric_names TEXT[] NOT NULL,
     PRIMARY KEY (root, id)
 );
 CREATE TABLE IF NOT EXISTS vals (
-    root TEXT NOT NULL, id TEXT NOT NULL, key TEXT NOT NULL, ctext TEXT COLLATE "C", ltext TEXT COLLATE "C",
+    rid BIGINT NOT NULL, key TEXT COLLATE "C" NOT NULL, ctext TEXT COLLATE "C", ltext TEXT COLLATE "C",
     num DOUBLE PRECISION, sortclass SMALLINT NOT NULL,
-    PRIMARY KEY (root, id, key),
-    FOREIGN KEY (root, id) REFERENCES runs (root, id) ON DELETE CASCADE
+    PRIMARY KEY (rid, key)
 );
-CREATE INDEX IF NOT EXISTS vals_num ON vals (root, key, num, id);
-CREATE INDEX IF NOT EXISTS vals_text ON vals (root, key, ltext, id);
+CREATE INDEX IF NOT EXISTS vals_num ON vals (key, num, rid);
+CREATE INDEX IF NOT EXISTS vals_text ON vals (key, ltext, rid);
 """
+# vals holds ~70 rows a record, so it names its record by runs.rid (8 bytes) rather than (root, id): its
+# three indexes were two thirds of the catalog's size. No foreign key from vals to runs: its check costs an
+# eighth of bulk indexing, and a record's vals are deleted and written in the same transaction as its row.
 # vals_num serves metric and numeric filters and sorts (val_auc>0.9, -val_auc); vals_text equality and
-# text sorts (project=fraud-model, sort by name); (root, id, key) the per-record lookups of EXISTS.
+# text sorts (project=fraud-model, sort by name); (rid, key) the per-record lookups of EXISTS and sorts.
 
 
 def mask(url: str) -> str:
@@ -103,16 +107,25 @@ def _password(url: str) -> str | None:
 class SharedCatalog:
     """Records of one named root in a PostgreSQL catalog; the query methods of :class:`Catalog`."""
 
-    def __init__(self, conn: Any, root_name: str, root: Path | None) -> None:
+    def __init__(self, conn: Any, root_name: str, root: Path | None, *, writer: bool = False, url: str = "") -> None:
         self.conn = conn
+        self.url = url
+        """The catalog's URL (only ever shown through :func:`mask`)."""
+        self._lock = threading.RLock()
+        self.writer = writer
+        """True when this session may index (write); a reader's refresh only re-reads the database."""
         self.root_name = root_name
-        self.root = root if root is not None else Path("/nonexistent-root") / root_name
+        self.root = root if root is not None else Path(f"{root_name}:")
+        """Where the root is on this host; ``NAME:`` when unknown, so a record's path never passes for a local one."""
         self.reachable = root is not None and root.is_dir()
         """True when this host sees the root's files (full details, splits, predictions)."""
+        self.indexed: tuple[str, str] | None = None
+        """``(host, folder)`` the root was last indexed from, as its indexer recorded it."""
         self.problems: builtins.list[Problem] = []
         self.last_refresh = RefreshStats()
         self.show_deleted = False
         self.cache_file = None
+        self.cache_problems: builtins.list[Problem] = []
 
     @classmethod
     def open(
@@ -123,33 +136,73 @@ class SharedCatalog:
         root_name: str | None = None,
         root_map: Mapping[str, str] | None = None,
         refresh: bool = False,
+        index: bool = False,
         workers: int | None = None,
         show_deleted: bool = False,
     ) -> SharedCatalog:
-        """Open the catalog at ``url`` for one root (by path, by name, or both); ``refresh`` indexes it first."""
+        """Open the catalog at ``url`` for one root (by path, by name, or both); ``refresh`` indexes it first.
+
+        Only an indexer (``refresh`` or ``index``) creates tables or writes: a reader needs no more than
+        SELECT on ``roots``, ``runs`` and ``vals``, and its :meth:`refresh` re-reads the database.
+        """
         if root is None and root_name is None:
             raise CatalogError("name a root: a folder, or --root-name NAME")
         local = Path(os.path.realpath(os.fspath(root))) if root is not None else None
         name = root_name or (local.name if local is not None else "")
+        writer = refresh or index
         conn = _connect(url)
-        with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(7418)")  # two first indexers must not both create the tables
-            conn.execute(DDL)
+        try:
+            with conn.transaction():
+                exists = conn.execute("SELECT to_regclass('vals') IS NOT NULL").fetchone()[0]
+                if exists and conn.execute(
+                    "SELECT 1 FROM information_schema.columns WHERE table_name = 'vals' AND column_name = 'rid'"
+                ).fetchone() is None:
+                    raise CatalogError(f"the catalog {mask(url)} was made by an earlier runsift (vals without rid): "
+                                       "index again into a new database")
+                if writer:
+                    conn.execute("SELECT pg_advisory_xact_lock(7418)")  # two first indexers must not both create the tables
+                    conn.execute(DDL)
+        except CatalogError:
+            conn.close()
+            raise
+        except Exception as exc:
+            conn.close()
+            raise CatalogError(f"cannot prepare the catalog {mask(url)}: {_clean(exc, url)}") from None
+        if not writer and not exists:
+            conn.close()
+            raise CatalogError(f"the catalog {mask(url)} holds no runs yet: index a root first (runsift index ROOT --catalog URL)")
+        indexed: tuple[str, str] | None = None
+        if exists:
+            row = conn.execute("SELECT host, path FROM roots WHERE name = %s", (name,)).fetchone()
+            conn.commit()
+            indexed = (row[0], row[1]) if row is not None else None
         if local is None:
+            if indexed is None and not writer:
+                conn.close()
+                raise CatalogError(f"the catalog has no root named {name!r}")
             mapped = (root_map or {}).get(name)
-            if mapped is None:
-                row = conn.execute("SELECT path FROM roots WHERE name = %s", (name,)).fetchone()
-                conn.commit()
-                if row is None:
-                    conn.close()
-                    raise CatalogError(f"the catalog has no root named {name!r}")
-                mapped = row[0]
-            local = Path(mapped)
-        catalog = cls(conn, name, local)
+            if mapped is not None:
+                local = Path(mapped)
+            elif indexed is not None and os.path.isdir(indexed[1]):  # the same host, or the same mount on this one
+                local = Path(indexed[1])
+        catalog = cls(conn, name, local, writer=writer, url=url)
+        catalog.indexed = indexed
         catalog.show_deleted = show_deleted
         if refresh:
             catalog.refresh(workers=workers)
         return catalog
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[None]:
+        """One transaction, one thread at a time: the app queries from several workers, and psycopg's
+        transaction blocks on one connection must nest, never interleave."""
+        import psycopg
+
+        try:
+            with self._lock, self.conn.transaction():
+                yield
+        except psycopg.Error as exc:  # a dropped connection, a revoked grant ...: a message, not a traceback
+            raise CatalogError(f"the catalog {mask(self.url)} failed: {_clean(exc, self.url)}") from None
 
     def close(self) -> None:
         """Close the connection."""
@@ -162,17 +215,22 @@ class SharedCatalog:
         self.close()
 
     # -- indexing ----------------------------------------------------------------
-    def refresh(self, *, full: bool = True, workers: int | None = None, progress: Any = None) -> RefreshStats:
+    def refresh(self, *, full: bool = True, workers: int | None = None, progress: Progress | None = None) -> RefreshStats:
         """Walk the root and upsert new and changed records, delete vanished ones; one short transaction a batch.
 
         No lock is held across the walk: two indexers of the same tree write the same rows (an upsert
-        keeps one), and readers see each batch whole or not at all.
+        keeps one), and readers see each batch whole or not at all. A reader (not opened to index) only
+        counts what the database holds now: its lists are always read from the database anyway.
         """
+        if not self.writer:
+            started = time.perf_counter()
+            self.last_refresh = RefreshStats(unchanged=self.count(), seconds=time.perf_counter() - started)
+            return self.last_refresh
         if not self.reachable:
             raise CatalogError(f"the root {self.root_name!r} is not reachable from this host at {self.root}")
         started = time.perf_counter()
         host = socket.gethostname()
-        with self.conn.transaction():
+        with self._tx():
             known = dict(self.conn.execute("SELECT id, fingerprint FROM runs WHERE root = %s", (self.root_name,)).fetchall())
         walk = discover(self.root)
         self.problems = walk.problems
@@ -181,25 +239,34 @@ class SharedCatalog:
             for f in todo:
                 reader.add(f)
             for batch in reader.rows(progress):
-                with self.conn.transaction():
+                with self._tx():
                     self._store(batch, host)
         seen = {f.id for f in walk.found}
         removed = [rid for rid in known if rid not in seen]
         for i in range(0, len(removed), 500):
-            with self.conn.transaction():
-                self.conn.execute("DELETE FROM runs WHERE root = %s AND id = ANY(%s)", (self.root_name, removed[i : i + 500]))
-        with self.conn.transaction():
+            with self._tx():
+                params = (self.root_name, removed[i : i + 500])
+                self.conn.execute("DELETE FROM vals WHERE rid IN (SELECT rid FROM runs WHERE root = %s AND id = ANY(%s))", params)
+                self.conn.execute("DELETE FROM runs WHERE root = %s AND id = ANY(%s)", params)
+        with self._tx():
             self.conn.execute(
                 "INSERT INTO roots VALUES (%s, %s, %s, %s) ON CONFLICT (name) DO UPDATE SET host = EXCLUDED.host, "
                 "path = EXCLUDED.path, indexed_at = EXCLUDED.indexed_at",
                 (self.root_name, host, str(self.root), time.time()),
             )
+        if len(todo) + len(removed) > max(1000, len(known) // 10):
+            with self._lock:
+                analyze(self.conn)
         changed = sum(1 for f in todo if f.id in known)
         self.last_refresh = RefreshStats(
             added=len(todo) - changed, changed=changed, removed=len(removed), unchanged=len(walk.found) - len(todo),
             listed=len(walk.found), seconds=time.perf_counter() - started,
         )
         return self.last_refresh
+
+    def refresh_records(self, ids: Iterable[str]) -> tuple[builtins.list[str], builtins.list[str]]:
+        """Nothing is re-read one by one here: every id is ``gone`` for a :meth:`refresh` to settle."""
+        return [], builtins.list(ids)
 
     def _store(self, rows: builtins.list[tuple[Any, ...]], host: str) -> None:
         """Upsert rows from the SQLite catalog's reader (same columns), with their ``vals``."""
@@ -212,9 +279,11 @@ class SharedCatalog:
             texts = [None if t is None else db_text(t) for t in (project, name, *row[5:7])]
             runs.append((self.root_name, rid, kind, texts[0], texts[1], rel, texts[2], texts[3], row[7],
                          None if row[8] is None else db_text(row[8]), row[9], row[10], row[11], row[12],
-                         bool(row[13]), search, row[15], host, path, [db_text(m) for m in json.loads(row[11])]))
+                         bool(row[13]), search, relative_detail(row[15], path, rel), host, path, [db_text(m) for m in json.loads(row[11])]))
         cur.executemany(
-            "INSERT INTO runs VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) "
+            "INSERT INTO runs (root, id, kind, project, name, rel, status, started, run_number, sweep, n_problems, problems, "
+            "metrics, fingerprint, deleted, search, detail, host, path, metric_names) "
+            "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) "
             "ON CONFLICT (root, id) DO UPDATE SET kind=EXCLUDED.kind, project=EXCLUDED.project, name=EXCLUDED.name, "
             "rel=EXCLUDED.rel, status=EXCLUDED.status, started=EXCLUDED.started, run_number=EXCLUDED.run_number, "
             "sweep=EXCLUDED.sweep, n_problems=EXCLUDED.n_problems, problems=EXCLUDED.problems, metrics=EXCLUDED.metrics, "
@@ -222,9 +291,12 @@ class SharedCatalog:
             "host=EXCLUDED.host, path=EXCLUDED.path, metric_names=EXCLUDED.metric_names",
             runs,
         )
-        cur.execute("DELETE FROM vals WHERE root = %s AND id = ANY(%s)", (self.root_name, [row[0] for row in rows]))
-        vals = [(self.root_name, row[0], *v) for row in rows for v in values_of(_summary_of(row), json.loads(row[14]))]
-        cur.executemany("INSERT INTO vals VALUES (%s,%s,%s,%s,%s,%s,%s)", vals)
+        rids = dict(cur.execute("SELECT id, rid FROM runs WHERE root = %s AND id = ANY(%s)", (self.root_name, [row[0] for row in rows])).fetchall())
+        cur.execute("DELETE FROM vals WHERE rid = ANY(%s)", (builtins.list(rids.values()),))
+        vals = [(rids[row[0]], *v) for row in rows for v in values_of(_summary_of(row), json.loads(row[14]))]
+        with cur.copy("COPY vals (rid, key, ctext, ltext, num, sortclass) FROM STDIN") as copy:
+            for v in vals:  # COPY: ~60 values a record, several times faster than INSERTs; still only data, never SQL
+                copy.write_row(v)
 
     # -- queries -----------------------------------------------------------------
     _LIST = "SELECT r.id, r.kind, r.project, r.name, r.rel, r.status, r.started, r.run_number, r.sweep, r.n_problems, r.problems, r.metrics FROM runs r"
@@ -254,13 +326,12 @@ class SharedCatalog:
         if offset:
             sql += " OFFSET %s"
             params_all.append(offset)
-        with self.conn.transaction():
+        with self._tx():
             rows = self.conn.execute(sql, params_all).fetchall()
-        return [self._mapped(_summary(row)) for row in rows]
-
-    def _mapped(self, row: Summary) -> Summary:
-        """The row with its path under this host's folder for the root (stored relative to it)."""
-        return dataclasses.replace(row, path=os.path.normpath(os.path.join(self.root, row.path or ".")))
+        base = str(self.root)
+        # The stored path is relative to the root (os.path.relpath: normalised, "." for the root itself); joined
+        # as text, since 100k dataclasses.replace calls cost 40% of listing them all.
+        return [_summary((*row[:4], base if row[4] in (None, ".") else f"{base}/{row[4]}", *row[5:])) for row in rows]
 
     def summaries(self) -> builtins.list[Summary]:
         """Every record's summary, by id."""
@@ -282,38 +353,39 @@ class SharedCatalog:
             clause, more = filter_sql(flt)
             where.append(clause)
             params.extend(more)
-        with self.conn.transaction():
+        with self._tx():
             return int(self.conn.execute(f"SELECT COUNT(*) FROM runs r WHERE {' AND '.join(where)}", params).fetchone()[0])
 
     def deleted_count(self) -> int:
         """How many records a tracker marks deleted."""
-        with self.conn.transaction():
+        with self._tx():
             return int(self.conn.execute("SELECT COUNT(*) FROM runs WHERE root = %s AND deleted", (self.root_name,)).fetchone()[0])
 
     def ids(self, *, kind: str | None = None, filters: Iterable[Filter] = (), sort: Sort | None = None) -> builtins.list[str]:
         """Ids of the matching records in order."""
         return [r.id for r in self.list(kind=kind, filters=filters, sort=sort)]
 
-    def presort(self, sorts: Iterable[Sort], cancelled: Any = None) -> None:
+    def presort(self, sorts: Iterable[Sort], cancelled: Callable[[], bool] = lambda: False) -> None:
         """Nothing to do: the database sorts on demand from its indexes."""
 
     def facet(self, key: str) -> dict[str, tuple[str | None, float | None]]:
         """``{record id: (text, number)}`` for one detail key."""
-        with self.conn.transaction():
-            rows = self.conn.execute("SELECT id, ctext, num FROM vals WHERE root = %s AND key = %s", (self.root_name, "f:" + key)).fetchall()
+        with self._tx():
+            rows = self.conn.execute(
+                "SELECT r.id, v.ctext, v.num FROM vals v JOIN runs r ON r.rid = v.rid WHERE r.root = %s AND v.key = %s",
+                (self.root_name, "f:" + key),
+            ).fetchall()
         return {rid: (text, num) for rid, text, num in rows}
 
     def facet_keys(self) -> builtins.list[str]:
         """Every detail key some record has (``config.optimizer.lr`` ...), sorted: what a filter, sort or column may name."""
-        with self.conn.transaction():
-            rows = self.conn.execute(
-                "SELECT DISTINCT substr(key, 3) FROM vals WHERE root = %s AND key LIKE 'f:%%' ORDER BY 1", (self.root_name,)
-            ).fetchall()
+        with self._tx():
+            rows = self.conn.execute(_FACET_KEYS, (self.root_name,)).fetchall()
         return [key for (key,) in rows]
 
     def metric_names(self, kind: str = "run") -> builtins.list[str]:
         """Final-metric names, most common first."""
-        with self.conn.transaction():
+        with self._tx():
             rows = self.conn.execute(
                 "SELECT m, COUNT(*) FROM runs r, unnest(r.metric_names) m "
                 "WHERE r.root = %s AND r.kind = %s AND (%s OR NOT r.deleted) GROUP BY 1",
@@ -326,11 +398,11 @@ class SharedCatalog:
         """The full record as indexed (files are not needed; :attr:`reachable` says whether they can be read too)."""
         if not is_utf8(record_id):
             raise RunNotFound(record_id, [])
-        with self.conn.transaction():
+        with self._tx():
             row = self.conn.execute("SELECT detail FROM runs WHERE root = %s AND id = %s", (self.root_name, record_id)).fetchone()
         if row is None:
             raise RunNotFound(record_id, self._near(record_id))
-        return from_dict(json.loads(row[0]))
+        return from_dict(json.loads(mapped_detail(row[0], self.root)))
 
     def resolve(self, ref: str, *, kind: str | None = None, cwd: str | None = None) -> str:
         """The id ``ref`` names: an id, a path below the root, or a unique suffix of an id."""
@@ -360,6 +432,56 @@ class SharedCatalog:
         names = {i.rsplit("/", 1)[-1]: i for i in ids}
         close = difflib.get_close_matches(ref.rsplit("/", 1)[-1], list(names), n=5, cutoff=0.6)
         return [names[c] for c in close]
+
+
+_FACET_KEYS = """
+WITH RECURSIVE k(key) AS (
+    SELECT min(key) FROM vals WHERE key > 'f:' AND key < 'f;'
+    UNION ALL
+    SELECT (SELECT min(v.key) FROM vals v WHERE v.key > k.key AND v.key < 'f;') FROM k WHERE k.key IS NOT NULL
+)
+SELECT substr(k.key, 3) FROM k
+WHERE k.key IS NOT NULL AND EXISTS (SELECT 1 FROM vals v JOIN runs r ON r.rid = v.rid WHERE v.key = k.key AND r.root = %s)
+ORDER BY 1
+"""
+"""Distinct detail keys of one root: a skip scan of the ``vals_num`` index (one probe a key, not one a value),
+each key kept if some record of the root has it."""
+
+ROOT_MARK = "@root"
+"""What stands for the root's folder in a stored record's ``"path"`` values: each reader puts its own folder back."""
+
+
+def relative_detail(detail: str, path: str, rel: str) -> str:
+    """Compact record JSON with the indexing host's root folder in ``"path"`` values replaced by :data:`ROOT_MARK`.
+
+    ``path`` is the record's folder on the indexing host and ``rel`` the same below the root, so the
+    root's folder is ``path`` without ``rel``. Nothing else changes: a reader maps the mark back.
+    """
+    root = path[: len(path) - len(rel)].rstrip("/") if rel not in ("", ".") and path.endswith(rel) else path
+    if not root:
+        return detail
+    quoted = json.dumps(root)[1:-1]
+    return detail.replace(f'"path":"{quoted}/', f'"path":"{ROOT_MARK}/').replace(f'"path":"{quoted}"', f'"path":"{ROOT_MARK}"')
+
+
+def mapped_detail(detail: str, root: Path) -> str:
+    """Stored record JSON with :data:`ROOT_MARK` replaced by where the root is on this host."""
+    quoted = json.dumps(str(root))[1:-1]
+    return detail.replace(f'"path":"{ROOT_MARK}/', f'"path":"{quoted}/').replace(f'"path":"{ROOT_MARK}"', f'"path":"{quoted}"')
+
+
+def analyze(conn: Any) -> None:
+    """Refresh the planner's statistics after a bulk change (autovacuum would, later): a fresh catalog's
+    sorts otherwise run on a plan made for empty tables. A role that may not analyze gets a warning, not an error."""
+    conn.execute("ANALYZE runs, vals")
+    conn.commit()
+
+
+def _clean(exc: BaseException, url: str) -> str:
+    """An error's first line with the URL's password, if any, masked."""
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    secret = _password(url)
+    return text.replace(secret, "***") if secret else text
 
 
 def _summary_of(row: tuple[Any, ...]) -> Summary:

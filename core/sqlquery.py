@@ -108,11 +108,11 @@ def filter_sql(flt: Filter) -> tuple[str, list[Any]]:
     else:  # pragma: no cover - parse_filter admits no other operator
         raise ValueError(f"unknown operator {op!r}")
     key = vkey(flt.key)
-    exists = f"EXISTS (SELECT 1 FROM vals v WHERE v.root = r.root AND v.id = r.id AND v.key = %s AND {cond})"
+    exists = f"EXISTS (SELECT 1 FROM vals v WHERE v.rid = r.rid AND v.key = %s AND {cond})"
     missing_ok = (op == "!=" and wanted != "") or (op == "=" and wanted == "")
     if not missing_ok:
         return exists, [key, *params]
-    absent = "NOT EXISTS (SELECT 1 FROM vals v WHERE v.root = r.root AND v.id = r.id AND v.key = %s)"
+    absent = "NOT EXISTS (SELECT 1 FROM vals v WHERE v.rid = r.rid AND v.key = %s)"
     return f"({exists} OR {absent})", [key, *params, key]
 
 
@@ -121,7 +121,7 @@ def sort_sql(sort: Sort | None) -> tuple[str, str, list[Any]]:
     by_id = 'r.id COLLATE "C"'
     if sort is None:
         return "", by_id, []
-    join = "LEFT JOIN vals s ON s.root = r.root AND s.id = r.id AND s.key = %s"
+    join = "LEFT JOIN vals s ON s.rid = r.rid AND s.key = %s"
     number = "CASE WHEN s.sortclass = 0 THEN s.num END"
     text = "CASE WHEN s.sortclass = 1 THEN s.ltext END"
     if sort.descending:

@@ -17,6 +17,7 @@ from textual import on
 from textual.app import App
 from textual.binding import Binding
 
+from runsift.core.backend import Backend
 from runsift.core.catalog import Catalog
 from runsift.core.records import ABTest, Sweep
 
@@ -64,12 +65,14 @@ class RunsiftApp(App[None]):
         watch: bool = True,
         watch_debounce_ms: int = 800,
         shown_root: str | None = None,
+        catalog: Backend | None = None,
     ) -> None:
         super().__init__()
         self.root = Path(os.path.realpath(root))
         self.rescan_at_start = rescan
         """List every file on the first indexing instead of trusting folder times (``--rescan``)."""
-        self.catalog = Catalog.open(self.root, cache_dir=cache_dir, use_cache=use_cache, refresh=False)
+        self.catalog: Backend = catalog if catalog is not None else Catalog.open(self.root, cache_dir=cache_dir, use_cache=use_cache, refresh=False)
+        """The records shown: the local cache of ``root`` unless a backend (a shared catalog) is given."""
         where = state_location(self.root, state_dir)
         self.state_path, self.state_warning = where.path, where.warning
         self.state = AppState.load(self.state_path)

@@ -9,6 +9,7 @@ prints the documented contract (README, "JSON output"). Exit codes: 0 success
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from runsift import __version__
+from runsift.core.backend import Backend
 from runsift.core.catalog import Catalog, CatalogError
 from runsift.core.diff import SECTIONS, diff_runs
 from runsift.core.query import (
@@ -80,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     app.add_argument("root", nargs="?", metavar="ROOT", help="folder to browse (default: $RUNSIFT_ROOT or the current folder)")
     app.add_argument("--no-watch", action="store_true", help="do not watch the folder for new and changing runs (r re-reads it)")
+    app.add_argument("--index", action="store_true",
+                     help="with --catalog: index ROOT into the shared catalog from the app (default: only read it)")
 
     ls = sub.add_parser(
         "ls",
@@ -228,10 +232,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `runsift ls | head`
-        try:
+        with contextlib.suppress(OSError):
             sys.stdout.close()
-        except OSError:
-            pass
         return EXIT_OK
 
 
@@ -256,14 +258,26 @@ def _join_negative_values(args: list[str]) -> list[str]:
     return out
 
 
-def _root(explicit: str | None) -> Path:
+def _root(explicit: str | None, args: argparse.Namespace | None = None) -> Path:
     root = explicit or os.environ.get("RUNSIFT_ROOT") or os.getcwd()
     path = Path(root).expanduser()
+    if args is not None and _by_name(args) and not path.is_dir():
+        return path  # a shared catalog's root need not be on this host: records come from the database
     if not path.exists():
         raise UsageError(f"{root}: no such folder")
     if not path.is_dir():
         raise UsageError(f"{root}: not a folder")
     return path
+
+
+def _by_name(args: argparse.Namespace) -> bool:
+    """True when a shared catalog's root is named (``--catalog URL --root-name NAME``): no folder is needed."""
+    return bool(getattr(args, "catalog", None) and getattr(args, "root_name", None))
+
+
+def _explicit_root(args: argparse.Namespace) -> bool:
+    """True when the user named a root folder (argument, ``--root`` or ``$RUNSIFT_ROOT``), not the current folder."""
+    return bool(getattr(args, "root", None) or getattr(args, "root_opt", None) or os.environ.get("RUNSIFT_ROOT"))
 
 
 def _root_map(args: argparse.Namespace) -> dict[str, str]:
@@ -282,23 +296,27 @@ def _root_for(args: argparse.Namespace, *refs: str) -> Path:
     from runsift.core.refs import root_for_refs
 
     explicit = bool(args.root or os.environ.get("RUNSIFT_ROOT"))
-    default = _root(args.root)
+    default = _root(args.root, args)
+    if _by_name(args):
+        return default  # RUN names records in the database; the current folder says nothing about the root
     return root_for_refs(default, list(refs), Path.cwd(), explicit)
 
 
-def _resolve(catalog: Catalog, ref: str, kind: str | None = None) -> str:
+def _resolve(catalog: Backend, ref: str, kind: str | None = None) -> str:
     """The id ``ref`` names, a path read from the current folder (``.``, ``../run-2``)."""
     return catalog.resolve(ref, kind=kind, cwd=os.getcwd())
 
 
-def _open(args: argparse.Namespace, root: Path, report: Any, *, index: bool = False) -> Any:
+NEEDS_FILES = frozenset({"show", "diff", "explain", "regress", "audit", "sweep", "ab"})
+"""Commands that read some things from the run files (split ids, predictions, logs) besides the catalog."""
+
+
+def _open(args: argparse.Namespace, root: Path, report: Any, *, index: bool = False) -> Backend:
+    """The catalog the options name: a shared PostgreSQL one with ``--catalog``, else the local cache of ``root``."""
+    if getattr(args, "catalog", None):
+        return _open_shared(args, root, report, index=index)
     progress = None if args.quiet else report.progress_printer()
     try:
-        if getattr(args, "catalog", None):
-            from runsift.core.pgcatalog import SharedCatalog
-
-            return SharedCatalog.open(args.catalog, root, root_name=args.root_name, root_map=_root_map(args),
-                                      refresh=index, show_deleted=getattr(args, "deleted", False))
         return Catalog.open(
             root,
             cache_dir=args.cache_dir,
@@ -312,10 +330,30 @@ def _open(args: argparse.Namespace, root: Path, report: Any, *, index: bool = Fa
             progress.close()
 
 
+def _open_shared(args: argparse.Namespace, root: Path, report: Any, *, index: bool, writer: bool = False) -> Backend:
+    """The shared catalog at ``--catalog``: the root by name (``--root-name``) and/or folder; reading needs no files."""
+    from runsift.core.pgcatalog import SharedCatalog
+
+    local = root if root.is_dir() and (_explicit_root(args) or not args.root_name) else None
+    catalog = SharedCatalog.open(args.catalog, local, root_name=args.root_name, root_map=_root_map(args),
+                                 refresh=index, index=writer, show_deleted=getattr(args, "deleted", False))
+    if not catalog.reachable and args.command in NEEDS_FILES and not args.quiet:
+        where = f"looked in {catalog.root}" if args.root_map else \
+            f"indexed on {catalog.indexed[0]} at {catalog.indexed[1]}" if catalog.indexed else "never indexed"
+        report.note(f"the files of root {catalog.root_name!r} are not reachable from this host ({where}): "
+                    "recorded values come from the catalog; split overlaps, predictions and file details need the files. "
+                    f"Map the root with --root-map {catalog.root_name}=PATH")
+    return catalog
+
+
 def _app(args: argparse.Namespace, report: Any) -> int:
     from runsift.tui.app import RunsiftApp
 
-    root = _root(args.root)
+    root = _root(args.root, args)
+    if getattr(args, "catalog", None):  # the app on a shared catalog: read-only unless --index, no folder watch
+        catalog = _open_shared(args, root, report, index=False, writer=args.index)
+        RunsiftApp(catalog.root, catalog=catalog, rescan=args.rescan, watch=args.index and catalog.reachable and not args.no_watch).run()
+        return EXIT_OK
     RunsiftApp(root, cache_dir=Path(args.cache_dir) if args.cache_dir else None, use_cache=not args.no_cache, rescan=args.rescan,
                shown_root=getattr(args, "remote_url", None), watch=not args.no_watch).run()
     return EXIT_OK
@@ -331,7 +369,7 @@ def _index(args: argparse.Namespace, report: Any) -> int:
 
 
 def _ls(args: argparse.Namespace, report: Any) -> int:
-    root = _root(args.root or args.root_opt)
+    root = _root(args.root or args.root_opt, args)
     filters = [parse_filter(f) for f in args.filter]
     sort = parse_sort(args.sort) if args.sort else None
     with _open(args, root, report) as catalog:
@@ -349,14 +387,14 @@ def _ls(args: argparse.Namespace, report: Any) -> int:
         hidden = 0 if args.deleted else catalog.deleted_count()
         if hidden:
             report.note(f"{hidden:,} run{'s' if hidden != 1 else ''} marked deleted by their tracker not listed (--deleted lists them)")
-        if catalog.count() == 0 and not hidden:
+        if catalog.count() == 0 and not hidden and catalog.reachable:
             from runsift.core.survey import survey
 
             report.note(survey(root).message())
     return EXIT_OK
 
 
-def _print_ls_table(args: argparse.Namespace, catalog: Catalog, rows: list[Any], metric_names: list[str], report: Any) -> None:
+def _print_ls_table(args: argparse.Namespace, catalog: Backend, rows: list[Any], metric_names: list[str], report: Any) -> None:
     """The table: ``--columns`` as asked, else the shown rows' own columns, fitted to a terminal (a pipe gets every one)."""
     from rich.console import Console
 
@@ -395,7 +433,7 @@ def _with_started_source(doc: dict[str, Any], source: tuple[str | None, float | 
     return doc
 
 
-def _sweep_metric(catalog: Catalog) -> Callable[[str], str | None]:
+def _sweep_metric(catalog: Backend) -> Callable[[str], str | None]:
     """``sweep id -> metric its spec declares`` (None when it declares none or cannot be read)."""
 
     def metric(sweep_id: str) -> str | None:
@@ -480,7 +518,7 @@ def _audit(args: argparse.Namespace, report: Any) -> int:
     from runsift.core.audit import audit_all
     from runsift.core.contract import audit_json
 
-    root = _root(args.root)
+    root = _root(args.root, args)
     filters = [parse_filter(f) for f in args.filter]
     with _open(args, root, report) as catalog:
         check_keys(filters, None, catalog.metric_names(), catalog.facet_keys)

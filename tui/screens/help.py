@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -68,7 +68,7 @@ def key_rows(app: App[object], bindings: Iterable[BindingType]) -> list[tuple[st
     return rows
 
 
-def help_markdown(app: App[object], screen: Screen[object]) -> str:
+def help_markdown(app: App[Any], screen: Screen[Any]) -> str:
     """The help text of ``screen``: title, its paragraph, its keys, the app's keys, where files live."""
     title = getattr(screen, "HELP_TITLE", None) or re.sub(r"Screen$", "", type(screen).__name__) + " screen"
     rows = key_rows(app, type(screen).BINDINGS) + list(APP_KEYS)

@@ -1,0 +1,269 @@
+"""The backend boundary, and a shared PostgreSQL catalog used as a team would: the app and every command on it,
+from a host without the files, with a read-only role, and never a credential in any output."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import shutil
+import subprocess
+import sys
+import typing
+from pathlib import Path
+from typing import Any
+
+import pytest
+import test_catalog_backends as backends
+from conftest import workers_done
+from test_catalog_backends import _fresh_db, _tree
+
+from runsift.core.backend import MEMBERS, Backend
+from runsift.core.catalog import Catalog, CatalogError
+from runsift.core.query import parse_filter, parse_sort
+
+pg_url = backends.pg_url
+"""The throwaway PostgreSQL server fixture of the backend tests, used here by the same name."""
+REPO = Path(__file__).resolve().parents[1]
+_roles = iter(range(10_000))
+
+
+def _protocol_members() -> set[str]:
+    """Every member :class:`Backend` declares (annotations, properties and methods), read from the class itself."""
+    own = {name for name in vars(Backend) if not name.startswith("_") or name in ("__enter__", "__exit__")}
+    own -= set(vars(typing.Protocol)) - {"__enter__", "__exit__"}
+    return own | set(Backend.__annotations__)
+
+
+def test_the_protocol_lists_what_it_declares() -> None:
+    assert _protocol_members() == set(MEMBERS)
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_both_catalogs_have_every_member_with_the_same_parameters(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    root = _tree(tmp_path / "r")
+    if engine == "sqlite":
+        catalog: Any = Catalog.open(root, use_cache=False)
+    else:
+        from runsift.core.pgcatalog import SharedCatalog
+
+        catalog = SharedCatalog.open(_fresh_db(request.getfixturevalue("pg_url"), f"conf{os.getpid()}"), root, refresh=True)
+    with catalog:
+        assert isinstance(catalog, Backend)
+        for name in MEMBERS:
+            assert hasattr(catalog, name), f"{type(catalog).__name__} lacks {name}"
+            declared = getattr(Backend, name, None)
+            if inspect.isfunction(declared):
+                wanted = [(p.name, p.kind) for p in inspect.signature(declared).parameters.values()]
+                have = [(p.name, p.kind) for p in inspect.signature(getattr(type(catalog), name)).parameters.values()]
+                assert have == wanted, f"{type(catalog).__name__}.{name}{have} differs from the protocol's {wanted}"
+        assert catalog.reachable
+
+
+def test_mypy_sees_both_catalogs_as_backends(tmp_path: Path) -> None:
+    pytest.importorskip("mypy", reason="mypy not installed")
+    snippet = tmp_path / "conformance.py"
+    snippet.write_text(
+        "from core.backend import Backend\nfrom core.catalog import Catalog\nfrom core.pgcatalog import SharedCatalog\n\n\n"
+        "def both(a: Catalog, b: SharedCatalog) -> list[Backend]:\n    return [a, b]\n\n\n"
+        "def not_an_int(a: SharedCatalog) -> int:\n    return a  # the check must be able to fail\n"
+    )
+    done = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(snippet)], cwd=REPO,
+                          capture_output=True, text=True, timeout=600, check=False)
+    mine = [line for line in done.stdout.splitlines() if line.startswith(str(snippet))]
+    assert len(mine) == 1 and ":11:" in mine[0] and "return-value" in mine[0], done.stdout[-3000:]
+
+
+# -- a team's shared catalog ------------------------------------------------------------------------
+
+
+def _indexed(pg_url: str, tmp_path: Path, name: str) -> tuple[str, Path]:
+    """A fresh database with the test tree indexed as root ``team``; its URL and the tree."""
+    url = _fresh_db(pg_url, name)
+    root = _tree(tmp_path / "r")
+    from runsift.core.pgcatalog import SharedCatalog
+
+    with SharedCatalog.open(url, root, root_name="team", refresh=True):
+        pass
+    return url, root
+
+
+def _reader(url: str) -> str:
+    """The URL of a new role that may only SELECT the catalog's tables."""
+    import psycopg
+
+    role = f"reader{os.getpid()}_{next(_roles)}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN")
+        conn.execute(f"GRANT SELECT ON roots, runs, vals TO {role}")
+    return url.replace("postgres@", f"{role}@", 1)
+
+
+def test_a_select_only_role_reads_everything_and_cannot_index(pg_url: str, tmp_path: Path) -> None:
+    from runsift.core.pgcatalog import SharedCatalog
+
+    url, root = _indexed(pg_url, tmp_path, "readonly")
+    reader = _reader(url)
+    with SharedCatalog.open(reader, root_name="team") as cat, Catalog.open(root, use_cache=False) as ref:
+        flt = [parse_filter("val_auc>0.52")]
+        assert cat.ids(filters=flt, sort=parse_sort("-val_auc")) == ref.ids(filters=flt, sort=parse_sort("-val_auc"))
+        assert cat.refresh().unchanged == 25  # the app's refresh: re-read, never write
+        assert cat.get(ref.ids()[0]).id == ref.ids()[0]
+    with pytest.raises(CatalogError, match="permission denied"):
+        SharedCatalog.open(reader, root, root_name="team", refresh=True)
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    from runsift.tui.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_a_host_without_the_files_lists_shows_diffs_and_explains(pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    url, root = _indexed(pg_url, tmp_path, "nofiles")
+    reader = _reader(url)
+    elsewhere = tmp_path / "empty-cwd"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # no ROOT argument and nothing here: records come from the database alone
+    monkeypatch.delenv("RUNSIFT_ROOT", raising=False)
+    monkeypatch.setenv("RUNSIFT_CATALOG", reader)
+    shutil.move(root, tmp_path / "moved")  # not reachable any more at the path it was indexed from
+    moved = tmp_path / "moved"
+    with Catalog.open(moved, use_cache=False) as ref:
+        wanted = ref.ids(filters=[parse_filter("status=failed")], sort=parse_sort("-loss"))
+        a, b = ref.ids(sort=parse_sort("-val_auc"))[:2]
+    code, out, _ = _cli(capsys, "ls", "--root-name", "team", "-f", "status=failed", "--sort", "-loss", "--format", "json", "-q")
+    assert code == 0 and [r["id"] for r in json.loads(out)] == wanted
+    code, out, err = _cli(capsys, "show", a, "--root-name", "team", "--format", "json")
+    assert code == 0 and json.loads(out)["id"] == a
+    assert str(root) not in out  # the indexing host's folder is never shown as if it were here
+    assert "not reachable from this host" in err and "--root-map team=PATH" in err
+    code, out, _ = _cli(capsys, "show", a, "--root-name", "team", "--root-map", f"team={moved}", "--format", "json", "-q")
+    assert json.loads(out)["path"] == str(moved / a)
+    code, out, _ = _cli(capsys, "diff", a, b, "--root-name", "team", "--format", "json", "-q")
+    assert code == 1 and json.loads(out)
+    code, out, _ = _cli(capsys, "explain", a, b, "--root-name", "team", "--metric", "val_auc", "--format", "json", "-q")
+    assert code == 0 and json.loads(out)["metric"] == "val_auc"
+
+
+@pytest.mark.asyncio
+async def test_the_app_lists_filters_and_opens_a_record_from_postgresql(pg_url: str, tmp_path: Path) -> None:
+    from runsift.core.pgcatalog import SharedCatalog
+    from runsift.tui.app import RunsiftApp
+    from runsift.tui.screens.record import RecordScreen
+    from runsift.tui.widgets.run_table import RunTable
+
+    url, root = _indexed(pg_url, tmp_path, "app")
+    with Catalog.open(root, use_cache=False) as ref:
+        failed = ref.ids(filters=[parse_filter("status=failed")])
+    catalog = SharedCatalog.open(_reader(url), root_name="team", root_map={"team": str(tmp_path / "not-here")})
+    app = RunsiftApp(catalog.root, catalog=catalog, state_dir=tmp_path / "state", watch=False)
+    async with app.run_test(size=(120, 35)) as pilot:
+        for _ in range(2):
+            await workers_done(app)
+            await pilot.pause()
+        table = app.screen.query_one(RunTable)
+        assert table.row_count == 25
+        await pilot.press("slash", *"status=failed", "enter")
+        for _ in range(2):
+            await workers_done(app)
+            await pilot.pause()
+        assert sorted(r.id for r in table.rows) == sorted(failed)
+        await pilot.press("enter")
+        for _ in range(2):
+            await workers_done(app)
+            await pilot.pause()
+        assert isinstance(app.screen, RecordScreen)
+        assert app.screen.record is not None and app.screen.record.id in failed
+
+
+# -- security ---------------------------------------------------------------------------------------
+
+SECRET = "Pw-s3cret-9%&x"
+
+
+def _password_role(url: str) -> str:
+    """A role that must give its password (scram), and the URL with it; the server's other roles keep trust."""
+    import urllib.parse
+
+    import psycopg
+
+    sock = url.split("host=", 1)[1].split("&", 1)[0]
+    hba = Path(sock).parent / "data" / "pg_hba.conf"
+    if "secretive" not in hba.read_text():
+        hba.write_text("local all secretive scram-sha-256\n" + hba.read_text())
+    with psycopg.connect(url, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'secretive'").fetchone() is None:
+            conn.execute("CREATE ROLE secretive LOGIN SUPERUSER")
+        conn.execute(psycopg.sql.SQL("ALTER ROLE secretive PASSWORD {}").format(psycopg.sql.Literal(SECRET)))
+        conn.execute("SELECT pg_reload_conf()")
+    return url.replace("postgres@", f"secretive:{urllib.parse.quote(SECRET, safe='')}@", 1)
+
+
+def test_credentials_never_appear_in_any_output(pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import urllib.parse
+
+    url, root = _indexed(pg_url, tmp_path, "secrets")
+    good = _password_role(url)
+    wrong = good.replace(urllib.parse.quote(SECRET, safe=""), "Wr0ng-Secret-77", 1)
+    unreachable = f"postgresql://alice:{urllib.parse.quote(SECRET, safe='')}@127.0.0.1:1/nodb?connect_timeout=3"
+    outputs: list[str] = []
+
+    def run(*argv: str) -> int:
+        code, out, err = _cli(capsys, *argv)
+        outputs.append(out + err)
+        return code
+
+    assert run("index", str(root), "--catalog", good, "--root-name", "team") == 0
+    assert run("ls", "--catalog", good, "--root-name", "team", "--sort", "-val_auc") == 0
+    assert run("ls", "--catalog", good, "--root-name", "team", "-f", "val_acu>1") == 2  # a typo: an error naming the key
+    assert run("show", "nothing-like-this", "--catalog", good, "--root-name", "team") == 2
+    assert run("ls", "--catalog", good, "--root-name", "no-such-root") == 2
+    assert run("ls", "--catalog", wrong, "--root-name", "team") == 2
+    assert "password authentication failed" in outputs[-1]
+    assert run("ls", "--catalog", unreachable, "--root-name", "team") == 2
+    assert "cannot connect" in outputs[-1]
+    monkeypatch.setenv("RUNSIFT_CATALOG", good)
+    with pytest.raises(SystemExit):
+        run("ls", "--help")
+    outputs.append(capsys.readouterr().out)
+    assert outputs[-1].strip()
+    for text in outputs:
+        for secret in (SECRET, urllib.parse.quote(SECRET, safe=""), "Wr0ng-Secret-77"):
+            assert secret not in text
+
+
+def test_hostile_root_names_and_maps_are_data(pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import psycopg
+
+    url = _fresh_db(pg_url, "hostileroot")
+    root = _tree(tmp_path / "r")
+    name = "x'); DROP TABLE roots; --"
+    assert _cli(capsys, "index", str(root), "--catalog", url, "--root-name", name, "-q")[0] == 0
+    code, out, _ = _cli(capsys, "ls", "--catalog", url, "--root-name", name, "--root-map", f"{name}=/m'; --", "--format", "json", "-q")
+    assert code == 0 and len(json.loads(out)) == 25
+    assert all(row["path"].startswith("/m'; --/") for row in json.loads(out))
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT name FROM roots").fetchall() == [(name,)]
+
+
+def test_a_dropped_connection_or_an_old_schema_is_a_message_not_a_traceback(pg_url: str, tmp_path: Path) -> None:
+    import psycopg
+
+    from runsift.core.pgcatalog import SharedCatalog
+
+    url, _root = _indexed(pg_url, tmp_path, "dropped")
+    with SharedCatalog.open(url, root_name="team") as cat:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'runsift'")
+        with pytest.raises(CatalogError, match="failed"):
+            cat.list()
+    old = _fresh_db(pg_url, "oldschema")
+    with psycopg.connect(old, autocommit=True) as admin:
+        admin.execute("CREATE TABLE vals (root TEXT, id TEXT, key TEXT)")
+    with pytest.raises(CatalogError, match="earlier runsift"):
+        SharedCatalog.open(old, root_name="team")
