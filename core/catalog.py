@@ -609,32 +609,43 @@ class Catalog:
 
     def resolve(self, ref: str, *, kind: str | None = None, cwd: str | None = None) -> str:
         """The id of the record ``ref`` names: an id, a path, or a unique suffix of an id."""
-        ids = self.ids(kind=kind)
-        known = set(ids)
-        ref_clean = ref.strip().rstrip("/").replace(os.sep, "/")
-        if ref_clean in known:
-            return ref_clean
-        candidate = Path(cwd or os.getcwd(), ref).resolve() if not os.path.isabs(ref) else Path(ref).resolve()
-        try:
-            as_id = candidate.relative_to(self.root).as_posix()
-        except ValueError:
-            as_id = None
-        if as_id is not None and as_id in known:
-            return as_id
-        matches = [i for i in ids if i.endswith("/" + ref_clean) or i.rsplit("/", 1)[-1] == ref_clean]
-        if not matches:
-            matches = [i for i in ids if ref_clean in i.rsplit("/", 1)[-1]]
-        if len(matches) == 1:
-            return matches[0]
-        if matches:
-            raise AmbiguousRun(ref, matches)
-        raise RunNotFound(ref, self._near(ref_clean, ids))
+        return resolve_ref(self.ids(kind=kind), self.root, ref, cwd)
 
     def _near(self, ref: str, ids: builtins.list[str] | None = None) -> builtins.list[str]:
-        ids = ids if ids is not None else self.ids()
-        names = {i.rsplit("/", 1)[-1]: i for i in ids}
-        close = difflib.get_close_matches(ref.rsplit("/", 1)[-1], list(names), n=5, cutoff=0.6)
-        return [names[c] for c in close]
+        return near_ids(ref, ids if ids is not None else self.ids())
+
+
+def resolve_ref(ids: builtins.list[str], root: Path, ref: str, cwd: str | None = None) -> str:
+    """The one of ``ids`` that ``ref`` names: an id, a path (from ``cwd``) below ``root``, or a unique end of an id.
+
+    Raises :class:`AmbiguousRun` with the candidates, or :class:`RunNotFound` with close names.
+    """
+    known = set(ids)
+    ref_clean = ref.strip().rstrip("/").replace(os.sep, "/")
+    if ref_clean in known:
+        return ref_clean
+    candidate = Path(cwd or os.getcwd(), ref).resolve() if not os.path.isabs(ref) else Path(ref).resolve()
+    try:
+        as_id = candidate.relative_to(root).as_posix()
+    except ValueError:
+        as_id = None
+    if as_id is not None and as_id in known:
+        return as_id
+    matches = [i for i in ids if i.endswith("/" + ref_clean) or i.rsplit("/", 1)[-1] == ref_clean]
+    if not matches:
+        matches = [i for i in ids if ref_clean in i.rsplit("/", 1)[-1]]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise AmbiguousRun(ref, matches)
+    raise RunNotFound(ref, near_ids(ref_clean, ids))
+
+
+def near_ids(ref: str, ids: builtins.list[str]) -> builtins.list[str]:
+    """Up to five ids whose last part is close to ``ref``'s (for "did you mean")."""
+    names = {i.rsplit("/", 1)[-1]: i for i in ids}
+    close = difflib.get_close_matches(ref.rsplit("/", 1)[-1], list(names), n=5, cutoff=0.6)
+    return [names[c] for c in close]
 
 
 # -- cache plumbing -------------------------------------------------------------------

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import difflib
 import json
 import os
 import socket
@@ -25,13 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from .catalog import (
-    AmbiguousRun,
     CatalogError,
     Progress,
     RefreshStats,
     RunNotFound,
     _Reader,
     _summary,
+    near_ids,
+    resolve_ref,
 )
 from .discover import discover, is_utf8
 from .query import Filter, Sort
@@ -406,32 +406,10 @@ class SharedCatalog:
 
     def resolve(self, ref: str, *, kind: str | None = None, cwd: str | None = None) -> str:
         """The id ``ref`` names: an id, a path below the root, or a unique suffix of an id."""
-        ids = self.ids(kind=kind)
-        known = set(ids)
-        clean = ref.strip().rstrip("/").replace(os.sep, "/")
-        if clean in known:
-            return clean
-        candidate = Path(cwd or os.getcwd(), ref).resolve() if not os.path.isabs(ref) else Path(ref).resolve()
-        try:
-            as_id = candidate.relative_to(self.root).as_posix()
-        except ValueError:
-            as_id = None
-        if as_id is not None and as_id in known:
-            return as_id
-        matches = [i for i in ids if i.endswith("/" + clean) or i.rsplit("/", 1)[-1] == clean]
-        if not matches:
-            matches = [i for i in ids if clean in i.rsplit("/", 1)[-1]]
-        if len(matches) == 1:
-            return matches[0]
-        if matches:
-            raise AmbiguousRun(ref, matches)
-        raise RunNotFound(ref, self._near(clean, ids))
+        return resolve_ref(self.ids(kind=kind), self.root, ref, cwd)
 
     def _near(self, ref: str, ids: builtins.list[str] | None = None) -> builtins.list[str]:
-        ids = ids if ids is not None else self.ids()
-        names = {i.rsplit("/", 1)[-1]: i for i in ids}
-        close = difflib.get_close_matches(ref.rsplit("/", 1)[-1], list(names), n=5, cutoff=0.6)
-        return [names[c] for c in close]
+        return near_ids(ref, ids if ids is not None else self.ids())
 
 
 _FACET_KEYS = """
