@@ -352,3 +352,23 @@ def test_causes_are_named_once() -> None:
     assert Cause("seeds", "seeds", 1, 2).label == "seeds"
     assert Cause("env", "env.packages.numpy", "1.26", "2.0").label == "env.packages.numpy"
     assert Cause("config", "optimizer.lr", 0.01, 0.1).label == "config optimizer.lr"
+
+
+def test_a_large_evaluation_sample_costs_a_bounded_bootstrap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Examples x resamples is bounded (two 2M-row prediction files took explain 22 s); the count used is reported."""
+    from runsift.core.explain import noise
+    from runsift.core.explain.evidence import Aligned
+
+    rng = np.random.default_rng(0)
+    n = 5_000
+    labels = rng.integers(0, 2, n)
+    a = np.clip(labels * 0.3 + rng.normal(0.35, 0.2, n), 0, 1)
+    b = np.clip(a + rng.normal(0.0, 0.05, n), 0, 1)
+    preds = Aligned(np.arange(n).astype(str).astype(object), labels, a, b, 0.5, 0.5, 0, 0)
+    monkeypatch.setattr(noise, "BOOTSTRAP_WORK", n * 1_500)
+    test = noise.evaluation_test("val_f1", preds, 10_000)
+    assert not isinstance(test, str) and test is not None
+    assert test.detail["n_resamples"] == 1_500 and 0 < test.p_value <= 1
+    monkeypatch.setattr(noise, "BOOTSTRAP_WORK", 10)  # never below the floor, whatever the size
+    floor = noise.evaluation_test("val_f1", preds, 10_000)
+    assert not isinstance(floor, str) and floor is not None and floor.detail["n_resamples"] == noise.BOOTSTRAP_MIN_RESAMPLES

@@ -21,6 +21,10 @@ from .model import ALPHA, Noise, NoiseKind, Verdict
 
 MIN_PREDICTIONS = 30
 """Fewest shared examples for a test on predictions."""
+BOOTSTRAP_WORK = 2_000_000_000
+"""Examples x resamples one bootstrap may cost (~2 s): past it, fewer resamples (never under
+:data:`BOOTSTRAP_MIN_RESAMPLES`), said in ``n_resamples``. Two 2M-row files took 22 s at 10,000."""
+BOOTSTRAP_MIN_RESAMPLES = 1_000
 BOOTSTRAP_AUC_MAX = 20_000
 """Above this many shared examples an AUC change is tested with DeLong alone (the bootstrap costs ~12 s at 100k)."""
 
@@ -101,7 +105,8 @@ def evaluation_test(metric: str, preds: Aligned | None, resamples: int, *, inter
             if len(preds.ids) > BOOTSTRAP_AUC_MAX or not interval:
                 detail["bootstrap"] = "skipped (large n)" if interval else "skipped (replicates decide)"
                 return EvalTest("delong", d.p_value, d.se, (d.ci_low, d.ci_high), detail)
-        boot = stats.paired_bootstrap(preds.labels, preds.scores_a, preds.scores_b, m, n_resamples=resamples, seed=0)
+        affordable = max(BOOTSTRAP_MIN_RESAMPLES, BOOTSTRAP_WORK // len(preds.ids))
+        boot = stats.paired_bootstrap(preds.labels, preds.scores_a, preds.scores_b, m, n_resamples=min(resamples, affordable), seed=0)
     except ValueError as exc:  # e.g. DeLong with fewer than 2 positives: say so, never guess
         return str(exc)
     detail.update({"bootstrap_p": boot.p_value, "n_resamples": boot.n_resamples})
