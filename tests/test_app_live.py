@@ -324,3 +324,24 @@ async def test_polling_follows_the_root_where_watching_is_impossible(tmp_path: P
         make_run(root / "proj" / "2025-01-03_00-00-00_run-003")
         table = app.screen.query_one(RunTable)
         await wait_for(pilot, lambda: table.row_count == 2)
+
+
+@pytest.mark.asyncio
+async def test_the_first_run_of_an_empty_watched_root_replaces_the_no_runs_note(tmp_path: Path) -> None:
+    """Started before training: when the first run appears, its table shows and takes the keys, not the note."""
+    root = tmp_path / "exp"
+    (root / "proj").mkdir(parents=True)
+    app = make_app(root, tmp_path, watch_debounce_ms=50)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await wait_for(pilot, lambda: app.watcher is not None and app.watcher.mode == "watch")
+        table = app.screen.query_one(RunTable)
+        assert not table.display and app._notifications  # the note and its notification say what was seen
+        make_run(root / "proj" / "2025-01-01_00-00-00_run-001")
+        await wait_for(pilot, lambda: table.display and table.row_count == 1)
+        await settle(pilot)
+        assert not app._notifications and "no run records here" not in str(app.screen.query_one("#status-line", Static).content)
+        assert app.focused is table
+        await pilot.press("enter")  # opens the run, not typed into the filter
+        await settle(pilot)
+        assert isinstance(app.screen, RecordScreen)

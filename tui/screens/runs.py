@@ -318,9 +318,17 @@ class RunsScreen(Screen[None]):
     def _show_empty(self, seen: str | None) -> None:
         """In place of an empty table: what runsift looks for and what it saw (None: hide)."""
         note = self.query_one("#empty-note", Static)
+        table = self.query_one(RunTable)
+        was_empty = not table.display
         note.update(literal(seen or "", one_line=False))
         note.display = seen is not None
-        self.query_one(RunTable).display = seen is None
+        table.display = seen is None
+        if was_empty and seen is None:  # runs appeared (a training job started writing): their table, not the note
+            self.app.clear_notifications()
+            if self._indexing and self._indexing.startswith("no run records here"):
+                self._set_indexing(None)
+            if not isinstance(self.focused, Input) or not self.focused.value:
+                table.focus()  # the filter only had focus because the table was hidden
 
     @on(RecordsChanged)
     def _records_changed(self, event: RecordsChanged) -> None:
