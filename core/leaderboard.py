@@ -34,7 +34,7 @@ from .records import LeaderboardRow, Run, Sweep
 from .serialize import json_document
 
 if TYPE_CHECKING:
-    from .catalog import Catalog
+    from .backend import Backend
 
 # The leaderboard API, defined here and in the modules above.
 __all__ = [
@@ -55,7 +55,7 @@ __all__ = [
 ]
 
 
-def verify(catalog: Catalog, sweep: Sweep) -> list[Mismatch]:
+def verify(catalog: Backend, sweep: Sweep) -> list[Mismatch]:
     """Every disagreement between the saved leaderboard.csv and the sweep's runs (empty when it checks out)."""
     runs = _load_runs(catalog, sweep)
     return _verify(sweep, runs, _build(sweep, runs))

@@ -27,7 +27,7 @@ from .readers.sweep import RUN_ID_COLUMNS
 from .records import Run, Sweep
 
 if TYPE_CHECKING:
-    from .catalog import Catalog
+    from .backend import Backend
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +38,7 @@ class _Member:
     value: float | None
 
 
-def build_leaderboard(catalog: Catalog, sweep: Sweep) -> Leaderboard:
+def build_leaderboard(catalog: Backend, sweep: Sweep) -> Leaderboard:
     """Rank the sweep's runs by their own final metric and group seed replicates into configurations."""
     runs = _load_runs(catalog, sweep)
     return _build(sweep, runs)
@@ -76,7 +76,7 @@ def _build(sweep: Sweep, runs: Sequence[Run]) -> Leaderboard:
     )
 
 
-def _load_runs(catalog: Catalog, sweep: Sweep) -> list[Run]:
+def _load_runs(catalog: Backend, sweep: Sweep) -> list[Run]:
     """The sweep's member runs that the catalog can load, in id order."""
     from .catalog import CatalogError
 

@@ -415,7 +415,7 @@ def _print_ls_table(args: argparse.Namespace, catalog: Backend, rows: list[Any],
     print_table(rows, keys, facets, catalog.problems, catalog.count(), hidden, console, report.print_problems, width)
 
 
-def _print_ls_csv(args: argparse.Namespace, catalog: Catalog, rows: list[Any], metric_names: list[str], report: Any) -> None:
+def _print_ls_csv(args: argparse.Namespace, catalog: Backend, rows: list[Any], metric_names: list[str], report: Any) -> None:
     """CSV: the ``--columns`` keys when given (as the table), else every field and metric."""
     from runsift.core.columns import offered_columns, parse_columns
     from runsift.core.query import is_facet
@@ -465,6 +465,7 @@ def _diff(args: argparse.Namespace, report: Any) -> int:
         for rec, ref in ((a, args.run_a), (b, args.run_b)):
             if not isinstance(rec, Run):
                 raise UsageError(f"{ref} is a {rec.kind}, not a run; diff compares two runs")
+        assert isinstance(a, Run) and isinstance(b, Run)  # said above, for the type checker
         result = diff_runs(a, b, sections=args.section or SECTIONS, include_same=args.all, root=catalog.root)
         if args.format == "json":
             report.print_json(report.diff_json(result))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..catalog import Catalog
+from ..backend import Backend
 from ..factors import run_factors, unrecorded
 from ..goals import Goal, metric_goal
 from ..query import parse_filter
@@ -58,7 +58,7 @@ __all__ = [
 ]
 
 
-def explain(catalog: Catalog, a_id: str, b_id: str, metric: str | None = None, *, resamples: int = 10_000) -> Explanation:
+def explain(catalog: Backend, a_id: str, b_id: str, metric: str | None = None, *, resamples: int = 10_000) -> Explanation:
     """Explain how ``metric`` moved from run A to run B, with evidence from the whole catalog."""
     a, b = catalog.get(a_id), catalog.get(b_id)
     if not isinstance(a, Run) or not isinstance(b, Run):
@@ -137,7 +137,7 @@ def default_metric(a: Run, b: Run, declared: str | None = None) -> str:
     return shared[0]
 
 
-def _sweep_metric(catalog: Catalog, a: Run, b: Run) -> tuple[str | None, Any]:
+def _sweep_metric(catalog: Backend, a: Run, b: Run) -> tuple[str | None, Any]:
     for run in (b, a):
         if run.sweep:
             try:
@@ -149,7 +149,7 @@ def _sweep_metric(catalog: Catalog, a: Run, b: Run) -> tuple[str | None, Any]:
     return None, None
 
 
-def _peers(catalog: Catalog, a: Run, b: Run, metric: str) -> list[Run]:
+def _peers(catalog: Backend, a: Run, b: Run, metric: str) -> list[Run]:
     """Runs of A's and B's projects that recorded the metric (A and B first).
 
     Other runs that failed or did not finish are left out: their values may be from mid-training, so

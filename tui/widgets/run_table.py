@@ -133,12 +133,12 @@ def cell_text(summary: Summary, key: str, facets: Facets | None = None, decimals
     if key in _SUMMARY_FIELDS:
         return str(visible(format_value(getattr(summary, key)), one_line=True))
     if is_facet(key):
-        value = _facet_value((facets or {}).get(key, {}).get(summary.id))
-        if value is None:
+        detail = _facet_value((facets or {}).get(key, {}).get(summary.id))
+        if detail is None:
             return MISSING
-        if isinstance(value, float):
-            return str(visible(format_metric(value, decimals), one_line=True))
-        return str(visible(last_line(str(value)) if key == "error" else str(value), one_line=True))
+        if isinstance(detail, float):
+            return str(visible(format_metric(detail, decimals), one_line=True))
+        return str(visible(last_line(str(detail)) if key == "error" else str(detail), one_line=True))
     return ""
 
 
