@@ -146,6 +146,19 @@ def _db(url: str, name: str) -> str:
     return url.replace("/postgres?", f"/{name}?")
 
 
+def _held(url: str, name: str) -> int:
+    """How many records the database ``name`` on the server at ``url`` holds (-1 when it does not exist)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            return -1
+    with psycopg.connect(url.replace("/postgres?", f"/{name}?")) as conn:
+        if conn.execute("SELECT to_regclass('runs')").fetchone()[0] is None:
+            return -1
+        return int(conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
+
+
 def _pg_size(url: str) -> int:
     import psycopg
 
@@ -168,8 +181,11 @@ def main() -> None:
     parser.add_argument("--index-records", type=int, default=20_000, help="records per throughput measure (default 20k)")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--url", help="an existing PostgreSQL server (a superuser URL ending in /postgres?...)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="with --url: keep its bench_fill database if it already holds --records records (queries only; "
+                             "the catalog's DDL still runs, so a new index is built)")
     args = parser.parse_args()
-    procs = [int(p) for p in args.procs.split(",")]
+    procs = [int(p) for p in args.procs.split(",") if p] if args.index_records else []
     backends = args.backends.split(",")
     base = templates()
     work = Path(tempfile.mkdtemp(prefix="runsift-scale-"))
@@ -181,9 +197,13 @@ def main() -> None:
         for backend in backends:
             for p in [*procs, 0]:  # 0: the full catalog the queries run on, by the most processes
                 n, label = (args.index_records, f"index {p}") if p else (args.records, "fill")
-                p = p or max(procs)
+                p = p or max(procs, default=4)
                 if backend == "sqlite":
                     target = str(work / f"cache-{label}")
+                elif label == "fill" and args.reuse and args.url and _held(server, "bench_fill") == n:
+                    target = server.replace("/postgres?", "/bench_fill?")
+                    print(f"{backend}: reusing bench_fill ({n:,} records)", file=sys.stderr, flush=True)
+                    continue
                 else:
                     target = _db(server, f"bench_{label.replace(' ', '_')}")
                 seconds = index(backend, target, str(root), base, n, p)
@@ -221,7 +241,8 @@ def table(results: dict[str, dict[str, Any]], n: int) -> str:
 
     for p in (1, 2, 4, 8):
         row(f"bulk index, {p} process{'es' if p > 1 else ''}", f"index {p}", lambda v: f"{v:,.0f} records/s")
-    row(f"bulk index of all {n:,}, {max(int(k.split()[1]) for r in results.values() for k in r if k.startswith('index '))} processes", "fill",
+    fill_procs = max((int(k.split()[1]) for r in results.values() for k in r if k.startswith("index ")), default=4)
+    row(f"bulk index of all {n:,}, {fill_procs} processes", "fill",
         lambda v: f"{v:,.0f} records/s")
     row("first page (open + head 100)", "first page", ms)
     row("filter val_auc>0.9, all matches (first keystroke)", "filter", ms)
