@@ -93,16 +93,19 @@ def filter_sql(flt: Filter) -> tuple[str, list[Any]]:
         elif w_num is not None and math.isnan(w_num):
             same, params = "(v.sortclass = 1 AND v.ltext = %s)", [db_text(wanted.lower())]
         elif w_num is not None:
-            same = "CASE WHEN v.sortclass = 2 THEN FALSE WHEN v.num IS NOT NULL THEN v.num = %s ELSE v.ltext = %s END"
+            same = "((v.num IS NOT NULL AND v.num = %s) OR (v.sortclass = 1 AND v.ltext = %s))"
             params = [w_num, db_text(wanted.lower())]
         else:  # every sort class (always one of the three): lets vals_class_text serve it, one probe a class
             same, params = "v.sortclass IN (0, 1, 2) AND v.ltext = %s", [db_text(wanted.lower())]
         cond = same if op == "=" else f"NOT ({same})"
+    # A number compares as a number, a text as text, a NaN-like value never: as an OR of two arms (each
+    # always true or false, never NULL, so that NOT of it is right), which the planner serves with a BitmapOr
+    # of vals_num (the number range) and vals_class_text (the key's texts) instead of reading every value.
     elif op in _ORDER_OPS:
         if w_num is not None and math.isnan(w_num):
             cond, params = f"(v.sortclass = 1 AND v.ctext {op} %s)", [db_text(wanted)]
         elif w_num is not None:
-            cond = f"CASE WHEN v.sortclass = 2 THEN FALSE WHEN v.num IS NOT NULL THEN v.num {op} %s ELSE v.ctext {op} %s END"
+            cond = f"((v.num IS NOT NULL AND v.num {op} %s) OR (v.sortclass = 1 AND v.ctext {op} %s))"
             params = [w_num, db_text(wanted)]
         else:
             cond, params = f"v.ctext {op} %s", [db_text(wanted)]

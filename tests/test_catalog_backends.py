@@ -115,7 +115,7 @@ QUERIES = [
     "", "val_auc>0.52", "val_auc<=0.5", "val_auc!=0.51", "loss<0.1", "status=failed", "status!=FAILED", "project=proj1",
     "name~run-01", "run-00", "config.lr=0.002", "config.lr>0.002", "config.opt=sgd", "config.opt~AD", "config.tag=",
     "config.tag!=hello", "config.layers>=1", "config.note=nan", "config.note>x1", "run_number<5", "problems=0",
-    "sweep=", "config.lr=0.001 val_auc>0.5", HOSTILE, f"name={HOSTILE}", f"config.opt={HOSTILE}", f"name~{HOSTILE}",
+    "sweep=", "config.lr=0.001 val_auc>0.5", "config.note!=3", "config.opt>=1", "config.lr!=0.002", "config.note<=nan", HOSTILE, f"name={HOSTILE}", f"config.opt={HOSTILE}", f"name~{HOSTILE}",
 ]
 SORTS = [None, "val_auc", "-val_auc", "loss", "-loss", "name", "-name", "config.lr", "-config.lr", "config.note", "-config.note",
          "run_number", "-run_number", "status", "config.tag", "-config.tag", "started"]
