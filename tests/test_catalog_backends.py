@@ -276,3 +276,21 @@ def test_postgres_serves_a_sorted_first_page_from_an_index(pg_url: str, tmp_path
                 assert "Index" in plan and "vals_" in plan, (sort, plan)
                 assert not any(line.strip().lstrip("-> ").startswith("Sort  (") for line in plan.splitlines()), (sort, plan)
         cat.conn.rollback()
+
+
+def test_postgres_summaries_are_kept_until_a_refresh(pg_url: str, tmp_path: Path) -> None:
+    # The app asks for every summary on each filter keystroke: read once, re-read after a refresh
+    # (a reader's re-reads the database), so a run another host indexed meanwhile then shows.
+    from runsift.core.pgcatalog import SharedCatalog
+
+    url = _fresh_db(pg_url, "kept")
+    root = _tree(tmp_path / "r")
+    with SharedCatalog.open(url, root, refresh=True), SharedCatalog.open(url, root_name="r") as reader:
+        first = reader.summaries()
+        assert reader.summaries() is first and len(first) == 25
+        make_run(root / "proj9" / "run-new", metrics={"final": {"val_auc": 0.99}})
+        with SharedCatalog.open(url, root, refresh=True):
+            pass
+        assert reader.summaries() is first  # until this reader refreshes
+        assert reader.refresh().unchanged == 26
+        assert [r.id for r in reader.summaries()] == sorted([*(r.id for r in first), "proj9/run-new"], key=lambda i: i.encode())
