@@ -9,7 +9,8 @@ each writing its own slice in batches of 500 (one transaction each).
 Queries run in a fresh process per backend on the full catalog, timed one by one:
 first page (open + ``head(100)``: the app's first frame), a filter (``val_auc>0.9``, every matching row,
 as the app asks on a keystroke; SQLite's first filter loads the whole list into memory, the next one
-reuses it), a sort (``-val_auc``, every row and the first 100), ``ls --format json`` of a filtered 10k
+reuses it), a sort (``-val_auc``, every row; first pages of a metric, a text and a 90%-tied sort, and of a
+filtered sort), a filter's count, ``ls --format json`` of a filtered 10k
 (``run_number<10000``), and the catalog's size on disk. PostgreSQL runs a real server started from the
 machine's binaries (``pgserver.py``, durable: fsync on) unless ``--url`` names one.
 
@@ -111,6 +112,11 @@ timed("filter again", lambda: cat.list(filters=[parse_filter("val_auc>0.91")]))
 timed("filter first 100", lambda: cat.list(filters=[parse_filter("project=fraud-model")], limit=100))
 timed("sort", lambda: cat.list(sort=parse_sort("-val_auc")))
 timed("sort first 100", lambda: cat.list(sort=parse_sort("-train_loss"), limit=100))
+timed("sort metric first 100", lambda: cat.list(sort=parse_sort("-val_auc"), limit=100))
+timed("sort text first 100", lambda: cat.list(sort=parse_sort("name"), limit=100))
+timed("sort ties first 100", lambda: cat.list(sort=parse_sort("-status"), limit=100))
+timed("filtered sort first 100", lambda: cat.list(filters=[parse_filter("project=fraud-model")], sort=parse_sort("-val_auc"), limit=100))
+timed("count filter", lambda: [None] * cat.count(filters=[parse_filter("val_auc>0.9")]))
 def ls():
     rows = cat.list(filters=[parse_filter("run_number<10000")])
     with open(os.devnull, "w") as f:
@@ -250,6 +256,11 @@ def table(results: dict[str, dict[str, Any]], n: int) -> str:
     row("filter project=fraud-model, first 100", "filter first 100", ms)
     row("sort -val_auc, all rows", "sort", ms)
     row("sort -train_loss, first 100", "sort first 100", ms)
+    row("sort -val_auc, first 100", "sort metric first 100", ms)
+    row("sort name, first 100", "sort text first 100", ms)
+    row("sort -status, first 100 (90% tie on one value, ties by id)", "sort ties first 100", ms)
+    row("filter project=fraud-model sorted -val_auc, first 100", "filtered sort first 100", ms)
+    row("count of val_auc>0.9", "count filter", ms)
     row("ls --format json of a filtered 10k (in process)", "ls json 10k", ms)
     row("`runsift ls --format json` filtered 10k (whole command)", "cli ls", ms)
     row("size on disk", "size", lambda v: f"{v / 2**20:,.0f} MiB")

@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS vals (
 CREATE INDEX IF NOT EXISTS vals_num ON vals (key, num, rid);
 DROP INDEX IF EXISTS vals_text;
 CREATE INDEX IF NOT EXISTS vals_class_text ON vals (key, sortclass, ltext, rid);
+CREATE INDEX IF NOT EXISTS runs_by_id ON runs (root, id COLLATE "C");
 CREATE STATISTICS IF NOT EXISTS vals_key_text (mcv) ON key, ltext FROM vals;
 ALTER STATISTICS vals_key_text SET STATISTICS 1000;
 """
@@ -66,6 +67,8 @@ ALTER STATISTICS vals_key_text SET STATISTICS 1000;
 # vals_class_text equality filters (project=fraud-model, one probe a sort class) and the texts slice of a sort
 # (sort by name; and a metric's texts slice, empty, is one probe rather than a walk of its every number);
 # (rid, key) the per-record lookups of EXISTS. It replaces (key, ltext, rid), dropped when an indexer opens.
+# runs_by_id: lists by id (the first frame, a filtered page, the missing-values slice of a sort) in an index's
+# order; the primary key's id has the database's collation, not the byte order ids sort in everywhere else.
 # vals_key_text: how many records have project=fraud-model is not how common 'F:project' times how common
 # 'fraud-model' is; estimated so (1 in 200 at 100k records), a filtered sort walked 15k records one by one
 # (170 ms) instead of reading the sort's index in order (17 ms). ANALYZE then takes ~3 s, not ~1 s.
