@@ -16,7 +16,8 @@ machine's binaries (``pgserver.py``, durable: fsync on) unless ``--url`` names o
 
 Usage::
 
-    python benchmarks/bench_scale.py --records 100000 [--procs 1,2,4] [--backends sqlite,postgresql] [--url URL]
+    python benchmarks/bench_scale.py --records 100000 [--procs 1,2,4] [--backends sqlite,postgresql] [--url URL [--reuse]]
+    python benchmarks/bench_scale.py --records 100000 --index-records 0 --backends postgresql --url URL --reuse  # queries only
 """
 
 from __future__ import annotations
