@@ -9,13 +9,15 @@ each writing its own slice in batches of 500 (one transaction each).
 Queries run in a fresh process per backend on the full catalog, timed one by one:
 first page (open + ``head(100)``: the app's first frame), a filter (``val_auc>0.9``, every matching row,
 as the app asks on a keystroke; SQLite's first filter loads the whole list into memory, the next one
-reuses it), a sort (``-val_auc``, every row and the first 100), ``ls --format json`` of a filtered 10k
+reuses it), a sort (``-val_auc``, every row; first pages of a metric, a text and a 90%-tied sort, and of a
+filtered sort), a filter's count, ``ls --format json`` of a filtered 10k
 (``run_number<10000``), and the catalog's size on disk. PostgreSQL runs a real server started from the
 machine's binaries (``pgserver.py``, durable: fsync on) unless ``--url`` names one.
 
 Usage::
 
-    python benchmarks/bench_scale.py --records 100000 [--procs 1,2,4] [--backends sqlite,postgresql] [--url URL]
+    python benchmarks/bench_scale.py --records 100000 [--procs 1,2,4] [--backends sqlite,postgresql] [--url URL [--reuse]]
+    python benchmarks/bench_scale.py --records 100000 --index-records 0 --backends postgresql --url URL --reuse  # queries only
 """
 
 from __future__ import annotations
@@ -111,6 +113,11 @@ timed("filter again", lambda: cat.list(filters=[parse_filter("val_auc>0.91")]))
 timed("filter first 100", lambda: cat.list(filters=[parse_filter("project=fraud-model")], limit=100))
 timed("sort", lambda: cat.list(sort=parse_sort("-val_auc")))
 timed("sort first 100", lambda: cat.list(sort=parse_sort("-train_loss"), limit=100))
+timed("sort metric first 100", lambda: cat.list(sort=parse_sort("-val_auc"), limit=100))
+timed("sort text first 100", lambda: cat.list(sort=parse_sort("name"), limit=100))
+timed("sort ties first 100", lambda: cat.list(sort=parse_sort("-status"), limit=100))
+timed("filtered sort first 100", lambda: cat.list(filters=[parse_filter("project=fraud-model")], sort=parse_sort("-val_auc"), limit=100))
+timed("count filter", lambda: [None] * cat.count(filters=[parse_filter("val_auc>0.9")]))
 def ls():
     rows = cat.list(filters=[parse_filter("run_number<10000")])
     with open(os.devnull, "w") as f:
@@ -146,6 +153,19 @@ def _db(url: str, name: str) -> str:
     return url.replace("/postgres?", f"/{name}?")
 
 
+def _held(url: str, name: str) -> int:
+    """How many records the database ``name`` on the server at ``url`` holds (-1 when it does not exist)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            return -1
+    with psycopg.connect(url.replace("/postgres?", f"/{name}?")) as conn:
+        if conn.execute("SELECT to_regclass('runs')").fetchone()[0] is None:
+            return -1
+        return int(conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
+
+
 def _pg_size(url: str) -> int:
     import psycopg
 
@@ -168,8 +188,11 @@ def main() -> None:
     parser.add_argument("--index-records", type=int, default=20_000, help="records per throughput measure (default 20k)")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--url", help="an existing PostgreSQL server (a superuser URL ending in /postgres?...)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="with --url: keep its bench_fill database if it already holds --records records (queries only; "
+                             "the catalog's DDL still runs, so a new index is built)")
     args = parser.parse_args()
-    procs = [int(p) for p in args.procs.split(",")]
+    procs = [int(p) for p in args.procs.split(",") if p] if args.index_records else []
     backends = args.backends.split(",")
     base = templates()
     work = Path(tempfile.mkdtemp(prefix="runsift-scale-"))
@@ -181,9 +204,13 @@ def main() -> None:
         for backend in backends:
             for p in [*procs, 0]:  # 0: the full catalog the queries run on, by the most processes
                 n, label = (args.index_records, f"index {p}") if p else (args.records, "fill")
-                p = p or max(procs)
+                p = p or max(procs, default=4)
                 if backend == "sqlite":
                     target = str(work / f"cache-{label}")
+                elif label == "fill" and args.reuse and args.url and _held(server, "bench_fill") == n:
+                    target = server.replace("/postgres?", "/bench_fill?")
+                    print(f"{backend}: reusing bench_fill ({n:,} records)", file=sys.stderr, flush=True)
+                    continue
                 else:
                     target = _db(server, f"bench_{label.replace(' ', '_')}")
                 seconds = index(backend, target, str(root), base, n, p)
@@ -221,7 +248,8 @@ def table(results: dict[str, dict[str, Any]], n: int) -> str:
 
     for p in (1, 2, 4, 8):
         row(f"bulk index, {p} process{'es' if p > 1 else ''}", f"index {p}", lambda v: f"{v:,.0f} records/s")
-    row(f"bulk index of all {n:,}, {max(int(k.split()[1]) for r in results.values() for k in r if k.startswith('index '))} processes", "fill",
+    fill_procs = max((int(k.split()[1]) for r in results.values() for k in r if k.startswith("index ")), default=4)
+    row(f"bulk index of all {n:,}, {fill_procs} processes", "fill",
         lambda v: f"{v:,.0f} records/s")
     row("first page (open + head 100)", "first page", ms)
     row("filter val_auc>0.9, all matches (first keystroke)", "filter", ms)
@@ -229,6 +257,11 @@ def table(results: dict[str, dict[str, Any]], n: int) -> str:
     row("filter project=fraud-model, first 100", "filter first 100", ms)
     row("sort -val_auc, all rows", "sort", ms)
     row("sort -train_loss, first 100", "sort first 100", ms)
+    row("sort -val_auc, first 100", "sort metric first 100", ms)
+    row("sort name, first 100", "sort text first 100", ms)
+    row("sort -status, first 100 (90% tie on one value, ties by id)", "sort ties first 100", ms)
+    row("filter project=fraud-model sorted -val_auc, first 100", "filtered sort first 100", ms)
+    row("count of val_auc>0.9", "count filter", ms)
     row("ls --format json of a filtered 10k (in process)", "ls json 10k", ms)
     row("`runsift ls --format json` filtered 10k (whole command)", "cli ls", ms)
     row("size on disk", "size", lambda v: f"{v / 2**20:,.0f} MiB")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .query import (
@@ -92,16 +93,19 @@ def filter_sql(flt: Filter) -> tuple[str, list[Any]]:
         elif w_num is not None and math.isnan(w_num):
             same, params = "(v.sortclass = 1 AND v.ltext = %s)", [db_text(wanted.lower())]
         elif w_num is not None:
-            same = "CASE WHEN v.sortclass = 2 THEN FALSE WHEN v.num IS NOT NULL THEN v.num = %s ELSE v.ltext = %s END"
+            same = "((v.num IS NOT NULL AND v.num = %s) OR (v.sortclass = 1 AND v.ltext = %s))"
             params = [w_num, db_text(wanted.lower())]
-        else:
-            same, params = "v.ltext = %s", [db_text(wanted.lower())]
+        else:  # every sort class (always one of the three): lets vals_class_text serve it, one probe a class
+            same, params = "v.sortclass IN (0, 1, 2) AND v.ltext = %s", [db_text(wanted.lower())]
         cond = same if op == "=" else f"NOT ({same})"
+    # A number compares as a number, a text as text, a NaN-like value never: as an OR of two arms (each
+    # always true or false, never NULL, so that NOT of it is right), which the planner serves with a BitmapOr
+    # of vals_num (the number range) and vals_class_text (the key's texts) instead of reading every value.
     elif op in _ORDER_OPS:
         if w_num is not None and math.isnan(w_num):
             cond, params = f"(v.sortclass = 1 AND v.ctext {op} %s)", [db_text(wanted)]
         elif w_num is not None:
-            cond = f"CASE WHEN v.sortclass = 2 THEN FALSE WHEN v.num IS NOT NULL THEN v.num {op} %s ELSE v.ctext {op} %s END"
+            cond = f"((v.num IS NOT NULL AND v.num {op} %s) OR (v.sortclass = 1 AND v.ctext {op} %s))"
             params = [w_num, db_text(wanted)]
         else:
             cond, params = f"v.ctext {op} %s", [db_text(wanted)]
@@ -116,16 +120,38 @@ def filter_sql(flt: Filter) -> tuple[str, list[Any]]:
     return f"({exists} OR {absent})", [key, *params, key]
 
 
-def sort_sql(sort: Sort | None) -> tuple[str, str, list[Any]]:
-    """``(join, order by, params)`` ordering rows as :func:`query.sort_rows` does (ties and missing by id)."""
-    by_id = 'r.id COLLATE "C"'
+BY_ID = 'r.id COLLATE "C"'
+"""The order of ties and of records without a value: by id, byte-wise (what Python's string order is)."""
+
+
+@dataclass(frozen=True)
+class SortPart:
+    """One slice of a sorted list, in an order an index serves: numbers, texts, or records missing the value.
+
+    A list sorted by a key is its slices one after the other (numbers up then texts up, or texts down
+    then numbers down; missing values last either way). Each slice alone is an index range scan of
+    ``vals`` (``vals_num`` for numbers, ``vals_text`` for texts) or of ``runs`` by id, so a first page
+    reads a page's worth of rows instead of sorting every record by a ``CASE`` expression.
+    """
+
+    join: str
+    """SQL joined to ``runs r`` (``vals s`` of the sort key, of this slice's class), or ``""``."""
+    where: str
+    """An extra WHERE condition (records with no value of the key), or ``""``."""
+    order: str
+    """The ORDER BY of the slice, ties by id."""
+    params: tuple[Any, ...]
+    """Parameters of ``join`` or ``where`` (the sort key)."""
+
+
+def sort_parts(sort: Sort | None) -> list[SortPart]:
+    """The slices of a list ordered as :func:`query.sort_rows` orders it, in order (one slice by id without a sort)."""
     if sort is None:
-        return "", by_id, []
-    join = "LEFT JOIN vals s ON s.rid = r.rid AND s.key = %s"
-    number = "CASE WHEN s.sortclass = 0 THEN s.num END"
-    text = "CASE WHEN s.sortclass = 1 THEN s.ltext END"
-    if sort.descending:
-        order = f"CASE COALESCE(s.sortclass, 2) WHEN 1 THEN 0 WHEN 0 THEN 1 ELSE 2 END, {number} DESC NULLS LAST, {text} DESC NULLS LAST, {by_id}"
-    else:
-        order = f"COALESCE(s.sortclass, 2), {number} ASC NULLS LAST, {text} ASC NULLS LAST, {by_id}"
-    return join, order, [vkey(sort.key)]
+        return [SortPart("", "", BY_ID, ())]
+    key = (vkey(sort.key),)
+    way = " DESC" if sort.descending else ""
+    # num IS NOT NULL is exactly sort class 0 (value() stores no number for texts and NaN-like ones).
+    numbers = SortPart("JOIN vals s ON s.rid = r.rid AND s.key = %s AND s.num IS NOT NULL", "", f"s.num{way}, {BY_ID}", key)
+    texts = SortPart("JOIN vals s ON s.rid = r.rid AND s.key = %s AND s.sortclass = 1", "", f"s.ltext{way}, {BY_ID}", key)
+    missing = SortPart("", "NOT EXISTS (SELECT 1 FROM vals s WHERE s.rid = r.rid AND s.key = %s AND s.sortclass < 2)", BY_ID, key)
+    return [texts, numbers, missing] if sort.descending else [numbers, texts, missing]
