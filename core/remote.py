@@ -151,6 +151,7 @@ def mirror(
         folder.mkdir(parents=True, exist_ok=True)
     state_file = base / "state.json"
     state = _load_state(state_file, shown)
+    saved = dict(state)
     removed = _remove_gone(tree, state, {o.rel for o in objects})
     todo = [o for o in objects if state.get(o.rel) != o.key or not _intact(tree / o.rel, o.size)]
     kept = len(objects) - len(todo)
@@ -178,13 +179,14 @@ def mirror(
                 on_batch(fetched, len(todo))
             if time.monotonic() - last_save >= CHECKPOINT_SECONDS:
                 _save_state(state_file, shown, state)
-                last_save = time.monotonic()
+                saved, last_save = dict(state), time.monotonic()
     except RemoteError:
         raise
     except Exception as exc:
         raise _explain(exc, shown) from None
     finally:
-        _save_state(state_file, shown, state)
+        if state != saved:  # a warm sync changes nothing: no rewrite of a state file of every object
+            _save_state(state_file, shown, state)
         shutil.rmtree(tmp, ignore_errors=True)
     register(os.path.realpath(tree), shown)
     stats = SyncStats(len(objects), fetched, bytes_fetched, placeholders, kept, removed, (*skipped, *conflicts), time.monotonic() - started)
