@@ -9,6 +9,9 @@ then measure, every measurement in a fresh subprocess:
   incremental  Catalog.open() after touching metrics.json of 1% of the runs
   ls json      `runsift ls ROOT --format json --cache-dir DIR`, wall time of the CLI process
   diff         cat.get(a) + cat.get(b) + diff_runs(a, b, root=...) for two runs of one project
+  floor        the issue's yardstick, right before and right after the cold index: a plain
+               single-thread script that walks the corpus, reads and parses every file once
+               (bench_floor.py's parse(): PyYAML's C loader, json) and does nothing else
 
 Peak memory: each child reports resource.getrusage(RUSAGE_SELF).ru_maxrss and
 RUSAGE_CHILDREN.ru_maxrss (the largest pool worker); the parent also samples the summed RSS
@@ -68,7 +71,20 @@ def child(args: argparse.Namespace) -> int:
     from runsift.core.catalog import Catalog
 
     out: dict = {"import_s": time.perf_counter() - t_import}
-    if args.child == "open":
+    if args.child == "floor":
+        sys.path.insert(0, str(HERE))
+        from bench_floor import parse
+
+        t0 = time.perf_counter()
+        paths = [os.path.join(folder, name) for folder, _dirs, files in os.walk(args.root)
+                 for name in files if not name.startswith(".") and not folder.endswith("artifacts")]
+        t1 = time.perf_counter()
+        for path in paths:
+            parse(path)
+        out["seconds"] = time.perf_counter() - t0
+        out["walk_s"] = t1 - t0
+        out["files"] = len(paths)
+    elif args.child == "open":
         t0 = time.perf_counter()
         cat = Catalog.open(args.root, cache_dir=args.cache_dir, workers=args.workers)
         out["seconds"] = time.perf_counter() - t0
@@ -264,8 +280,12 @@ def bench_one(n: int, corpus_base: Path, cache_base: Path, args: argparse.Namesp
         print(f"[N={n:,}] {name:<12} {r['seconds']:8.3f} s  cpu {r['cpu_s']:7.2f} s  peak {r['peak_mb']:7.1f} MB  "
               f"load {r['load1']:.1f}{extra}", flush=True)
 
+    ph["floor"] = [run_child("floor", root, cache_dir, None)]
+    log("floor", ph["floor"][0])
     ph["cold"] = [run_child("open", root, cache_dir, args.workers)]
     log("cold", ph["cold"][0])
+    ph["floor"].append(run_child("floor", root, cache_dir, None))
+    log("floor", ph["floor"][1])
     ph["warm"] = []
     for _ in range(args.repeat):
         ph["warm"].append(run_child("open", root, cache_dir, args.workers))
@@ -283,7 +303,7 @@ def bench_one(n: int, corpus_base: Path, cache_base: Path, args: argparse.Namesp
         ph["diff"].append(run_child("diff", root, cache_dir, args.workers))
         log("diff", ph["diff"][-1])
     res["summary"] = {k: statistics.median(r["seconds"] for r in v) for k, v in ph.items()}
-    res["summary"]["peak"] = max(r["peak_mb"] for v in ph.values() for r in v)
+    res["summary"]["peak"] = max(r["peak_mb"] for k, v in ph.items() if k != "floor" for r in v)  # runsift's own
     res["cache_mb"] = sum(f.stat().st_size for f in cache_dir.iterdir()) / 1e6
     return res
 
@@ -313,12 +333,17 @@ def report(results: list[dict], args: argparse.Namespace) -> None:
     print(f"runsift catalog benchmark — runsift {code_version()}, Python {platform.python_version()}, {os.cpu_count()} CPUs, "
           f"{platform.system()} {platform.release()}, median of {args.repeat} for warm/ls/diff")
     print()
-    print("| N | cold index s | warm open s | incremental s | ls json s | diff s | peak MB |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print("| N | cold index s | floor s (before, after) | cold / floor | warm open s | incremental s | ls json s | diff s | peak MB |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         s = r["summary"]
-        print(f"| {r['n']:,} | {_f(s['cold'])} | {_f(s['warm'], 3)} | {_f(s['incremental'], 3)} | {_f(s['ls'], 3)} "
-              f"| {_f(s['diff'], 3)} | {_f(s['peak'], 0)} |")
+        floors = [x["seconds"] for x in r["phases"]["floor"]]
+        ratio = s["cold"] / statistics.mean(floors)
+        print(f"| {r['n']:,} | {_f(s['cold'])} | {_f(floors[0])}, {_f(floors[1])} | {ratio:.2f}x | {_f(s['warm'], 3)} "
+              f"| {_f(s['incremental'], 3)} | {_f(s['ls'], 3)} | {_f(s['diff'], 3)} | {_f(s['peak'], 0)} |")
+    print()
+    print("floor = one process, one thread: walk the corpus, read and parse each file once (bench_floor.py), nothing")
+    print("else; cold / floor uses the mean of the two floors. Target: cold / floor <= 1 (two cores should beat one).")
     print()
     print("Details (cpu s = user+sys of the process and its pool; load = 1-min load average before the phase;")
     print("peak MB = max of own ru_maxrss, largest worker ru_maxrss, sampled RSS sum of the process tree):")
@@ -337,6 +362,9 @@ def report(results: list[dict], args: argparse.Namespace) -> None:
                 notes.append(f"touched {last['touched']}")
             if name == "diff":
                 notes.append(f"get×2 {last['get_s'] * 1000:.0f} ms; changes {sum(last['changes'].values())}")
+            if name == "floor":
+                notes.append(f"{last['files']:,} files; walk {last['walk_s']:.2f} s; each: "
+                             + ", ".join(f"{x['seconds']:.2f} s" for x in runs))
             if name == "ls":
                 notes.append("CLI wall incl. interpreter start-up")
             cpu = statistics.median(x["cpu_s"] for x in runs)

@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""An s3:// root against the same tree on local disk: `runsift ls URL --format json`, cold and warm (issue 14).
+
+    python benchmarks/bench_remote.py --runs 10000 [--corpus DIR] [--repeat 3] [--profile]
+
+Writes a corpus with gen_corpus.py (or uses ``--corpus``, a folder it wrote), starts moto's standalone
+S3 server on a free local port (as tests/test_remote_s3.py does), uploads every file of the corpus
+with many concurrent PUTs (not timed), then times whole CLI processes, stdout to /dev/null:
+
+  local cold / warm   ``runsift ls DIR --format json --cache-dir C1``: C1 empty, then again (median of --repeat)
+  s3 cold / warm      ``runsift ls s3://bench/runs-N --format json --cache-dir C2``: likewise; the cold one
+                      lists the bucket and fetches what records need into the mirror, a warm one lists it
+                      again, finds every ETag unchanged and opens the mirror's catalog
+
+Row counts of the two are checked to be equal. ``--profile`` also runs one more warm s3 open under
+cProfile, in process, and prints the top of it. Nothing asserts; the target printed is the issue's
+(warm s3 within 3x of warm local). moto keeps its objects in memory: it is a stand-in for S3's API,
+not for its latency (every request here is a local HTTP round trip to one Python process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BUCKET = "bench"
+KEYS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_moto() -> tuple[subprocess.Popen[bytes], str]:
+    """moto's standalone server in a subprocess (no IAM enforcement: any key is accepted)."""
+    port = _free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(endpoint + "/moto-api/", timeout=1)
+            return proc, endpoint
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("moto server did not start")
+
+
+def upload(corpus: Path, endpoint: str, prefix: str, threads: int) -> int:
+    """Every file of ``corpus`` to ``s3://BUCKET/prefix/...`` with ``threads`` concurrent PUTs; returns the count."""
+    import boto3
+    from botocore.config import Config
+
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", config=Config(max_pool_connections=threads),
+                      aws_access_key_id=KEYS["AWS_ACCESS_KEY_ID"], aws_secret_access_key=KEYS["AWS_SECRET_ACCESS_KEY"])
+    s3.create_bucket(Bucket=BUCKET)
+    files = [p for p in corpus.rglob("*") if p.is_file() and not p.name.startswith(".")]
+
+    def put(path: Path) -> None:
+        s3.put_object(Bucket=BUCKET, Key=f"{prefix}/{path.relative_to(corpus).as_posix()}", Body=path.read_bytes())
+
+    with ThreadPoolExecutor(threads) as pool:
+        for _ in pool.map(put, files):
+            pass
+    return len(files)
+
+
+def timed_ls(root: str, cache_dir: Path, env: dict[str, str], rows: bool = False) -> tuple[float, int | None, str]:
+    """Wall time of one ``runsift ls ROOT --format json`` process; the row count when ``rows``; its stderr."""
+    cmd = [sys.executable, "-m", "runsift", "ls", root, "--format", "json", "--cache-dir", str(cache_dir)]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE if rows else subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.strip()[-500:]}")
+    return wall, (len(json.loads(proc.stdout)) if rows else None), proc.stderr.strip()
+
+
+def measure(root: str, cache_dir: Path, env: dict[str, str], repeat: int) -> dict:
+    cold, rows, cold_err = timed_ls(root, cache_dir, env, rows=True)
+    warms, warm_err = [], ""
+    for _ in range(repeat):
+        wall, _, warm_err = timed_ls(root, cache_dir, env)
+        warms.append(wall)
+    return {"cold": cold, "warm": warms, "rows": rows, "cold_stderr": cold_err, "warm_stderr": warm_err}
+
+
+def profile_warm(url: str, cache_dir: Path, env: dict[str, str]) -> None:
+    code = (
+        "import cProfile, pstats, sys; from runsift.tui.cli import main; "
+        "p = cProfile.Profile(); p.enable(); main(sys.argv[1:]); p.disable(); sys.stdout = sys.__stderr__; "
+        "pstats.Stats(p, stream=sys.stderr).sort_stats('cumulative').print_stats(30)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, "ls", url, "--format", "json", "--cache-dir", str(cache_dir)],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True)
+    print(proc.stderr[-12000:])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=10_000)
+    ap.add_argument("--corpus", type=Path, help="a corpus gen_corpus.py wrote (default: a new one in a temp folder)")
+    ap.add_argument("--repeat", type=int, default=3, help="warm opens of each (median shown)")
+    ap.add_argument("--threads", type=int, default=32, help="concurrent PUTs while uploading")
+    ap.add_argument("--profile", action="store_true", help="also profile one warm s3 ls in process (cProfile)")
+    args = ap.parse_args()
+
+    scratch = Path(tempfile.mkdtemp(prefix="bench-remote-"))
+    server = None
+    try:
+        corpus = args.corpus
+        if corpus is None:
+            corpus = scratch / f"runs-{args.runs}"
+            subprocess.run([sys.executable, str(HERE / "gen_corpus.py"), "--out", str(corpus), "--runs", str(args.runs)], check=True)
+        corpus = corpus.resolve()
+        server, endpoint = start_moto()
+        t0 = time.perf_counter()
+        count = upload(corpus, endpoint, corpus.name, args.threads)
+        print(f"uploaded {count:,} objects to moto in {time.perf_counter() - t0:.0f} s (not timed below)", flush=True)
+        env = {**os.environ, **KEYS, "AWS_ENDPOINT_URL": endpoint, "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
+               "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+        url = f"s3://{BUCKET}/{corpus.name}"
+        load = os.getloadavg()[0]
+        local = measure(str(corpus), scratch / "cache-local", env, args.repeat)
+        remote = measure(url, scratch / "cache-s3", env, args.repeat)
+        if local["rows"] != remote["rows"]:
+            print(f"ROW COUNTS DIFFER: local {local['rows']}, s3 {remote['rows']}")
+        lw, rw = statistics.median(local["warm"]), statistics.median(remote["warm"])
+        print(f"\n{local['rows']:,} rows each; 1-minute load {load:.1f} before, {os.getloadavg()[0]:.1f} after\n")
+        print("| `runsift ls --format json` | cold s | warm s (median; min–max) |")
+        print("|---|---:|---:|")
+        for name, r in (("local disk", local), (f"s3 (moto), {count:,} objects", remote)):
+            print(f"| {name} | {r['cold']:.1f} | {statistics.median(r['warm']):.2f} ({min(r['warm']):.2f}–{max(r['warm']):.2f}) |")
+        print(f"\nwarm s3 / warm local = {rw / lw:.2f}x (target: within 3x)")
+        print(f"s3 cold: {remote['cold_stderr'].splitlines()[-1] if remote['cold_stderr'] else ''}")
+        print(f"s3 warm: {remote['warm_stderr'].splitlines()[-1] if remote['warm_stderr'] else ''}")
+        if args.profile:
+            profile_warm(url, scratch / "cache-s3", env)
+    finally:
+        if server is not None:
+            server.kill()
+            server.wait()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
