@@ -30,6 +30,8 @@ class Backend(Protocol):
     """What the last :meth:`refresh` did."""
     show_deleted: bool
     """List runs a tracker marks deleted too."""
+    page_rows: int | None
+    """How many rows a screen should ask :meth:`list` for at a time (``None``: the whole list is in memory anyway)."""
 
     @property
     def reachable(self) -> bool:
@@ -87,6 +89,10 @@ class Backend(Protocol):
         """How many records a tracker marks deleted."""
         ...
 
+    def projects(self) -> builtins.list[str]:
+        """Every project name of the listed records, sorted."""
+        ...
+
     def facet(self, key: str) -> dict[str, tuple[str | None, float | None]]:
         """``{record id: (text, number)}`` for one detail key such as ``config.optimizer.lr``."""
         ...
@@ -109,8 +115,8 @@ class Backend(Protocol):
 
 
 MEMBERS = (
-    "root", "problems", "last_refresh", "show_deleted", "reachable", "close", "__enter__", "__exit__", "refresh",
-    "refresh_records", "summaries", "head", "list", "count", "ids", "presort", "deleted_count", "facet",
+    "root", "problems", "last_refresh", "show_deleted", "page_rows", "reachable", "close", "__enter__", "__exit__", "refresh",
+    "refresh_records", "summaries", "head", "list", "count", "ids", "presort", "deleted_count", "projects", "facet",
     "facet_keys", "metric_names", "get", "resolve",
 )
 """Every member of :class:`Backend` (a conformance test checks it against the protocol and both engines)."""

@@ -166,6 +166,9 @@ def _heals(method: Callable[Concatenate[Catalog, _P], _T]) -> Callable[Concatena
 class Catalog:
     """Records below one root, backed by an SQLite cache (on disk, or in memory with ``use_cache=False``)."""
 
+    page_rows: int | None = None
+    """``None``: every list is cut from the summaries held in memory, so a screen asks for it whole."""
+
     def __init__(self, root: Path, db: sqlite3.Connection, cache_file: Path | None) -> None:
         self.root = root
         self.db = db
@@ -597,6 +600,10 @@ class Catalog:
                     self._summaries = self._facets = None
                 detail = fresh[-1]
         return from_dict(json.loads(detail))
+
+    def projects(self) -> builtins.list[str]:
+        """Every project name of the listed records, sorted."""
+        return sorted({r.project for r in self.summaries()})
 
     def metric_names(self, kind: str = "run") -> builtins.list[str]:
         """Final-metric names in the catalog, most common first."""

@@ -118,6 +118,10 @@ def _password(url: str) -> str | None:
 class SharedCatalog:
     """Records of one named root in a PostgreSQL catalog; the query methods of :class:`Catalog`."""
 
+    page_rows: int | None = 2000
+    """A screen asks for lists a page at a time: each page is an index range in the database, and a whole
+    list of 1M records would be ~18 s of moving and decoding rows."""
+
     def __init__(self, conn: Any, root_name: str, root: Path | None, *, writer: bool = False, url: str = "") -> None:
         self.conn = conn
         self.url = url
@@ -138,6 +142,8 @@ class SharedCatalog:
         self.cache_file = None
         self.cache_problems: builtins.list[Problem] = []
         self._summaries: builtins.list[Summary] | None = None
+        self._memo: dict[tuple[Any, ...], Any] = {}
+        """Answers that only a refresh changes (the total, project and metric names ...), asked on every keystroke."""
 
     @classmethod
     def open(
@@ -239,7 +245,7 @@ class SharedCatalog:
         keeps one), and readers see each batch whole or not at all. A reader (not opened to index) only
         counts what the database holds now: its lists are always read from the database anyway.
         """
-        self._summaries = None
+        self._forget()
         if not self.writer:
             started = time.perf_counter()
             self.last_refresh = RefreshStats(unchanged=self.count(), seconds=time.perf_counter() - started)
@@ -275,7 +281,7 @@ class SharedCatalog:
         if len(todo) + len(removed) > max(1000, len(known) // 10):
             with self._lock:
                 analyze(self.conn)
-        self._summaries = None  # what was listed while the walk ran is stale now
+        self._forget()  # what was listed while the walk ran is stale now
         changed = sum(1 for f in todo if f.id in known)
         self.last_refresh = RefreshStats(
             added=len(todo) - changed, changed=changed, removed=len(removed), unchanged=len(walk.found) - len(todo),
@@ -328,18 +334,24 @@ class SharedCatalog:
 
         A sort is read slice by slice (numbers, texts, missing: :func:`sort_parts`), each slice in an
         index's order, in one repeatable-read transaction so that the slices see the same catalog; a
-        page (``limit``, ``offset``) stops reading once it is full.
+        page (``limit``, ``offset``) stops reading once it is full, and passes over ``offset`` rows in the
+        database (a slice wholly before the page is only counted).
         """
-        need = None if limit is None else offset + limit
         rows: builtins.list[tuple[Any, ...]] = []
+        skip = offset  # rows still to pass over: a slice wholly before the page is counted, not read
         with self._tx(consistent=sort is not None):
             for sql, args in self.queries(kind=kind, filters=filters, sort=sort):
-                if need is not None:
-                    if len(rows) >= need:
-                        break
-                    sql, args = f"{sql} LIMIT %s", [*args, need - len(rows)]
-                rows.extend(self.conn.execute(sql, args).fetchall())
-        rows = rows[offset:need]
+                if limit is not None and len(rows) >= limit:
+                    break
+                page, page_args = sql, builtins.list(args)
+                if limit is not None:
+                    page, page_args = f"{page} LIMIT %s", [*page_args, limit - len(rows)]
+                if skip:
+                    page, page_args = f"{page} OFFSET %s", [*page_args, skip]
+                got = self.conn.execute(page, page_args).fetchall()
+                if skip:
+                    skip = 0 if got else skip - int(self.conn.execute(f"SELECT COUNT(*) FROM ({sql}) part", args).fetchone()[0])
+                rows.extend(got)
         base = str(self.root)
         # The stored path is relative to the root (os.path.relpath: normalised, "." for the root itself); joined
         # as text, since 100k dataclasses.replace calls cost 40% of listing them all.
@@ -382,15 +394,45 @@ class SharedCatalog:
                 self._summaries = self.list()
             return self._summaries
 
+    def _forget(self) -> None:
+        """Drop what was kept until a refresh (the catalog may have changed)."""
+        with self._lock:
+            self._summaries = None
+            self._memo = {}
+
+    def _remembered(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        """``compute()``, kept until the next refresh (per ``show_deleted``, which changes the answers)."""
+        key = (*key, self.show_deleted)
+        with self._lock:
+            if key not in self._memo:
+                self._memo[key] = compute()
+            return self._memo[key]
+
     def head(self, limit: int) -> tuple[builtins.list[Summary], int]:
         """The first ``limit`` summaries and the total count."""
         return self.list(limit=limit), self.count()
 
     def count(self, *, kind: str | None = None, filters: Iterable[Filter] = ()) -> int:
-        """How many records pass the filters (counted by the database)."""
+        """How many records pass the filters (counted by the database; the unfiltered total kept until a refresh)."""
+        filters = tuple(filters)
         where, params = self._where(kind, filters)
-        with self._tx():
-            return int(self.conn.execute(f"SELECT COUNT(*) FROM runs r WHERE {' AND '.join(where)}", params).fetchone()[0])
+
+        def counted() -> int:
+            with self._tx():
+                return int(self.conn.execute(f"SELECT COUNT(*) FROM runs r WHERE {' AND '.join(where)}", params).fetchone()[0])
+
+        return counted() if filters else int(self._remembered(("count", kind), counted))
+
+    def projects(self) -> builtins.list[str]:
+        """Every project name of the listed records, sorted (kept until a refresh)."""
+
+        def read() -> builtins.list[str]:
+            where, params = self._where(None, ())
+            with self._tx():
+                rows = self.conn.execute(f"SELECT DISTINCT r.project FROM runs r WHERE {' AND '.join(where)}", params).fetchall()
+            return sorted(project for (project,) in rows)
+
+        return builtins.list(self._remembered(("projects",), read))
 
     def deleted_count(self) -> int:
         """How many records a tracker marks deleted."""
@@ -415,20 +457,28 @@ class SharedCatalog:
 
     def facet_keys(self) -> builtins.list[str]:
         """Every detail key some record has (``config.optimizer.lr`` ...), sorted: what a filter, sort or column may name."""
-        with self._tx():
-            rows = self.conn.execute(_FACET_KEYS, (self.root_name,)).fetchall()
-        return [key for (key,) in rows]
+
+        def read() -> builtins.list[str]:
+            with self._tx():
+                rows = self.conn.execute(_FACET_KEYS, (self.root_name,)).fetchall()
+            return [key for (key,) in rows]
+
+        return builtins.list(self._remembered(("facet_keys",), read))
 
     def metric_names(self, kind: str = "run") -> builtins.list[str]:
-        """Final-metric names, most common first."""
-        with self._tx():
-            rows = self.conn.execute(
-                "SELECT m, COUNT(*) FROM runs r, unnest(r.metric_names) m "
-                "WHERE r.root = %s AND r.kind = %s AND (%s OR NOT r.deleted) GROUP BY 1",
-                (self.root_name, kind, self.show_deleted),
-            ).fetchall()
-        counts = dict(rows)
-        return sorted(counts, key=lambda name: (-counts[name], name))
+        """Final-metric names, most common first (kept until a refresh: the app asks on every keystroke)."""
+
+        def read() -> builtins.list[str]:
+            with self._tx():
+                rows = self.conn.execute(
+                    "SELECT m, COUNT(*) FROM runs r, unnest(r.metric_names) m "
+                    "WHERE r.root = %s AND r.kind = %s AND (%s OR NOT r.deleted) GROUP BY 1",
+                    (self.root_name, kind, self.show_deleted),
+                ).fetchall()
+            counts = dict(rows)
+            return sorted(counts, key=lambda name: (-counts[name], name))
+
+        return builtins.list(self._remembered(("metric_names", kind), read))
 
     def get(self, record_id: str) -> Record:
         """The full record as indexed (files are not needed; :attr:`reachable` says whether they can be read too)."""
