@@ -180,6 +180,79 @@ async def test_the_app_lists_filters_and_opens_a_record_from_postgresql(pg_url: 
         assert app.screen.record is not None and app.screen.record.id in failed
 
 
+@pytest.mark.asyncio
+async def test_the_app_reads_a_big_shared_list_a_page_at_a_time(pg_url: str, tmp_path: Path) -> None:
+    """A million runs cannot be one list: the table holds a page, says so, and reads the next as the cursor nears
+    its end, in the sort asked for, until it holds exactly the list SQLite gives; a new filter starts again."""
+    from runsift.core.pgcatalog import SharedCatalog
+    from runsift.tui.app import RunsiftApp
+    from runsift.tui.widgets.run_table import RunTable
+
+    url, root = _indexed(pg_url, tmp_path, "pages")
+    with Catalog.open(root, use_cache=False) as ref:
+        by_auc = ref.ids(sort=parse_sort("-val_auc"))
+        not_failed = ref.ids(filters=[parse_filter("status!=failed")], sort=parse_sort("-val_auc"))
+    catalog = SharedCatalog.open(_reader(url), root_name="team", root_map={"team": str(root)})
+    catalog.page_rows = 6
+    app = RunsiftApp(catalog.root, catalog=catalog, state_dir=tmp_path / "state", watch=False)
+    app.state.sort = "-val_auc"
+
+    async def settle() -> None:
+        for _ in range(3):
+            await workers_done(app)
+            await pilot.pause()
+
+    async with app.run_test(size=(120, 35)) as pilot:
+        await settle()
+        table = app.screen.query_one(RunTable)
+        status = str(app.screen.query_one("#status-line").render())
+        count = str(app.screen.query_one("#match-count").render())
+        held = table.row_count
+        assert held == catalog.page_rows, "the whole list was read at once"
+        assert [r.id for r in table.rows] == by_auc[:held]
+        assert f"first {held:,} rows" in status and f"[{len(by_auc)}/{len(by_auc)}]" in count
+        for _ in range(len(by_auc)):  # End goes to the last row held, which asks for the next page
+            before = table.row_count
+            await pilot.press("end")
+            await settle()
+            if table.row_count == before:
+                break
+        assert [r.id for r in table.rows] == by_auc
+        assert "first" not in str(app.screen.query_one("#status-line").render())
+        await pilot.press("slash", *"status!=failed", "enter")
+        await settle()
+        assert table.row_count <= len(not_failed)
+        assert [r.id for r in table.rows] == not_failed[: table.row_count]
+        for _ in range(len(not_failed)):
+            before = table.row_count
+            await pilot.press("end")
+            await settle()
+            if table.row_count == before:
+                break
+        assert [r.id for r in table.rows] == not_failed
+
+
+def test_a_reader_keeps_totals_and_names_until_it_refreshes(pg_url: str, tmp_path: Path) -> None:
+    """The app asks for the total, the project and metric names on every keystroke, so a reader keeps them; its
+    refresh (``r`` in the app) must show what an indexer added meanwhile, never the old answers."""
+    from conftest import make_run
+
+    from runsift.core.pgcatalog import SharedCatalog
+
+    url, root = _indexed(pg_url, tmp_path, "memo")
+    with SharedCatalog.open(_reader(url), root_name="team") as reader:
+        before = (reader.count(), reader.projects(), reader.metric_names())
+        make_run(root / "newproj" / "2025-02-01_10-00-00_run-new", metrics={"final": {"val_auc": 0.9, "brand_new": 1.0}})
+        with SharedCatalog.open(url, root, root_name="team", refresh=True):
+            pass
+        assert (reader.count(), reader.projects(), reader.metric_names()) == before
+        reader.refresh()
+        assert reader.count() == before[0] + 1
+        assert reader.projects() == sorted([*before[1], "newproj"])
+        assert "brand_new" in reader.metric_names()
+        assert reader.count(filters=[parse_filter("project=newproj")]) == 1
+
+
 # -- security ---------------------------------------------------------------------------------------
 
 SECRET = "Pw-s3cret-9%&x"

@@ -99,15 +99,22 @@ class RunsiftApp(App[None]):
             self.push_screen(HelpScreen(help_markdown(self, self.screen)))
 
     # -- navigation: screens ask, the app opens ------------------------------------------
-    def open_record(self, record_id: str) -> None:
-        """Push the screen that shows ``record_id``: a run's tabs, a sweep's leaderboard, an A/B replay."""
-        kind = next((r.kind for r in self.catalog.summaries() if r.id == record_id), "run")
+    def open_record(self, record_id: str, kind: str | None = None) -> None:
+        """Push the screen that shows ``record_id``: a run's tabs, a sweep's leaderboard, an A/B replay.
+
+        ``kind`` as the sender's row says; unknown, the record is read first (never a scan of every summary
+        on the UI thread: on a shared catalog of a million runs that is the whole list).
+        """
         if kind == "run":
             self.push_screen(RecordScreen(record_id))
             return
 
         def load() -> None:
-            record = self.catalog.get(record_id)
+            try:
+                record = self.catalog.get(record_id)
+            except Exception as exc:  # gone since it was listed, or the catalog failed: a message, not a crash
+                self.call_from_thread(self.notify, visible(str(exc), one_line=True), severity="error", markup=False)
+                return
             message: Any = OpenSweep(record) if isinstance(record, Sweep) else OpenAB(record) if isinstance(record, ABTest) else None
             if message is not None:
                 self.post_message(message)
@@ -118,7 +125,7 @@ class RunsiftApp(App[None]):
 
     @on(OpenRecord)
     def _open_record(self, message: OpenRecord) -> None:
-        self.open_record(message.record_id)
+        self.open_record(message.record_id, message.kind)
 
     @on(OpenDiff)
     def _open_diff(self, message: OpenDiff) -> None:

@@ -30,8 +30,8 @@ class RunsProvider(Provider):
     def _label(self, row: Summary) -> str:
         return visible(f"{row.project} / {display_name(row.name, row.sweep)}", one_line=True)
 
-    def _open(self, record_id: str) -> None:
-        self.app.post_message(OpenRecord(record_id))
+    def _open(self, record_id: str, kind: str) -> None:
+        self.app.post_message(OpenRecord(record_id, kind))
 
     @staticmethod
     def _highlight(matcher: Matcher, label: str) -> Content:
@@ -48,8 +48,8 @@ class RunsProvider(Provider):
             label = self._label(row)
             score = max(matcher.match(label), matcher.match(row.id))
             if score > 0:
-                yield Hit(score, self._highlight(matcher, label), partial(self._open, row.id), help=escape(visible(row.id, one_line=True)))
+                yield Hit(score, self._highlight(matcher, label), partial(self._open, row.id, row.kind), help=escape(visible(row.id, one_line=True)))
 
     async def discover(self) -> Hits:
         for row in sorted(self._rows, key=lambda r: r.started or "", reverse=True)[:MAX_DISCOVERY]:
-            yield DiscoveryHit(Content(self._label(row)), partial(self._open, row.id), help=escape(visible(row.id, one_line=True)))
+            yield DiscoveryHit(Content(self._label(row)), partial(self._open, row.id, row.kind), help=escape(visible(row.id, one_line=True)))

@@ -17,11 +17,12 @@ if TYPE_CHECKING:
 
 
 class OpenRecord(Message):
-    """Show one record: a run's tabs, a sweep's leaderboard or an A/B replay, by id."""
+    """Show one record: a run's tabs, a sweep's leaderboard or an A/B replay, by id (and kind, when the sender knows it)."""
 
-    def __init__(self, record_id: str) -> None:
+    def __init__(self, record_id: str, kind: str | None = None) -> None:
         super().__init__()
         self.record_id = record_id
+        self.kind = kind
 
 
 class OpenDiff(Message):

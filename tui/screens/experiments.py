@@ -106,7 +106,7 @@ class SweepScreen(Screen[None]):
         if table.row_count:
             key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
             if key:
-                self.post_message(OpenRecord(key))
+                self.post_message(OpenRecord(key, kind="run"))  # a leaderboard lists the sweep's runs
 
 
 class ABScreen(Screen[None]):

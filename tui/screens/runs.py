@@ -50,6 +50,9 @@ FIRST_PAGE = 200
 """Rows shown before the whole list is loaded on a first start."""
 FILL_EVERY = 1.5
 """Seconds between table refreshes while a long indexing runs."""
+MORE_WITHIN = 100
+"""On a catalog read a page at a time, the next page is asked for when the cursor comes this close to the last
+row held (or half a page, for small pages)."""
 
 
 class RunsScreen(Screen[None]):
@@ -103,6 +106,11 @@ class RunsScreen(Screen[None]):
         """Some rows shown start at a guessed time (the status line says what ``~`` means)."""
         self._loaded = False
         """Rows of a valid filter are on screen: a filter being typed (``val_auc>``) keeps them."""
+        self._query: tuple[int, tuple[Filter, ...], Sort | None] = (0, (), None)
+        """The shown rows' query (a number that changes with each new list, filters, sort): what a next page continues."""
+        self._rows_held = 0
+        """Rows the table holds (fewer than ``_shown`` while a paged catalog has more to give)."""
+        self._more_pending = False
 
     def compose(self) -> ComposeResult:
         yield Header(icon="")
@@ -159,14 +167,20 @@ class RunsScreen(Screen[None]):
             if head and not worker.is_cancelled:
                 keys = chosen or default_columns(head, None, MAX_METRIC_COLUMNS)
                 self.app.call_from_thread(self._show_rows, head, total, error, keys, {}, [], True, True)
-        rows = catalog.list(filters=filters, sort=self._sort)
-        everything = catalog.summaries()
-        total = len(everything)
-        projects = sorted({r.project for r in everything}) if first or not self._projects else self._projects
+        # A catalog read a page at a time (a database) gives the first page, or as many rows as the table
+        # holds when the same list is reloaded (a refresh keeps the cursor where it was); the rest as the
+        # cursor nears the end (load_more). The number of matches is then the database's count.
+        page = catalog.page_rows
+        limit = None if page is None else max(page, self._rows_held if keep_cursor else 0)
+        rows = catalog.list(filters=filters, sort=self._sort, limit=limit)
+        matched = len(rows) if limit is None or len(rows) < limit else catalog.count(filters=filters)
+        total = catalog.count()
+        projects = catalog.projects() if first or not self._projects else self._projects
         keys = chosen or default_columns(rows, self._sweep_metric, MAX_METRIC_COLUMNS)
         facets = {k: self._facet(k) for k in (*keys, "started_source") if is_facet(k)}
         if not worker.is_cancelled:
-            self.app.call_from_thread(self._show_rows, rows, total, error, keys, facets, projects, keep_cursor)
+            query = (0, tuple(filters), self._sort)
+            self.app.call_from_thread(self._show_rows, rows, total, error, keys, facets, projects, keep_cursor, False, matched, query)
             if presort or self._presort_pending:  # once indexing is over: seconds of CPU at 100k runs
                 self._presort_pending = False
                 self.app.call_from_thread(self.presort)
@@ -212,6 +226,8 @@ class RunsScreen(Screen[None]):
         projects: list[str],
         keep_cursor: bool = True,
         partial: bool = False,
+        matched: int | None = None,
+        query: tuple[int, tuple[Filter, ...], Sort | None] | None = None,
     ) -> None:
         if projects or not partial:
             self._projects = projects or self._projects
@@ -224,11 +240,48 @@ class RunsScreen(Screen[None]):
             table.set_sort(self._sort_column_key(self._sort.key), self._sort.descending)
         if not self._cursor_restored and self.app.state.cursor:
             self._cursor_restored = table.move_to_id(self.app.state.cursor)
-        self._total, self._shown, self._filter_error = total, (-1 if partial else len(rows)), error
+        self._total, self._shown, self._filter_error = total, (-1 if partial else len(rows) if matched is None else matched), error
+        self._rows_held = len(rows)
+        if query is not None:  # a new list: a next page asked for the previous one is dropped when it comes
+            self._query = (self._query[0] + 1, query[1], query[2])
+            self._more_pending = False
         self._loaded = self._loaded or (not partial and error is None)
         sources = facets.get("started_source", {})
         self._guessed = any(sources.get(r.id, (None, None))[0] == "guessed" for r in rows[:2000])
         self._update_status()
+        if not partial:
+            self._maybe_more()
+
+    @work(thread=True, group="more")
+    def load_more(self, query: tuple[int, tuple[Filter, ...], Sort | None], offset: int) -> None:
+        """The next page of the shown list, from a catalog read a page at a time (a database)."""
+        generation, filters, sort = query
+        try:
+            rows = self.app.catalog.list(filters=filters, sort=sort, limit=self.app.catalog.page_rows, offset=offset)
+        except Exception as exc:  # a dropped connection: say so, keep what is shown
+            self.app.call_from_thread(self._set_indexing, f"next rows failed: {exc}")
+            rows = []
+        self.app.call_from_thread(self._append_rows, generation, offset, rows)
+
+    def _append_rows(self, generation: int, offset: int, rows: list[Summary]) -> None:
+        self._more_pending = False
+        table = self.query_one(RunTable)
+        if generation != self._query[0] or offset != table.row_count or not rows:
+            return  # the list was replaced (a key typed, a refresh) while the page was read
+        table.append_rows(rows)
+        self._rows_held = table.row_count
+        self._update_status()
+        self._maybe_more()
+
+    def _maybe_more(self) -> None:
+        """Ask for the next page when the cursor nears the last row held and the list has more."""
+        table = self.query_one(RunTable)
+        held, page = table.row_count, self.app.catalog.page_rows
+        if self._more_pending or self._shown < 0 or held >= self._shown or page is None:
+            return
+        if table.cursor_row >= held - min(MORE_WITHIN, page // 2):
+            self._more_pending = True
+            self.load_more(self._query, held)
 
     @staticmethod
     def _column(key: str, facets: Mapping[str, Mapping[str, FacetValue]]) -> Column:
@@ -256,6 +309,8 @@ class RunsScreen(Screen[None]):
         marks = self.app.state.marks
         if marks:
             parts.append(("marked: " + "  ·  ".join(short_name(m.rsplit("/", 1)[-1]) for m in marks), "cyan"))
+        if 0 <= self._rows_held < self._shown:
+            parts.append((f"first {self._rows_held:,} rows: more as you scroll", "dim"))
         if self._sort is not None:
             parts.append((f"sort: {'-' if self._sort.descending else ''}{self._sort.key}", "dim"))
         if self._guessed:
@@ -365,12 +420,13 @@ class RunsScreen(Screen[None]):
     @on(RunTable.Selected)
     def _open(self, event: RunTable.Selected) -> None:
         self.app.state.cursor = event.summary.id
-        self.post_message(OpenRecord(event.summary.id))
+        self.post_message(OpenRecord(event.summary.id, kind=event.summary.kind))
 
     @on(RunTable.Highlighted)
     def _highlighted(self, event: RunTable.Highlighted) -> None:
         if event.summary is not None:
             self.app.state.cursor = event.summary.id
+        self._maybe_more()
 
     @on(RunTable.MarkToggled)
     def _toggle_mark(self, event: RunTable.MarkToggled) -> None:

@@ -386,6 +386,12 @@ class RunTable(ScrollView, can_focus=True):
         self.refresh()
         self._announce()
 
+    def append_rows(self, rows: Sequence[Summary]) -> None:
+        """Add rows after the last (the next page of a list read a page at a time); cursor and widths stay."""
+        self._rows.extend(rows)
+        self._layout()
+        self.refresh()
+
     def set_marks(self, ids: frozenset[str]) -> None:
         """Records to show as marked (``●``); the parent owns the marks."""
         self._marks = frozenset(ids)
