@@ -232,6 +232,48 @@ async def test_the_app_reads_a_big_shared_list_a_page_at_a_time(pg_url: str, tmp
         assert [r.id for r in table.rows] == not_failed
 
 
+@pytest.mark.asyncio
+async def test_the_palette_asks_a_shared_catalog_for_what_is_typed(pg_url: str, tmp_path: Path) -> None:
+    """ctrl+p on a catalog read a page at a time: the newest records at once, then the database's records holding
+    the words typed (never every summary), and the chosen one opens."""
+    from textual.command import CommandList
+
+    from runsift.core.pgcatalog import SharedCatalog
+    from runsift.tui.app import RunsiftApp
+    from runsift.tui.screens.record import RecordScreen
+
+    url, _root = _indexed(pg_url, tmp_path, "palette")
+    catalog = SharedCatalog.open(_reader(url), root_name="team")
+    listed: list[dict[str, Any]] = []
+    real_list = catalog.list
+
+    def spy(**kwargs: Any) -> Any:
+        listed.append(kwargs)
+        return real_list(**kwargs)
+
+    catalog.list = spy  # type: ignore[method-assign]
+    app = RunsiftApp(catalog.root, catalog=catalog, state_dir=tmp_path / "state", watch=False)
+    async with app.run_test(size=(120, 35)) as pilot:
+        for _ in range(2):
+            await workers_done(app)
+            await pilot.pause()
+        await pilot.press("ctrl+p", *"run-013")
+        for _ in range(10):
+            await pilot.pause(0.1)
+            hits = app.screen.query_one(CommandList)
+            if hits.option_count:
+                break
+        assert hits.option_count == 1
+        assert any([str(f) for f in call.get("filters", ())] == ["run-013"] for call in listed)
+        assert all(call.get("limit") is not None for call in listed), "a whole list was asked for"
+        await pilot.press("down", "enter")
+        for _ in range(3):
+            await workers_done(app)
+            await pilot.pause()
+        assert isinstance(app.screen, RecordScreen)
+        assert app.screen.record is not None and app.screen.record.id.endswith("run-013")
+
+
 def test_a_reader_keeps_totals_and_names_until_it_refreshes(pg_url: str, tmp_path: Path) -> None:
     """The app asks for the total, the project and metric names on every keystroke, so a reader keeps them; its
     refresh (``r`` in the app) must show what an indexer added meanwhile, never the old answers."""

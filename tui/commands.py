@@ -10,6 +10,7 @@ from textual.content import Content
 from textual.markup import escape
 
 from runsift.core.naming import display_name
+from runsift.core.query import Filter, Sort
 
 from .messages import OpenRecord
 from .safe import visible
@@ -18,14 +19,32 @@ if TYPE_CHECKING:
     from runsift.core.records import Summary
 
 MAX_DISCOVERY = 30
+MAX_ASKED = 200
+"""Records a search asks a paged catalog (a database) for: those whose id, name or project hold every word typed."""
 
 
 class RunsProvider(Provider):
-    """Runs by name, project and id."""
+    """Runs by name, project and id.
+
+    A catalog held in memory is searched whole, fuzzily; a catalog read a page at a time (a shared database
+    of a million runs) is asked, in a worker, for the records holding every word typed, then those are ranked.
+    """
 
     async def startup(self) -> None:
-        worker = self.app.run_worker(self.app.catalog.summaries, thread=True)  # type: ignore[attr-defined]
+        catalog = self.app.catalog  # type: ignore[attr-defined]
+        self._paged = catalog.page_rows is not None
+        newest = partial(catalog.list, sort=Sort("started", descending=True), limit=MAX_DISCOVERY)
+        worker = self.app.run_worker(newest if self._paged else catalog.summaries, thread=True)
         self._rows: list[Summary] = await worker.wait()
+
+    async def _candidates(self, query: str) -> list[Summary]:
+        """The rows a query is matched against: all of them, or those a paged catalog finds for its words."""
+        words = query.split()
+        if not self._paged or not words:
+            return self._rows
+        asked = partial(self.app.catalog.list, filters=[Filter(None, "~", w) for w in words], limit=MAX_ASKED)  # type: ignore[attr-defined]
+        found: list[Summary] = await self.app.run_worker(asked, thread=True, group="palette").wait()
+        return found
 
     def _label(self, row: Summary) -> str:
         return visible(f"{row.project} / {display_name(row.name, row.sweep)}", one_line=True)
@@ -44,7 +63,7 @@ class RunsProvider(Provider):
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for row in self._rows:
+        for row in await self._candidates(query):
             label = self._label(row)
             score = max(matcher.match(label), matcher.match(row.id))
             if score > 0:
