@@ -118,6 +118,20 @@ timed("sort text first 100", lambda: cat.list(sort=parse_sort("name"), limit=100
 timed("sort ties first 100", lambda: cat.list(sort=parse_sort("-status"), limit=100))
 timed("filtered sort first 100", lambda: cat.list(filters=[parse_filter("project=fraud-model")], sort=parse_sort("-val_auc"), limit=100))
 timed("count filter", lambda: [None] * cat.count(filters=[parse_filter("val_auc>0.9")]))
+def app(filters, sort=None, offset=0):
+    # what the runs screen asks on a keystroke (RunsScreen.load_rows): a page, or the whole list where
+    # the catalog holds it in memory; the count of matches when the page is full; the total and names
+    page = cat.page_rows
+    rows = cat.list(filters=[parse_filter(f) for f in filters], sort=parse_sort(sort) if sort else None, limit=page, offset=offset)
+    if page is not None and len(rows) == page:
+        cat.count(filters=[parse_filter(f) for f in filters])
+    cat.count(); cat.projects(); cat.metric_names()
+    return rows
+timed("app filter", lambda: app(["val_auc>0.9"]))
+timed("app filter again", lambda: app(["val_auc>0.91"]))
+timed("app sort", lambda: app([], "-val_auc"))
+timed("app filtered sort", lambda: app(["project=fraud-model"], "-val_auc"))
+timed("app page mid", lambda: app([], "-val_auc", offset=out["records"] // 2) if cat.page_rows else [])
 def ls():
     rows = cat.list(filters=[parse_filter("run_number<10000")])
     with open(os.devnull, "w") as f:
@@ -262,6 +276,11 @@ def table(results: dict[str, dict[str, Any]], n: int) -> str:
     row("sort -status, first 100 (90% tie on one value, ties by id)", "sort ties first 100", ms)
     row("filter project=fraud-model sorted -val_auc, first 100", "filtered sort first 100", ms)
     row("count of val_auc>0.9", "count filter", ms)
+    row("app keystroke: filter val_auc>0.9 (a page, or the whole list in memory; count, names)", "app filter", ms)
+    row("app keystroke: filter val_auc>0.91", "app filter again", ms)
+    row("app: sort -val_auc", "app sort", ms)
+    row("app: project=fraud-model sorted -val_auc", "app filtered sort", ms)
+    row("app: the page half-way down a -val_auc list", "app page mid", ms)
     row("ls --format json of a filtered 10k (in process)", "ls json 10k", ms)
     row("`runsift ls --format json` filtered 10k (whole command)", "cli ls", ms)
     row("size on disk", "size", lambda v: f"{v / 2**20:,.0f} MiB")
