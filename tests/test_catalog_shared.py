@@ -233,6 +233,36 @@ async def test_the_app_reads_a_big_shared_list_a_page_at_a_time(pg_url: str, tmp
 
 
 @pytest.mark.asyncio
+async def test_the_first_frame_comes_before_anything_that_reads_every_record(pg_url: str, tmp_path: Path) -> None:
+    """At a million runs the metric names (an unnest of every run) take seconds: the first 200 rows are asked first."""
+    from runsift.core.pgcatalog import SharedCatalog
+    from runsift.tui.app import RunsiftApp
+    from runsift.tui.widgets.run_table import RunTable
+
+    url, _root = _indexed(pg_url, tmp_path, "first")
+    catalog = SharedCatalog.open(_reader(url), root_name="team")
+    asked: list[str] = []
+
+    def spying(name: str, real: Any) -> Any:
+        def spy(*args: Any, **kwargs: Any) -> Any:
+            asked.append(name)
+            return real(*args, **kwargs)
+
+        return spy
+
+    for name in ("head", "metric_names", "projects", "list", "summaries"):
+        setattr(catalog, name, spying(name, getattr(catalog, name)))
+    app = RunsiftApp(catalog.root, catalog=catalog, state_dir=tmp_path / "state", watch=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(2):
+            await workers_done(app)
+            await pilot.pause()
+        assert app.screen.query_one(RunTable).row_count == 25
+    assert asked[0] == "head", asked
+    assert "summaries" not in asked, asked
+
+
+@pytest.mark.asyncio
 async def test_the_palette_asks_a_shared_catalog_for_what_is_typed(pg_url: str, tmp_path: Path) -> None:
     """ctrl+p on a catalog read a page at a time: the newest records at once, then the database's records holding
     the words typed (never every summary), and the chosen one opens."""

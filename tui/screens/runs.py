@@ -153,6 +153,13 @@ class RunsScreen(Screen[None]):
         catalog = self.app.catalog
         if first:
             self._facet_cache = {}  # indexing may have changed any detail
+        chosen = self.app.state.columns
+        if first and not text.strip() and self._sort is None and not self._loaded:
+            # Paint the first screen before anything that reads every record (the full list, metric names).
+            head, total = catalog.head(FIRST_PAGE)
+            if head and not worker.is_cancelled:
+                keys = chosen or default_columns(head, None, MAX_METRIC_COLUMNS)
+                self.app.call_from_thread(self._show_rows, head, total, None, keys, {}, [], True, True)
         metric_names = catalog.metric_names()
 
         def check(flt: Filter) -> None:
@@ -161,12 +168,6 @@ class RunsScreen(Screen[None]):
         # A word being typed (val_auc>) or mistyped (val_acu>0.9) is left out and named in the status
         # line; the complete words before it keep filtering, so the table does not jump to every row.
         filters, error = parse_filters_lenient(text, check)
-        chosen = self.app.state.columns
-        if first and not filters and self._sort is None and not self._loaded:
-            head, total = catalog.head(FIRST_PAGE)  # paint the first screen before decoding 100k rows
-            if head and not worker.is_cancelled:
-                keys = chosen or default_columns(head, None, MAX_METRIC_COLUMNS)
-                self.app.call_from_thread(self._show_rows, head, total, error, keys, {}, [], True, True)
         # A catalog read a page at a time (a database) gives the first page, or as many rows as the table
         # holds when the same list is reloaded (a refresh keeps the cursor where it was); the rest as the
         # cursor nears the end (load_more). The number of matches is then the database's count.
