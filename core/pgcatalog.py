@@ -73,6 +73,14 @@ ALTER STATISTICS vals_key_text SET STATISTICS 1000;
 # 'fraud-model' is; estimated so (1 in 200 at 100k records), a filtered sort walked 15k records one by one
 # (170 ms) instead of reading the sort's index in order (17 ms). ANALYZE then takes ~3 s, not ~1 s.
 
+_SCHEMA_CURRENT = """
+SELECT (SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema()
+        AND indexname IN ('vals_num', 'vals_class_text', 'runs_by_id')) = 3
+   AND NOT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'vals_text')
+   AND EXISTS (SELECT 1 FROM pg_statistic_ext WHERE stxname = 'vals_key_text' AND stxstattarget = 1000)
+"""
+"""True when every table, index and statistics object of :data:`DDL` is there as it makes them (nothing to do)."""
+
 
 def mask(url: str) -> str:
     """The URL with any password replaced by ``***``, for messages."""
@@ -179,7 +187,10 @@ class SharedCatalog:
                                        "index again into a new database")
                 if writer:
                     conn.execute("SELECT pg_advisory_xact_lock(7418)")  # two first indexers must not both create the tables
-                    conn.execute(DDL)
+                    # Only when something is missing: CREATE INDEX IF NOT EXISTS still locks its table first, and
+                    # against another indexer's batch (holding runs, wanting vals) that deadlocked.
+                    if conn.execute(_SCHEMA_CURRENT).fetchone()[0] is not True:
+                        conn.execute(DDL)
         except CatalogError:
             conn.close()
             raise
@@ -446,13 +457,14 @@ class SharedCatalog:
     def presort(self, sorts: Iterable[Sort], cancelled: Callable[[], bool] = lambda: False) -> None:
         """Nothing to do: the database sorts on demand from its indexes."""
 
-    def facet(self, key: str) -> dict[str, tuple[str | None, float | None]]:
-        """``{record id: (text, number)}`` for one detail key."""
+    def facet(self, key: str, ids: Iterable[str] | None = None) -> dict[str, tuple[str | None, float | None]]:
+        """``{record id: (text, number)}`` for one detail key (of ``ids`` only, if given: a page, one record)."""
+        sql = "SELECT r.id, v.ctext, v.num FROM vals v JOIN runs r ON r.rid = v.rid WHERE r.root = %s AND v.key = %s"
+        args: builtins.list[Any] = [self.root_name, "f:" + key]
+        if ids is not None:
+            sql, args = f"{sql} AND r.id = ANY(%s)", [*args, [db_text(i) for i in ids]]
         with self._tx():
-            rows = self.conn.execute(
-                "SELECT r.id, v.ctext, v.num FROM vals v JOIN runs r ON r.rid = v.rid WHERE r.root = %s AND v.key = %s",
-                (self.root_name, "f:" + key),
-            ).fetchall()
+            rows = self.conn.execute(sql, args).fetchall()
         return {rid: (text, num) for rid, text, num in rows}
 
     def facet_keys(self) -> builtins.list[str]:
