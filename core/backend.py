@@ -93,8 +93,8 @@ class Backend(Protocol):
         """Every project name of the listed records, sorted."""
         ...
 
-    def facet(self, key: str) -> dict[str, tuple[str | None, float | None]]:
-        """``{record id: (text, number)}`` for one detail key such as ``config.optimizer.lr``."""
+    def facet(self, key: str, ids: Iterable[str] | None = None) -> dict[str, tuple[str | None, float | None]]:
+        """``{record id: (text, number)}`` for one detail key such as ``config.optimizer.lr`` (of ``ids`` only, if given)."""
         ...
 
     def facet_keys(self) -> builtins.list[str]:

@@ -487,13 +487,16 @@ class Catalog:
             return int(self.db.execute("SELECT COUNT(*) FROM records WHERE deleted = 1").fetchone()[0])
 
     @_heals
-    def facet(self, key: str) -> dict[str, tuple[str | None, float | None]]:
-        """``{record id: (text, number)}`` for one detail key such as ``config.optimizer.lr``."""
+    def facet(self, key: str, ids: Iterable[str] | None = None) -> dict[str, tuple[str | None, float | None]]:
+        """``{record id: (text, number)}`` for one detail key such as ``config.optimizer.lr`` (of ``ids`` only, if given)."""
         with self._lock:
             if self._facets is None:  # decoded once per refresh, on the first detail filter
                 rows = verified(self.db.execute("SELECT id, facets, fcrc FROM details WHERE facets != '{}'"))
                 self._facets = {rid: json.loads(text) for rid, text, _ in rows}
             facets = self._facets
+        if ids is not None:
+            chosen = ((rid, facets.get(rid)) for rid in ids)
+            return {rid: (values[key][0], values[key][1]) for rid, values in chosen if values is not None and key in values}
         return {rid: (values[key][0], values[key][1]) for rid, values in facets.items() if key in values}
 
     def facet_keys(self) -> list[str]:

@@ -135,6 +135,10 @@ def test_both_backends_answer_every_query_as_the_in_memory_rules_do(open_catalog
                 assert _rows(cat, query, sort) == _rows(reference, query, sort), (query, sort)
         assert cat.metric_names() == reference.metric_names()
         assert cat.facet_keys() == reference.facet_keys()  # what ls --columns and filter-key checks offer
+        some = [*(r.id for r in reference.list()[3:9]), "no/such-run"]  # a page's detail values, or one record's
+        for key in ("config.lr", "config.note", "started_source"):
+            assert cat.facet(key) == reference.facet(key)
+            assert cat.facet(key, some) == reference.facet(key, some) == {i: v for i, v in reference.facet(key).items() if i in some}
         for rid in ("proj1/2025-01-02_10-00-00_run-001", f"proj0/{HOSTILE}"):
             assert to_dict(cat.get(rid)) == to_dict(reference.get(rid))
         assert cat.resolve("run-001") == "proj1/2025-01-02_10-00-00_run-001"

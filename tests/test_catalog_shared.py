@@ -194,8 +194,19 @@ async def test_the_app_reads_a_big_shared_list_a_page_at_a_time(pg_url: str, tmp
         not_failed = ref.ids(filters=[parse_filter("status!=failed")], sort=parse_sort("-val_auc"))
     catalog = SharedCatalog.open(_reader(url), root_name="team", root_map={"team": str(root)})
     catalog.page_rows = 6
+    with Catalog.open(root, use_cache=False) as ref:
+        lrs = ref.facet("config.lr")
+    asked_ids: list[int] = []
+    real_facet = catalog.facet
+
+    def facet(key: str, ids: Any = None) -> Any:
+        asked_ids.append(-1 if ids is None else len(list(ids)))
+        return real_facet(key, ids)
+
+    catalog.facet = facet  # type: ignore[method-assign]
     app = RunsiftApp(catalog.root, catalog=catalog, state_dir=tmp_path / "state", watch=False)
     app.state.sort = "-val_auc"
+    app.state.columns = ["name", "val_auc", "config.lr"]
 
     async def settle() -> None:
         for _ in range(3):
@@ -219,6 +230,10 @@ async def test_the_app_reads_a_big_shared_list_a_page_at_a_time(pg_url: str, tmp
                 break
         assert [r.id for r in table.rows] == by_auc
         assert "first" not in str(app.screen.query_one("#status-line").render())
+        # every page came with its rows' detail values (a config column), asked for those rows only
+        shown = table._facets["config.lr"]
+        assert [shown.get(r.id) for r in table.rows] == [lrs.get(i) for i in by_auc] and len(lrs) > catalog.page_rows
+        assert asked_ids and -1 not in asked_ids and max(asked_ids) <= catalog.page_rows
         await pilot.press("slash", *"status!=failed", "enter")
         await settle()
         assert table.row_count <= len(not_failed)

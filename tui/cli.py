@@ -451,7 +451,7 @@ def _show(args: argparse.Namespace, report: Any) -> int:
     with _open(args, root, report) as catalog:
         record = catalog.get(_resolve(catalog, args.run))
         if args.format == "json":
-            report.print_json(_with_started_source(report.record_json(record), catalog.facet("started_source").get(record.id)))
+            report.print_json(_with_started_source(report.record_json(record), catalog.facet("started_source", [record.id]).get(record.id)))
         else:
             report.print_record(record)
     return EXIT_OK

@@ -178,7 +178,7 @@ class RunsScreen(Screen[None]):
         total = catalog.count()
         projects = catalog.projects() if first or not self._projects else self._projects
         keys = chosen or default_columns(rows, self._sweep_metric, MAX_METRIC_COLUMNS)
-        facets = {k: self._facet(k) for k in (*keys, "started_source") if is_facet(k)}
+        facets = self._facets(keys, rows)
         if not worker.is_cancelled:
             query = (0, tuple(filters), self._sort)
             self.app.call_from_thread(self._show_rows, rows, total, error, keys, facets, projects, keep_cursor, False, matched, query)
@@ -188,12 +188,23 @@ class RunsScreen(Screen[None]):
         elif presort:
             self._presort_pending = True  # replaced by a newer query (a key typed): that one starts it
 
-    def _facet(self, key: str) -> Mapping[str, FacetValue]:
-        """Values of a detail key for every record, decoded once per indexing (called in a worker)."""
+    def _facet(self, key: str, ids: list[str]) -> Mapping[str, FacetValue]:
+        """Values of a detail key for the records ``ids`` (called in a worker).
+
+        A catalog held in memory gives every record's, decoded once per indexing; a database only the
+        records asked for (a page), never a million rows for one column.
+        """
+        if self.app.catalog.page_rows is not None:
+            return self.app.catalog.facet(key, ids)
         values = self._facet_cache.get(key)
         if values is None:
             values = self._facet_cache[key] = self.app.catalog.facet(key)
         return values
+
+    def _facets(self, keys: list[str], rows: list[Summary]) -> dict[str, Mapping[str, FacetValue]]:
+        """The detail values the table shows for ``rows``: its detail columns and where each start came from."""
+        ids = [r.id for r in rows]
+        return {k: self._facet(k, ids) for k in (*keys, "started_source") if is_facet(k)}
 
     def _sweep_metric(self, sweep_id: str) -> str | None:
         """The metric a sweep's spec declares (a record read, remembered; called in a worker)."""
@@ -257,19 +268,21 @@ class RunsScreen(Screen[None]):
     def load_more(self, query: tuple[int, tuple[Filter, ...], Sort | None], offset: int) -> None:
         """The next page of the shown list, from a catalog read a page at a time (a database)."""
         generation, filters, sort = query
+        keys = [user_key(c.key) for c in self._columns]
         try:
             rows = self.app.catalog.list(filters=filters, sort=sort, limit=self.app.catalog.page_rows, offset=offset)
+            facets = self._facets(keys, rows)
         except Exception as exc:  # a dropped connection: say so, keep what is shown
             self.app.call_from_thread(self._set_indexing, f"next rows failed: {exc}")
-            rows = []
-        self.app.call_from_thread(self._append_rows, generation, offset, rows)
+            rows, facets = [], {}
+        self.app.call_from_thread(self._append_rows, generation, offset, rows, facets)
 
-    def _append_rows(self, generation: int, offset: int, rows: list[Summary]) -> None:
+    def _append_rows(self, generation: int, offset: int, rows: list[Summary], facets: dict[str, Mapping[str, FacetValue]]) -> None:
         self._more_pending = False
         table = self.query_one(RunTable)
         if generation != self._query[0] or offset != table.row_count or not rows:
             return  # the list was replaced (a key typed, a refresh) while the page was read
-        table.append_rows(rows)
+        table.append_rows(rows, facets)
         self._rows_held = table.row_count
         self._update_status()
         self._maybe_more()
@@ -502,7 +515,8 @@ class RunsScreen(Screen[None]):
         catalog = self.app.catalog
         rows = list(self.query_one(RunTable).rows)
         facet_keys = catalog.facet_keys()
-        varying = varying_config(facet_keys, self._facet, [r.id for r in rows[:5000] if r.kind == "run"])
+        ids = [r.id for r in rows[:5000] if r.kind == "run"]
+        varying = varying_config(facet_keys, lambda key: self._facet(key, ids), ids)
         counts: dict[str, int] = {}
         for row in rows:
             for name in row.metrics:

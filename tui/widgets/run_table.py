@@ -386,9 +386,12 @@ class RunTable(ScrollView, can_focus=True):
         self.refresh()
         self._announce()
 
-    def append_rows(self, rows: Sequence[Summary]) -> None:
-        """Add rows after the last (the next page of a list read a page at a time); cursor and widths stay."""
+    def append_rows(self, rows: Sequence[Summary], facets: Facets | None = None) -> None:
+        """Add rows after the last (the next page of a list read a page at a time), with their detail values;
+        cursor and widths stay."""
         self._rows.extend(rows)
+        if facets:
+            self._facets = {key: {**self._facets.get(key, {}), **facets.get(key, {})} for key in {*self._facets, *facets}}
         self._layout()
         self.refresh()
 
