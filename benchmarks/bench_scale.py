@@ -117,7 +117,7 @@ timed("sort metric first 100", lambda: cat.list(sort=parse_sort("-val_auc"), lim
 timed("sort text first 100", lambda: cat.list(sort=parse_sort("name"), limit=100))
 timed("sort ties first 100", lambda: cat.list(sort=parse_sort("-status"), limit=100))
 timed("filtered sort first 100", lambda: cat.list(filters=[parse_filter("project=fraud-model")], sort=parse_sort("-val_auc"), limit=100))
-timed("count filter", lambda: [None] * cat.count(filters=[parse_filter("val_auc>0.9")]))
+timed("count filter", lambda: [None] * cat.count(filters=[parse_filter("val_auc>0.95")]))
 def app(filters, sort=None, offset=0):
     # what the runs screen asks on a keystroke (RunsScreen.load_rows): a page, or the whole list where
     # the catalog holds it in memory; the count of matches when the page is full; the total and names
@@ -127,10 +127,12 @@ def app(filters, sort=None, offset=0):
         cat.count(filters=[parse_filter(f) for f in filters])
     cat.count(); cat.projects(); cat.metric_names()
     return rows
-timed("app filter", lambda: app(["val_auc>0.9"]))
-timed("app filter again", lambda: app(["val_auc>0.91"]))
+# filters not asked before (a database keeps the count of a filter it listed by id, until a refresh)
+timed("app filter", lambda: app(["val_auc>0.92"]))
+timed("app filter again", lambda: app(["val_auc>0.925"]))
+timed("app project", lambda: app(["project=nlp-intent"]))
 timed("app sort", lambda: app([], "-val_auc"))
-timed("app filtered sort", lambda: app(["project=fraud-model"], "-val_auc"))
+timed("app filtered sort", lambda: app(["project=churn-predictor"], "-val_auc"))
 timed("app page mid", lambda: app([], "-val_auc", offset=out["records"] // 2) if cat.page_rows else [])
 def ls():
     rows = cat.list(filters=[parse_filter("run_number<10000")])
@@ -275,11 +277,12 @@ def table(results: dict[str, dict[str, Any]], n: int) -> str:
     row("sort name, first 100", "sort text first 100", ms)
     row("sort -status, first 100 (90% tie on one value, ties by id)", "sort ties first 100", ms)
     row("filter project=fraud-model sorted -val_auc, first 100", "filtered sort first 100", ms)
-    row("count of val_auc>0.9", "count filter", ms)
-    row("app keystroke: filter val_auc>0.9 (a page, or the whole list in memory; count, names)", "app filter", ms)
-    row("app keystroke: filter val_auc>0.91", "app filter again", ms)
+    row("count of val_auc>0.95 (not listed before)", "count filter", ms)
+    row("app, first keystroke: filter val_auc>0.92 (a page, or the whole list in memory; count, total, names)", "app filter", ms)
+    row("app, next keystroke: filter val_auc>0.925", "app filter again", ms)
+    row("app: project=nlp-intent (the project picker)", "app project", ms)
     row("app: sort -val_auc", "app sort", ms)
-    row("app: project=fraud-model sorted -val_auc", "app filtered sort", ms)
+    row("app: project=churn-predictor sorted -val_auc", "app filtered sort", ms)
     row("app: the page half-way down a -val_auc list", "app page mid", ms)
     row("ls --format json of a filtered 10k (in process)", "ls json 10k", ms)
     row("`runsift ls --format json` filtered 10k (whole command)", "cli ls", ms)

@@ -142,6 +142,10 @@ class SortPart:
     """The ORDER BY of the slice, ties by id."""
     params: tuple[Any, ...]
     """Parameters of ``join`` or ``where`` (the sort key)."""
+    key: str = ""
+    """The slice's sort value as an SQL expression (``s.num``, ``s.ltext``), or ``""`` for a slice by id alone."""
+    way: str = ""
+    """``" DESC"`` or ``""``: the direction of ``key`` (ties are by id, ascending, either way)."""
 
 
 def sort_parts(sort: Sort | None) -> list[SortPart]:
@@ -151,7 +155,7 @@ def sort_parts(sort: Sort | None) -> list[SortPart]:
     key = (vkey(sort.key),)
     way = " DESC" if sort.descending else ""
     # num IS NOT NULL is exactly sort class 0 (value() stores no number for texts and NaN-like ones).
-    numbers = SortPart("JOIN vals s ON s.rid = r.rid AND s.key = %s AND s.num IS NOT NULL", "", f"s.num{way}, {BY_ID}", key)
-    texts = SortPart("JOIN vals s ON s.rid = r.rid AND s.key = %s AND s.sortclass = 1", "", f"s.ltext{way}, {BY_ID}", key)
+    numbers = SortPart("JOIN vals s ON s.rid = r.rid AND s.key = %s AND s.num IS NOT NULL", "", f"s.num{way}, {BY_ID}", key, "s.num", way)
+    texts = SortPart("JOIN vals s ON s.rid = r.rid AND s.key = %s AND s.sortclass = 1", "", f"s.ltext{way}, {BY_ID}", key, "s.ltext", way)
     missing = SortPart("", "NOT EXISTS (SELECT 1 FROM vals s WHERE s.rid = r.rid AND s.key = %s AND s.sortclass < 2)", BY_ID, key)
     return [texts, numbers, missing] if sort.descending else [numbers, texts, missing]
