@@ -6,7 +6,8 @@ reports what it could not enter as catalog-level problems.
 
 Given a :class:`Memo` of the previous walk it is quick: a folder whose mtime did not
 change has the same entries, so its listing is reused; a finished run is not listed
-again when its folder and its live files (metrics, status, error log) are unchanged.
+again when its folder and its live files (metrics, status, error log) are unchanged,
+and one settled long ago when its folder is (see :func:`settled_key`).
 """
 
 from __future__ import annotations
@@ -366,6 +367,43 @@ def _quick_key(mtime: int, files: Iterable[FileStat], context: str) -> str:
 def _context(project: str, sweep: str | None, extras: tuple[FileStat, ...]) -> str:
     """What a run's quick key depends on besides its own folder: project, sweep, the sweep's baseline files."""
     return f"\0{project}\0{sweep or ''}{_files_key(extras)}"
+
+
+def settled_key(memo: RunMemo, before_ns: int) -> RunMemo | None:
+    """A settled run's quick key without the live files it no longer rewrites, when the folder and live
+    file times the key holds are all before ``before_ns`` (else None).
+
+    What the catalog keeps for a run settled long ago: its folder's time, and only the live files a
+    format watches however old the run is (:func:`formats.live_when_settled`, MLflow's ``meta.yaml``).
+    For a run container that is one ``stat`` a run on a warm open instead of two or three. The key is
+    :func:`_quick_key` of those files; the names are known, and sizes and times are integers, so it
+    parses one way.
+    """
+    key, live = memo
+    end = key.find("\0")
+    if end < 0:
+        return None
+    parts, kept = [key[:end]], []
+    try:
+        newest = int(key[:end])
+        pos = end
+        for name in live:
+            head = f"\0{name}:"
+            if not key.startswith(head, pos):
+                return None
+            size_end = key.index(":", pos + len(head))
+            time_end = key.index("\0", size_end + 1)
+            newest = max(newest, int(key[size_end + 1 : time_end]))
+            if formats.live_when_settled(name):
+                parts.append(key[pos:time_end])
+                kept.append(name)
+            pos = time_end
+    except ValueError:
+        return None
+    if newest >= before_ns or len(kept) == len(live):
+        return None
+    parts.append(key[pos:])
+    return "".join(parts), tuple(kept)
 
 
 _FILE_KEY = "\0{}:{}:{}"
