@@ -394,30 +394,44 @@ class Catalog:
         """The ids of every cached record, the walk memo stored by the last refresh (empty for a new cache),
         and the memo entries of settled runs that still name live files (the walk may let them go).
 
-        Read in one pass over both tables. Only runs with a cached record are in the memo: an entry
-        left without one (by an interrupted refresh, or one raced by another process) would
-        otherwise hide its run for good.
+        Read in one snapshot of the cache (whatever other processes write meanwhile). Only runs with a
+        cached record are in the memo: an entry left without one (by an interrupted refresh, or one
+        raced by another process) would otherwise hide its run for good.
         """
         with self._lock:
-            folders = {
-                path: FolderMemo(mtime, tuple(json.loads(subdirs)), sweep)
-                for path, mtime, subdirs, sweep, _ in verified(self.db.execute("SELECT path, mtime_ns, subdirs, sweep, crc FROM walk_folders"))
-            }
-            known: set[str] = set()
-            runs: dict[str, RunMemo] = {}
-            names: dict[str, tuple[str, ...]] = {}  # most runs share one list of live files: split it once
-            settles: dict[str, bool] = {}  # and whether a settled run of them can drop some (MLflow's cannot)
-            settling: list[tuple[str, RunMemo]] = []
-            rows = self.db.execute(
-                "SELECT r.id, w.key, w.live, CASE WHEN w.live != '' THEN r.status END FROM records r LEFT JOIN walk_runs w USING (id)"
-            )
-            for rid, key, live, status in rows:
-                known.add(rid)
-                if key is None:
-                    continue
+            began = not self.db.in_transaction
+            if began:
+                self.db.execute("BEGIN")
+            try:
+                return self._read_memo()
+            finally:
+                if began:
+                    self.db.commit()
+
+    def _read_memo(self) -> tuple[set[str], Memo, list[tuple[str, RunMemo]]]:
+        """:meth:`_memo`'s queries, in the caller's transaction."""
+        folders = {
+            path: FolderMemo(mtime, tuple(json.loads(subdirs)), sweep)
+            for path, mtime, subdirs, sweep, _ in verified(self.db.execute("SELECT path, mtime_ns, subdirs, sweep, crc FROM walk_folders"))
+        }
+        known: set[str] = set()
+        add = known.add
+        settled: dict[str, str] = {}  # runs settled long ago (most of a big root): their folder's key alone
+        runs: dict[str, RunMemo] = {}
+        names: dict[str, tuple[str, ...]] = {}  # most runs share one list of live files: split it once
+        settles: dict[str, bool] = {}  # and whether a settled run of them can drop some (MLflow's cannot)
+        settling: list[tuple[str, RunMemo]] = []
+        rows = self.db.execute(
+            "SELECT r.id, w.key, w.live, CASE WHEN w.live != '' THEN r.status END FROM records r LEFT JOIN walk_runs w USING (id)"
+        )
+        for rid, key, live, status in rows:  # 100k times on a warm open: the common case first, and no tuple
+            add(rid)
+            if live == "":
+                settled[rid] = key
+            elif key is not None:
                 live_names = names.get(live)
                 if live_names is None:
-                    live_names = names[live] = tuple(live.split("\n")) if live else ()
+                    live_names = names[live] = tuple(live.split("\n"))
                 run = runs[rid] = (key, live_names)
                 if status in SETTLED:
                     can = settles.get(live)
@@ -425,7 +439,7 @@ class Catalog:
                         can = settles[live] = not all(formats.live_when_settled(n) for n in live_names)
                     if can:
                         settling.append((rid, run))
-        return known, Memo(folders, runs), settling
+        return known, Memo(folders, runs, settled), settling
 
     def _save_memo(
         self, walk: Walk, memo: Memo | None, statuses: Mapping[str, str], settling: Iterable[tuple[str, RunMemo]] = ()
