@@ -28,7 +28,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Concatenate, NamedTuple, ParamSpec, TypeVar
 
-from . import cachefile
+from . import cachefile, formats
 from .cachefile import CacheCorrupt, CacheUnusable, crc, verified
 from .discover import (
     FolderMemo,
@@ -40,6 +40,7 @@ from .discover import (
     discover,
     is_utf8,
     relist,
+    settled_key,
     shown,
 )
 from .gcpause import paused_gc
@@ -119,6 +120,12 @@ SETTLED = frozenset({"finished", "failed"})
 """Statuses of runs that are done: a quick walk trusts their folder and live files' times."""
 QUIET_NS = 24 * 3600 * 1_000_000_000
 """A run not yet finished but untouched for this long (a killed job) is trusted like a settled one."""
+SETTLED_NS = QUIET_NS
+"""A settled run whose folder and live files (metrics, status, error log) were untouched for this long
+when a walk last looked at them is checked by its folder's time alone: a quick walk stops looking at
+its live files (one ``stat`` a run instead of two or three at 100k runs). A file added, removed or
+renamed still changes the folder's time; a live file edited in place is then seen by a full walk or
+by opening the run (see "The cache" in the README)."""
 
 
 class _Cached(NamedTuple):
@@ -292,8 +299,9 @@ class Catalog:
         """Walk the root; read new and changed records, drop vanished ones.
 
         The quick walk (default) re-lists only folders whose mtime changed, and trusts a finished
-        run whose folder and live files (metrics, status, error log) are unchanged: a file edited
-        in place elsewhere in a finished run is noticed by :meth:`get` or by ``full=True``, which
+        run whose folder and live files (metrics, status, error log) are unchanged, or, once it has
+        been settled and untouched for :data:`SETTLED_NS`, whose folder is: a file edited in place
+        that the quick walk does not watch is noticed by :meth:`get` or by ``full=True``, which
         lists every file of every record.
         """
         started = time.perf_counter()
@@ -301,7 +309,7 @@ class Catalog:
         with paused_gc():  # 100k ids and memo entries: collections would walk them again and again
             # The ids as they are before the walk: what another process stores meanwhile (the app and
             # a command on one cache) is not taken for removed.
-            known, memo = (self._ids(), None) if full else self._memo()
+            known, memo, settling = (self._ids(), None, []) if full else self._memo()
         with _Reader(self.root, workers) as reader:
 
             def found(record: Found) -> None:  # new records are read while the walk goes on
@@ -335,7 +343,10 @@ class Catalog:
                     _store(self.db, batch)
                     self._summaries = self._facets = None
                 statuses.update((row[0], row[5] if not row[12].startswith(RETRY) else RETRY) for row in batch)
-        self._save_memo(walk, memo, statuses)
+        if settling:  # the settled runs this walk kept whose memo still names live files
+            kept = set(walk.kept)
+            settling = [(rid, key) for rid, key in settling if rid in kept]
+        self._save_memo(walk, memo, statuses, settling)
         self.last_refresh = RefreshStats(
             added=reader.added - len(changed),
             changed=len(changed),
@@ -382,34 +393,65 @@ class Catalog:
             out.update((row[0], _Cached(row[12], row[5], row[1], row[2], row[8])) for row in rows)
         return out
 
-    def _memo(self) -> tuple[set[str], Memo]:
-        """The ids of every cached record, and the walk memo stored by the last refresh (empty for a new cache).
+    def _memo(self) -> tuple[set[str], Memo, list[tuple[str, RunMemo]]]:
+        """The ids of every cached record, the walk memo stored by the last refresh (empty for a new cache),
+        and the memo entries of settled runs that still name live files (the walk may let them go).
 
-        Read in one pass over both tables. Only runs with a cached record are in the memo: an entry
-        left without one (by an interrupted refresh, or one raced by another process) would
-        otherwise hide its run for good.
+        Read in one snapshot of the cache (whatever other processes write meanwhile). Only runs with a
+        cached record are in the memo: an entry left without one (by an interrupted refresh, or one
+        raced by another process) would otherwise hide its run for good.
         """
         with self._lock:
-            folders = {
-                path: FolderMemo(mtime, tuple(json.loads(subdirs)), sweep)
-                for path, mtime, subdirs, sweep, _ in verified(self.db.execute("SELECT path, mtime_ns, subdirs, sweep, crc FROM walk_folders"))
-            }
-            known: set[str] = set()
-            runs: dict[str, RunMemo] = {}
-            names: dict[str, tuple[str, ...]] = {}  # most runs share one list of live files: split it once
-            rows = self.db.execute("SELECT r.id, w.key, w.live FROM records r LEFT JOIN walk_runs w USING (id)")
-            for rid, key, live in rows:
-                known.add(rid)
-                if key is None:
-                    continue
+            began = not self.db.in_transaction
+            if began:
+                self.db.execute("BEGIN")
+            try:
+                return self._read_memo()
+            finally:
+                if began:
+                    self.db.commit()
+
+    def _read_memo(self) -> tuple[set[str], Memo, list[tuple[str, RunMemo]]]:
+        """:meth:`_memo`'s queries, in the caller's transaction."""
+        folders = {
+            path: FolderMemo(mtime, tuple(json.loads(subdirs)), sweep)
+            for path, mtime, subdirs, sweep, _ in verified(self.db.execute("SELECT path, mtime_ns, subdirs, sweep, crc FROM walk_folders"))
+        }
+        known: set[str] = set()
+        add = known.add
+        settled: dict[str, str] = {}  # runs settled long ago (most of a big root): their folder's key alone
+        runs: dict[str, RunMemo] = {}
+        names: dict[str, tuple[str, ...]] = {}  # most runs share one list of live files: split it once
+        settles: dict[str, bool] = {}  # and whether a settled run of them can drop some (MLflow's cannot)
+        settling: list[tuple[str, RunMemo]] = []
+        rows = self.db.execute(
+            "SELECT r.id, w.key, w.live, CASE WHEN w.live != '' THEN r.status END FROM records r LEFT JOIN walk_runs w USING (id)"
+        )
+        for rid, key, live, status in rows:  # 100k times on a warm open: the common case first, and no tuple
+            add(rid)
+            if live == "":
+                settled[rid] = key
+            elif key is not None:
                 live_names = names.get(live)
                 if live_names is None:
-                    live_names = names[live] = tuple(live.split("\n")) if live else ()
-                runs[rid] = (key, live_names)
-        return known, Memo(folders, runs)
+                    live_names = names[live] = tuple(live.split("\n"))
+                run = runs[rid] = (key, live_names)
+                if status in SETTLED:
+                    can = settles.get(live)
+                    if can is None:
+                        can = settles[live] = not all(formats.live_when_settled(n) for n in live_names)
+                    if can:
+                        settling.append((rid, run))
+        return known, Memo(folders, runs, settled), settling
 
-    def _save_memo(self, walk: Walk, memo: Memo | None, statuses: Mapping[str, str]) -> None:
-        """Store what this walk learnt: changed folders, and quick keys of the settled runs it listed."""
+    def _save_memo(
+        self, walk: Walk, memo: Memo | None, statuses: Mapping[str, str], settling: Iterable[tuple[str, RunMemo]] = ()
+    ) -> None:
+        """Store what this walk learnt: changed folders, and quick keys of the settled runs it listed.
+
+        A settled run whose folder and live files are older than :data:`SETTLED_NS` gets the key of
+        its folder alone; ``settling`` are runs the walk kept that may now have become so.
+        """
         old = memo.folders if memo is not None else {}
         folders = [
             (*values, crc(values))
@@ -420,18 +462,26 @@ class Catalog:
         gone = [(path,) for path in old if path not in walk.folders]
         runs: list[tuple[str, str, str]] = []
         dropped: list[tuple[str]] = []
-        quiet_since = time.time_ns() - QUIET_NS
+        now = time.time_ns()
+        quiet_since, settled_since = now - QUIET_NS, now - SETTLED_NS
         for f in walk.found:
             key = walk.run_keys.get(f.id)
+            status = statuses.get(f.id)
             if (
-                key is not None
-                and statuses.get(f.id) != RETRY  # read with a read error: listed again every time until it reads
-                and (statuses.get(f.id) in SETTLED or max((x.mtime_ns for x in f.files), default=0) < quiet_since)
-                and is_utf8(*key[1])  # live file names; the id itself was checked by the walk
+                key is None
+                or status == RETRY  # read with a read error: listed again every time until it reads
+                or not is_utf8(*key[1])  # live file names; the id itself was checked by the walk
+                or not (status in SETTLED or max((x.mtime_ns for x in f.files), default=0) < quiet_since)
             ):
-                runs.append((f.id, key[0], "\n".join(key[1])))
-            else:  # a run still being written (or a sweep, an A/B record) is listed on every walk
-                dropped.append((f.id,))
+                dropped.append((f.id,))  # a run still being written (or a sweep, an A/B record) is listed on every walk
+                continue
+            if status in SETTLED:
+                key = settled_key(key, settled_since) or key
+            runs.append((f.id, key[0], "\n".join(key[1])))
+        for rid, key in settling:  # kept by this walk, settled, and now untouched long enough
+            settled = settled_key(key, settled_since)
+            if settled is not None:
+                runs.append((rid, settled[0], "\n".join(settled[1])))
         with self._lock, self.db:
             if memo is None:
                 self.db.execute("DELETE FROM walk_folders")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import age, rewrite_in_place
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tracker_fixtures import snapshot
@@ -219,6 +220,20 @@ def test_catalog_lists_and_explains(root: Path) -> None:
     assert [(c.section, c.path, c.a, c.b) for c in x.causes if c.section == "config"] == [("config", "optimizer.lr", 0.02, 0.002)]
     with Catalog.open(root) as cat:  # a warm open reads nothing again
         assert (cat.last_refresh.added, cat.last_refresh.changed, cat.last_refresh.unchanged) == (0, 0, 10)
+
+
+def test_a_run_deleted_in_the_mlflow_ui_long_after_it_finished_leaves_a_quick_open(root: Path) -> None:
+    """MLflow deletes and restores a run by rewriting its meta.yaml in place: the quick walk keeps
+    watching that file however long the run has been settled (run containers' live files it lets go)."""
+    age(root, hours=48)
+    with Catalog.open(root) as cat:
+        assert run_id("baseline") in {r.id for r in cat.list()}
+    meta = _run_dir(root, "baseline") / "meta.yaml"
+    rewrite_in_place(meta, meta.read_text(encoding="utf-8").replace("lifecycle_stage: active", "lifecycle_stage: deleted"))
+    with Catalog.open(root) as cat:
+        assert cat.last_refresh.changed == 1
+        assert run_id("baseline") not in {r.id for r in cat.list()}
+        assert cat.deleted_count() == 2
 
 
 def test_cli_explain_names_the_learning_rate(root: Path) -> None:

@@ -77,6 +77,115 @@ def test_an_in_place_edit_elsewhere_is_seen_when_the_run_is_opened_or_on_a_full_
         assert cat.get("fraud-model/2025-01-08_09-00-00_run-024").notes == "re-checked: label leak\n"
 
 
+# -- runs settled for more than a day: their folder's time alone (catalog.SETTLED_NS) -----------------
+
+FAILED_025 = "fraud-model/2025-01-09_10-00-00_run-025"
+
+
+@pytest.fixture
+def archive(experiments: Path) -> Path:
+    """The sample tree with every time two days old (runs done long ago) and a warm cache."""
+    age(experiments, hours=48)
+    with Catalog.open(experiments) as cat:
+        assert cat.last_refresh.added == 4
+    return experiments
+
+
+def memo_live(root: Path) -> dict[str, str]:
+    """The live files the cache's walk memo watches, per run (what a quick open stats besides the folder)."""
+    import sqlite3
+
+    from runsift.core.catalog import cache_path_for
+
+    db = sqlite3.connect(cache_path_for(root))
+    try:
+        return dict(db.execute("SELECT id, live FROM walk_runs"))
+    finally:
+        db.close()
+
+
+def metrics_of(cat: Catalog, run_id: str) -> dict[str, Any]:
+    return next(r for r in cat.summaries() if r.id == run_id).metrics
+
+
+def test_a_run_settled_for_a_day_is_checked_by_its_folder_alone(archive: Path) -> None:
+    assert memo_live(archive) == {RUN_023: "", "fraud-model/2025-01-08_09-00-00_run-024": "", RANKER: "", FAILED_025: ""}
+    with Catalog.open(archive) as cat:
+        assert (cat.last_refresh.unchanged, cat.last_refresh.listed) == (4, 0)
+
+
+def test_metrics_of_a_run_settled_for_a_day_edited_in_place_are_seen_by_a_rescan_or_opening_it_not_a_quick_open(archive: Path) -> None:
+    """The documented trade for a 100k warm open under a second: one stat a settled run, not two."""
+    rewrite_in_place(archive / RUN_023 / "metrics.json", json.dumps({"final": {"val_auc": 0.97}}))
+    rewrite_in_place(archive / FAILED_025 / "error.log", "RuntimeError: CUDA out of memory\n")
+    with Catalog.open(archive) as cat:
+        assert (cat.last_refresh.listed, cat.last_refresh.changed) == (0, 0)
+        assert metrics_of(cat, RUN_023) == {"val_auc": 0.91, "val_f1": 0.70}  # as last read
+        assert "out of memory" in (cat.get(FAILED_025).error or "")  # opening a run checks all its files
+    with Catalog.open(archive, full=True) as cat:  # --rescan, r in the app
+        assert (cat.last_refresh.listed, cat.last_refresh.changed) == (4, 1)
+        assert metrics_of(cat, RUN_023) == {"val_auc": 0.97}
+
+
+def test_a_run_settled_for_a_day_still_shows_files_added_removed_or_saved_over(archive: Path) -> None:
+    write(archive / RUN_023 / "status.txt", "failed\n")
+    tmp = archive / RANKER / "metrics.json.tmp"
+    tmp.write_text(json.dumps({"final": {"ndcg": 0.6}}), encoding="utf-8")
+    os.replace(tmp, archive / RANKER / "metrics.json")  # an atomic save: a rename changes the folder's time
+    (archive / FAILED_025 / "error.log").unlink()
+    make_run(archive / "fraud-model" / "2025-01-12_10-00-00_run-027")
+    shutil.rmtree(archive / "fraud-model" / "2025-01-08_09-00-00_run-024")
+    with Catalog.open(archive) as cat:
+        stats = cat.last_refresh
+        assert (stats.added, stats.changed, stats.removed) == (1, 3, 1)  # changed: run-023, the ranker, run-025
+        rows = {r.id: r for r in cat.summaries()}
+    assert rows[RUN_023].status == "failed"
+    assert rows[RANKER].metrics == {"ndcg": 0.6}
+    assert "fraud-model/2025-01-12_10-00-00_run-027" in rows and "fraud-model/2025-01-08_09-00-00_run-024" not in rows
+
+
+def test_a_run_not_finished_keeps_its_metrics_watched_however_old(archive: Path) -> None:
+    live = make_run(archive / "fraud-model" / "2025-01-13_10-00-00_run-028", metrics={"per_epoch": [{"epoch": 1, "val_auc": 0.7}]})
+    age(live, hours=48)
+    age_one(live.parent)
+    with Catalog.open(archive) as cat:
+        assert cat.last_refresh.added == 1
+    assert memo_live(archive)["fraud-model/2025-01-13_10-00-00_run-028"] == "metrics.json"
+    rewrite_in_place(live / "metrics.json", json.dumps({"per_epoch": [{"epoch": 1, "val_auc": 0.7}, {"epoch": 2, "val_auc": 0.8}]}))
+    with Catalog.open(archive) as cat:
+        assert (cat.last_refresh.listed, cat.last_refresh.changed) == (1, 1)
+
+
+def test_a_run_settled_recently_is_watched_until_a_day_has_passed(settled: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settled an hour ago: its live files are still looked at. Once a day has gone by, the walk that
+    finds it unchanged lets them go, so a cache written before this rule, or a run that was young when
+    listed, gets there without being listed again."""
+    assert memo_live(settled)[RUN_023] == "metrics.json"
+    assert memo_live(settled)[FAILED_025] == "error.log\nmetrics.json"
+    monkeypatch.setattr(catalog_mod, "SETTLED_NS", HOUR_NS // 2)  # the day has passed
+    with Catalog.open(settled) as cat:
+        assert (cat.last_refresh.unchanged, cat.last_refresh.listed) == (4, 0)
+    assert set(memo_live(settled).values()) == {""}
+    rewrite_in_place(settled / RUN_023 / "metrics.json", json.dumps({"final": {"val_auc": 0.97}}))
+    with Catalog.open(settled) as cat:
+        assert cat.last_refresh.changed == 0
+    with Catalog.open(settled, full=True) as cat:
+        assert metrics_of(cat, RUN_023) == {"val_auc": 0.97}
+
+
+def test_the_settled_key_is_the_quick_key_of_the_files_still_watched() -> None:
+    from runsift.core.discover import FileStat, _context, _quick_key, settled_key
+
+    context = _context("fraud:model", None, ())
+    files = (FileStat("error:1.log", 10, 100), FileStat("meta.yaml", 20, 200), FileStat("metrics.json", 30, 300))
+    memo = (_quick_key(50, files, context), tuple(f.rel for f in files))
+    assert settled_key(memo, 301) == (_quick_key(50, files[1:2], context), ("meta.yaml",))  # MLflow's, kept
+    assert settled_key(memo, 300) is None  # a file touched too recently
+    assert settled_key(("garbled", ("metrics.json",)), 301) is None
+    only_mlflow = (_quick_key(50, files[1:2], context), ("meta.yaml",))
+    assert settled_key(only_mlflow, 301) is None  # nothing to let go
+
+
 def test_runs_still_being_written_are_listed_on_every_open(settled: Path) -> None:
     live = make_run(settled / "fraud-model" / "2025-01-13_10-00-00_run-028", metrics={"per_epoch": [{"epoch": 1, "val_auc": 0.7}]})
     age(settled)

@@ -12,6 +12,7 @@ The next format is one new module here and one line in :data:`FORMATS`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Set
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,7 +63,8 @@ class Format:
     read: Callable[[Found, Path], Run]
     """The run in the folder ``found`` describes (``root`` confines reading); never raises for bad input."""
     is_live: Callable[[str], bool] = _never
-    """Files (names in the run folder) a run that finished may still rewrite in place: the quick walk watches them."""
+    """Files (names in the run folder) a run that finished may still rewrite in place: the quick walk watches
+    them, until the run has been settled (finished or failed) and untouched for a day (``catalog.SETTLED_NS``)."""
     member: Callable[[Set[str]], bool] = _no_names
     """Inside a sweep's ``runs/`` folder, a looser test: any file of this format makes a run."""
     describe: str = ""
@@ -85,6 +87,9 @@ class Format:
     and catalog-level problems for what could not be listed; never raises for bad input. A store that
     cannot be listed just now (a writer's lock) gives a :class:`~runsift.core.discover.Held` instead of
     its runs: keep what the catalog had, not "no runs"."""
+    live_when_settled: Callable[[str], bool] = _never
+    """Live files that change in place even after a run has been settled for a day (MLflow's ``meta.yaml``,
+    rewritten when a run is deleted or restored): the quick walk watches them however old the run is."""
 
 
 FORMATS: tuple[Format, ...] = (
@@ -93,6 +98,7 @@ FORMATS: tuple[Format, ...] = (
         mlflow.detect,
         mlflow.read,
         mlflow.is_live,
+        live_when_settled=mlflow.is_live,
         skip=mlflow.skip,
         describe="MLflow file stores (mlruns/<experiment>/<run>/meta.yaml with params/, metrics/, tags/)",
         markers=("mlruns",),
@@ -111,6 +117,7 @@ FORMATS: tuple[Format, ...] = (
         wandb.detect,
         wandb.read,
         wandb.is_live,
+        live_when_settled=wandb.is_live,
         skip=wandb.skip,
         describe="W&B runs (wandb/offline-run-*/ or run-*/ with run-<id>.wandb, or a synced run's files/)",
         markers=("wandb",),
@@ -186,6 +193,15 @@ def detect(names: Set[str], in_sweep: bool = False) -> Format | None:
 def sweep_format(names: Set[str]) -> Format | None:
     """The format whose sweep a folder with these entry names is (a Hydra multirun), if any."""
     return next((f for f in FORMATS if f.read_sweep is not None and f.is_sweep(names)), None)
+
+
+@functools.cache
+def live_when_settled(name: str) -> bool:
+    """True when some format keeps watching a live file of this name in a run settled long ago.
+
+    By name, as the walk's memo holds names, not formats: a name only one format calls live is
+    decided by that format, and a name several do is watched when any of them asks."""
+    return any(fmt.live_when_settled(name) for fmt in FORMATS)
 
 
 def store_formats() -> tuple[Format, ...]:
