@@ -12,7 +12,11 @@ with many concurrent PUTs (not timed), then times whole CLI processes, stdout to
                       lists the bucket and fetches what records need into the mirror, a warm one lists it
                       again, finds every ETag unchanged and opens the mirror's catalog
 
-Row counts of the two are checked to be equal. ``--profile`` also runs one more warm s3 open under
+Row counts of the two are checked to be equal. Then the bucket's listing alone, the same call a sync makes
+(``fs.find(prefix, detail=True)`` through runsift's own filesystem options), in a fresh process,
+``--listings`` times: its wall time, the client's CPU and moto's CPU (from /proc), so that a warm s3
+open can be split into the listing and the rest (runsift's own work: comparing and the mirror's
+catalog). ``--profile`` also runs one more warm s3 open under
 cProfile, in process, and prints the top of it. Nothing asserts; the target printed is the issue's
 (warm s3 within 3x of warm local). moto keeps its objects in memory: it is a stand-in for S3's API,
 not for its latency (every request here is a local HTTP round trip to one Python process).
@@ -99,6 +103,24 @@ def measure(root: str, cache_dir: Path, env: dict[str, str], repeat: int) -> dic
     return {"cold": cold, "warm": warms, "rows": rows, "cold_stderr": cold_err, "warm_stderr": warm_err}
 
 
+def _cpu_of(pid: int) -> float:
+    """User + system CPU seconds of a running process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def time_listing(url: str, env: dict[str, str], server_pid: int) -> dict:
+    """One listing of ``url`` as a sync lists it, in a fresh process: wall and client CPU (in the child), moto's CPU."""
+    code = (
+        "import json, sys, time; from runsift.core.remote import _filesystem; fs, path = _filesystem(sys.argv[1]); "
+        "c0 = time.process_time(); t0 = time.perf_counter(); n = len(fs.find(path.rstrip('/'), detail=True, withdirs=False)); "
+        "print(json.dumps({'wall': time.perf_counter() - t0, 'client_cpu': time.process_time() - c0, 'objects': n}))"
+    )
+    before = _cpu_of(server_pid)
+    proc = subprocess.run([sys.executable, "-c", code, url], capture_output=True, env=env, text=True, check=True)
+    return {**json.loads(proc.stdout), "moto_cpu": _cpu_of(server_pid) - before}
+
+
 def profile_warm(url: str, cache_dir: Path, env: dict[str, str]) -> None:
     code = (
         "import cProfile, pstats, sys; from runsift.tui.cli import main; "
@@ -116,6 +138,7 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, help="a corpus gen_corpus.py wrote (default: a new one in a temp folder)")
     ap.add_argument("--repeat", type=int, default=3, help="warm opens of each (median shown)")
     ap.add_argument("--threads", type=int, default=32, help="concurrent PUTs while uploading")
+    ap.add_argument("--listings", type=int, default=1, help="times the bucket's listing alone (0: not at all)")
     ap.add_argument("--profile", action="store_true", help="also profile one warm s3 ls in process (cProfile)")
     args = ap.parse_args()
 
@@ -137,6 +160,7 @@ def main() -> None:
         load = os.getloadavg()[0]
         local = measure(str(corpus), scratch / "cache-local", env, args.repeat)
         remote = measure(url, scratch / "cache-s3", env, args.repeat)
+        listings = [time_listing(url, env, server.pid) for _ in range(args.listings)]
         if local["rows"] != remote["rows"]:
             print(f"ROW COUNTS DIFFER: local {local['rows']}, s3 {remote['rows']}")
         lw, rw = statistics.median(local["warm"]), statistics.median(remote["warm"])
@@ -148,6 +172,9 @@ def main() -> None:
         print(f"\nwarm s3 / warm local = {rw / lw:.2f}x (target: within 3x)")
         print(f"s3 cold: {remote['cold_stderr'].splitlines()[-1] if remote['cold_stderr'] else ''}")
         print(f"s3 warm: {remote['warm_stderr'].splitlines()[-1] if remote['warm_stderr'] else ''}")
+        for i, li in enumerate(listings):
+            print(f"listing alone #{i + 1}: {li['objects']:,} objects in {li['wall']:.2f} s wall (client CPU {li['client_cpu']:.2f} s, "
+                  f"moto CPU {li['moto_cpu']:.2f} s); warm s3 median minus this listing: {rw - li['wall']:.2f} s")
         if args.profile:
             profile_warm(url, scratch / "cache-s3", env)
     finally:
