@@ -358,6 +358,8 @@ class SharedCatalog:
             for part, conds, args in self._slices(kind, filters, sort):
                 if limit is not None and len(rows) >= limit:
                     break
+                if part.probe and not self.conn.execute(part.probe, part.params).fetchone()[0]:
+                    continue  # no record has a value of this class: nothing to find, count or pass over
                 sql, sql_args = _slice_sql(part, conds, args, None if limit is None else limit - len(rows), skip, narrowed)
                 got = self.conn.execute(sql, sql_args).fetchall()
                 if narrowed or part.where:  # the found-first form: each row also carries the slice's size

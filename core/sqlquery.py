@@ -146,6 +146,10 @@ class SortPart:
     """The slice's sort value as an SQL expression (``s.num``, ``s.ltext``), or ``""`` for a slice by id alone."""
     way: str = ""
     """``" DESC"`` or ``""``: the direction of ``key`` (ties are by id, ascending, either way)."""
+    probe: str = ""
+    """A one-row SELECT true when some record of any root has a value in this slice (``params`` are its
+    parameters): one index probe that spares finding every match of a filter for a slice that is empty
+    (a metric's texts slice, almost always)."""
 
 
 def sort_parts(sort: Sort | None) -> list[SortPart]:
@@ -155,7 +159,9 @@ def sort_parts(sort: Sort | None) -> list[SortPart]:
     key = (vkey(sort.key),)
     way = " DESC" if sort.descending else ""
     # num IS NOT NULL is exactly sort class 0 (value() stores no number for texts and NaN-like ones).
-    numbers = SortPart("JOIN vals s ON s.rid = r.rid AND s.key = %s AND s.num IS NOT NULL", "", f"s.num{way}, {BY_ID}", key, "s.num", way)
-    texts = SortPart("JOIN vals s ON s.rid = r.rid AND s.key = %s AND s.sortclass = 1", "", f"s.ltext{way}, {BY_ID}", key, "s.ltext", way)
+    numbers = SortPart("JOIN vals s ON s.rid = r.rid AND s.key = %s AND s.num IS NOT NULL", "", f"s.num{way}, {BY_ID}", key, "s.num", way,
+                       "SELECT EXISTS (SELECT 1 FROM vals s WHERE s.key = %s AND s.num IS NOT NULL)")
+    texts = SortPart("JOIN vals s ON s.rid = r.rid AND s.key = %s AND s.sortclass = 1", "", f"s.ltext{way}, {BY_ID}", key, "s.ltext", way,
+                     "SELECT EXISTS (SELECT 1 FROM vals s WHERE s.key = %s AND s.sortclass = 1)")
     missing = SortPart("", "NOT EXISTS (SELECT 1 FROM vals s WHERE s.rid = r.rid AND s.key = %s AND s.sortclass < 2)", BY_ID, key)
     return [texts, numbers, missing] if sort.descending else [numbers, texts, missing]
