@@ -254,7 +254,8 @@ async def test_the_first_frame_comes_before_anything_that_reads_every_record(pg_
     from runsift.tui.app import RunsiftApp
     from runsift.tui.widgets.run_table import RunTable
 
-    url, _root = _indexed(pg_url, tmp_path, "first")
+    url, root = _indexed(pg_url, tmp_path, "first")
+    root.rename(tmp_path / "moved")  # the folder it was indexed from is not here (another host's, say)
     catalog = SharedCatalog.open(_reader(url), root_name="team")
     asked: list[str] = []
 
@@ -273,6 +274,7 @@ async def test_the_first_frame_comes_before_anything_that_reads_every_record(pg_
             await workers_done(app)
             await pilot.pause()
         assert app.screen.query_one(RunTable).row_count == 25
+        assert app.sub_title == "team:"  # where the runs are: this host cannot see them, so no local folder is named
     assert asked[0] == "head", asked
     assert "summaries" not in asked, asked
 

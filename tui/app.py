@@ -76,6 +76,8 @@ class RunsiftApp(App[None]):
         where = state_location(self.root, state_dir)
         self.state_path, self.state_warning = where.path, where.warning
         self.state = AppState.load(self.state_path)
+        if shown_root is None and not self.catalog.reachable:  # a shared catalog read elsewhere: "team:", not a local folder
+            shown_root = str(self.catalog.root)
         self.sub_title = visible(shown_root or self.root, one_line=True)
         self.index_lock = threading.Lock()
         """Held by whoever refreshes the catalog (the runs screen's indexing, the watcher): one at a time."""
