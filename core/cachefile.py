@@ -35,11 +35,15 @@ CREATE TABLE IF NOT EXISTS details (id TEXT PRIMARY KEY, facets TEXT NOT NULL, d
 CREATE TABLE IF NOT EXISTS walk_folders (path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, subdirs TEXT NOT NULL, sweep TEXT,
     crc INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS walk_runs (id TEXT PRIMARY KEY, key TEXT NOT NULL, live TEXT NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS records_deleted ON records (id) WHERE deleted = 1;
 """
 # ``records`` holds what a list shows, one small row per record in id order, so reading 100k of them
 # touches a few MB; ``details`` holds ``facets`` (flattened config, data, seeds ... for filters) and
 # ``detail`` (the whole record), read only when asked for. ``walk_*`` is the memo that lets a warm
 # open skip unchanged folders (see discover.Memo); a damaged ``walk_runs`` row only makes a run listed again.
+# ``records_deleted`` holds only the runs a tracker marks deleted: the first frame's count of the others is
+# the stored record count less that index's few entries, not a scan of every row's ``deleted`` (2.2 s
+# with a cold page cache at 100k records, 4.3 s at 1M).
 
 
 class CacheUnusable(Exception):

@@ -522,7 +522,9 @@ class Catalog:
                 return self._summaries[:limit], len(self._summaries)
             rows = verified(self.db.execute(f"SELECT {_COLS} FROM records {self._shown} ORDER BY id LIMIT ?", (limit,)))
             head = [_summary(row) for row in rows]
-            total = int(self.db.execute(f"SELECT COUNT(*) FROM records {self._shown}").fetchone()[0])
+            total = cachefile.totals(self.db)[0]  # as stored by the last write (summaries() checks it against the rows)
+            if not self.show_deleted:
+                total -= self.deleted_count()
         return head, total
 
     @property

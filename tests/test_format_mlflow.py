@@ -205,6 +205,9 @@ def test_catalog_lists_and_explains(root: Path) -> None:
     with Catalog.open(root) as cat:
         assert {r.id for r in cat.list()} == {run_id(n) for n in RUNS} - {run_id("discarded")}  # deleted: not listed
         assert cat.deleted_count() == 1
+    for show_deleted, shown in ((False, 9), (True, 10)):  # the first frame's count, on a fresh open as on the first
+        with Catalog.open(root, show_deleted=show_deleted) as cat:
+            assert cat.head(3)[1] == shown
     with Catalog.open(root, show_deleted=True) as cat:
         rows = {r.id: r for r in cat.list()}
         assert len(rows) == len(RUNS) == 10
