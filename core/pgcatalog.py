@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import functools
 import json
 import os
 import socket
@@ -364,7 +365,7 @@ class SharedCatalog:
                 got = self.conn.execute(sql, sql_args).fetchall()
                 if narrowed or part.where:  # the found-first form: each row also carries the slice's size
                     if got and sort is None:  # one slice, all the matches: count() need not ask again
-                        self._remembered(("count", kind, tuple(filters)), lambda n=got[0][-1]: int(n))
+                        self._remembered(("count", kind, tuple(filters)), functools.partial(int, got[0][-1]))
                     got = [row[:-1] for row in got]
                 if skip and not got:
                     whole, whole_args = _slice_sql(part, conds, args, None, 0, narrowed)
