@@ -38,7 +38,7 @@ from .discover import discover, is_utf8
 from .query import Filter, Sort
 from .records import Problem, Record, Summary
 from .serialize import from_dict
-from .sqlquery import BY_ID, SortPart, db_text, filter_sql, sort_parts, values_of
+from .sqlquery import BY_ID, SortPart, db_text, filter_sql, sort_parts, values_of, vkey
 
 DDL = """
 CREATE TABLE IF NOT EXISTS roots (name TEXT PRIMARY KEY, host TEXT NOT NULL, path TEXT NOT NULL, indexed_at DOUBLE PRECISION);
@@ -408,10 +408,15 @@ class SharedCatalog:
             where.append("r.kind = %s")
             params.append(kind)
         for flt in filters:
-            clause, more = filter_sql(flt)
+            clause, more = filter_sql(flt, texts=flt.key is None or self._has_texts(vkey(flt.key)))
             where.append(clause)
             params.extend(more)
         return where, params
+
+    def _has_texts(self, key: str) -> bool:
+        """Whether any record (of any root) has a text value of this ``vals`` key now: one index probe."""
+        with self._tx():
+            return bool(self.conn.execute("SELECT EXISTS (SELECT 1 FROM vals WHERE key = %s AND sortclass = 1)", (key,)).fetchone()[0])
 
     def summaries(self) -> builtins.list[Summary]:
         """Every record's summary, by id: read once, then kept until the next :meth:`refresh` (as the SQLite catalog's).

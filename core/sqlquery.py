@@ -77,8 +77,13 @@ def values_of(row: Summary, facets: Mapping[str, list[Any]]) -> Iterator[Value]:
             yield out
 
 
-def filter_sql(flt: Filter) -> tuple[str, list[Any]]:
-    """A WHERE clause over ``runs r`` (and its ``vals``) true exactly where :func:`query.compare` is."""
+def filter_sql(flt: Filter, texts: bool = True) -> tuple[str, list[Any]]:
+    """A WHERE clause over ``runs r`` (and its ``vals``) true exactly where :func:`query.compare` is.
+
+    ``texts=False`` says no record has a text value of the filter's key (a probe found none): a number
+    then needs no text arm, whose estimate (every text above '0.89') made the planner expect 30x the
+    matches and scan where it should probe (``val_auc>0.89`` at 1M records: 0.49 -> 0.17 s).
+    """
     if flt.key is None:
         return "strpos(r.search, %s) > 0", [db_text(flt.value.lower()).replace("\0", "\x01")]
     op, wanted = flt.op, flt.value
@@ -92,6 +97,8 @@ def filter_sql(flt: Filter) -> tuple[str, list[Any]]:
             same = "v.ctext = ''"
         elif w_num is not None and math.isnan(w_num):
             same, params = "(v.sortclass = 1 AND v.ltext = %s)", [db_text(wanted.lower())]
+        elif w_num is not None and not texts:
+            same, params = "(v.num IS NOT NULL AND v.num = %s)", [w_num]
         elif w_num is not None:
             same = "((v.num IS NOT NULL AND v.num = %s) OR (v.sortclass = 1 AND v.ltext = %s))"
             params = [w_num, db_text(wanted.lower())]
@@ -104,6 +111,8 @@ def filter_sql(flt: Filter) -> tuple[str, list[Any]]:
     elif op in _ORDER_OPS:
         if w_num is not None and math.isnan(w_num):
             cond, params = f"(v.sortclass = 1 AND v.ctext {op} %s)", [db_text(wanted)]
+        elif w_num is not None and not texts:
+            cond, params = f"(v.num IS NOT NULL AND v.num {op} %s)", [w_num]
         elif w_num is not None:
             cond = f"((v.num IS NOT NULL AND v.num {op} %s) OR (v.sortclass = 1 AND v.ctext {op} %s))"
             params = [w_num, db_text(wanted)]
