@@ -85,6 +85,10 @@ SELECT (SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema()
 """
 """True when every table, index and statistics object of :data:`DDL` is there as it makes them (nothing to do)."""
 
+FACET_IDS_MAX = 50_000
+"""More ids than this and :meth:`SharedCatalog.facet` reads the key's every value and keeps theirs: an array
+of a million ids probes the primary key a million times, where one pass over the key's values is cheaper."""
+
 
 def mask(url: str) -> str:
     """The URL with any password replaced by ``***``, for messages."""
@@ -486,11 +490,12 @@ class SharedCatalog:
         """``{record id: (text, number)}`` for one detail key (of ``ids`` only, if given: a page, one record)."""
         sql = "SELECT r.id, v.ctext, v.num FROM vals v JOIN runs r ON r.rid = v.rid WHERE r.root = %s AND v.key = %s"
         args: builtins.list[Any] = [self.root_name, "f:" + key]
-        if ids is not None:
-            sql, args = f"{sql} AND r.id = ANY(%s)", [*args, [db_text(i) for i in ids]]
+        wanted = None if ids is None else {db_text(i) for i in ids}
+        if wanted is not None and len(wanted) <= FACET_IDS_MAX:
+            sql, args = f"{sql} AND r.id = ANY(%s)", [*args, builtins.list(wanted)]
         with self._tx():
             rows = self.conn.execute(sql, args).fetchall()
-        return {rid: (text, num) for rid, text, num in rows}
+        return {rid: (text, num) for rid, text, num in rows if wanted is None or rid in wanted}
 
     def facet_keys(self) -> builtins.list[str]:
         """Every detail key some record has (``config.optimizer.lr`` ...), sorted: what a filter, sort or column may name."""

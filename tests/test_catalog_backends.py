@@ -145,6 +145,13 @@ def test_both_backends_answer_every_query_as_the_in_memory_rules_do(open_catalog
         for key in ("config.lr", "config.note", "started_source"):
             assert cat.facet(key) == reference.facet(key)
             assert cat.facet(key, some) == reference.facet(key, some) == {i: v for i, v in reference.facet(key).items() if i in some}
+        import runsift.core.pgcatalog as pgcatalog
+
+        saved, pgcatalog.FACET_IDS_MAX = pgcatalog.FACET_IDS_MAX, 3  # more ids than that: every value read, theirs kept
+        try:
+            assert cat.facet("config.lr", some) == reference.facet("config.lr", some)
+        finally:
+            pgcatalog.FACET_IDS_MAX = saved
         for rid in ("proj1/2025-01-02_10-00-00_run-001", f"proj0/{HOSTILE}"):
             assert to_dict(cat.get(rid)) == to_dict(reference.get(rid))
         assert cat.resolve("run-001") == "proj1/2025-01-02_10-00-00_run-001"

@@ -378,7 +378,7 @@ def _ls(args: argparse.Namespace, report: Any) -> int:
         kind = None if args.kind == "all" else args.kind
         rows = catalog.list(kind=kind, filters=filters, sort=sort)
         if args.format == "json":
-            sources = catalog.facet("started_source")
+            sources = catalog.facet("started_source", [r.id for r in rows])
             report.print_json([_with_started_source(report.summary_json(r), sources.get(r.id)) for r in rows])
         elif args.format == "csv":
             _print_ls_csv(args, catalog, rows, metric_names, report)
@@ -410,7 +410,8 @@ def _print_ls_table(args: argparse.Namespace, catalog: Backend, rows: list[Any],
         hidden = 0
     else:
         keys, hidden = choose_columns(rows, console.width if terminal else None, _sweep_metric(catalog))
-    facets = {k: catalog.facet(k) for k in (*keys, "started_source") if is_facet(k)}
+    ids = [r.id for r in rows]  # the rows listed only: a filtered 10k of a million-run catalog, not the million
+    facets = {k: catalog.facet(k, ids) for k in (*keys, "started_source") if is_facet(k)}
     width = console.width if terminal else None
     print_table(rows, keys, facets, catalog.problems, catalog.count(), hidden, console, report.print_problems, width)
 
@@ -424,7 +425,8 @@ def _print_ls_csv(args: argparse.Namespace, catalog: Backend, rows: list[Any], m
         report.print_csv(rows, metric_names)
         return
     keys = parse_columns(args.columns, offered_columns(metric_names, catalog.facet_keys(), ()))
-    report.print_csv(rows, metric_names, keys, {k: catalog.facet(k) for k in keys if is_facet(k)})
+    ids = [r.id for r in rows]
+    report.print_csv(rows, metric_names, keys, {k: catalog.facet(k, ids) for k in keys if is_facet(k)})
 
 
 def _with_started_source(doc: dict[str, Any], source: tuple[str | None, float | None] | None) -> dict[str, Any]:
