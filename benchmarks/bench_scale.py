@@ -234,7 +234,8 @@ def main() -> None:
                 print(f"{backend}: {n:,} records by {p} process(es) in {seconds:.1f} s", file=sys.stderr, flush=True)
             if backend == "postgresql":
                 _register(target, str(root))
-                from runsift.core.pgcatalog import SharedCatalog, analyze
+                from runsift.core.pgcatalog import SharedCatalog
+                from runsift.core.pgschema import analyze
 
                 with SharedCatalog.open(target, root_name="bench", index=True) as cat:
                     analyze(cat.conn)  # what a refresh does after a bulk change

@@ -35,55 +35,11 @@ from .catalog import (
     resolve_ref,
 )
 from .discover import discover, is_utf8
+from .pgschema import DDL, FACET_KEYS, SCHEMA_CURRENT, analyze
 from .query import Filter, Sort
 from .records import Problem, Record, Summary
 from .serialize import from_dict
-from .sqlquery import BY_ID, SortPart, db_text, filter_sql, sort_parts, values_of, vkey
-
-DDL = """
-CREATE TABLE IF NOT EXISTS roots (name TEXT PRIMARY KEY, host TEXT NOT NULL, path TEXT NOT NULL, indexed_at DOUBLE PRECISION);
-CREATE TABLE IF NOT EXISTS runs (
-    rid BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE, root TEXT NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL, project TEXT, name TEXT, rel TEXT NOT NULL,
-    status TEXT, started TEXT, run_number BIGINT, sweep TEXT, n_problems INTEGER NOT NULL, problems TEXT NOT NULL,
-    metrics TEXT NOT NULL, fingerprint TEXT NOT NULL, deleted BOOLEAN NOT NULL, search TEXT NOT NULL,
-    detail TEXT NOT NULL, host TEXT NOT NULL, path TEXT NOT NULL, metric_names TEXT[] NOT NULL,
-    PRIMARY KEY (root, id)
-);
-CREATE TABLE IF NOT EXISTS vals (
-    rid BIGINT NOT NULL, key TEXT COLLATE "C" NOT NULL, ctext TEXT COLLATE "C", ltext TEXT COLLATE "C",
-    num DOUBLE PRECISION, sortclass SMALLINT NOT NULL,
-    PRIMARY KEY (rid, key)
-);
-CREATE INDEX IF NOT EXISTS vals_num ON vals (key, num, rid);
-DROP INDEX IF EXISTS vals_text;
-CREATE INDEX IF NOT EXISTS vals_class_text ON vals (key, sortclass, ltext, rid);
-CREATE INDEX IF NOT EXISTS runs_by_id ON runs (root, id COLLATE "C");
-CREATE INDEX IF NOT EXISTS runs_rid_cover ON runs (rid) INCLUDE (root, deleted, id);
-CREATE STATISTICS IF NOT EXISTS vals_key_text (mcv) ON key, ltext FROM vals;
-ALTER STATISTICS vals_key_text SET STATISTICS 1000;
-"""
-# vals holds ~70 rows a record, so it names its record by runs.rid (8 bytes) rather than (root, id): its
-# three indexes were two thirds of the catalog's size. No foreign key from vals to runs: its check costs an
-# eighth of bulk indexing, and a record's vals are deleted and written in the same transaction as its row.
-# vals_num serves metric and numeric filters and sorts (val_auc>0.9, -val_auc: the numbers slice of a sort);
-# vals_class_text equality filters (project=fraud-model, one probe a sort class) and the texts slice of a sort
-# (sort by name; and a metric's texts slice, empty, is one probe rather than a walk of its every number);
-# (rid, key) the per-record lookups of EXISTS. It replaces (key, ltext, rid), dropped when an indexer opens.
-# runs_by_id: lists by id (the first frame, a filtered page, the missing-values slice of a sort) in an index's
-# order; the primary key's id has the database's collation, not the byte order ids sort in everywhere else.
-# runs_rid_cover: a filtered list finds its matches in vals first, then their root, deleted flag and id by rid; from
-# this narrow index alone, not the runs rows (at 1M records a filtered page 0.6 -> 0.4 s; 85 MB).
-# vals_key_text: how many records have project=fraud-model is not how common 'F:project' times how common
-# 'fraud-model' is; estimated so (1 in 200 at 100k records), a filtered sort walked 15k records one by one
-# (170 ms) instead of reading the sort's index in order (17 ms). ANALYZE then takes ~3 s, not ~1 s.
-
-_SCHEMA_CURRENT = """
-SELECT (SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema()
-        AND indexname IN ('vals_num', 'vals_class_text', 'runs_by_id', 'runs_rid_cover')) = 4
-   AND NOT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'vals_text')
-   AND EXISTS (SELECT 1 FROM pg_statistic_ext WHERE stxname = 'vals_key_text' AND stxstattarget = 1000)
-"""
-"""True when every table, index and statistics object of :data:`DDL` is there as it makes them (nothing to do)."""
+from .sqlquery import SortPart, db_text, filter_sql, slice_sql, sort_parts, values_of, vkey
 
 FACET_IDS_MAX = 50_000
 """More ids than this and :meth:`SharedCatalog.facet` reads the key's every value and keeps theirs: an array
@@ -197,7 +153,7 @@ class SharedCatalog:
                     conn.execute("SELECT pg_advisory_xact_lock(7418)")  # two first indexers must not both create the tables
                     # Only when something is missing: CREATE INDEX IF NOT EXISTS still locks its table first, and
                     # against another indexer's batch (holding runs, wanting vals) that deadlocked.
-                    if conn.execute(_SCHEMA_CURRENT).fetchone()[0] is not True:
+                    if conn.execute(SCHEMA_CURRENT).fetchone()[0] is not True:
                         conn.execute(DDL)
         except CatalogError:
             conn.close()
@@ -365,14 +321,14 @@ class SharedCatalog:
                     break
                 if part.probe and not self.conn.execute(part.probe, part.params).fetchone()[0]:
                     continue  # no record has a value of this class: nothing to find, count or pass over
-                sql, sql_args = _slice_sql(part, conds, args, None if limit is None else limit - len(rows), skip, narrowed)
+                sql, sql_args = slice_sql(part, conds, args, None if limit is None else limit - len(rows), skip, narrowed)
                 got = self.conn.execute(sql, sql_args).fetchall()
                 if narrowed or part.where:  # the found-first form: each row also carries the slice's size
                     if got and sort is None:  # one slice, all the matches: count() need not ask again
                         self._remembered(("count", kind, tuple(filters)), functools.partial(int, got[0][-1]))
                     got = [row[:-1] for row in got]
                 if skip and not got:
-                    whole, whole_args = _slice_sql(part, conds, args, None, 0, narrowed)
+                    whole, whole_args = slice_sql(part, conds, args, None, 0, narrowed)
                     skip -= int(self.conn.execute(f"SELECT COUNT(*) FROM ({whole}) part", whole_args).fetchone()[0])
                 elif skip:
                     skip = 0
@@ -389,7 +345,7 @@ class SharedCatalog:
         slice found first (filters, or the records missing a sort key) ends each row with the slice's size."""
         filters = builtins.list(filters)
         narrowed = bool(filters) or kind is not None
-        return [_slice_sql(part, conds, args, None, 0, narrowed) for part, conds, args in self._slices(kind, filters, sort)]
+        return [slice_sql(part, conds, args, None, 0, narrowed) for part, conds, args in self._slices(kind, filters, sort)]
 
     def _slices(
         self, kind: str | None, filters: Iterable[Filter], sort: Sort | None,
@@ -502,7 +458,7 @@ class SharedCatalog:
 
         def read() -> builtins.list[str]:
             with self._tx():
-                rows = self.conn.execute(_FACET_KEYS, (self.root_name,)).fetchall()
+                rows = self.conn.execute(FACET_KEYS, (self.root_name,)).fetchall()
             return [key for (key,) in rows]
 
         return builtins.list(self._remembered(("facet_keys",), read))
@@ -540,19 +496,6 @@ class SharedCatalog:
         return near_ids(ref, ids if ids is not None else self.ids())
 
 
-_FACET_KEYS = """
-WITH RECURSIVE k(key) AS (
-    SELECT min(key) FROM vals WHERE key > 'f:' AND key < 'f;'
-    UNION ALL
-    SELECT (SELECT min(v.key) FROM vals v WHERE v.key > k.key AND v.key < 'f;') FROM k WHERE k.key IS NOT NULL
-)
-SELECT substr(k.key, 3) FROM k
-WHERE k.key IS NOT NULL AND EXISTS (SELECT 1 FROM vals v JOIN runs r ON r.rid = v.rid WHERE v.key = k.key AND r.root = %s)
-ORDER BY 1
-"""
-"""Distinct detail keys of one root: a skip scan of the ``vals_num`` index (one probe a key, not one a value),
-each key kept if some record of the root has it."""
-
 ROOT_MARK = "@root"
 """What stands for the root's folder in a stored record's ``"path"`` values: each reader puts its own folder back."""
 
@@ -574,45 +517,6 @@ def mapped_detail(detail: str, root: Path) -> str:
     """Stored record JSON with :data:`ROOT_MARK` replaced by where the root is on this host."""
     quoted = json.dumps(str(root))[1:-1]
     return detail.replace(f'"path":"{ROOT_MARK}/', f'"path":"{quoted}/').replace(f'"path":"{ROOT_MARK}"', f'"path":"{quoted}"')
-
-
-_COLUMNS = "r.id, r.kind, r.project, r.name, r.rel, r.status, r.started, r.run_number, r.sweep, r.n_problems, r.problems, r.metrics"
-"""What a list reads of each record (a :class:`Summary`'s fields)."""
-
-
-def _slice_sql(
-    part: SortPart, conds: builtins.list[str], args: builtins.list[Any], limit: int | None, skip: int, narrowed: bool,
-) -> tuple[str, builtins.list[Any]]:
-    """One slice of a list as SQL: ``limit`` rows after ``skip``, in the slice's order.
-
-    With nothing but the root to match, the slice walks an index in order and stops when the page is full.
-    With filters, the matching records are found first (their ids and sort values only, ``MATERIALIZED``)
-    and sorted, and only the page is joined back to ``runs``; each row then ends with how many were found. The planner cannot know that matches cluster
-    in id order (ids begin with the project), and walking by id with a probe a record for ``project=…`` or
-    ``val_auc>0.91`` took 5-9 s at 1M records before the first page was full; found first, 0.8-1 s.
-    """
-    page, page_args = "", []
-    if limit is not None:
-        page, page_args = " LIMIT %s", [limit]
-    if skip:
-        page, page_args = f"{page} OFFSET %s", [*page_args, skip]
-    where = " AND ".join(conds)
-    if not narrowed and not part.where:
-        return f"SELECT {_COLUMNS} FROM runs r {part.join} WHERE {where} ORDER BY {part.order}{page}", [*args, *page_args]
-    key = f", {part.key} AS k" if part.key else ""
-    inner = f"k{part.way}, sid" if part.key else "sid"
-    outer = f"p.k{part.way}, p.sid" if part.key else "p.sid"
-    sql = (f"WITH m AS MATERIALIZED (SELECT r.rid, {BY_ID} AS sid{key} FROM runs r {part.join} WHERE {where}) "
-           f"SELECT {_COLUMNS}, (SELECT COUNT(*) FROM m) FROM (SELECT * FROM m ORDER BY {inner}{page}) p "
-           f"JOIN runs r ON r.rid = p.rid ORDER BY {outer}")
-    return sql, [*args, *page_args]
-
-
-def analyze(conn: Any) -> None:
-    """Refresh the planner's statistics after a bulk change (autovacuum would, later): a fresh catalog's
-    sorts otherwise run on a plan made for empty tables. A role that may not analyze gets a warning, not an error."""
-    conn.execute("ANALYZE runs, vals")
-    conn.commit()
 
 
 def _clean(exc: BaseException, url: str) -> str:

@@ -174,3 +174,36 @@ def sort_parts(sort: Sort | None) -> list[SortPart]:
                      "SELECT EXISTS (SELECT 1 FROM vals s WHERE s.key = %s AND s.sortclass = 1)")
     missing = SortPart("", "NOT EXISTS (SELECT 1 FROM vals s WHERE s.rid = r.rid AND s.key = %s AND s.sortclass < 2)", BY_ID, key)
     return [texts, numbers, missing] if sort.descending else [numbers, texts, missing]
+
+
+LIST_COLUMNS = "r.id, r.kind, r.project, r.name, r.rel, r.status, r.started, r.run_number, r.sweep, r.n_problems, r.problems, r.metrics"
+"""What a list reads of each record (a :class:`Summary`'s fields)."""
+
+
+def slice_sql(
+    part: SortPart, conds: list[str], args: list[Any], limit: int | None, skip: int, narrowed: bool,
+) -> tuple[str, list[Any]]:
+    """One slice of a list as SQL: ``limit`` rows after ``skip``, in the slice's order.
+
+    With nothing but the root to match, the slice walks an index in order and stops when the page is full.
+    With filters, the matching records are found first (their ids and sort values only, ``MATERIALIZED``)
+    and sorted, and only the page is joined back to ``runs``; each row then ends with how many were found.
+    The planner cannot know that matches cluster in id order (ids begin with the project): walking by id
+    with a probe a record for ``project=…`` or ``val_auc>0.91`` took 3-20 s at 1M records before the
+    first page was full; found first, 0.35-1 s.
+    """
+    page, page_args = "", []
+    if limit is not None:
+        page, page_args = " LIMIT %s", [limit]
+    if skip:
+        page, page_args = f"{page} OFFSET %s", [*page_args, skip]
+    where = " AND ".join(conds)
+    if not narrowed and not part.where:
+        return f"SELECT {LIST_COLUMNS} FROM runs r {part.join} WHERE {where} ORDER BY {part.order}{page}", [*args, *page_args]
+    key = f", {part.key} AS k" if part.key else ""
+    inner = f"k{part.way}, sid" if part.key else "sid"
+    outer = f"p.k{part.way}, p.sid" if part.key else "p.sid"
+    sql = (f"WITH m AS MATERIALIZED (SELECT r.rid, {BY_ID} AS sid{key} FROM runs r {part.join} WHERE {where}) "
+           f"SELECT {LIST_COLUMNS}, (SELECT COUNT(*) FROM m) FROM (SELECT * FROM m ORDER BY {inner}{page}) p "
+           f"JOIN runs r ON r.rid = p.rid ORDER BY {outer}")
+    return sql, [*args, *page_args]
