@@ -111,6 +111,7 @@ class RunsScreen(Screen[None]):
         self._rows_held = 0
         """Rows the table holds (fewer than ``_shown`` while a paged catalog has more to give)."""
         self._more_pending = False
+        """A next page is being read: one at a time."""
 
     def compose(self) -> ComposeResult:
         yield Header(icon="")
@@ -173,7 +174,13 @@ class RunsScreen(Screen[None]):
         # cursor nears the end (load_more). The number of matches is then the database's count.
         page = catalog.page_rows
         limit = None if page is None else max(page, self._rows_held if keep_cursor else 0)
+        if worker.is_cancelled:  # keys pressed in a burst (s s s): only the last one's queries run
+            self._presort_pending = self._presort_pending or presort
+            return
         rows = catalog.list(filters=filters, sort=self._sort, limit=limit)
+        if worker.is_cancelled:
+            self._presort_pending = self._presort_pending or presort
+            return
         matched = len(rows) if limit is None or len(rows) < limit else catalog.count(filters=filters)
         total = catalog.count()
         projects = catalog.projects() if first or not self._projects else self._projects
