@@ -113,9 +113,9 @@ class SharedCatalog:
         self.show_deleted = False
         self.cache_file = None
         self.cache_problems: builtins.list[Problem] = []
-        self._summaries: builtins.list[Summary] | None = None
         self._memo: dict[tuple[Any, ...], Any] = {}
-        """Answers that only a refresh changes (the total, project and metric names ...), asked on every keystroke."""
+        """Answers that only a refresh changes (every summary, the total, project and metric names ...), asked
+        on every keystroke."""
 
     @classmethod
     def open(
@@ -313,22 +313,21 @@ class SharedCatalog:
         """
         rows: builtins.list[tuple[Any, ...]] = []
         skip = offset  # rows still to pass over: a slice wholly before the page is counted, not read
+        filters = tuple(filters)
         with self._tx(consistent=sort is not None):
-            filters = builtins.list(filters)
-            narrowed = bool(filters) or kind is not None
-            for part, conds, args in self._slices(kind, filters, sort):
+            for part, conds, args, found_first in self._slices(kind, filters, sort):
                 if limit is not None and len(rows) >= limit:
                     break
                 if part.probe and not self.conn.execute(part.probe, part.params).fetchone()[0]:
                     continue  # no record has a value of this class: nothing to find, count or pass over
-                sql, sql_args = slice_sql(part, conds, args, None if limit is None else limit - len(rows), skip, narrowed)
+                sql, sql_args = slice_sql(part, conds, args, None if limit is None else limit - len(rows), skip, found_first)
                 got = self.conn.execute(sql, sql_args).fetchall()
-                if narrowed or part.where:  # the found-first form: each row also carries the slice's size
+                if found_first:  # each row also carries the slice's size
                     if got and sort is None:  # one slice, all the matches: count() need not ask again
-                        self._remembered(("count", kind, tuple(filters)), functools.partial(int, got[0][-1]))
+                        self._remembered(("count", kind, filters), functools.partial(int, got[0][-1]))
                     got = [row[:-1] for row in got]
                 if skip and not got:
-                    whole, whole_args = slice_sql(part, conds, args, None, 0, narrowed)
+                    whole, whole_args = slice_sql(part, conds, args, None, 0, found_first)
                     skip -= int(self.conn.execute(f"SELECT COUNT(*) FROM ({whole}) part", whole_args).fetchone()[0])
                 elif skip:
                     skip = 0
@@ -343,20 +342,21 @@ class SharedCatalog:
     ) -> builtins.list[tuple[str, builtins.list[Any]]]:
         """The SELECTs (SQL, parameters) whose rows, one after the other, are :meth:`list`'s (to run or EXPLAIN); a
         slice found first (filters, or the records missing a sort key) ends each row with the slice's size."""
-        filters = builtins.list(filters)
-        narrowed = bool(filters) or kind is not None
-        return [slice_sql(part, conds, args, None, 0, narrowed) for part, conds, args in self._slices(kind, filters, sort)]
+        slices = self._slices(kind, tuple(filters), sort)
+        return [slice_sql(part, conds, args, None, 0, found_first) for part, conds, args, found_first in slices]
 
     def _slices(
-        self, kind: str | None, filters: Iterable[Filter], sort: Sort | None,
-    ) -> builtins.list[tuple[SortPart, builtins.list[str], builtins.list[Any]]]:
-        """Each slice of a sorted list with its WHERE conditions and the parameters of its join and conditions."""
+        self, kind: str | None, filters: tuple[Filter, ...], sort: Sort | None,
+    ) -> builtins.list[tuple[SortPart, builtins.list[str], builtins.list[Any], bool]]:
+        """Each slice of a sorted list: its WHERE conditions, the parameters of its join and conditions, and
+        whether its matches are found first (:func:`slice_sql`: with filters or a kind, or a slice's own condition)."""
         where, params = self._where(kind, filters)
+        narrowed = bool(filters) or kind is not None
         out = []
         for part in sort_parts(sort):
             conds = [*where, part.where] if part.where else where
             args = [*params, *part.params] if part.where else [*part.params, *params]
-            out.append((part, conds, args))
+            out.append((part, conds, args, narrowed or bool(part.where)))
         return out
 
     def _where(self, kind: str | None, filters: Iterable[Filter]) -> tuple[builtins.list[str], builtins.list[Any]]:
@@ -384,15 +384,12 @@ class SharedCatalog:
         The app asks for it on every filter keystroke (the total, the project names) and the watcher on every
         change batch: re-reading 100k rows each time cost ~1.5 s a keystroke, for a list only a refresh changes.
         """
-        with self._lock:
-            if self._summaries is None:
-                self._summaries = self.list()
-            return self._summaries
+        summaries: builtins.list[Summary] = self._remembered(("summaries",), self.list)
+        return summaries
 
     def _forget(self) -> None:
         """Drop what was kept until a refresh (the catalog may have changed)."""
         with self._lock:
-            self._summaries = None
             self._memo = {}
 
     def _remembered(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:

@@ -147,8 +147,6 @@ class SortPart:
     """SQL joined to ``runs r`` (``vals s`` of the sort key, of this slice's class), or ``""``."""
     where: str
     """An extra WHERE condition (records with no value of the key), or ``""``."""
-    order: str
-    """The ORDER BY of the slice, ties by id."""
     params: tuple[Any, ...]
     """Parameters of ``join`` or ``where`` (the sort key)."""
     key: str = ""
@@ -160,19 +158,24 @@ class SortPart:
     parameters): one index probe that spares finding every match of a filter for a slice that is empty
     (a metric's texts slice, almost always)."""
 
+    @property
+    def order(self) -> str:
+        """The ORDER BY of the slice, ties by id."""
+        return f"{self.key}{self.way}, {BY_ID}" if self.key else BY_ID
+
 
 def sort_parts(sort: Sort | None) -> list[SortPart]:
     """The slices of a list ordered as :func:`query.sort_rows` orders it, in order (one slice by id without a sort)."""
     if sort is None:
-        return [SortPart("", "", BY_ID, ())]
+        return [SortPart("", "", ())]
     key = (vkey(sort.key),)
     way = " DESC" if sort.descending else ""
     # num IS NOT NULL is exactly sort class 0 (value() stores no number for texts and NaN-like ones).
-    numbers = SortPart("JOIN vals s ON s.rid = r.rid AND s.key = %s AND s.num IS NOT NULL", "", f"s.num{way}, {BY_ID}", key, "s.num", way,
+    numbers = SortPart("JOIN vals s ON s.rid = r.rid AND s.key = %s AND s.num IS NOT NULL", "", key, "s.num", way,
                        "SELECT EXISTS (SELECT 1 FROM vals s WHERE s.key = %s AND s.num IS NOT NULL)")
-    texts = SortPart("JOIN vals s ON s.rid = r.rid AND s.key = %s AND s.sortclass = 1", "", f"s.ltext{way}, {BY_ID}", key, "s.ltext", way,
+    texts = SortPart("JOIN vals s ON s.rid = r.rid AND s.key = %s AND s.sortclass = 1", "", key, "s.ltext", way,
                      "SELECT EXISTS (SELECT 1 FROM vals s WHERE s.key = %s AND s.sortclass = 1)")
-    missing = SortPart("", "NOT EXISTS (SELECT 1 FROM vals s WHERE s.rid = r.rid AND s.key = %s AND s.sortclass < 2)", BY_ID, key)
+    missing = SortPart("", "NOT EXISTS (SELECT 1 FROM vals s WHERE s.rid = r.rid AND s.key = %s AND s.sortclass < 2)", key)
     return [texts, numbers, missing] if sort.descending else [numbers, texts, missing]
 
 
@@ -181,12 +184,12 @@ LIST_COLUMNS = "r.id, r.kind, r.project, r.name, r.rel, r.status, r.started, r.r
 
 
 def slice_sql(
-    part: SortPart, conds: list[str], args: list[Any], limit: int | None, skip: int, narrowed: bool,
+    part: SortPart, conds: list[str], args: list[Any], limit: int | None, skip: int, found_first: bool,
 ) -> tuple[str, list[Any]]:
     """One slice of a list as SQL: ``limit`` rows after ``skip``, in the slice's order.
 
-    With nothing but the root to match, the slice walks an index in order and stops when the page is full.
-    With filters, the matching records are found first (their ids and sort values only, ``MATERIALIZED``)
+    Not ``found_first`` (nothing but the root to match), the slice walks an index in order and stops when the
+    page is full. ``found_first`` (filters, or the records missing a sort key), the matching records are found first (their ids and sort values only, ``MATERIALIZED``)
     and sorted, and only the page is joined back to ``runs``; each row then ends with how many were found.
     The planner cannot know that matches cluster in id order (ids begin with the project): walking by id
     with a probe a record for ``project=…`` or ``val_auc>0.91`` took 3-20 s at 1M records before the
@@ -198,7 +201,7 @@ def slice_sql(
     if skip:
         page, page_args = f"{page} OFFSET %s", [*page_args, skip]
     where = " AND ".join(conds)
-    if not narrowed and not part.where:
+    if not found_first:
         return f"SELECT {LIST_COLUMNS} FROM runs r {part.join} WHERE {where} ORDER BY {part.order}{page}", [*args, *page_args]
     key = f", {part.key} AS k" if part.key else ""
     inner = f"k{part.way}, sid" if part.key else "sid"
