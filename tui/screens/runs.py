@@ -109,7 +109,8 @@ class RunsScreen(Screen[None]):
         self._query: tuple[int, tuple[Filter, ...], Sort | None] = (0, (), None)
         """The shown rows' query (a number that changes with each new list, filters, sort): what a next page continues."""
         self._rows_held = 0
-        """Rows the table holds (fewer than ``_shown`` while a paged catalog has more to give)."""
+        """Rows the table holds (fewer than ``_shown`` while a paged catalog has more to give), for workers,
+        which do not touch widgets."""
         self._more_pending = False
         """A next page is being read: one at a time."""
 
@@ -187,8 +188,8 @@ class RunsScreen(Screen[None]):
         keys = chosen or default_columns(rows, self._sweep_metric, MAX_METRIC_COLUMNS)
         facets = self._facets(keys, rows)
         if not worker.is_cancelled:
-            query = (0, tuple(filters), self._sort)
-            self.app.call_from_thread(self._show_rows, rows, total, error, keys, facets, projects, keep_cursor, False, matched, query)
+            listed = (tuple(filters), self._sort)
+            self.app.call_from_thread(self._show_rows, rows, total, error, keys, facets, projects, keep_cursor, False, matched, listed)
             if presort or self._presort_pending:  # once indexing is over: seconds of CPU at 100k runs
                 self._presort_pending = False
                 self.app.call_from_thread(self.presort)
@@ -246,7 +247,7 @@ class RunsScreen(Screen[None]):
         keep_cursor: bool = True,
         partial: bool = False,
         matched: int | None = None,
-        query: tuple[int, tuple[Filter, ...], Sort | None] | None = None,
+        listed: tuple[tuple[Filter, ...], Sort | None] | None = None,
     ) -> None:
         if projects or not partial:
             self._projects = projects or self._projects
@@ -261,8 +262,8 @@ class RunsScreen(Screen[None]):
             self._cursor_restored = table.move_to_id(self.app.state.cursor)
         self._total, self._shown, self._filter_error = total, (-1 if partial else len(rows) if matched is None else matched), error
         self._rows_held = len(rows)
-        if query is not None:  # a new list: a next page asked for the previous one is dropped when it comes
-            self._query = (self._query[0] + 1, query[1], query[2])
+        if listed is not None:  # a new list (its filters, sort): a next page asked for the previous one is dropped
+            self._query = (self._query[0] + 1, *listed)
             self._more_pending = False
         self._loaded = self._loaded or (not partial and error is None)
         sources = facets.get("started_source", {})
