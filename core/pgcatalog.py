@@ -39,8 +39,12 @@ from .pgschema import DDL, FACET_KEYS, SCHEMA_CURRENT, analyze
 from .query import Filter, Sort
 from .records import Problem, Record, Summary
 from .serialize import from_dict
-from .sqlquery import SortPart, db_text, filter_sql, slice_sql, sort_parts, values_of, vkey
+from .sqlquery import COLUMNS, SortPart, column_filter, column_sort_parts, db_text, filter_sql, slice_sql, sort_parts, values_of, vkey
 
+COLUMN_VALUES_MAX = 10_000
+"""A :data:`~runsift.core.sqlquery.COLUMNS` field with more distinct values than this is filtered through ``vals``."""
+SORT_GROUPS_MAX = 64
+"""A sort by such a field is one slice a value only up to this many values (a query each, until the page is full)."""
 FACET_IDS_MAX = 50_000
 """More ids than this and :meth:`SharedCatalog.facet` reads the key's every value and keeps theirs: an array
 of a million ids probes the primary key a million times, where one pass over the key's values is cheaper."""
@@ -349,29 +353,53 @@ class SharedCatalog:
         self, kind: str | None, filters: tuple[Filter, ...], sort: Sort | None,
     ) -> builtins.list[tuple[SortPart, builtins.list[str], builtins.list[Any], bool]]:
         """Each slice of a sorted list: its WHERE conditions, the parameters of its join and conditions, and
-        whether its matches are found first (:func:`slice_sql`: with filters or a kind, or a slice's own condition)."""
-        where, params = self._where(kind, filters)
-        narrowed = bool(filters) or kind is not None
+        whether its matches are found first (:func:`slice_sql`: with a filter through ``vals``, or a slice's own
+        condition that no index serves in id order)."""
+        where, params, narrowed = self._where(kind, filters)
+        parts = sort_parts(sort)
+        if sort is not None and sort.key in COLUMNS:
+            values = self._column_values(sort.key)
+            if values is not None and len(values) <= SORT_GROUPS_MAX:
+                parts = column_sort_parts(sort, values)
         out = []
-        for part in sort_parts(sort):
+        for part in parts:
             conds = [*where, part.where] if part.where else where
             args = [*params, *part.params] if part.where else [*part.params, *params]
-            out.append((part, conds, args, narrowed or bool(part.where)))
+            out.append((part, conds, args, narrowed or (bool(part.where) and not part.indexed)))
         return out
 
-    def _where(self, kind: str | None, filters: Iterable[Filter]) -> tuple[builtins.list[str], builtins.list[Any]]:
-        """WHERE conditions (and their parameters) of the records of this root passing ``kind`` and ``filters``."""
+    def _where(self, kind: str | None, filters: Iterable[Filter]) -> tuple[builtins.list[str], builtins.list[Any], bool]:
+        """WHERE conditions (and their parameters) of the records of this root passing ``kind`` and ``filters``,
+        and whether some filter is answered through ``vals`` (its matches then are best found first)."""
         where, params = ["r.root = %s"], [self.root_name]
+        narrowed = False
         if not self.show_deleted:
             where.append("NOT r.deleted")
         if kind is not None:
             where.append("r.kind = %s")
             params.append(kind)
         for flt in filters:
-            clause, more = filter_sql(flt, texts=flt.key is None or self._has_texts(vkey(flt.key)))
+            values = self._column_values(flt.key) if flt.key in COLUMNS else None
+            if values is not None:
+                clause, more = column_filter(flt, values)
+            else:
+                clause, more = filter_sql(flt, texts=flt.key is None or self._has_texts(vkey(flt.key)))
+                narrowed = True
             where.append(clause)
             params.extend(more)
-        return where, params
+        return where, params, narrowed
+
+    def _column_values(self, column: str) -> builtins.list[str] | None:
+        """Every distinct non-NULL value of a :data:`~runsift.core.sqlquery.COLUMNS` field among this root's
+        records (deleted ones too), one index probe a value; None when there are more than :data:`COLUMN_VALUES_MAX`.
+        Asked afresh each time (not kept until a refresh), so a value another indexer just added is not missed."""
+        assert column in COLUMNS  # a fixed column name, never user text
+        sql = (f"WITH RECURSIVE t(v) AS ((SELECT {column} FROM runs WHERE root = %s AND {column} IS NOT NULL ORDER BY {column} LIMIT 1) "
+               f"UNION ALL SELECT (SELECT {column} FROM runs WHERE root = %s AND {column} > t.v ORDER BY {column} LIMIT 1) "
+               f"FROM t WHERE t.v IS NOT NULL) SELECT v FROM t WHERE v IS NOT NULL LIMIT %s")
+        with self._tx():
+            rows = self.conn.execute(sql, (self.root_name, self.root_name, COLUMN_VALUES_MAX + 1)).fetchall()
+        return None if len(rows) > COLUMN_VALUES_MAX else [v for (v,) in rows]
 
     def _has_texts(self, key: str) -> bool:
         """Whether any record (of any root) has a text value of this ``vals`` key now: one index probe."""
@@ -408,7 +436,7 @@ class SharedCatalog:
         """How many records pass the filters: counted by the database, or by the list of the same filters by id (which
         had to find them all), and kept until a refresh (the app asks on every keystroke and reload)."""
         filters = tuple(filters)
-        where, params = self._where(kind, filters)
+        where, params, _ = self._where(kind, filters)
 
         def counted() -> int:
             with self._tx():
@@ -420,10 +448,15 @@ class SharedCatalog:
         """Every project name of the listed records, sorted (kept until a refresh)."""
 
         def read() -> builtins.list[str]:
-            where, params = self._where(None, ())
+            where, params, _ = self._where(None, ())
+            values = self._column_values("project")
             with self._tx():
-                rows = self.conn.execute(f"SELECT DISTINCT r.project FROM runs r WHERE {' AND '.join(where)}", params).fetchall()
-            return sorted(project for (project,) in rows)
+                if values is None:
+                    rows = self.conn.execute(f"SELECT DISTINCT r.project FROM runs r WHERE {' AND '.join(where)}", params).fetchall()
+                    return sorted(project for (project,) in rows)
+                # one probe a project for a listed record (a project only deleted records have is not offered)
+                held = f"SELECT EXISTS (SELECT 1 FROM runs r WHERE {' AND '.join(where)} AND r.project = %s)"
+                return sorted(v for v in values if self.conn.execute(held, [*params, v]).fetchone()[0])
 
         return builtins.list(self._remembered(("projects",), read))
 

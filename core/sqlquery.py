@@ -21,6 +21,7 @@ from .query import (
     _facet_value,
     _text,
     as_number,
+    compare,
     field_value,
     is_facet,
     metric_of,
@@ -34,6 +35,15 @@ Value = tuple[str, str, str, float | None, int]
 """``(key, ctext, ltext, num, sortclass)``."""
 
 _ORDER_OPS = frozenset({">", ">=", "<", "<="})
+
+COLUMNS = ("project", "status", "kind")
+"""Summary fields that are ``runs`` columns with few distinct values, each with an index ``(root, column, id)``.
+
+A filter or a sort on one is answered from the column's distinct values (a few index probes): the values
+that pass a filter are chosen here by :func:`query.compare` itself, and a sort is one slice per value (its
+records by id, in that index's order). At 1M records ``project=…`` (125k matches) was 0.5 s found through
+``vals`` and sorted by id; a sort by ``-status`` ordered its 900k-record tie group by id (2 s).
+"""
 
 
 def db_text(text: str) -> str:
@@ -157,6 +167,9 @@ class SortPart:
     """A one-row SELECT true when some record of any root has a value in this slice (``params`` are its
     parameters): one index probe that spares finding every match of a filter for a slice that is empty
     (a metric's texts slice, almost always)."""
+    indexed: bool = False
+    """True when ``where`` is a column's values (:data:`COLUMNS`), read from its index in id order: the slice
+    walks that index rather than finding its matches first."""
 
     @property
     def order(self) -> str:
@@ -177,6 +190,55 @@ def sort_parts(sort: Sort | None) -> list[SortPart]:
                      "SELECT EXISTS (SELECT 1 FROM vals s WHERE s.key = %s AND s.sortclass = 1)")
     missing = SortPart("", "NOT EXISTS (SELECT 1 FROM vals s WHERE s.rid = r.rid AND s.key = %s AND s.sortclass < 2)", key)
     return [texts, numbers, missing] if sort.descending else [numbers, texts, missing]
+
+
+def column_filter(flt: Filter, values: list[str]) -> tuple[str, list[Any]]:
+    """A WHERE clause for a filter on a :data:`COLUMNS` field: the column is one of the ``values`` (every
+    distinct value of the root's records) that :func:`query.compare` passes, or NULL where a missing value passes."""
+    assert flt.key in COLUMNS
+    passing = [v for v in values if compare(v, flt.op, flt.value)]
+    conds, params = _one_of(flt.key, passing)
+    if compare(None, flt.op, flt.value):
+        conds.append(f"r.{flt.key} IS NULL")
+    if not conds:
+        return "FALSE", []
+    return (conds[0] if len(conds) == 1 else f"({' OR '.join(conds)})"), params
+
+
+def _one_of(column: str, values: list[str]) -> tuple[list[str], list[Any]]:
+    """``r.column = %s`` for one value (an index range in id order), ``= ANY(%s)`` for several, nothing for none."""
+    if not values:
+        return [], []
+    if len(values) == 1:
+        return [f"r.{column} = %s"], [values[0]]
+    return [f"r.{column} = ANY(%s)"], [values]
+
+
+def column_sort_parts(sort: Sort, values: list[str]) -> list[SortPart]:
+    """The slices of a list sorted by a :data:`COLUMNS` field: one a group of equal sort values (``Failed`` and
+    ``failed``; ``1`` and ``1.0``), in :func:`sort_parts`' order of classes and values, then the missing ones;
+    each group's records by id, read from the column's index."""
+    numbers: dict[float, list[str]] = {}
+    texts: dict[str, list[str]] = {}
+    missing: list[str] = []
+    for v in values:
+        stored = value("F:" + sort.key, v)
+        if stored is None or stored[4] == MISSING:
+            missing.append(v)
+        elif stored[4] == NUMBER:
+            numbers.setdefault(stored[3], []).append(v)  # type: ignore[arg-type]
+        else:
+            texts.setdefault(stored[2], []).append(v)
+    way = sort.descending
+    ordered = [numbers[k] for k in sorted(numbers, reverse=way)], [texts[k] for k in sorted(texts, reverse=way)]
+    groups = [*ordered[1], *ordered[0]] if way else [*ordered[0], *ordered[1]]
+    parts = []
+    for group in groups:
+        conds, params = _one_of(sort.key, group)
+        parts.append(SortPart("", conds[0], tuple(params), indexed=True))
+    conds, params = _one_of(sort.key, missing)
+    parts.append(SortPart("", " OR ".join([*conds, f"r.{sort.key} IS NULL"]).join("()"), tuple(params), indexed=True))
+    return parts
 
 
 LIST_COLUMNS = "r.id, r.kind, r.project, r.name, r.rel, r.status, r.started, r.run_number, r.sweep, r.n_problems, r.problems, r.metrics"
