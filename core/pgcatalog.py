@@ -45,6 +45,9 @@ COLUMN_VALUES_MAX = 10_000
 """A :data:`~runsift.core.sqlquery.COLUMNS` field with more distinct values than this is filtered through ``vals``."""
 SORT_GROUPS_MAX = 64
 """A sort by such a field is one slice a value only up to this many values (a query each, until the page is full)."""
+WALK_SHARE = 0.3
+"""Filters on :data:`~runsift.core.sqlquery.COLUMNS` passing fewer than this share of the records are found first
+under a metric sort, not walked in the metric's order."""
 FACET_IDS_MAX = 50_000
 """More ids than this and :meth:`SharedCatalog.facet` reads the key's every value and keeps theirs: an array
 of a million ids probes the primary key a million times, where one pass over the key's values is cheaper."""
@@ -361,11 +364,18 @@ class SharedCatalog:
             values = self._column_values(sort.key)
             if values is not None and len(values) <= SORT_GROUPS_MAX:
                 parts = column_sort_parts(sort, values)
+        # Column filters alone walk an index in order; under a sort through vals (a metric) that is a walk of the
+        # sort key's every value, probing each record, which a sparse filter correlated with the key makes long:
+        # project=churn-predictor sorted -val_auc walked 406k of 547k values (1.4 s; found first 0.4 s). Walked
+        # only where the filters pass a large share of the records, which then fills a page in a few thousand.
+        sparse = (not narrowed and (bool(filters) or kind is not None) and any(part.join for part in parts)
+                  and self.count(kind=kind, filters=filters) < WALK_SHARE * self.count())
         out = []
         for part in parts:
             conds = [*where, part.where] if part.where else where
             args = [*params, *part.params] if part.where else [*part.params, *params]
-            out.append((part, conds, args, narrowed or (bool(part.where) and not part.indexed)))
+            found_first = narrowed or (bool(part.where) and not part.indexed) or (sparse and bool(part.join))
+            out.append((part, conds, args, found_first))
         return out
 
     def _where(self, kind: str | None, filters: Iterable[Filter]) -> tuple[builtins.list[str], builtins.list[Any], bool]:
