@@ -18,6 +18,7 @@ Usage::
 
     python benchmarks/bench_scale.py --records 100000 [--procs 1,2,4] [--backends sqlite,postgresql] [--url URL [--reuse]]
     python benchmarks/bench_scale.py --records 100000 --index-records 0 --backends postgresql --url URL --reuse  # queries only
+    python benchmarks/bench_scale.py --records 1000000 --index-records 20000 --into-fill --url URL --reuse  # indexing at 1M
 """
 
 from __future__ import annotations
@@ -71,11 +72,11 @@ def _writer(backend: str, target: str, root: str, base: list[Row], start: int, s
     cat.close()
 
 
-def index(backend: str, target: str, root: str, base: list[Row], n: int, procs: int) -> float:
-    """Seconds for ``procs`` processes to store ``n`` records between them."""
+def index(backend: str, target: str, root: str, base: list[Row], n: int, procs: int, first: int = 0) -> float:
+    """Seconds for ``procs`` processes to store ``n`` records between them (records ``first`` .. ``first + n - 1``)."""
     ctx = mp.get_context("spawn")
     ready, go = ctx.Barrier(procs + 1), ctx.Barrier(procs + 1)
-    bounds = [n * k // procs for k in range(procs + 1)]
+    bounds = [first + n * k // procs for k in range(procs + 1)]
     workers = [ctx.Process(target=_writer, args=(backend, target, root, base, bounds[k], bounds[k + 1], ready, go)) for k in range(procs)]
     for w in workers:
         w.start()
@@ -182,6 +183,15 @@ def _held(url: str, name: str) -> int:
         return int(conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
 
 
+def _unfill(url: str, records: int) -> None:
+    """Remove the records stored past the first ``records`` (run numbers from ``records`` on), so a reused fill stays as it was."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        conn.execute("DELETE FROM vals WHERE rid IN (SELECT rid FROM runs WHERE root = 'bench' AND run_number >= %s)", (records,))
+        conn.execute("DELETE FROM runs WHERE root = 'bench' AND run_number >= %s", (records,))
+
+
 def _pg_size(url: str) -> int:
     import psycopg
 
@@ -204,11 +214,17 @@ def main() -> None:
     parser.add_argument("--index-records", type=int, default=20_000, help="records per throughput measure (default 20k)")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--url", help="an existing PostgreSQL server (a superuser URL ending in /postgres?...)")
+    parser.add_argument("--into-fill", action="store_true",
+                        help="measure bulk indexing with each of --procs into the filled catalog, after the queries (new "
+                             "records, removed again from a PostgreSQL catalog), instead of into fresh ones")
     parser.add_argument("--reuse", action="store_true",
                         help="with --url: keep its bench_fill database if it already holds --records records (queries only; "
                              "the catalog's DDL still runs, so a new index is built)")
     args = parser.parse_args()
     procs = [int(p) for p in args.procs.split(",") if p] if args.index_records else []
+    into = procs if args.into_fill else []
+    if args.into_fill:
+        procs = []
     backends = args.backends.split(",")
     base = templates()
     work = Path(tempfile.mkdtemp(prefix="runsift-scale-"))
@@ -220,7 +236,7 @@ def main() -> None:
         for backend in backends:
             for p in [*procs, 0]:  # 0: the full catalog the queries run on, by the most processes
                 n, label = (args.index_records, f"index {p}") if p else (args.records, "fill")
-                p = p or max(procs, default=4)
+                p = p or max(procs or into, default=4)
                 if backend == "sqlite":
                     target = str(work / f"cache-{label}")
                 elif label == "fill" and args.reuse and args.url and _held(server, "bench_fill") == n:
@@ -245,9 +261,18 @@ def main() -> None:
             else:
                 results[backend]["size"] = _pg_size(target)
                 results[backend]["cli ls"] = cli_ls(target)
+            first = args.records
+            for p in into:  # into the full catalog: its indexes are as deep as a million records make them
+                seconds = index(backend, target, str(root), base, args.index_records, p, first)
+                first += args.index_records
+                results[backend][f"index {p}"] = args.index_records / seconds
+                print(f"{backend}: {args.index_records:,} more records by {p} process(es) in {seconds:.1f} s", file=sys.stderr, flush=True)
+            if into and backend == "postgresql":
+                _unfill(target, args.records)
     shutil.rmtree(work, ignore_errors=True)
-    print(f"`python benchmarks/bench_scale.py --records {args.records} --procs {args.procs} --index-records {args.index_records}`; "
-          f"bulk-index rows: {args.index_records:,} records a run into a fresh catalog")
+    where = f"into the filled {args.records:,}-record catalog" if args.into_fill else "into a fresh catalog"
+    print(f"`python benchmarks/bench_scale.py --records {args.records} --procs {args.procs} --index-records {args.index_records}"
+          f"{' --into-fill' if args.into_fill else ''}`; bulk-index rows: {args.index_records:,} records a run {where}")
     print(table(results, args.records))
 
 
