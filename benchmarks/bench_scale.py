@@ -119,11 +119,11 @@ timed("sort text first 100", lambda: cat.list(sort=parse_sort("name"), limit=100
 timed("sort ties first 100", lambda: cat.list(sort=parse_sort("-status"), limit=100))
 timed("filtered sort first 100", lambda: cat.list(filters=[parse_filter("project=fraud-model")], sort=parse_sort("-val_auc"), limit=100))
 timed("count filter", lambda: [None] * cat.count(filters=[parse_filter("val_auc>0.95")]))
-def app(filters, sort=None, offset=0):
+def app(filters, sort=None, offset=0, after=None):
     # what the runs screen asks on a keystroke (RunsScreen.load_rows): a page, or the whole list where
     # the catalog holds it in memory; the count of matches when the page is full; the total and names
     page = cat.page_rows
-    rows = cat.list(filters=[parse_filter(f) for f in filters], sort=parse_sort(sort) if sort else None, limit=page, offset=offset)
+    rows = cat.list(filters=[parse_filter(f) for f in filters], sort=parse_sort(sort) if sort else None, limit=page, offset=offset, after=after)
     if page is not None and len(rows) == page:
         cat.count(filters=[parse_filter(f) for f in filters])
     cat.count(); cat.projects(); cat.metric_names()
@@ -135,6 +135,10 @@ timed("app project", lambda: app(["project=nlp-intent"]))
 timed("app sort", lambda: app([], "-val_auc"))
 timed("app filtered sort", lambda: app(["project=churn-predictor"], "-val_auc"))
 timed("app page mid", lambda: app([], "-val_auc", offset=out["records"] // 2) if cat.page_rows else [])
+if cat.page_rows:  # the app asks for a next page after the last row it holds (keyset): that row's id, found untimed
+    mid = out["records"] // 2
+    before = cat.list(sort=parse_sort("-val_auc"), limit=1, offset=mid - 1)[0].id
+    timed("app page mid after", lambda: app([], "-val_auc", offset=mid, after=before))
 def ls():
     rows = cat.list(filters=[parse_filter("run_number<10000")])
     with open(os.devnull, "w") as f:
@@ -309,7 +313,8 @@ def table(results: dict[str, dict[str, Any]], n: int) -> str:
     row("app: project=nlp-intent (the project picker)", "app project", ms)
     row("app: sort -val_auc", "app sort", ms)
     row("app: project=churn-predictor sorted -val_auc", "app filtered sort", ms)
-    row("app: the page half-way down a -val_auc list", "app page mid", ms)
+    row("app: the page half-way down a -val_auc list, by offset", "app page mid", ms)
+    row("app: the same page after the row before it (keyset: what scrolling asks)", "app page mid after", ms)
     row("ls --format json of a filtered 10k (in process)", "ls json 10k", ms)
     row("`runsift ls --format json` filtered 10k (whole command)", "cli ls", ms)
     row("size on disk", "size", lambda v: f"{v / 2**20:,.0f} MiB")

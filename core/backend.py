@@ -68,9 +68,11 @@ class Backend(Protocol):
 
     def list(
         self, *, kind: str | None = None, filters: Iterable[Filter] = (), sort: Sort | None = None,
-        limit: int | None = None, offset: int = 0,
+        limit: int | None = None, offset: int = 0, after: str | None = None,
     ) -> builtins.list[Summary]:
-        """Summaries of the records passing every filter, sorted (default: by id)."""
+        """Summaries of the records passing every filter, sorted (default: by id); a page is ``limit`` rows from
+        ``offset``. ``after``, the id of the row just before ``offset`` as listed before, lets a database start
+        the page after that row rather than pass over ``offset`` rows (the result is the same while nothing changed)."""
         ...
 
     def count(self, *, kind: str | None = None, filters: Iterable[Filter] = ()) -> int:

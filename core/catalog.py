@@ -571,8 +571,10 @@ class Catalog:
         sort: Sort | None = None,
         limit: int | None = None,
         offset: int = 0,
+        after: str | None = None,
     ) -> builtins.list[Summary]:
-        """Summaries of the records that pass every filter, sorted (default: by id)."""
+        """Summaries of the records that pass every filter, sorted (default: by id). ``after`` (the id of the row
+        before ``offset``) is not needed: the list is in memory, and a slice of it passes over ``offset`` at once."""
         filters = tuple(filters)
         everything = self.summaries()  # one list throughout: a refresh in another thread may replace it
         rows = self._ordered(sort, everything) if sort is not None else everything

@@ -39,7 +39,7 @@ from .pgschema import DDL, FACET_KEYS, SCHEMA_CURRENT, analyze
 from .query import Filter, Sort
 from .records import Problem, Record, Summary
 from .serialize import from_dict
-from .sqlquery import COLUMNS, SortPart, column_filter, column_sort_parts, db_text, filter_sql, slice_sql, sort_parts, values_of, vkey
+from .sqlquery import COLUMNS, SortPart, after_cond, column_filter, column_sort_parts, db_text, filter_sql, slice_sql, sort_parts, values_of, vkey
 
 COLUMN_VALUES_MAX = 10_000
 """A :data:`~runsift.core.sqlquery.COLUMNS` field with more distinct values than this is filtered through ``vals``."""
@@ -309,28 +309,38 @@ class SharedCatalog:
 
     def list(
         self, *, kind: str | None = None, filters: Iterable[Filter] = (), sort: Sort | None = None,
-        limit: int | None = None, offset: int = 0,
+        limit: int | None = None, offset: int = 0, after: str | None = None,
     ) -> builtins.list[Summary]:
         """Summaries of the records passing every filter, sorted (default: by id), filtered and sorted in SQL.
 
         A sort is read slice by slice (numbers, texts, missing: :func:`sort_parts`), each slice in an
         index's order, in one repeatable-read transaction so that the slices see the same catalog; a
         page (``limit``, ``offset``) stops reading once it is full, and passes over ``offset`` rows in the
-        database (a slice wholly before the page is only counted).
+        database (a slice wholly before the page is only counted). ``after``, the id of the row before
+        ``offset`` as listed before, starts the page right after that row instead (keyset paging: a page
+        half-way down 1M records 1.5 s -> milliseconds); in a sorted list whose record is gone since (its
+        sort value unknown), ``offset`` is passed over.
         """
         rows: builtins.list[tuple[Any, ...]] = []
         skip = offset  # rows still to pass over: a slice wholly before the page is counted, not read
         filters = tuple(filters)
         with self._tx(consistent=sort is not None):
-            for part, conds, args, found_first in self._slices(kind, filters, sort):
+            slices = self._slices(kind, filters, sort)
+            resume = self._resume([part for part, *_ in slices], sort, after) if after is not None and offset else None
+            for i, (part, conds, args, found_first) in enumerate(slices):
                 if limit is not None and len(rows) >= limit:
                     break
+                if resume is not None:
+                    if i < resume[0]:
+                        continue  # wholly before the row the page follows
+                    if i == resume[0]:
+                        skip, conds, args = 0, [*conds, resume[1]], [*args, *resume[2]]
                 if part.probe and not self.conn.execute(part.probe, part.params).fetchone()[0]:
                     continue  # no record has a value of this class: nothing to find, count or pass over
                 sql, sql_args = slice_sql(part, conds, args, None if limit is None else limit - len(rows), skip, found_first)
                 got = self.conn.execute(sql, sql_args).fetchall()
                 if found_first:  # each row also carries the slice's size
-                    if got and sort is None:  # one slice, all the matches: count() need not ask again
+                    if got and sort is None and resume is None:  # one slice, all the matches: count() need not ask again
                         self._remembered(("count", kind, filters), functools.partial(int, got[0][-1]))
                     got = [row[:-1] for row in got]
                 if skip and not got:
@@ -343,6 +353,31 @@ class SharedCatalog:
         # The stored path is relative to the root (os.path.relpath: normalised, "." for the root itself); joined
         # as text, since 100k dataclasses.replace calls cost 40% of listing them all.
         return [_summary((*row[:4], base if row[4] in (None, ".") else f"{base}/{row[4]}", *row[5:])) for row in rows]
+
+    def _resume(self, parts: builtins.list[SortPart], sort: Sort | None, after: str) -> tuple[int, str, builtins.list[Any]] | None:
+        """Where a page after the record ``after`` starts: its slice's index, and the condition (with parameters) of
+        that slice's rows after it; None when a sorted list's record is gone (the page then passes over its offset).
+        By id, the place of an id is known whether or not its record is still there."""
+        if sort is None:
+            cond, params = after_cond(parts[0], None, after)
+            return 0, cond, params
+        column = sort.key if parts[0].members else "id"
+        row = self.conn.execute(f"SELECT rid, {column} FROM runs WHERE root = %s AND id = %s", (self.root_name, after)).fetchone()
+        if row is None:
+            return None
+        if parts[0].members:  # a column sort: the group holding its value
+            for i, part in enumerate(parts):
+                if row[1] in part.members:
+                    cond, params = after_cond(part, None, after)
+                    return i, cond, params
+            return None
+        value = self.conn.execute("SELECT num, ltext, sortclass FROM vals WHERE rid = %s AND key = %s", (row[0], vkey(sort.key))).fetchone()
+        wanted = "" if value is None or value[2] == 2 else "s.num" if value[2] == 0 else "s.ltext"
+        for i, part in enumerate(parts):
+            if part.key == wanted:
+                cond, params = after_cond(part, None if value is None else value[0 if wanted == "s.num" else 1], after)
+                return i, cond, params
+        return None
 
     def queries(
         self, *, kind: str | None = None, filters: Iterable[Filter] = (), sort: Sort | None = None,

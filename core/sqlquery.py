@@ -170,6 +170,8 @@ class SortPart:
     indexed: bool = False
     """True when ``where`` is a column's values (:data:`COLUMNS`), read from its index in id order: the slice
     walks that index rather than finding its matches first."""
+    members: tuple[str | None, ...] = ()
+    """A column group's values (None: a missing value), to tell which slice a record is in."""
 
     @property
     def order(self) -> str:
@@ -235,10 +237,22 @@ def column_sort_parts(sort: Sort, values: list[str]) -> list[SortPart]:
     parts = []
     for group in groups:
         conds, params = _one_of(sort.key, group)
-        parts.append(SortPart("", conds[0], tuple(params), indexed=True))
+        parts.append(SortPart("", conds[0], tuple(params), indexed=True, members=tuple(group)))
     conds, params = _one_of(sort.key, missing)
-    parts.append(SortPart("", " OR ".join([*conds, f"r.{sort.key} IS NULL"]).join("()"), tuple(params), indexed=True))
+    where = " OR ".join([*conds, f"r.{sort.key} IS NULL"]).join("()")
+    parts.append(SortPart("", where, tuple(params), indexed=True, members=(*missing, None)))
     return parts
+
+
+def after_cond(part: SortPart, key: Any, after: str) -> tuple[str, list[Any]]:
+    """The condition of a slice's rows after one of its rows (sort value ``key``, id ``after``), in the slice's
+    order: what a next page reads instead of passing over every row before it (keyset paging). The bound on the
+    sort value alone is what lets the index range start there."""
+    if not part.key:
+        return f"{BY_ID} > %s", [after]
+    if part.way:
+        return f"{part.key} <= %s AND ({part.key} < %s OR {BY_ID} > %s)", [key, key, after]
+    return f"{part.key} >= %s AND ({part.key} > %s OR {BY_ID} > %s)", [key, key, after]
 
 
 LIST_COLUMNS = "r.id, r.kind, r.project, r.name, r.rel, r.status, r.started, r.run_number, r.sweep, r.n_problems, r.problems, r.metrics"

@@ -270,6 +270,11 @@ def test_pages_are_slices_of_the_whole_sorted_list(open_catalog: Any, tmp_path: 
                 for limit, offset in ((1, 0), (5, 0), (7, 3), (10, 15), (4, 20), (100, 0), (3, 40)):
                     page = [r.id for r in cat.list(filters=flts, sort=order, limit=limit, offset=offset)]
                     assert page == whole[offset : offset + limit], (query, sort, limit, offset)
+                    if 0 < offset <= len(whole):  # the app's next page: after the last row it holds (keyset), or past
+                        # its offset when that record is gone from a sorted list (its sort value unknown)
+                        for after in (whole[offset - 1], *(["no/such-run"] if sort else [])):
+                            page = [r.id for r in cat.list(filters=flts, sort=order, limit=limit, offset=offset, after=after)]
+                            assert page == whole[offset : offset + limit], (query, sort, limit, offset, after)
                 assert [r.id for r in cat.list(filters=flts, sort=order, offset=6)] == whole[6:]
         head, total = cat.head(4)
         assert ([r.id for r in head], total) == (reference.ids()[:4], 25)
@@ -348,6 +353,9 @@ def test_columns_filter_and_sort_as_the_in_memory_rules_do(open_catalog: Any, tm
                 assert [r.id for r in cat.list(filters=flts, sort=order)] == whole, (query, sort)
                 for limit, offset in ((1, 0), (4, 3), (5, 9), (3, 25)):
                     assert [r.id for r in cat.list(filters=flts, sort=order, limit=limit, offset=offset)] == whole[offset : offset + limit], (query, sort, limit, offset)
+                    if 0 < offset <= len(whole):
+                        page = cat.list(filters=flts, sort=order, limit=limit, offset=offset, after=whole[offset - 1])
+                        assert [r.id for r in page] == whole[offset : offset + limit], (query, sort, limit, offset)
             assert cat.count(filters=flts) == len(reference.list(filters=flts)), query
         assert cat.projects() == reference.projects()
 

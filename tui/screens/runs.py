@@ -273,12 +273,13 @@ class RunsScreen(Screen[None]):
             self._maybe_more()
 
     @work(thread=True, group="more")
-    def load_more(self, query: tuple[int, tuple[Filter, ...], Sort | None], offset: int) -> None:
-        """The next page of the shown list, from a catalog read a page at a time (a database)."""
+    def load_more(self, query: tuple[int, tuple[Filter, ...], Sort | None], offset: int, after: str) -> None:
+        """The next page of the shown list (after the row ``after``, the last one held), from a catalog read a page
+        at a time (a database)."""
         generation, filters, sort = query
         keys = [user_key(c.key) for c in self._columns]
         try:
-            rows = self.app.catalog.list(filters=filters, sort=sort, limit=self.app.catalog.page_rows, offset=offset)
+            rows = self.app.catalog.list(filters=filters, sort=sort, limit=self.app.catalog.page_rows, offset=offset, after=after)
             facets = self._facets(keys, rows)
         except Exception as exc:  # a dropped connection: say so, keep what is shown
             self.app.call_from_thread(self._set_indexing, f"next rows failed: {exc}")
@@ -303,7 +304,7 @@ class RunsScreen(Screen[None]):
             return
         if table.cursor_row >= held - min(MORE_WITHIN, page // 2):
             self._more_pending = True
-            self.load_more(self._query, held)
+            self.load_more(self._query, held, table.rows[-1].id)
 
     @staticmethod
     def _column(key: str, facets: Mapping[str, Mapping[str, FacetValue]]) -> Column:
