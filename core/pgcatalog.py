@@ -339,7 +339,7 @@ class SharedCatalog:
                     continue  # no record has a value of this class: nothing to find, count or pass over
                 sql, sql_args = slice_sql(part, conds, args, None if limit is None else limit - len(rows), skip, found_first)
                 got = self.conn.execute(sql, sql_args).fetchall()
-                if found_first:  # each row also carries the slice's size
+                if found_first and not part.key:  # by id, each row also carries the slice's size
                     if got and sort is None and resume is None:  # one slice, all the matches: count() need not ask again
                         self._remembered(("count", kind, filters), functools.partial(int, got[0][-1]))
                     got = [row[:-1] for row in got]
@@ -383,7 +383,7 @@ class SharedCatalog:
         self, *, kind: str | None = None, filters: Iterable[Filter] = (), sort: Sort | None = None,
     ) -> builtins.list[tuple[str, builtins.list[Any]]]:
         """The SELECTs (SQL, parameters) whose rows, one after the other, are :meth:`list`'s (to run or EXPLAIN); a
-        slice found first (filters, or the records missing a sort key) ends each row with the slice's size."""
+        slice by id found first (filters, or the records missing a sort key) ends each row with the slice's size."""
         slices = self._slices(kind, tuple(filters), sort)
         return [slice_sql(part, conds, args, None, 0, found_first) for part, conds, args, found_first in slices]
 
