@@ -427,3 +427,39 @@ def test_a_dropped_connection_or_an_old_schema_is_a_message_not_a_traceback(pg_u
         admin.execute("CREATE TABLE vals (root TEXT, id TEXT, key TEXT)")
     with pytest.raises(CatalogError, match="earlier runsift"):
         SharedCatalog.open(old, root_name="team")
+
+
+@pytest.mark.asyncio
+async def test_an_indexing_app_follows_new_runs_without_reading_every_summary(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # runsift app ROOT --catalog URL --index watches the root: a change is a walk into the database, never a
+    # read of every summary (a million of them, to map changed paths to records a shared catalog cannot re-read alone).
+    import time
+
+    from conftest import make_run
+
+    from runsift.core.pgcatalog import SharedCatalog
+    from runsift.tui.app import RunsiftApp
+    from runsift.tui.widgets.run_table import RunTable
+
+    url, root = _indexed(pg_url, tmp_path, "watched")
+    catalog = SharedCatalog.open(url, root, root_name="team", index=True)
+
+    def every_summary() -> list[Any]:
+        raise AssertionError("read every summary")
+
+    monkeypatch.setattr(catalog, "summaries", every_summary)
+    app = RunsiftApp(catalog.root, catalog=catalog, state_dir=tmp_path / "state", watch_debounce_ms=50)
+    async with app.run_test(size=(120, 35)) as pilot:
+        deadline = time.monotonic() + 15
+        while app.watcher is None or app.watcher.mode != "watch":
+            assert time.monotonic() < deadline, app.watcher.why if app.watcher else "no watcher"
+            await pilot.pause(0.05)
+        table = app.screen.query_one(RunTable)
+        assert table.row_count == 25
+        make_run(root / "proj1" / "2025-03-01_10-00-00_run-new")
+        while table.row_count != 26:
+            assert time.monotonic() < deadline + 15, "the new run never showed"
+            await pilot.pause(0.05)
+            await workers_done(app)
+        assert "proj1/2025-03-01_10-00-00_run-new" in [r.id for r in table.rows]
+        assert catalog.count() == 26

@@ -76,7 +76,7 @@ class RootWatcher:
     # -- the loop --------------------------------------------------------------------------
     def _run(self) -> None:
         root = str(self.app.root)
-        count = len(self.app.catalog.summaries())
+        count = self.app.catalog.count()  # a shared catalog counts in the database, not by reading every summary
         if count > WATCH_MAX_RECORDS:
             self.why = f"{count:,} records: polled, not watched"
         else:
@@ -111,8 +111,14 @@ class RootWatcher:
 
     # -- one batch -------------------------------------------------------------------------
     def _handle(self, paths: Iterable[str], *, walk: bool = False) -> None:
-        """Re-read the records ``paths`` lie in (walk when one lies in none), then tell the app."""
-        ids, unknown = self.records_of(paths)
+        """Re-read the records ``paths`` lie in (walk when one lies in none), then tell the app.
+
+        A catalog read a page at a time (a shared one) re-reads no record alone, so any change is a walk: mapping
+        the paths to records would read every summary (a million, ~15 s) to learn nothing."""
+        if self.app.catalog.page_rows is not None:
+            ids, unknown = set(), True
+        else:
+            ids, unknown = self.records_of(paths)
         catalog = self.app.catalog
         try:
             with self.app.index_lock:
