@@ -47,6 +47,19 @@ def test_ls_filter_sort_and_table(experiments: Path) -> None:
     assert csv_out[0].startswith("id,kind,project") and len(csv_out) == 5
 
 
+def test_ls_limit_lists_the_first_records_of_the_sorted_list_and_says_how_many_matched(experiments: Path) -> None:
+    whole = [r["id"] for r in json.loads(runsift("ls", str(experiments), "--sort", "-val_auc", "--format", "json").stdout)]
+    out = runsift("ls", str(experiments), "--sort", "-val_auc", "--limit", "2", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    assert [r["id"] for r in json.loads(out.stdout)] == whole[:2]
+    assert "the first 2 of 4 matching records" in out.stderr  # never taken for the whole list
+    every = runsift("ls", str(experiments), "--limit", "10", "--format", "json")
+    assert len(json.loads(every.stdout)) == 4 and "matching records" not in every.stderr
+    for bad in ("0", "-3", "ten"):
+        refused = runsift("ls", str(experiments), "--limit", bad)
+        assert refused.returncode == 2 and "--limit" in refused.stderr and "Traceback" not in refused.stderr
+
+
 def test_root_from_environment_and_default_command(experiments: Path) -> None:
     out = runsift("ls", "--format", "json", env={"RUNSIFT_ROOT": str(experiments)})
     assert len(json.loads(out.stdout)) == 4

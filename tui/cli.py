@@ -102,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--sort", metavar="KEY", help="sort key, e.g. started, -val_auc, config.optimizer.lr")
     ls.add_argument("--filter", "-f", action="append", default=[], metavar="EXPR", help="keep matching records (repeatable: all must match)")
     ls.add_argument("--kind", choices=("run", "sweep", "abtest", "all"), default="all", help="which records to list (default: all)")
+    ls.add_argument("--limit", type=_count, metavar="N",
+                    help="list only the first N records in the sort's order (a shared catalog reads just those)")
     ls.add_argument("--deleted", action="store_true", help="list runs a tracker marks deleted too (MLflow's deleted runs are left out by default)")
     ls.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format (default: table)")
     ls.add_argument(
@@ -368,6 +370,17 @@ def _index(args: argparse.Namespace, report: Any) -> int:
     return EXIT_OK
 
 
+def _count(text: str) -> int:
+    """A whole number of at least 1 (``--limit``), or an error argparse shows with the usage."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def _ls(args: argparse.Namespace, report: Any) -> int:
     root = _root(args.root or args.root_opt, args)
     filters = [parse_filter(f) for f in args.filter]
@@ -376,7 +389,11 @@ def _ls(args: argparse.Namespace, report: Any) -> int:
         metric_names = catalog.metric_names()
         check_keys(filters, sort, metric_names, catalog.facet_keys)
         kind = None if args.kind == "all" else args.kind
-        rows = catalog.list(kind=kind, filters=filters, sort=sort)
+        rows = catalog.list(kind=kind, filters=filters, sort=sort, limit=args.limit)
+        if args.limit is not None and len(rows) == args.limit:
+            matched = catalog.count(kind=kind, filters=filters)
+            if matched > len(rows):
+                report.note(f"the first {len(rows):,} of {matched:,} matching records (--limit {args.limit})")
         if args.format == "json":
             sources = catalog.facet("started_source", [r.id for r in rows])
             report.print_json([_with_started_source(report.summary_json(r), sources.get(r.id)) for r in rows])
