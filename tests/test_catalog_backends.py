@@ -329,12 +329,12 @@ def test_postgres_summaries_are_kept_until_a_refresh(pg_url: str, tmp_path: Path
 
 def _column_tree(root: Path) -> Path:
     """Projects and statuses that differ only in case, read as numbers, or as NaN (a missing value), and none."""
-    projects = ["Proj1", "proj1", "2024", "1e3", "nan", "alpha"]
+    projects = ["Proj1", "proj1", "2024", "1e3", "nan", "alpha", HOSTILE]
     statuses = ["finished", "Finished", "failed", "7", "7.0", "NaN", "running", None]
     for i in range(30):
         final = {"val_auc": 0.5 + (i % 7) / 100}
         metrics: dict[str, Any] = {"final": final} if statuses[i % 8] is None else {"final": final, "status": statuses[i % 8]}
-        make_run(root / projects[i % 6] / f"2025-02-{1 + i % 28:02d}_09-00-00_run-{i:03d}", metrics=metrics)
+        make_run(root / projects[i % 7] / f"2025-02-{1 + i % 28:02d}_09-00-00_run-{i:03d}", metrics=metrics)
     make_run(root / "loose-run", metrics={"final": {"val_auc": 0.6}})  # a run directly below the root: its own project
     return root
 
@@ -343,7 +343,8 @@ COLUMN_QUERIES = [
     "project=proj1", "project=PROJ1", "project!=proj1", "project~roj", "project=2024", "project=2024.0", "project>1000",
     "project<=2024", "project=nan", "project!=nan", "project=", "project!=", "project>=alpha", "status=finished",
     "status!=FINISHED", "status=7", "status>6", "status=nan", "status=", "status~n", "kind=run", "kind!=run",
-    "project=proj1 status=finished", "project~roj val_auc>0.52", "project=no-such-project",
+    "project=proj1 status=finished", "project~roj val_auc>0.52", "project=no-such-project", f"project={HOSTILE}",
+    "project~drop table", "project>'",
 ]
 
 
@@ -355,7 +356,7 @@ def test_columns_filter_and_sort_as_the_in_memory_rules_do(open_catalog: Any, tm
     sorts = [None, "project", "-project", "status", "-status", "kind", "-val_auc"]
     with Catalog.open(root, use_cache=False) as reference, open_catalog(root) as cat:
         for query in COLUMN_QUERIES:
-            flts = parse_filters(query)
+            flts = [parse_filter(query)] if HOSTILE in query else parse_filters(query)  # the whole name as one value
             for sort in sorts:
                 order = parse_sort(sort) if sort else None
                 whole = [r.id for r in reference.list(filters=flts, sort=order)]
