@@ -542,13 +542,17 @@ class SharedCatalog:
         """Final-metric names, most common first (kept until a refresh: the app asks on every keystroke)."""
 
         def read() -> builtins.list[str]:
+            # Grouped by the whole list of names (runs log a few dozen distinct lists), summed here: unnesting every
+            # record's names into a million-row aggregate took 0.82 s at 1M records, this 0.27-0.32 s (from runs_metrics).
             with self._tx():
                 rows = self.conn.execute(
-                    "SELECT m, COUNT(*) FROM runs r, unnest(r.metric_names) m "
-                    "WHERE r.root = %s AND r.kind = %s AND (%s OR NOT r.deleted) GROUP BY 1",
+                    "SELECT r.metric_names, COUNT(*) FROM runs r WHERE r.root = %s AND r.kind = %s AND (%s OR NOT r.deleted) GROUP BY 1",
                     (self.root_name, kind, self.show_deleted),
                 ).fetchall()
-            counts = dict(rows)
+            counts: dict[str, int] = {}
+            for names, n in rows:
+                for name in names:
+                    counts[name] = counts.get(name, 0) + n
             return sorted(counts, key=lambda name: (-counts[name], name))
 
         return builtins.list(self._remembered(("metric_names", kind), read))

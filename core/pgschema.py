@@ -29,6 +29,7 @@ CREATE INDEX IF NOT EXISTS runs_rid_cover ON runs (rid) INCLUDE (root, deleted, 
 CREATE INDEX IF NOT EXISTS runs_project ON runs (root, project, id COLLATE "C") INCLUDE (deleted, rid);
 CREATE INDEX IF NOT EXISTS runs_status ON runs (root, status, id COLLATE "C") INCLUDE (deleted, rid);
 CREATE INDEX IF NOT EXISTS runs_kind ON runs (root, kind, id COLLATE "C") INCLUDE (deleted, rid);
+CREATE INDEX IF NOT EXISTS runs_metrics ON runs (root, kind) INCLUDE (deleted, metric_names);
 CREATE STATISTICS IF NOT EXISTS vals_key_text (mcv) ON key, ltext FROM vals;
 ALTER STATISTICS vals_key_text SET STATISTICS 1000;
 """
@@ -46,6 +47,8 @@ ALTER STATISTICS vals_key_text SET STATISTICS 1000;
 # runs_project, runs_status, runs_kind: a filter or sort on these few-valued fields is the column's values
 # (sqlquery.COLUMNS), so its records come from one of these in id order, and their distinct values from a skip scan;
 # with rid, a sparse project's records are found first from the index alone (to be sorted by a metric).
+# runs_metrics: the metric names of a root's records, counted from an index (109 MB at 1M) and not the runs rows
+# with their record JSON (6.5 GB): what a fresh process's first keystroke waits for, 0.48-0.51 -> 0.27-0.32 s.
 # vals_key_text: how many records have project=fraud-model is not how common 'F:project' times how common
 # 'fraud-model' is; estimated so (1 in 200 at 100k records), a filtered sort walked 15k records one by one
 # (170 ms) instead of reading the sort's index in order (17 ms). ANALYZE then takes ~3 s, not ~1 s.
@@ -53,7 +56,7 @@ ALTER STATISTICS vals_key_text SET STATISTICS 1000;
 SCHEMA_CURRENT = """
 SELECT (SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema()
         AND indexname IN ('vals_num', 'vals_class_text', 'runs_by_id', 'runs_rid_cover', 'runs_project', 'runs_status',
-                          'runs_kind')) = 7
+                          'runs_kind', 'runs_metrics')) = 8
    AND NOT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'vals_text')
    AND EXISTS (SELECT 1 FROM pg_statistic_ext WHERE stxname = 'vals_key_text' AND stxstattarget = 1000)
 """

@@ -384,3 +384,15 @@ def test_postgres_lists_a_project_from_its_index_in_id_order(pg_url: str, tmp_pa
             [plan] = _plans(cat, [first])
             assert index in plan, (query, sort, plan)
             assert not _sorts_everything(plan), (query, sort, plan)
+
+
+def test_metric_names_come_most_recorded_first(open_catalog: Any, tmp_path: Path) -> None:
+    # The app's default columns start with the most recorded metric: five runs log only x, two log y (one with z
+    # too). Counted per run, not per distinct list of names (how PostgreSQL groups them), x comes first.
+    root = tmp_path / "r"
+    finals = [{"x": 0.1}] * 5 + [{"y": 0.2}, {"y": 0.3, "z": 0.4}]
+    for i, final in enumerate(finals):
+        make_run(root / "p" / f"2025-04-01_10-00-00_run-{i:03d}", metrics={"final": final})
+    with Catalog.open(root, use_cache=False) as reference, open_catalog(root) as cat:
+        assert reference.metric_names() == ["x", "y", "z"]
+        assert cat.metric_names() == ["x", "y", "z"]
