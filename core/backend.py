@@ -72,7 +72,8 @@ class Backend(Protocol):
     ) -> builtins.list[Summary]:
         """Summaries of the records passing every filter, sorted (default: by id); a page is ``limit`` rows from
         ``offset``. ``after``, the id of the row just before ``offset`` as listed before, lets a database start
-        the page after that row rather than pass over ``offset`` rows (the result is the same while nothing changed)."""
+        the page after that row rather than pass over ``offset`` rows (the result is the same while nothing changed;
+        a list in memory ignores it)."""
         ...
 
     def count(self, *, kind: str | None = None, filters: Iterable[Filter] = ()) -> int:

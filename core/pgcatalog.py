@@ -39,15 +39,32 @@ from .pgschema import DDL, FACET_KEYS, SCHEMA_CURRENT, analyze
 from .query import Filter, Sort
 from .records import Problem, Record, Summary
 from .serialize import from_dict
-from .sqlquery import COLUMNS, SortPart, after_cond, column_filter, column_sort_parts, db_text, filter_sql, slice_sql, sort_parts, values_of, vkey
+from .sqlquery import (
+    COLUMNS,
+    MISSING,
+    NUMBER,
+    NUMBERS_KEY,
+    TEXTS_KEY,
+    SortPart,
+    after_cond,
+    column_filter,
+    column_sort_parts,
+    db_text,
+    filter_sql,
+    slice_sql,
+    sort_parts,
+    values_of,
+    vkey,
+)
 
 COLUMN_VALUES_MAX = 10_000
 """A :data:`~runsift.core.sqlquery.COLUMNS` field with more distinct values than this is filtered through ``vals``."""
 SORT_GROUPS_MAX = 64
 """A sort by such a field is one slice a value only up to this many values (a query each, until the page is full)."""
 WALK_SHARE = 0.3
-"""Filters on :data:`~runsift.core.sqlquery.COLUMNS` passing fewer than this share of the records are found first
-under a metric sort, not walked in the metric's order."""
+"""The share of records a filter on :data:`~runsift.core.sqlquery.COLUMNS` must pass for a metric sort to walk the
+metric's index in order (a page then fills within a few thousand values); a filter passing fewer has its matches
+found first."""
 FACET_IDS_MAX = 50_000
 """More ids than this and :meth:`SharedCatalog.facet` reads the key's every value and keeps theirs: an array
 of a million ids probes the primary key a million times, where one pass over the key's values is cheaper."""
@@ -317,14 +334,14 @@ class SharedCatalog:
         index's order, in one repeatable-read transaction so that the slices see the same catalog; a
         page (``limit``, ``offset``) stops reading once it is full, and passes over ``offset`` rows in the
         database (a slice wholly before the page is only counted). ``after``, the id of the row before
-        ``offset`` as listed before, starts the page right after that row instead (keyset paging: a page
-        half-way down 1M records 1.5 s -> milliseconds); in a sorted list whose record is gone since (its
-        sort value unknown), ``offset`` is passed over.
+        ``offset`` as listed before, starts the page right after that row instead of passing over ``offset`` rows
+        (keyset paging: a page half-way down 1M records 1.5 s -> 60-76 ms); it is not used for a first page
+        (``offset`` 0), nor in a sorted list whose record is gone since (its sort value unknown).
         """
         rows: builtins.list[tuple[Any, ...]] = []
         skip = offset  # rows still to pass over: a slice wholly before the page is counted, not read
         filters = tuple(filters)
-        with self._tx(consistent=sort is not None):
+        with self._tx(consistent=True):  # the column values a filter passes and its rows: one snapshot
             slices = self._slices(kind, filters, sort)
             resume = self._resume([part for part, *_ in slices], sort, after) if after is not None and offset else None
             for i, (part, conds, args, found_first) in enumerate(slices):
@@ -372,10 +389,13 @@ class SharedCatalog:
                     return i, cond, params
             return None
         value = self.conn.execute("SELECT num, ltext, sortclass FROM vals WHERE rid = %s AND key = %s", (row[0], vkey(sort.key))).fetchone()
-        wanted = "" if value is None or value[2] == 2 else "s.num" if value[2] == 0 else "s.ltext"
+        if value is None or value[2] == MISSING:
+            wanted, key = "", None  # the slice of records missing the value
+        else:
+            wanted, key = (NUMBERS_KEY, value[0]) if value[2] == NUMBER else (TEXTS_KEY, value[1])
         for i, part in enumerate(parts):
             if part.key == wanted:
-                cond, params = after_cond(part, None if value is None else value[0 if wanted == "s.num" else 1], after)
+                cond, params = after_cond(part, key, after)
                 return i, cond, params
         return None
 
@@ -393,7 +413,7 @@ class SharedCatalog:
         """Each slice of a sorted list: its WHERE conditions, the parameters of its join and conditions, and
         whether its matches are found first (:func:`slice_sql`: with a filter through ``vals``, or a slice's own
         condition that no index serves in id order)."""
-        where, params, narrowed = self._where(kind, filters)
+        where, params, through_vals = self._where(kind, filters)
         parts = sort_parts(sort)
         if sort is not None and sort.key in COLUMNS:
             values = self._column_values(sort.key)
@@ -403,13 +423,13 @@ class SharedCatalog:
         # sort key's every value, probing each record, which a sparse filter correlated with the key makes long:
         # project=churn-predictor sorted -val_auc walked 406k of 547k values (1.4 s; found first 0.4 s). Walked
         # only where the filters pass a large share of the records, which then fills a page in a few thousand.
-        sparse = (not narrowed and (bool(filters) or kind is not None) and any(part.join for part in parts)
+        sparse = (not through_vals and (bool(filters) or kind is not None) and any(part.join for part in parts)
                   and self.count(kind=kind, filters=filters) < WALK_SHARE * self.count())
         out = []
         for part in parts:
             conds = [*where, part.where] if part.where else where
             args = [*params, *part.params] if part.where else [*part.params, *params]
-            found_first = narrowed or (bool(part.where) and not part.indexed) or (sparse and bool(part.join))
+            found_first = through_vals or (bool(part.where) and not part.indexed) or (sparse and bool(part.join))
             out.append((part, conds, args, found_first))
         return out
 
@@ -417,7 +437,7 @@ class SharedCatalog:
         """WHERE conditions (and their parameters) of the records of this root passing ``kind`` and ``filters``,
         and whether some filter is answered through ``vals`` (its matches then are best found first)."""
         where, params = ["r.root = %s"], [self.root_name]
-        narrowed = False
+        through_vals = False
         if not self.show_deleted:
             where.append("NOT r.deleted")
         if kind is not None:
@@ -429,10 +449,10 @@ class SharedCatalog:
                 clause, more = column_filter(flt, values)
             else:
                 clause, more = filter_sql(flt, texts=flt.key is None or self._has_texts(vkey(flt.key)))
-                narrowed = True
+                through_vals = True
             where.append(clause)
             params.extend(more)
-        return where, params, narrowed
+        return where, params, through_vals
 
     def _column_values(self, column: str) -> builtins.list[str] | None:
         """Every distinct non-NULL value of a :data:`~runsift.core.sqlquery.COLUMNS` field among this root's
@@ -481,10 +501,10 @@ class SharedCatalog:
         """How many records pass the filters: counted by the database, or by the list of the same filters by id (which
         had to find them all), and kept until a refresh (the app asks on every keystroke and reload)."""
         filters = tuple(filters)
-        where, params, _ = self._where(kind, filters)
 
         def counted() -> int:
-            with self._tx():
+            with self._tx(consistent=True):  # the column values a filter passes and the count: one snapshot
+                where, params, _ = self._where(kind, filters)
                 return int(self.conn.execute(f"SELECT COUNT(*) FROM runs r WHERE {' AND '.join(where)}", params).fetchone()[0])
 
         return int(self._remembered(("count", kind, filters), counted))
@@ -494,8 +514,8 @@ class SharedCatalog:
 
         def read() -> builtins.list[str]:
             where, params, _ = self._where(None, ())
-            values = self._column_values("project")
-            with self._tx():
+            with self._tx(consistent=True):
+                values = self._column_values("project")
                 if values is None:
                     rows = self.conn.execute(f"SELECT DISTINCT r.project FROM runs r WHERE {' AND '.join(where)}", params).fetchall()
                     return sorted(project for (project,) in rows)

@@ -37,7 +37,8 @@ Value = tuple[str, str, str, float | None, int]
 _ORDER_OPS = frozenset({">", ">=", "<", "<="})
 
 COLUMNS = ("project", "status", "kind")
-"""Summary fields that are ``runs`` columns with few distinct values, each with an index ``(root, column, id)``.
+"""Summary fields that are ``runs`` columns with few distinct values, each with an index ``(root, column, id)``
+(past ``pgcatalog.COLUMN_VALUES_MAX`` values a filter, past ``SORT_GROUPS_MAX`` a sort, goes through ``vals``).
 
 A filter or a sort on one is answered from the column's distinct values (a few index probes): the values
 that pass a filter are chosen here by :func:`query.compare` itself, and a sort is one slice per value (its
@@ -179,6 +180,10 @@ class SortPart:
         return f"{self.key}{self.way}, {BY_ID}" if self.key else BY_ID
 
 
+NUMBERS_KEY, TEXTS_KEY = "s.num", "s.ltext"
+"""The sort value of a sort's numbers slice and of its texts slice (:attr:`SortPart.key`); its missing slice has none."""
+
+
 def sort_parts(sort: Sort | None) -> list[SortPart]:
     """The slices of a list ordered as :func:`query.sort_rows` orders it, in order (one slice by id without a sort)."""
     if sort is None:
@@ -186,9 +191,9 @@ def sort_parts(sort: Sort | None) -> list[SortPart]:
     key = (vkey(sort.key),)
     way = " DESC" if sort.descending else ""
     # num IS NOT NULL is exactly sort class 0 (value() stores no number for texts and NaN-like ones).
-    numbers = SortPart("JOIN vals s ON s.rid = r.rid AND s.key = %s AND s.num IS NOT NULL", "", key, "s.num", way,
+    numbers = SortPart("JOIN vals s ON s.rid = r.rid AND s.key = %s AND s.num IS NOT NULL", "", key, NUMBERS_KEY, way,
                        "SELECT EXISTS (SELECT 1 FROM vals s WHERE s.key = %s AND s.num IS NOT NULL)")
-    texts = SortPart("JOIN vals s ON s.rid = r.rid AND s.key = %s AND s.sortclass = 1", "", key, "s.ltext", way,
+    texts = SortPart("JOIN vals s ON s.rid = r.rid AND s.key = %s AND s.sortclass = 1", "", key, TEXTS_KEY, way,
                      "SELECT EXISTS (SELECT 1 FROM vals s WHERE s.key = %s AND s.sortclass = 1)")
     missing = SortPart("", "NOT EXISTS (SELECT 1 FROM vals s WHERE s.rid = r.rid AND s.key = %s AND s.sortclass < 2)", key)
     return [texts, numbers, missing] if sort.descending else [numbers, texts, missing]
@@ -198,9 +203,10 @@ def column_filter(flt: Filter, values: list[str]) -> tuple[str, list[Any]]:
     """A WHERE clause for a filter on a :data:`COLUMNS` field: the column is one of the ``values`` (every
     distinct value of the root's records) that :func:`query.compare` passes, or NULL where a missing value passes."""
     assert flt.key in COLUMNS
-    passing = [v for v in values if compare(v, flt.op, flt.value)]
+    wanted = db_text(flt.value)  # as stored: a NUL in a name is held as U+FFFD, typed or not
+    passing = [v for v in values if compare(v, flt.op, wanted)]
     conds, params = _one_of(flt.key, passing)
-    if compare(None, flt.op, flt.value):
+    if compare(None, flt.op, wanted):
         conds.append(f"r.{flt.key} IS NULL")
     if not conds:
         return "FALSE", []

@@ -396,3 +396,44 @@ def test_metric_names_come_most_recorded_first(open_catalog: Any, tmp_path: Path
     with Catalog.open(root, use_cache=False) as reference, open_catalog(root) as cat:
         assert reference.metric_names() == ["x", "y", "z"]
         assert cat.metric_names() == ["x", "y", "z"]
+
+
+def test_a_list_and_its_column_values_see_one_catalog(pg_url: str, tmp_path: Path) -> None:
+    # A column filter is two statements (its values, then its rows). Another host's indexer committing between
+    # them must not give a list no moment of the catalog had: both of its new runs, or neither.
+    from runsift.core.pgcatalog import SharedCatalog
+
+    root = tmp_path / "r"
+    for i in range(4):
+        make_run(root / "alpha" / f"2025-01-0{i + 1}_10-00-00_run-{i}")
+    url = _fresh_db(pg_url, "one_snapshot")
+    with SharedCatalog.open(url, root, refresh=True):
+        pass
+    reader = SharedCatalog.open(url, root_name="r")
+    scan = reader._column_values
+    fired: list[bool] = []
+
+    def then_another_host_indexes(column: str) -> list[str] | None:
+        values = scan(column)
+        if not fired:
+            fired.append(True)
+            new = f"2025-01-{9 + len(asks):02d}_10-00-00_run-new"
+            make_run(root / "alpha" / new)
+            make_run(root / f"beta{len(asks)}" / new)  # a project the skip scan did not see
+            with SharedCatalog.open(url, root, refresh=True):
+                pass
+        return values
+
+    reader._column_values = then_another_host_indexes  # type: ignore[method-assign]
+    asks = [lambda: len(reader.list(filters=[parse_filter("project!=zzz")])), lambda: reader.count(filters=[parse_filter("project!=zzz")])]
+    held = 4
+    while asks:
+        fired.clear()
+        reader._forget()
+        got = asks.pop(0)()
+        assert got in (held, held + 2), (got, held)  # before both new runs, or after both
+        held += 2
+    reader._column_values = scan  # type: ignore[method-assign]
+    reader._forget()
+    assert reader.count(filters=[parse_filter("project!=zzz")]) == 8  # the next read sees them all
+    reader.close()

@@ -179,3 +179,13 @@ def test_typing_a_filter_key_by_key_gives_the_fresh_result(typed: str, tmp_path)
             got = [r.id for r in cat.list(filters=filters, sort=parse_sort("name"))]
             match = compile_filters(filters)
             assert got == [r.id for r in everything if match(r)], text
+
+
+def test_a_column_filter_compares_a_typed_nul_as_the_catalog_stores_it() -> None:
+    # PostgreSQL cannot hold NUL, so a name is stored with U+FFFD in its place; a value typed with one (from a
+    # script) must still match it, as the vals path does (sqlquery.db_text on both sides).
+    from runsift.core.query import Filter
+    from runsift.core.sqlquery import column_filter
+
+    assert column_filter(Filter("project", "=", "a\0b"), ["a\ufffdb", "ab"]) == ("r.project = %s", ["a\ufffdb"])
+    assert column_filter(Filter("project", "!=", "a\0b"), ["a\ufffdb"]) == ("r.project IS NULL", [])

@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--sort", metavar="KEY", help="sort key, e.g. started, -val_auc, config.optimizer.lr")
     ls.add_argument("--filter", "-f", action="append", default=[], metavar="EXPR", help="keep matching records (repeatable: all must match)")
     ls.add_argument("--kind", choices=("run", "sweep", "abtest", "all"), default="all", help="which records to list (default: all)")
-    ls.add_argument("--limit", type=_count, metavar="N",
+    ls.add_argument("--limit", type=_positive_int, metavar="N",
                     help="list only the first N records in the sort's order (a shared catalog reads just those)")
     ls.add_argument("--deleted", action="store_true", help="list runs a tracker marks deleted too (MLflow's deleted runs are left out by default)")
     ls.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format (default: table)")
@@ -370,7 +370,7 @@ def _index(args: argparse.Namespace, report: Any) -> int:
     return EXIT_OK
 
 
-def _count(text: str) -> int:
+def _positive_int(text: str) -> int:
     """A whole number of at least 1 (``--limit``), or an error argparse shows with the usage."""
     try:
         value = int(text)
