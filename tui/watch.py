@@ -115,9 +115,9 @@ class RootWatcher:
 
         A catalog read a page at a time (a shared one) re-reads no record alone, so any change is a walk: mapping
         the paths to records would read every summary (a million, ~15 s) to learn nothing."""
-        if self.app.catalog.page_rows is not None:
-            ids, unknown = set(), True
-        else:
+        ids: set[str] = set()
+        unknown = True
+        if self.app.catalog.page_rows is None:
             ids, unknown = self.records_of(paths)
         catalog = self.app.catalog
         try:
