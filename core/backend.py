@@ -9,7 +9,7 @@ so a third engine is one class, and a test checks both classes expose every memb
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -123,3 +123,20 @@ MEMBERS = (
     "facet_keys", "metric_names", "get", "resolve",
 )
 """Every member of :class:`Backend` (a conformance test checks it against the protocol and both engines)."""
+
+
+def pages(
+    catalog: Backend, *, kind: str | None = None, filters: Iterable[Filter] = (), sort: Sort | None = None, size: int,
+) -> Iterator[builtins.list[Summary]]:
+    """A list ``size`` rows at a time, each page asked after the last row of the one before (keyset on a database),
+    so a million-record list is written out without being held whole. Pages are read one by one: a record another
+    host indexes meanwhile may show or not, but a record that stays is listed once."""
+    filters = tuple(filters)
+    offset, after = 0, None
+    while True:
+        rows = catalog.list(kind=kind, filters=filters, sort=sort, limit=size, offset=offset, after=after)
+        if rows:
+            yield rows
+        if len(rows) < size:
+            return
+        offset, after = offset + len(rows), rows[-1].id

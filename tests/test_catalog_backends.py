@@ -437,3 +437,34 @@ def test_a_list_and_its_column_values_see_one_catalog(pg_url: str, tmp_path: Pat
     reader._forget()
     assert reader.count(filters=[parse_filter("project!=zzz")]) == 8  # the next read sees them all
     reader.close()
+
+
+@pytest.mark.parametrize("args", [[], ["--sort", "-val_auc"], ["--filter", "config.lr>0.001", "--sort", "name"], ["--filter", "project=none"]])
+def test_ls_json_of_a_shared_catalog_is_written_a_page_at_a_time_and_is_the_same_list(
+    pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, args: list[str],
+) -> None:
+    # A million-record ls --format json is written a page at a time (keyset), never held whole: byte for byte what
+    # the embedded catalog prints, however the pages fall (4 rows here, so every list spans several).
+    import runsift.tui.cli as cli
+
+    url = _fresh_db(pg_url, f"lspages{abs(hash(tuple(args))) % 10_000}")
+    root = _tree(tmp_path / "r")
+    assert cli.main(["index", str(root), "--catalog", url, "-q"]) == 0
+    capsys.readouterr()
+    asked: list[int] = []
+    pages = cli.pages
+
+    def counted(*a: Any, **kw: Any) -> Any:
+        for page in pages(*a, **kw):
+            asked.append(len(page))
+            yield page
+
+    monkeypatch.setattr(cli, "LS_PAGE_ROWS", 4)
+    monkeypatch.setattr(cli, "LS_WHOLE_MAX", 3)
+    monkeypatch.setattr(cli, "pages", counted)
+    assert cli.main(["ls", str(root), "--catalog", url, "--format", "json", "-q", *args]) == 0
+    shared = capsys.readouterr().out
+    assert cli.main(["ls", str(root), "--no-cache", "--format", "json", "-q", *args]) == 0
+    assert shared == capsys.readouterr().out
+    assert all(n <= 4 for n in asked) and sum(asked) == len(json.loads(shared))
+    assert len(asked) > 1 or not json.loads(shared)

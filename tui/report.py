@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from rich.console import Console, Group
@@ -61,6 +61,20 @@ def print_json(doc: Any) -> None:
     """
     indent = 2 if sys.stdout.isatty() else None
     sys.stdout.write(json_text(doc, indent=indent) + "\n")
+
+
+def print_json_stream(docs: Iterable[Any]) -> None:
+    """:func:`print_json` of a list given one item at a time, written as they come (the same text, byte for byte)."""
+    indent = 2 if sys.stdout.isatty() else None
+    opened = False
+    for doc in docs:
+        text = json_text(doc, indent=indent)
+        if indent is None:
+            sys.stdout.write(("[" if not opened else ", ") + text)
+        else:  # each line one level deeper, as json.dumps indents a list's items
+            sys.stdout.write(("[\n" if not opened else ",\n") + "\n".join("  " + line for line in text.split("\n")))
+        opened = True
+    sys.stdout.write(("]" if indent is None else "\n]") + "\n" if opened else "[]\n")
 
 
 class ProgressPrinter:
