@@ -158,6 +158,9 @@ def test_commands_give_the_same_results_on_the_bucket_as_on_the_folder(s3: S3Ser
     for a, b in zip(remote_rows, local_rows):
         assert (a["kind"], a["status"], a["metrics"], a["project"], a["name"]) == (b["kind"], b["status"], b["metrics"], b["project"], b["name"])
         assert a["path"] == URL + "/" + a["id"], "shown paths are the remote URL, not the mirror"
+    code, out, err = run(capsys, "ls", URL, "--format", "csv", "--columns", "name,val_auc,path", "-q")  # --columns took a crash
+    assert code == 0, err
+    assert out.splitlines()[0] == "name,val_auc,path" and f",{URL}/" in out and str(remote.mirror_folder(URL)) not in out
     runs = [r["id"] for r in local_rows if r["kind"] == "run" and r["status"] == "finished"]
     a, b = runs[0], runs[-1]
     for argv in (("show", a), ("diff", a, b), ("explain", a, b)):

@@ -9,7 +9,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,8 +75,11 @@ class RemoteReport:
     def print_json(self, doc: Any) -> None:
         self._report.print_json(_swap(doc))
 
-    def print_csv(self, rows: Sequence[Any], metric_names: Sequence[str]) -> None:
-        self._report.print_csv([dataclasses.replace(r, path=shown_path(r.path)) for r in rows], metric_names)
+    def print_json_stream(self, docs: Iterable[Any]) -> None:
+        self._report.print_json_stream(_swap(doc) for doc in docs)
+
+    def print_csv(self, rows: Sequence[Any], metric_names: Sequence[str], *columns_and_facets: Any) -> None:
+        self._report.print_csv([dataclasses.replace(r, path=shown_path(r.path)) for r in rows], metric_names, *columns_and_facets)
 
 
 def _swap(doc: Any) -> Any:
