@@ -12,7 +12,7 @@ import argparse
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -371,10 +371,10 @@ def _index(args: argparse.Namespace, report: Any) -> int:
 
 
 LS_WHOLE_MAX = 50_000
-"""A database's list longer than this is written by ``ls --format json`` a page at a time (shorter ones are read whole:
+"""A database's list longer than this is written by ``ls --format json`` or ``csv`` a page at a time (shorter ones are read whole:
 each page asks again for its rows' details, so a filtered 10k took 2.5-3.0 s in pages, 1.8-2.3 s whole)."""
 LS_PAGE_ROWS = 5000
-"""Rows ``ls --format json`` asks a database for at a time (its memory is a page, not the list)."""
+"""Rows ``ls --format json`` or ``csv`` asks a database for at a time (its memory is a page, not the list)."""
 
 
 def _positive_int(text: str) -> int:
@@ -396,11 +396,14 @@ def _ls(args: argparse.Namespace, report: Any) -> int:
         metric_names = catalog.metric_names()
         check_keys(filters, sort, metric_names, catalog.facet_keys)
         kind = None if args.kind == "all" else args.kind
-        if (args.format == "json" and catalog.page_rows is not None and args.limit is None
+        if (args.format in ("json", "csv") and catalog.page_rows is not None and args.limit is None
                 and catalog.count(kind=kind, filters=filters) > LS_WHOLE_MAX):
             # a database's big list, a page at a time: a million records took 3.5 GB held whole (39 s), 83 MB so (76 s)
             listed = pages(catalog, kind=kind, filters=filters, sort=sort, size=LS_PAGE_ROWS)
-            report.print_json_stream(doc for page in listed for doc in _json_docs(catalog, page, report))
+            if args.format == "json":
+                report.print_json_stream(doc for page in listed for doc in _json_docs(catalog, page, report))
+            else:
+                _print_ls_csv(args, catalog, listed, metric_names, report)
             return _ls_notes(args, catalog, root, report)
         rows = catalog.list(kind=kind, filters=filters, sort=sort, limit=args.limit)
         if args.limit is not None and len(rows) == args.limit:
@@ -410,7 +413,7 @@ def _ls(args: argparse.Namespace, report: Any) -> int:
         if args.format == "json":
             report.print_json(_json_docs(catalog, rows, report))
         elif args.format == "csv":
-            _print_ls_csv(args, catalog, rows, metric_names, report)
+            _print_ls_csv(args, catalog, [rows], metric_names, report)
         else:
             _print_ls_table(args, catalog, rows, metric_names, report)
         return _ls_notes(args, catalog, root, report)
@@ -456,17 +459,17 @@ def _print_ls_table(args: argparse.Namespace, catalog: Backend, rows: list[Any],
     print_table(rows, keys, facets, catalog.problems, catalog.count(), hidden, console, report.print_problems, width)
 
 
-def _print_ls_csv(args: argparse.Namespace, catalog: Backend, rows: list[Any], metric_names: list[str], report: Any) -> None:
-    """CSV: the ``--columns`` keys when given (as the table), else every field and metric."""
+def _print_ls_csv(args: argparse.Namespace, catalog: Backend, pages: Iterable[list[Any]], metric_names: list[str], report: Any) -> None:
+    """CSV, a page of rows at a time: the ``--columns`` keys when given (as the table), else every field and metric."""
     from runsift.core.columns import offered_columns, parse_columns
     from runsift.core.query import is_facet
 
     if not args.columns:
-        report.print_csv(rows, metric_names)
+        report.print_csv(((rows, {}) for rows in pages), metric_names)
         return
     keys = parse_columns(args.columns, offered_columns(metric_names, catalog.facet_keys(), ()))
-    ids = [r.id for r in rows]
-    report.print_csv(rows, metric_names, keys, {k: catalog.facet(k, ids) for k in keys if is_facet(k)})
+    detail = [k for k in keys if is_facet(k)]
+    report.print_csv(((rows, {k: catalog.facet(k, [r.id for r in rows]) for k in detail}) for rows in pages), metric_names, keys)
 
 
 def _with_started_source(doc: dict[str, Any], source: tuple[str | None, float | None] | None) -> dict[str, Any]:

@@ -78,8 +78,9 @@ class RemoteReport:
     def print_json_stream(self, docs: Iterable[Any]) -> None:
         self._report.print_json_stream(_swap(doc) for doc in docs)
 
-    def print_csv(self, rows: Sequence[Any], metric_names: Sequence[str], *columns_and_facets: Any) -> None:
-        self._report.print_csv([dataclasses.replace(r, path=shown_path(r.path)) for r in rows], metric_names, *columns_and_facets)
+    def print_csv(self, pages: Iterable[tuple[Sequence[Any], Any]], metric_names: Sequence[str], *columns: Any) -> None:
+        shown = (([dataclasses.replace(r, path=shown_path(r.path)) for r in rows], facets) for rows, facets in pages)
+        self._report.print_csv(shown, metric_names, *columns)
 
 
 def _swap(doc: Any) -> Any:

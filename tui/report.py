@@ -126,12 +126,12 @@ def print_problems(console: Console, problems: list[tuple[str, Problem]]) -> Non
 
 
 def print_csv(
-    rows: Sequence[Summary],
+    pages: Iterable[tuple[Sequence[Summary], Mapping[str, Mapping[str, FacetValue]]]],
     metric_names: Sequence[str],
     columns: Sequence[str] | None = None,
-    facets: Mapping[str, Mapping[str, FacetValue]] | None = None,
 ) -> None:
-    """Records as CSV: ``columns`` (the table's ``--columns`` keys) when given, else the fixed fields and one column per metric.
+    """Records as CSV, a page of rows (with their detail values) at a time: ``columns`` (the table's ``--columns``
+    keys) when given, else the fixed fields and one column per metric.
 
     Cells hold values, not the table's display text: a metric's full ``repr``, a start time as
     recorded, a config value as written. Control, bidi and invisible characters are shown escaped.
@@ -140,17 +140,19 @@ def print_csv(
     if columns:
         writer.writerow([csv_cell(k) for k in columns])
         keys = [table_key(k) for k in columns]
-        for r in rows:
-            writer.writerow([_csv_value(r, k, facets or {}) for k in keys])
+        for rows, facets in pages:
+            for r in rows:
+                writer.writerow([_csv_value(r, k, facets) for k in keys])
         return
     head = ["id", "kind", "project", "name", "path", "status", "started", "sweep", "problems"]
     writer.writerow([csv_cell(h) for h in head + list(metric_names)])
-    for r in rows:
-        writer.writerow(
-            [csv_cell(v) for v in (r.id, r.kind, r.project, r.name, r.path, r.status, r.started or "", r.sweep or "")]
-            + [len(r.problems)]
-            + [repr(r.metrics[m]) if m in r.metrics else "" for m in metric_names]
-        )
+    for rows, _ in pages:
+        for r in rows:
+            writer.writerow(
+                [csv_cell(v) for v in (r.id, r.kind, r.project, r.name, r.path, r.status, r.started or "", r.sweep or "")]
+                + [len(r.problems)]
+                + [repr(r.metrics[m]) if m in r.metrics else "" for m in metric_names]
+            )
 
 
 def _csv_value(r: Summary, key: str, facets: Mapping[str, Mapping[str, FacetValue]]) -> str | int:
