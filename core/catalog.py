@@ -77,9 +77,11 @@ class RunNotFound(CatalogError):
 class AmbiguousRun(CatalogError):
     """Several records match the reference; ``candidates`` lists them."""
 
-    def __init__(self, ref: str, candidates: list[str]) -> None:
-        shown = ", ".join(candidates[:10]) + (" ..." if len(candidates) > 10 else "")
-        super().__init__(f"{ref!r} matches {len(candidates)} records: {shown}; give more of the path")
+    def __init__(self, ref: str, candidates: list[str], total: int | None = None) -> None:
+        """``total``: how many match, when ``candidates`` holds only the first of them."""
+        total = len(candidates) if total is None else total
+        shown = ", ".join(candidates[:10]) + (" ..." if total > 10 else "")
+        super().__init__(f"{ref!r} matches {total} records: {shown}; give more of the path")
         self.ref = ref
         self.candidates = candidates
 

@@ -473,3 +473,32 @@ def test_ls_of_a_shared_catalog_is_written_a_page_at_a_time_and_is_the_same_list
     listed = len(json.loads(shared)) if "json" in args else len(shared.splitlines()) - 1
     assert all(n <= 4 for n in asked) and sum(asked) == listed
     assert len(asked) > 1 or not listed
+
+
+def test_references_resolve_alike_on_both_backends(open_catalog: Any, tmp_path: Path) -> None:
+    # show/diff/explain name runs by id, path, the end of an id or part of its last name: the database answers each
+    # of these by a query (listing every id took 13 s at 1M records), and must answer them as the in-memory rules do.
+    from runsift.core.catalog import AmbiguousRun
+
+    root = _tree(tmp_path / "r")
+    make_run(root / "proj2" / "100%_done_run")  # LIKE's own characters, matched literally
+    make_run(root / "proj2" / "100x_done_run")
+    refs = ["proj1/2025-01-02_10-00-00_run-001", str(root / "proj1" / "2025-01-02_10-00-00_run-001"), "run-001",
+            "10-00-00_run-001", "run-00", "2025-01-02_10-00-00_run-001/", "100%_done_run", "100_", "%_done", "%_done_run", "run-0011",
+            "zzz", "proj9/run-001", HOSTILE, "", "run-1"]
+    with Catalog.open(root, use_cache=False) as reference, open_catalog(root) as cat:
+        for ref in refs:
+            for kind in (None, "run", "sweep"):
+                want: Any
+                try:
+                    want = reference.resolve(ref, kind=kind)
+                except (AmbiguousRun, RunNotFound) as exc:
+                    want = (type(exc), str(exc) if isinstance(exc, AmbiguousRun) else None)
+                try:
+                    got = cat.resolve(ref, kind=kind)
+                except (AmbiguousRun, RunNotFound) as exc:
+                    got = (type(exc), str(exc) if isinstance(exc, AmbiguousRun) else None)
+                assert got == want, (ref, kind)
+        with pytest.raises(RunNotFound) as typo:
+            cat.resolve("2025-01-02_10-00-00_run-0001")
+        assert "proj1/2025-01-02_10-00-00_run-001" in typo.value.candidates  # "did you mean" still finds a near name
