@@ -112,6 +112,10 @@ class Backend(Protocol):
         """The full record with this id (raises RunNotFound)."""
         ...
 
+    def get_many(self, record_ids: Iterable[str]) -> builtins.list[Record]:
+        """The full records with these ids that exist, in the order asked (a database reads them in one query)."""
+        ...
+
     def resolve(self, ref: str, *, kind: str | None = None, cwd: str | None = None) -> str:
         """The id ``ref`` names: an id, a path below the root, or a unique end of an id."""
         ...
@@ -120,7 +124,7 @@ class Backend(Protocol):
 MEMBERS = (
     "root", "problems", "last_refresh", "show_deleted", "page_rows", "reachable", "close", "__enter__", "__exit__", "refresh",
     "refresh_records", "summaries", "head", "list", "count", "ids", "presort", "deleted_count", "projects", "facet",
-    "facet_keys", "metric_names", "get", "resolve",
+    "facet_keys", "metric_names", "get", "get_many", "resolve",
 )
 """Every member of :class:`Backend` (a conformance test checks it against the protocol and both engines)."""
 

@@ -592,6 +592,14 @@ class SharedCatalog:
             raise RunNotFound(record_id, self._near(record_id))
         return from_dict(json.loads(mapped_detail(row[0], self.root)))
 
+    def get_many(self, record_ids: Iterable[str]) -> builtins.list[Record]:
+        """The full records with these ids that exist, in the order asked: one query, not a round trip each
+        (explain's 5,000 peers at 1M records: 3.1 s one by one)."""
+        wanted = [i for i in dict.fromkeys(record_ids) if is_utf8(i)]
+        with self._tx():
+            rows = dict(self.conn.execute("SELECT id, detail FROM runs WHERE root = %s AND id = ANY(%s)", (self.root_name, wanted)).fetchall())
+        return [from_dict(json.loads(mapped_detail(rows[i], self.root))) for i in wanted if i in rows]
+
     def resolve(self, ref: str, *, kind: str | None = None, cwd: str | None = None) -> str:
         """The id ``ref`` names: an id, a path below the root, or a unique end of an id (:func:`resolve_ref`'s rules),
         each asked of the database: listing every id to match them took 13 s and 2.5 GB at 1M records, per run named."""

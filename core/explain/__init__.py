@@ -157,18 +157,15 @@ def _peers(catalog: Backend, a: Run, b: Run, metric: str) -> list[Run]:
     """
     ids: list[str] = []
     for project in dict.fromkeys((a.project, b.project)):
-        ids += catalog.ids(
+        rows = catalog.list(  # the first MAX_PEERS by id are enough: A and B are at most two of them
             kind="run",
             filters=[parse_filter(f"project={project}"), parse_filter(f"metrics.{metric}>-1e308"),
                      *(parse_filter(f"status!={status}") for status in UNFINISHED)],
+            limit=MAX_PEERS,
         )
+        ids += [r.id for r in rows]
     ids = [i for i in dict.fromkeys(ids) if i not in (a.id, b.id)][: MAX_PEERS - 2]
-    out: list[Run] = [a, b]
-    for rid in ids:
-        record = catalog.get(rid)
-        if isinstance(record, Run):
-            out.append(record)
-    return out
+    return [a, b, *(record for record in catalog.get_many(ids) if isinstance(record, Run))]
 
 
 def _direction(delta: float, goal: Goal | None, verdict: Verdict) -> Direction:
