@@ -691,20 +691,26 @@ class Catalog:
         return near_ids(ref, ids if ids is not None else self.ids())
 
 
+def ref_forms(root: Path, ref: str, cwd: str | None = None) -> tuple[str, str | None]:
+    """``ref`` as an id is written (``/`` between parts, none at the end), and as the id of the path it names
+    from ``cwd`` (None when that path is not below ``root``): the two exact forms :func:`resolve_ref` looks for."""
+    candidate = Path(cwd or os.getcwd(), ref).resolve() if not os.path.isabs(ref) else Path(ref).resolve()
+    try:
+        as_id: str | None = candidate.relative_to(root).as_posix()
+    except ValueError:
+        as_id = None
+    return ref.strip().rstrip("/").replace(os.sep, "/"), as_id
+
+
 def resolve_ref(ids: builtins.list[str], root: Path, ref: str, cwd: str | None = None) -> str:
     """The one of ``ids`` that ``ref`` names: an id, a path (from ``cwd``) below ``root``, or a unique end of an id.
 
     Raises :class:`AmbiguousRun` with the candidates, or :class:`RunNotFound` with close names.
     """
     known = set(ids)
-    ref_clean = ref.strip().rstrip("/").replace(os.sep, "/")
+    ref_clean, as_id = ref_forms(root, ref, cwd)
     if ref_clean in known:
         return ref_clean
-    candidate = Path(cwd or os.getcwd(), ref).resolve() if not os.path.isabs(ref) else Path(ref).resolve()
-    try:
-        as_id = candidate.relative_to(root).as_posix()
-    except ValueError:
-        as_id = None
     if as_id is not None and as_id in known:
         return as_id
     matches = [i for i in ids if i.endswith("/" + ref_clean) or i.rsplit("/", 1)[-1] == ref_clean]

@@ -33,6 +33,7 @@ from .catalog import (
     _Reader,
     _summary,
     near_ids,
+    ref_forms,
 )
 from .discover import discover, is_utf8
 from .pgschema import DDL, FACET_KEYS, SCHEMA_CURRENT, analyze
@@ -66,6 +67,8 @@ AMBIGUOUS_SHOWN = 1000
 """An ambiguous reference lists at most this many of its matches (and says how many there are)."""
 NEAR_POOL = 20_000
 """Ids a "did you mean" compares the reference with, at most."""
+GET_MANY_BATCH = 2000
+"""Records :meth:`SharedCatalog.get_many` reads in one query (~15 MB of record JSON)."""
 WALK_SHARE = 0.3
 """The share of records a filter on :data:`~runsift.core.sqlquery.COLUMNS` must pass for a metric sort to walk the
 metric's index in order (a page then fills within a few thousand values); a filter passing fewer has its matches
@@ -271,9 +274,9 @@ class SharedCatalog:
                     self._store(batch, host)
         seen = {f.id for f in walk.found}
         removed = [rid for rid in known if rid not in seen]
-        for i in range(0, len(removed), 500):
+        for gone in batches(removed, 500):
             with self._tx():
-                params = (self.root_name, removed[i : i + 500])
+                params = (self.root_name, gone)
                 self.conn.execute("DELETE FROM vals WHERE rid IN (SELECT rid FROM runs WHERE root = %s AND id = ANY(%s))", params)
                 self.conn.execute("DELETE FROM runs WHERE root = %s AND id = ANY(%s)", params)
         with self._tx():
@@ -590,26 +593,33 @@ class SharedCatalog:
             row = self.conn.execute("SELECT detail FROM runs WHERE root = %s AND id = %s", (self.root_name, record_id)).fetchone()
         if row is None:
             raise RunNotFound(record_id, self._near(record_id))
-        return from_dict(json.loads(mapped_detail(row[0], self.root)))
+        return self._record(row[0])
 
     def get_many(self, record_ids: Iterable[str]) -> builtins.list[Record]:
-        """The full records with these ids that exist, in the order asked: one query, not a round trip each
-        (explain's 5,000 peers at 1M records: 3.1 s one by one)."""
+        """The full records with these ids that exist, in the order asked: a query per :data:`GET_MANY_BATCH`, not a
+        round trip each (explain's 5,000 peers at 1M records: 3.1 s one by one); a batch bounds the text read at once."""
         wanted = [i for i in dict.fromkeys(record_ids) if is_utf8(i)]
-        with self._tx():
-            rows = dict(self.conn.execute("SELECT id, detail FROM runs WHERE root = %s AND id = ANY(%s)", (self.root_name, wanted)).fetchall())
-        return [from_dict(json.loads(mapped_detail(rows[i], self.root))) for i in wanted if i in rows]
+        out: builtins.list[Record] = []
+        for batch in batches(wanted, GET_MANY_BATCH):
+            with self._tx():
+                rows = dict(self.conn.execute("SELECT id, detail FROM runs WHERE root = %s AND id = ANY(%s)", (self.root_name, batch)).fetchall())
+            out += [self._record(rows[i]) for i in batch if i in rows]
+        return out
+
+    def _record(self, detail: str) -> Record:
+        """A record from its stored JSON, its paths mapped to where the root is on this host."""
+        return from_dict(json.loads(mapped_detail(detail, self.root)))
 
     def resolve(self, ref: str, *, kind: str | None = None, cwd: str | None = None) -> str:
         """The id ``ref`` names: an id, a path below the root, or a unique end of an id (:func:`resolve_ref`'s rules),
         each asked of the database: listing every id to match them took 13 s and 2.5 GB at 1M records, per run named."""
-        ref_clean = ref.strip().rstrip("/").replace(os.sep, "/")
+        ref_clean, as_id = ref_forms(self.root, ref, cwd)
         if not is_utf8(ref_clean):  # a name no database text can hold (a lone surrogate from a bad file name)
             raise RunNotFound(ref, [])
         where, params, _ = self._where(kind, ())
         listed = " AND ".join(where)
         with self._tx(consistent=True):
-            for exact in dict.fromkeys((ref_clean, _below(self.root, ref, cwd))):
+            for exact in dict.fromkeys((ref_clean, as_id)):
                 if exact is not None and is_utf8(exact) and self.conn.execute(
                     f"SELECT EXISTS (SELECT 1 FROM runs r WHERE {listed} AND r.id = %s)", [*params, db_text(exact)]
                 ).fetchone()[0]:
@@ -643,15 +653,6 @@ class SharedCatalog:
         with self._tx():
             pool = [i for (i,) in self.conn.execute(sql, [*params, head, NEAR_POOL]).fetchall()]
         return near_ids(ref, pool)
-
-
-def _below(root: Path, ref: str, cwd: str | None) -> str | None:
-    """``ref`` as a path (from ``cwd``) below ``root``, as an id (``a/b``); None when it is not below the root."""
-    candidate = Path(cwd or os.getcwd(), ref).resolve() if not os.path.isabs(ref) else Path(ref).resolve()
-    try:
-        return candidate.relative_to(root).as_posix()
-    except ValueError:
-        return None
 
 
 def _like_escaped(text: str) -> str:
@@ -695,5 +696,6 @@ def _summary_of(row: tuple[Any, ...]) -> Summary:
 
 
 def batches(items: list[Any], size: int) -> Iterator[list[Any]]:
+    """``items`` in lists of at most ``size``, in order."""
     for i in range(0, len(items), size):
         yield items[i : i + size]

@@ -245,7 +245,7 @@ def column_sort_parts(sort: Sort, values: list[str]) -> list[SortPart]:
         conds, params = _one_of(sort.key, group)
         parts.append(SortPart("", conds[0], tuple(params), indexed=True, members=tuple(group)))
     conds, params = _one_of(sort.key, missing)
-    where = " OR ".join([*conds, f"r.{sort.key} IS NULL"]).join("()")
+    where = f"({' OR '.join([*conds, f'r.{sort.key} IS NULL'])})"
     parts.append(SortPart("", where, tuple(params), indexed=True, members=(*missing, None)))
     return parts
 

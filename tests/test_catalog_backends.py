@@ -157,6 +157,11 @@ def test_both_backends_answer_every_query_as_the_in_memory_rules_do(open_catalog
         # explain's peers, read in one go: those that exist, in the order asked, once each
         asked = [f"proj0/{HOSTILE}", "no/such-run", "proj1/2025-01-02_10-00-00_run-001", f"proj0/{HOSTILE}"]
         assert [to_dict(r) for r in cat.get_many(asked)] == [to_dict(reference.get(i)) for i in asked[::2]]
+        saved_batch, pgcatalog.GET_MANY_BATCH = pgcatalog.GET_MANY_BATCH, 1  # a query a record: the same, in order
+        try:
+            assert [to_dict(r) for r in cat.get_many(asked)] == [to_dict(reference.get(i)) for i in asked[::2]]
+        finally:
+            pgcatalog.GET_MANY_BATCH = saved_batch
         assert cat.resolve("run-001") == "proj1/2025-01-02_10-00-00_run-001"
         with pytest.raises(RunNotFound):
             cat.get("nope")

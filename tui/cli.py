@@ -370,8 +370,6 @@ def _index(args: argparse.Namespace, report: Any) -> int:
     return EXIT_OK
 
 
-AUDIT_BATCH = 2000
-"""Records ``audit`` reads at a time (one query each on a database, not a round trip per record)."""
 LS_WHOLE_MAX = 50_000
 """A database's list longer than this is written by ``ls --format json`` or ``csv`` a page at a time (shorter ones are read whole:
 each page asks again for its rows' details, so a filtered 10k took 2.5-3.0 s in pages, 1.8-2.3 s whole)."""
@@ -570,8 +568,7 @@ def _audit(args: argparse.Namespace, report: Any) -> int:
     filters = [parse_filter(f) for f in args.filter]
     with _open(args, root, report) as catalog:
         check_keys(filters, None, catalog.metric_names(), catalog.facet_keys)
-        ids = catalog.ids(kind="run", filters=filters)
-        runs = [r for k in range(0, len(ids), AUDIT_BATCH) for r in catalog.get_many(ids[k : k + AUDIT_BATCH]) if isinstance(r, Run)]
+        runs = [r for r in catalog.get_many(catalog.ids(kind="run", filters=filters)) if isinstance(r, Run)]
     audits, projects = audit_all(runs)
     if args.format == "json":
         report.print_json(audit_json(audits, projects))

@@ -74,7 +74,10 @@ def print_json_stream(docs: Iterable[Any]) -> None:
         else:  # each line one level deeper, as json.dumps indents a list's items
             sys.stdout.write(("[\n" if not opened else ",\n") + "\n".join("  " + line for line in text.split("\n")))
         opened = True
-    sys.stdout.write(("]" if indent is None else "\n]") + "\n" if opened else "[]\n")
+    if not opened:
+        sys.stdout.write("[]\n")
+    else:
+        sys.stdout.write("]\n" if indent is None else "\n]\n")
 
 
 class ProgressPrinter:
