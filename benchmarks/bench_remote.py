@@ -2,6 +2,7 @@
 """An s3:// root against the same tree on local disk: `runsift ls URL --format json`, cold and warm (issue 14).
 
     python benchmarks/bench_remote.py --runs 10000 [--corpus DIR] [--repeat 3] [--profile]
+    python benchmarks/bench_remote.py --corpus DIR --endpoint URL --keep CACHES [--warm-only]
 
 Writes a corpus with gen_corpus.py (or uses ``--corpus``, a folder it wrote), starts moto's standalone
 S3 server on a free local port (as tests/test_remote_s3.py does), uploads every file of the corpus
@@ -13,13 +14,17 @@ with many concurrent PUTs (not timed), then times whole CLI processes, stdout to
                       again, finds every ETag unchanged and opens the mirror's catalog
 
 Row counts of the two are checked to be equal. Then the bucket's listing alone, the same call a sync makes
-(``fs.find(prefix, detail=True)`` through runsift's own filesystem options), in a fresh process,
+(``remotelist.list_tree`` through runsift's own filesystem options), in a fresh process,
 ``--listings`` times: its wall time, the client's CPU and moto's CPU (from /proc), so that a warm s3
 open can be split into the listing and the rest (runsift's own work: comparing and the mirror's
 catalog). ``--profile`` also runs one more warm s3 open under
 cProfile, in process, and prints the top of it. Nothing asserts; the target printed is the issue's
 (warm s3 within 3x of warm local). moto keeps its objects in memory: it is a stand-in for S3's API,
 not for its latency (every request here is a local HTTP round trip to one Python process).
+
+Uploading 10k runs to moto takes ~5 minutes and the cold s3 open ~20: ``--endpoint`` uses a server
+already holding the corpus (uploaded by an earlier run, bucket ``bench``, folder named as the corpus),
+``--keep`` keeps both caches in a folder, and ``--warm-only`` then times only warm opens of kept caches.
 """
 
 from __future__ import annotations
@@ -94,8 +99,10 @@ def timed_ls(root: str, cache_dir: Path, env: dict[str, str], rows: bool = False
     return wall, (len(json.loads(proc.stdout)) if rows else None), proc.stderr.strip()
 
 
-def measure(root: str, cache_dir: Path, env: dict[str, str], repeat: int) -> dict:
-    cold, rows, cold_err = timed_ls(root, cache_dir, env, rows=True)
+def measure(root: str, cache_dir: Path, env: dict[str, str], repeat: int, warm_only: bool = False) -> dict:
+    cold, rows, cold_err = timed_ls(root, cache_dir, env, rows=True)  # with warm_only: counts the rows, not timed
+    if warm_only:
+        cold = float("nan")
     warms, warm_err = [], ""
     for _ in range(repeat):
         wall, _, warm_err = timed_ls(root, cache_dir, env)
@@ -109,16 +116,18 @@ def _cpu_of(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def time_listing(url: str, env: dict[str, str], server_pid: int) -> dict:
-    """One listing of ``url`` as a sync lists it, in a fresh process: wall and client CPU (in the child), moto's CPU."""
+def time_listing(url: str, env: dict[str, str], server_pid: int | None) -> dict:
+    """One listing of ``url`` as a sync lists it, in a fresh process: wall and client CPU (in the child), moto's CPU
+    when this script started the server."""
     code = (
-        "import json, sys, time; from runsift.core.remote import _filesystem; fs, path = _filesystem(sys.argv[1]); "
-        "c0 = time.process_time(); t0 = time.perf_counter(); n = len(fs.find(path.rstrip('/'), detail=True, withdirs=False)); "
+        "import json, sys, time; from runsift.core.remote import _filesystem; from runsift.core.remotelist import list_tree; "
+        "fs, path = _filesystem(sys.argv[1]); "
+        "c0 = time.process_time(); t0 = time.perf_counter(); n = len(list_tree(fs, path.rstrip('/'))); "
         "print(json.dumps({'wall': time.perf_counter() - t0, 'client_cpu': time.process_time() - c0, 'objects': n}))"
     )
-    before = _cpu_of(server_pid)
+    before = _cpu_of(server_pid) if server_pid else 0.0
     proc = subprocess.run([sys.executable, "-c", code, url], capture_output=True, env=env, text=True, check=True)
-    return {**json.loads(proc.stdout), "moto_cpu": _cpu_of(server_pid) - before}
+    return {**json.loads(proc.stdout), "moto_cpu": _cpu_of(server_pid) - before if server_pid else float("nan")}
 
 
 def profile_warm(url: str, cache_dir: Path, env: dict[str, str]) -> None:
@@ -140,6 +149,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=32, help="concurrent PUTs while uploading")
     ap.add_argument("--listings", type=int, default=1, help="times the bucket's listing alone (0: not at all)")
     ap.add_argument("--profile", action="store_true", help="also profile one warm s3 ls in process (cProfile)")
+    ap.add_argument("--endpoint", help="a running S3 server whose bucket 'bench' holds the corpus (nothing started or uploaded)")
+    ap.add_argument("--keep", type=Path, help="keep the local and s3 caches in this folder")
+    ap.add_argument("--warm-only", action="store_true", help="with --keep: time only warm opens of the kept caches")
     args = ap.parse_args()
 
     scratch = Path(tempfile.mkdtemp(prefix="bench-remote-"))
@@ -150,17 +162,21 @@ def main() -> None:
             corpus = scratch / f"runs-{args.runs}"
             subprocess.run([sys.executable, str(HERE / "gen_corpus.py"), "--out", str(corpus), "--runs", str(args.runs)], check=True)
         corpus = corpus.resolve()
-        server, endpoint = start_moto()
-        t0 = time.perf_counter()
-        count = upload(corpus, endpoint, corpus.name, args.threads)
-        print(f"uploaded {count:,} objects to moto in {time.perf_counter() - t0:.0f} s (not timed below)", flush=True)
+        if args.endpoint:
+            endpoint, count = args.endpoint, sum(1 for p in corpus.rglob("*") if p.is_file() and not p.name.startswith("."))
+        else:
+            server, endpoint = start_moto()
+            t0 = time.perf_counter()
+            count = upload(corpus, endpoint, corpus.name, args.threads)
+            print(f"uploaded {count:,} objects to moto in {time.perf_counter() - t0:.0f} s (not timed below)", flush=True)
+        caches = args.keep or scratch
         env = {**os.environ, **KEYS, "AWS_ENDPOINT_URL": endpoint, "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
                "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
         url = f"s3://{BUCKET}/{corpus.name}"
         load = os.getloadavg()[0]
-        local = measure(str(corpus), scratch / "cache-local", env, args.repeat)
-        remote = measure(url, scratch / "cache-s3", env, args.repeat)
-        listings = [time_listing(url, env, server.pid) for _ in range(args.listings)]
+        local = measure(str(corpus), caches / "cache-local", env, args.repeat, args.warm_only)
+        remote = measure(url, caches / "cache-s3", env, args.repeat, args.warm_only)
+        listings = [time_listing(url, env, server.pid if server else None) for _ in range(args.listings)]
         if local["rows"] != remote["rows"]:
             print(f"ROW COUNTS DIFFER: local {local['rows']}, s3 {remote['rows']}")
         lw, rw = statistics.median(local["warm"]), statistics.median(remote["warm"])

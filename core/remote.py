@@ -2,7 +2,7 @@
 
 The readers work on local paths, so a remote root is brought to a private mirror under runsift's
 cache folder (never written to the remote) and the usual catalog indexes the mirror. One recursive
-listing gives each object's size and ETag (or mtime): that is the change check, and only objects
+listing (:mod:`.remotelist`) gives each object's size and ETag (or mtime): that is the change check, and only objects
 whose key changed are fetched again. Each object gets only what a record needs: run files in full,
 the head and tail of a big log (what the log readers read, by ranged reads), and for artifacts and
 files over the readers' limits a placeholder of the same size and time (a sparse file) that costs
@@ -33,6 +33,7 @@ from .formats._inferred import LOG_PEEK_BYTES
 from .formats._wandb_records import HEAD_BYTES as WANDB_HEAD_BYTES
 from .formats._wandb_records import MAX_LOG_BYTES as WANDB_MAX_LOG_BYTES
 from .readers.predictions import NAME_WORD, SUFFIXES
+from .remotelist import list_tree, s3_session
 from .remotepaths import register
 from .safeio import MAX_STREAM_BYTES
 
@@ -139,7 +140,7 @@ def mirror(
         else:
             path = fs._strip_protocol(url)
         path = path.rstrip("/")
-        listing = fs.find(path, detail=True, withdirs=False)
+        listing = list_tree(fs, path)
     except Exception as exc:
         raise _explain(exc, shown) from None
     tree = base / (path.rsplit("/", 1)[-1] or "root")
@@ -228,11 +229,15 @@ def _filesystem(url: str) -> tuple[Any, str]:
     except ImportError:
         raise RemoteError(f"{scheme}:// roots need fsspec: pip install 'runsift[{SCHEMES[scheme]}]'") from None
     options: dict[str, Any] = {"skip_instance_cache": True}
-    if SCHEMES[scheme] == "s3":
-        options.update(use_listings_cache=False, config_kwargs={"connect_timeout": 10, "read_timeout": 60, "retries": {"max_attempts": 3}})
-    else:  # sshfs turns host key checking off by default; asyncssh's own default checks ~/.ssh/known_hosts
-        options.update(known_hosts=(), connect_timeout=10)
     try:
+        if SCHEMES[scheme] == "s3":
+            options.update(
+                use_listings_cache=False,
+                session=s3_session(),
+                config_kwargs={"connect_timeout": 10, "read_timeout": 60, "retries": {"max_attempts": 3}},
+            )
+        else:  # sshfs turns host key checking off by default; asyncssh's own default checks ~/.ssh/known_hosts
+            options.update(known_hosts=(), connect_timeout=10)
         fs, path = fsspec.core.url_to_fs(url, **options)
     except ImportError:
         raise RemoteError(f"{scheme}:// roots need an optional part: pip install 'runsift[{SCHEMES[scheme]}]'") from None
