@@ -17,7 +17,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
+"""Bumped whenever the tables or what a record's rows hold change (a new field, a reader's fix): an older cache is
+rebuilt, and a shared catalog's indexer reads again every record of a root read by another version."""
 QUICK_CHECK_MAX_BYTES = 32 * 1024 * 1024
 """Caches up to this size get SQLite's ``PRAGMA quick_check`` at open (a few ms a MB); bigger ones rely
 on the row checksums and on the errors SQLite raises when it meets a damaged page."""

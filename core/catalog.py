@@ -1011,8 +1011,11 @@ def _facets(detail: Mapping[str, Any]) -> Iterator[tuple[str, str | None, float 
     source = detail.get("source") or {}
     if source.get("format"):
         yield _facet("source", source["format"])
+    guessed = source.get("guessed") or ()
     if detail.get("started") is not None:  # a start time read from file times is a guess: say so wherever it shows
-        yield _facet("started_source", "guessed" if "started" in (source.get("guessed") or ()) else "recorded")
+        yield _facet("started_source", "guessed" if "started" in guessed else "recorded")
+    if detail.get("status") is not None:  # likewise a status inferred from how a run's files or logs end
+        yield _facet("status_source", "guessed" if "status" in guessed else "recorded")
     for key in ("user", "host", "exit_code", "ended", "duration", "error"):
         if detail.get(key) is not None:
             yield _facet(key, detail[key])

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from .cachefile import SCHEMA_VERSION
 from .catalog import (
     AmbiguousRun,
     CatalogError,
@@ -263,9 +264,13 @@ class SharedCatalog:
         host = socket.gethostname()
         with self._tx():
             known = dict(self.conn.execute("SELECT id, fingerprint FROM runs WHERE root = %s", (self.root_name,)).fetchall())
+            read_with = self.conn.execute("SELECT records_version FROM roots WHERE name = %s", (self.root_name,)).fetchone()
         walk = discover(self.root)
         self.problems = walk.problems
-        todo = [f for f in walk.found if known.get(f.id) != f.fingerprint]
+        if read_with is not None and read_with[0] != SCHEMA_VERSION:  # read by another runsift: every record again
+            todo = list(walk.found)
+        else:
+            todo = [f for f in walk.found if known.get(f.id) != f.fingerprint]
         with _Reader(self.root, workers) as reader:
             for f in todo:
                 reader.add(f)
@@ -281,9 +286,10 @@ class SharedCatalog:
                 self.conn.execute("DELETE FROM runs WHERE root = %s AND id = ANY(%s)", params)
         with self._tx():
             self.conn.execute(
-                "INSERT INTO roots VALUES (%s, %s, %s, %s) ON CONFLICT (name) DO UPDATE SET host = EXCLUDED.host, "
-                "path = EXCLUDED.path, indexed_at = EXCLUDED.indexed_at",
-                (self.root_name, host, str(self.root), time.time()),
+                "INSERT INTO roots (name, host, path, indexed_at, records_version) VALUES (%s, %s, %s, %s, %s) "
+                "ON CONFLICT (name) DO UPDATE SET host = EXCLUDED.host, path = EXCLUDED.path, indexed_at = EXCLUDED.indexed_at, "
+                "records_version = EXCLUDED.records_version",
+                (self.root_name, host, str(self.root), time.time(), SCHEMA_VERSION),
             )
         if len(todo) + len(removed) > max(1000, len(known) // 10):
             with self._lock:

@@ -33,8 +33,12 @@ TEXT_FIELDS: frozenset[str] = frozenset({"id", "kind", "project", "name", "path"
 
 FACET_PREFIXES: tuple[str, ...] = ("config.", "data.", "seeds.", "env.", "code.", "tags.")
 """Key prefixes answered from the record details (flattened into the cache's facets table)."""
-FACET_FIELDS: frozenset[str] = frozenset({"source", "user", "host", "exit_code", "ended", "duration", "error", "started_source"})
+FACET_FIELDS: frozenset[str] = frozenset(
+    {"source", "user", "host", "exit_code", "ended", "duration", "error", "started_source", "status_source"}
+)
 """Run fields answered from the record details too (what a tracker recorded about the run)."""
+SOURCE_FACETS: tuple[str, ...] = ("started_source", "status_source")
+"""Whether a run's start and status were recorded or guessed: asked with every list that shows them."""
 
 OPERATORS: tuple[str, ...] = ("!=", ">=", "<=", "=", ">", "<", "~")
 _SPLIT = re.compile(r"^(?P<key>[^=!<>~\s][^=!<>~]*?)\s*(?P<op>!=|>=|<=|==|=|>|<|~)\s*(?P<value>.*)$")

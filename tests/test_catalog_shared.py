@@ -340,6 +340,33 @@ def test_a_reader_keeps_totals_and_names_until_it_refreshes(pg_url: str, tmp_pat
         assert reader.count(filters=[parse_filter("project=newproj")]) == 1
 
 
+
+def test_records_read_by_another_runsift_are_read_again(pg_url: str, tmp_path: Path) -> None:
+    """A new field (``status_source``) or a reader's fix changes what a record's rows hold: an indexer of the new
+    version reads every record of a root read by another, where unchanged files alone would keep the old rows."""
+    import psycopg
+
+    from runsift.core.cachefile import SCHEMA_VERSION
+    from runsift.core.pgcatalog import SharedCatalog
+
+    url, root = _indexed(pg_url, tmp_path, "versions")
+    some = "proj1/2025-01-02_10-00-00_run-001"
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert conn.execute("SELECT records_version FROM roots WHERE name = 'team'").fetchone() == (SCHEMA_VERSION,)
+        conn.execute(  # rows as another version wrote them
+            "UPDATE runs SET detail = jsonb_set(detail::jsonb, '{name}', '\"stale\"')::text WHERE id = %s", (some,)
+        )
+    with SharedCatalog.open(url, root, root_name="team", refresh=True) as cat:
+        assert cat.last_refresh.changed == 0 and cat.get(some).name == "stale", "same version: unchanged files are not read"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("UPDATE roots SET records_version = NULL")  # read by a runsift from before the version was kept
+    with SharedCatalog.open(url, root, root_name="team", refresh=True) as cat, Catalog.open(root, use_cache=False) as ref:
+        assert cat.last_refresh.changed == 25
+        assert cat.get(some).name == ref.get(some).name != "stale"
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert conn.execute("SELECT records_version FROM roots WHERE name = 'team'").fetchone() == (SCHEMA_VERSION,)
+
+
 # -- security ---------------------------------------------------------------------------------------
 
 SECRET = "Pw-s3cret-9%&x"

@@ -63,7 +63,7 @@ async def test_columns_follow_the_filter(root: Path, tmp_path: Path) -> None:
         table = await settle(pilot)
         assert titles(table)[4] == "val_f1"  # the sweep declares it
         assert "val_auc" not in titles(table)  # nobody shown records it
-        assert "~ start guessed" in str(app.screen.query_one("#status-line", Static).render())
+        assert "~ guessed" in str(app.screen.query_one("#status-line", Static).render())
         assert table._facets["started_source"]  # the ~ comes from the record's provenance
         line = "".join(seg.text for seg in table.render_line(2))
         assert "~20" in line  # sweep-07's runs took their start from file times

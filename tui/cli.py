@@ -12,7 +12,7 @@ import argparse
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from runsift.core.backend import Backend, pages
 from runsift.core.catalog import Catalog, CatalogError
 from runsift.core.diff import SECTIONS, diff_runs
 from runsift.core.query import (
+    SOURCE_FACETS,
     QueryError,
     check_keys,
     close_matches,
@@ -420,9 +421,10 @@ def _ls(args: argparse.Namespace, report: Any) -> int:
 
 
 def _json_docs(catalog: Backend, rows: list[Any], report: Any) -> list[dict[str, Any]]:
-    """The JSON of listed rows, each with its ``started_source`` (asked for these rows only)."""
-    sources = catalog.facet("started_source", [r.id for r in rows])
-    return [_with_started_source(report.summary_json(r), sources.get(r.id)) for r in rows]
+    """The JSON of listed rows, each with its ``started_source`` and ``status_source`` (asked for these rows only)."""
+    ids = [r.id for r in rows]
+    sources = {key: catalog.facet(key, ids) for key in SOURCE_FACETS}
+    return [_with_sources(report.summary_json(r), {key: values.get(r.id) for key, values in sources.items()}) for r in rows]
 
 
 def _ls_notes(args: argparse.Namespace, catalog: Backend, root: Path, report: Any) -> int:
@@ -454,7 +456,7 @@ def _print_ls_table(args: argparse.Namespace, catalog: Backend, rows: list[Any],
     else:
         keys, hidden = choose_columns(rows, console.width if terminal else None, _sweep_metric(catalog))
     ids = [r.id for r in rows]  # the rows listed only: a filtered 10k of a million-run catalog, not the million
-    facets = {k: catalog.facet(k, ids) for k in (*keys, "started_source") if is_facet(k)}
+    facets = {k: catalog.facet(k, ids) for k in (*keys, *SOURCE_FACETS) if is_facet(k)}
     width = console.width if terminal else None
     print_table(rows, keys, facets, catalog.problems, catalog.count(), hidden, console, report.print_problems, width)
 
@@ -472,9 +474,12 @@ def _print_ls_csv(args: argparse.Namespace, catalog: Backend, pages: Iterable[li
     report.print_csv(((rows, {k: catalog.facet(k, [r.id for r in rows]) for k in detail}) for rows in pages), metric_names, keys)
 
 
-def _with_started_source(doc: dict[str, Any], source: tuple[str | None, float | None] | None) -> dict[str, Any]:
-    """``doc`` with ``started_source``: ``recorded``, ``guessed`` (from file times or logs) or null (no start time)."""
-    doc["started_source"] = source[0] if source is not None else None
+def _with_sources(doc: dict[str, Any], sources: Mapping[str, tuple[str | None, float | None] | None]) -> dict[str, Any]:
+    """``doc`` with ``started_source`` and ``status_source``: ``recorded``, ``guessed`` (from file times, logs or how the
+    run's files end) or null (no start time; a sweep's status; a record a shared catalog stored before runsift said)."""
+    for key in SOURCE_FACETS:
+        source = sources.get(key)
+        doc[key] = source[0] if source is not None else None
     return doc
 
 
@@ -496,7 +501,8 @@ def _show(args: argparse.Namespace, report: Any) -> int:
     with _open(args, root, report) as catalog:
         record = catalog.get(_resolve(catalog, args.run))
         if args.format == "json":
-            report.print_json(_with_started_source(report.record_json(record), catalog.facet("started_source", [record.id]).get(record.id)))
+            sources = {key: catalog.facet(key, [record.id]).get(record.id) for key in SOURCE_FACETS}
+            report.print_json(_with_sources(report.record_json(record), sources))
         else:
             report.print_record(record)
     return EXIT_OK

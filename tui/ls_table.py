@@ -3,7 +3,7 @@
 Columns come from :mod:`runsift.core.columns` (each project's primary metric first) unless
 ``--columns`` names them. Cells are the runs table's (:func:`runsift.tui.widgets.run_table.cell_text`),
 so the app and the command line show a value the same way: one precision per column, NaN as NaN,
-``~`` before a guessed start, ``!N`` after the name of a record with problems.
+``~`` before a guessed start or status, ``!N`` after the name of a record with problems.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def _natural(rows: Sequence[Summary], key: str) -> int:
     tkey = table_key(key)
     decimals = common_decimals(cell_number(r, tkey) for r in sample)
     widest = max((len(cell_text(r, tkey, None, decimals)) + (len(problem_marker(r)) if key == "name" else 0) for r in sample), default=0)
-    if key == "started":
+    if key in ("started", "status"):
         widest += len(GUESSED)
     widest = max(widest, len(key))
     return min(widest, MAX_NAME) if key in ("name", "project") else widest
@@ -148,7 +148,7 @@ def print_table(
             if marker:
                 stripped = cell.rstrip(" ")
                 cell = stripped + marker + " " * (cell_len(cell) - cell_len(stripped))
-            if tkey == "started" and text.startswith(GUESSED):
+            if tkey in ("started", "status") and text.startswith(GUESSED):
                 guessed = True
             if styled is not None:
                 if i:
@@ -164,7 +164,7 @@ def print_table(
     print_problems(console, [(r.id, p) for r in rows for p in r.problems] + [("", p) for p in walk_problems])
     shown = f"{len(rows):,} of {total:,} records" if len(rows) != total else f"{total:,} records"
     if guessed:
-        shown += f"; {GUESSED} start time guessed (from file times or logs), not recorded"
+        shown += f"; {GUESSED} guessed (a start from file times or logs, a status from how the run's files end), not recorded"
     if hidden > 0:
         shown += f"; {hidden} more column{'s' if hidden != 1 else ''}: --columns, --format json/csv or a wider terminal"
     console.print(Text(shown, style="dim"))

@@ -19,6 +19,7 @@ from runsift.core.gcpause import freeze_long_lived
 from runsift.core.naming import short_name
 from runsift.core.query import (
     FIELDS,
+    SOURCE_FACETS,
     FacetValue,
     Filter,
     QueryError,
@@ -33,7 +34,7 @@ from runsift.core.records import Summary
 from ..messages import OpenDiff, OpenRecord, PickColumns, PickProject, RecordsChanged
 from ..safe import literal, visible
 from ..widgets.filter_input import FilterInput
-from ..widgets.run_table import LIVE_FOR, Column, RunTable, table_key, user_key
+from ..widgets.run_table import LIVE_FOR, Column, RunTable, is_guessed, table_key, user_key
 
 if TYPE_CHECKING:
     from ..app import RunsiftApp
@@ -42,7 +43,7 @@ BASE_COLUMNS: tuple[Column, ...] = (
     Column("project", "project", "left", 5, 20),
     Column("name", "name", "left", 16, 36),
     Column("started", "started", "left", 16, 17),
-    Column("status", "status", "left", 8, 10),
+    Column("status", "status", "left", 8, 11),  # "~incomplete": a guessed status
 )
 _BASE = {c.key: c for c in BASE_COLUMNS}
 MAX_METRIC_COLUMNS = 6
@@ -100,7 +101,7 @@ class RunsScreen(Screen[None]):
         self._live_since: dict[str, float] = {}
         """Record id -> when the watcher last saw its files change (for the ``↻`` after its name)."""
         self._facet_cache: dict[str, Mapping[str, FacetValue]] = {}
-        """Detail values by key (config paths, error, started_source), until the next indexing."""
+        """Detail values by key (config paths, error, started_source, status_source), until the next indexing."""
         self._sweep_metrics: dict[str, str | None] = {}
         self._guessed = False
         """Some rows shown start at a guessed time (the status line says what ``~`` means)."""
@@ -212,7 +213,7 @@ class RunsScreen(Screen[None]):
     def _facets(self, keys: list[str], rows: list[Summary]) -> dict[str, Mapping[str, FacetValue]]:
         """The detail values the table shows for ``rows``: its detail columns and where each start came from."""
         ids = [r.id for r in rows]
-        return {k: self._facet(k, ids) for k in (*keys, "started_source") if is_facet(k)}
+        return {k: self._facet(k, ids) for k in (*keys, *SOURCE_FACETS) if is_facet(k)}
 
     def _sweep_metric(self, sweep_id: str) -> str | None:
         """The metric a sweep's spec declares (a record read, remembered; called in a worker)."""
@@ -266,8 +267,7 @@ class RunsScreen(Screen[None]):
             self._query = (self._query[0] + 1, *listed)
             self._more_pending = False
         self._loaded = self._loaded or (not partial and error is None)
-        sources = facets.get("started_source", {})
-        self._guessed = any(sources.get(r.id, (None, None))[0] == "guessed" for r in rows[:2000])
+        self._guessed = any(is_guessed(facets, key, r.id) for key in SOURCE_FACETS for r in rows[:2000])
         self._update_status()
         if not partial:
             self._maybe_more()
@@ -337,7 +337,7 @@ class RunsScreen(Screen[None]):
         if self._sort is not None:
             parts.append((f"sort: {'-' if self._sort.descending else ''}{self._sort.key}", "dim"))
         if self._guessed:
-            parts.append(("~ start guessed", "dim"))
+            parts.append(("~ guessed", "dim"))
         line = literal("")
         for i, (text, style) in enumerate(parts):
             if i:

@@ -105,6 +105,11 @@ def format_started(started: str | None, guessed: bool = False) -> str:
     return GUESSED + text if guessed else text
 
 
+def is_guessed(facets: Facets | None, source_key: str, record_id: str) -> bool:
+    """True when ``facets[source_key]`` (``started_source``, ``status_source``) says the record's value was guessed."""
+    return facets is not None and facets.get(source_key, {}).get(record_id, (None, None))[0] == "guessed"
+
+
 def _facet_value(entry: FacetValue | None) -> object:
     if entry is None:
         return None
@@ -116,7 +121,7 @@ def cell_text(summary: Summary, key: str, facets: Facets | None = None, decimals
     """What a cell of column ``key`` shows for ``summary``: one line, control characters escaped.
 
     ``facets`` holds ``{key: {record id: (text, number)}}`` for detail columns (``config.lr``, ``error``)
-    and ``started_source``; ``decimals`` is the column's common precision for numbers.
+    and ``started_source``/``status_source``; ``decimals`` is the column's common precision for numbers.
     """
     if key.startswith("metric:"):
         value = summary.metrics.get(key[len("metric:") :])
@@ -124,10 +129,12 @@ def cell_text(summary: Summary, key: str, facets: Facets | None = None, decimals
     if key == "name":
         return str(visible(display_name(summary.name, summary.sweep), one_line=True))
     if key == "started":
-        guessed = facets is not None and facets.get("started_source", {}).get(summary.id, (None, None))[0] == "guessed"
-        return format_started(summary.started, guessed)
+        return format_started(summary.started, is_guessed(facets, "started_source", summary.id))
     if key == "status":
-        return KIND_LABELS.get(summary.kind) or visible(summary.status, one_line=True)
+        label = KIND_LABELS.get(summary.kind)
+        if label:
+            return label
+        return (GUESSED if is_guessed(facets, "status_source", summary.id) else "") + str(visible(summary.status, one_line=True))
     if key == "problems":
         return f"!{len(summary.problems)}" if summary.problems else ""
     if key in _SUMMARY_FIELDS:
@@ -174,8 +181,7 @@ def cell_class(summary: Summary, key: str, facets: Facets | None = None) -> str 
     if key.startswith("metric:"):
         return None if summary.metrics.get(key[len("metric:") :]) is not None else "run-table--dim"
     if key == "started":
-        guessed = facets is not None and facets.get("started_source", {}).get(summary.id, (None, None))[0] == "guessed"
-        return "run-table--dim" if not summary.started or guessed else None
+        return "run-table--dim" if not summary.started or is_guessed(facets, "started_source", summary.id) else None
     if key == "error":
         return "run-table--failed" if (facets or {}).get(key, {}).get(summary.id) else "run-table--dim"
     if is_facet(key):
@@ -358,7 +364,7 @@ class RunTable(ScrollView, can_focus=True):
         return tuple(self._widths)
 
     def set_rows(self, rows: Sequence[Summary], columns: Sequence[Column], *, keep_cursor: bool = True, facets: Facets | None = None) -> None:
-        """Replace the rows and columns (``facets``: values of detail columns and ``started_source``).
+        """Replace the rows and columns (``facets``: values of detail columns, ``started_source`` and ``status_source``).
 
         With ``keep_cursor`` the cursor stays on the same record when it is still
         present (else it stays at the same index, clamped); without, it goes to the top.

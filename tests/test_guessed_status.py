@@ -1,0 +1,79 @@
+"""A status runsift inferred (DVCLive, Hydra and Sacred record none, or not always) is marked as a guess wherever a
+list shows it: ``~`` in the app's table and in ``ls``, ``status_source`` in JSON, as a guessed start already was."""
+
+from __future__ import annotations
+
+import collections
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLE_RUNS, workers_done
+from test_cli import runsift
+from textual.widgets import Static
+
+from runsift.core.catalog import Catalog
+from runsift.tui.app import RunsiftApp
+from runsift.tui.widgets.run_table import RunTable
+
+DVCLIVE = Path(__file__).parent / "fixtures" / "dvclive"
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    """DVCLive's runs (guessed statuses, and one DVC's marker says is running) beside run containers (recorded)."""
+    root = tmp_path / "runs"
+    shutil.copytree(DVCLIVE, root / "dvclive")
+    shutil.copytree(SAMPLE_RUNS / "fraud-model", root / "fraud-model")
+    return root
+
+
+def _expected(root: Path, tmp_path: Path) -> dict[str, tuple[str, str, str]]:
+    """Each run's shown name, status, and status source as its record says (``source.guessed``)."""
+    with Catalog.open(root, cache_dir=tmp_path / "reference") as catalog:
+        runs = [catalog.get(s.id) for s in catalog.list(kind="run")]
+    return {r.id: (r.name, r.status, "guessed" if "status" in r.source.guessed else "recorded") for r in runs}
+
+
+def _shown(expected: dict[str, tuple[str, str, str]]) -> collections.Counter[str]:
+    """The status cells a list should show: ``~`` before a guessed one."""
+    return collections.Counter(("~" if source == "guessed" else "") + status for _, status, source in expected.values())
+
+
+def test_ls_json_and_a_filter_say_which_statuses_were_guessed(root: Path, tmp_path: Path) -> None:
+    expected = _expected(root, tmp_path)
+    assert {source for *_, source in expected.values()} == {"guessed", "recorded"}, "the fixture must hold both"
+    out = runsift("ls", str(root), "--format", "json", "--cache-dir", str(tmp_path / "c"))
+    assert out.returncode == 0, out.stderr
+    got = {r["id"]: r["status_source"] for r in json.loads(out.stdout) if r["kind"] == "run"}
+    assert got == {run_id: source for run_id, (*_, source) in expected.items()}
+    guessed = runsift("ls", str(root), "-f", "status_source=guessed", "--format", "json", "--cache-dir", str(tmp_path / "c"))
+    assert sorted(r["id"] for r in json.loads(guessed.stdout)) == sorted(i for i, (*_, s) in expected.items() if s == "guessed")
+    one = next(i for i, (*_, s) in expected.items() if s == "guessed")
+    show = runsift("show", one, "--root", str(root), "--format", "json", "--cache-dir", str(tmp_path / "c"))
+    assert json.loads(show.stdout)["status_source"] == "guessed"
+
+
+def test_ls_table_marks_a_guessed_status_and_says_what_the_mark_means(root: Path, tmp_path: Path) -> None:
+    expected = _expected(root, tmp_path)
+    out = runsift("ls", str(root), "--columns", "name,status", "--cache-dir", str(tmp_path / "c"))
+    assert out.returncode == 0, out.stderr
+    rows = out.stdout.split("\n\n")[0].splitlines()[1:]  # the table, before the problems and the count
+    assert collections.Counter(line.split()[-1] for line in rows) == _shown(expected)
+    assert "~ guessed" in out.stderr + out.stdout and "not recorded" in out.stderr + out.stdout
+
+
+@pytest.mark.asyncio
+async def test_the_runs_table_marks_a_guessed_status(root: Path, tmp_path: Path) -> None:
+    expected = _expected(root, tmp_path)
+    app = RunsiftApp(root, cache_dir=tmp_path / "cache", state_dir=tmp_path / "state")
+    async with app.run_test(size=(160, 40)):
+        for _ in range(3):
+            await workers_done(app)
+        table = app.screen.query_one(RunTable)
+        shown = "\n".join("".join(seg.text for seg in table.render_line(y)) for y in range(table.size.height))
+        for cell, count in _shown(expected).items():
+            if cell.startswith("~"):
+                assert shown.count(cell) == count, cell
+        assert "~ guessed" in str(app.screen.query_one("#status-line", Static).render())
