@@ -29,15 +29,15 @@ Row = tuple[Any, ...]
 
 def templates(count: int = 64, seed: int = 0) -> list[Row]:
     """``count`` rows read by runsift from a fresh ``gen_corpus.py`` corpus (deterministic for a seed)."""
-    from runsift.core.catalog import _read_row
     from runsift.core.discover import discover
+    from runsift.core.rows import read_row
 
     with tempfile.TemporaryDirectory(prefix="runsift-templates-") as tmp:
         out = Path(tmp) / "corpus"
         subprocess.run([sys.executable, str(HERE / "gen_corpus.py"), "--out", str(out), "--runs", str(count), "--seed", str(seed)],
                        check=True, capture_output=True)
         walk = discover(out)
-        return [_read_row(f, out) for f in walk.found if f.kind == "run"]
+        return [read_row(f, out) for f in walk.found if f.kind == "run"]
 
 
 def records(base: list[Row], start: int, stop: int, root: str, seed: int = 0) -> Iterator[Row]:

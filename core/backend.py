@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from .catalog import Progress, RefreshStats
+from .catalog import RefreshStats
 from .query import Filter, Sort
 from .records import Problem, Record, Summary
+from .rows import Progress
 
 
 @runtime_checkable

@@ -28,10 +28,8 @@ from .cachefile import SCHEMA_VERSION
 from .catalog import (
     AmbiguousRun,
     CatalogError,
-    Progress,
     RefreshStats,
     RunNotFound,
-    _Reader,
     _summary,
     near_ids,
     ref_forms,
@@ -40,6 +38,7 @@ from .discover import discover, is_utf8
 from .pgschema import DDL, FACET_KEYS, SCHEMA_CURRENT, analyze
 from .query import Filter, Sort
 from .records import Problem, Record, Summary
+from .rows import Progress, Reader
 from .serialize import from_dict
 from .sqlquery import (
     BY_ID,
@@ -271,7 +270,7 @@ class SharedCatalog:
             todo = list(walk.found)
         else:
             todo = [f for f in walk.found if known.get(f.id) != f.fingerprint]
-        with _Reader(self.root, workers) as reader:
+        with Reader(self.root, workers) as reader:
             for f in todo:
                 reader.add(f)
             for batch in reader.rows(progress):

@@ -215,15 +215,15 @@ def test_metric_comparisons_skip_missing_and_nan(experiments: Path) -> None:
 
 def test_a_big_index_read_in_worker_processes_matches_a_serial_one(experiments: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The spawn pool (used from PARALLEL_MIN new records up) must give exactly the serial rows."""
-    import runsift.core.catalog as catalog_module
+    import runsift.core.rows as rows_module
 
     for i in range(6):
         make_run(experiments / "bulk" / f"2025-02-0{i + 1}_10-00-00_run-{i:03d}", metrics={"final": {"val_auc": 0.8 + i / 100}})
     with Catalog.open(experiments, cache_dir=tmp_path / "serial", workers=1) as cat:
         serial = {r.id: r for r in cat.summaries()}
         serial_detail = cat.get("bulk/2025-02-03_10-00-00_run-002")
-    monkeypatch.setattr(catalog_module, "PARALLEL_MIN", 2)
-    monkeypatch.setattr(catalog_module._Reader, "TASK", 3)
+    monkeypatch.setattr(rows_module, "PARALLEL_MIN", 2)
+    monkeypatch.setattr(rows_module.Reader, "TASK", 3)
     with Catalog.open(experiments, cache_dir=tmp_path / "pool", workers=2) as cat:
         assert cat.last_refresh.added == 10
         assert {r.id: r for r in cat.summaries()} == serial
