@@ -77,3 +77,28 @@ async def test_the_runs_table_marks_a_guessed_status(root: Path, tmp_path: Path)
             if cell.startswith("~"):
                 assert shown.count(cell) == count, cell
         assert "~ guessed" in str(app.screen.query_one("#status-line", Static).render())
+
+
+def test_a_list_reads_the_sources_as_the_whole_facets_give_them_and_checks_each_row(root: Path, tmp_path: Path) -> None:
+    """A list asks each row's start and status source; they are cut out of the stored facets by SQLite rather
+    than decoding every record's (0.7 s at 10k records): the same values, and a damaged row is still caught."""
+    from runsift.core.query import SOURCE_FACETS
+
+    cache = tmp_path / "cache"
+    with Catalog.open(root, cache_dir=cache) as cat:
+        ids = [s.id for s in cat.list()][::2]
+        cut = {key: cat.facet(key, ids) for key in SOURCE_FACETS}
+        assert cat._facets is None, "the sources were read without decoding every record's facets"
+        cat.facet("config.lr")  # a detail filter decodes them all: the sources now come from there
+        assert cat._facets is not None
+        assert {key: cat.facet(key, ids) for key in SOURCE_FACETS} == cut
+        assert {v[0] for values in cut.values() for v in values.values()} == {"guessed", "recorded"}
+        path = cat.cache_file
+    assert path is not None
+    data = path.read_bytes()
+    at = data.index(b'"status_source":["guessed"') + len(b'"status_source":["g')
+    path.write_bytes(data[:at] + b"a" + data[at + 1 :])  # "guessed" -> "gaessed", inside a row SQLite cannot check
+    with Catalog.open(root, cache_dir=cache, refresh=False) as cat:
+        again = cat.facet("status_source", ids)
+        assert any("damaged" in p.message for p in cat.cache_problems)
+    assert again == cut["status_source"]
