@@ -25,6 +25,7 @@ not for its latency (every request here is a local HTTP round trip to one Python
 Uploading 10k runs to moto takes ~5 minutes and the cold s3 open ~20: ``--endpoint`` uses a server
 already holding the corpus (uploaded by an earlier run, bucket ``bench``, folder named as the corpus),
 ``--keep`` keeps both caches in a folder, and ``--warm-only`` then times only warm opens of kept caches.
+``--whole-listings K`` also times the listing as one ``fs.find`` (before it was split by folder).
 """
 
 from __future__ import annotations
@@ -116,13 +117,14 @@ def _cpu_of(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def time_listing(url: str, env: dict[str, str], server_pid: int | None) -> dict:
-    """One listing of ``url`` as a sync lists it, in a fresh process: wall and client CPU (in the child), moto's CPU
-    when this script started the server."""
+def time_listing(url: str, env: dict[str, str], server_pid: int | None, whole: bool = False) -> dict:
+    """One listing of ``url`` as a sync lists it (``whole``: as one ``fs.find``, the way it did before the split), in a
+    fresh process: wall and client CPU (in the child), and the server's CPU when its process id is known."""
+    call = "fs.find(path.rstrip('/'), detail=True, withdirs=False)" if whole else "list_tree(fs, path.rstrip('/'))"
     code = (
         "import json, sys, time; from runsift.core.remote import _filesystem; from runsift.core.remotelist import list_tree; "
         "fs, path = _filesystem(sys.argv[1]); "
-        "c0 = time.process_time(); t0 = time.perf_counter(); n = len(list_tree(fs, path.rstrip('/'))); "
+        f"c0 = time.process_time(); t0 = time.perf_counter(); n = len({call}); "
         "print(json.dumps({'wall': time.perf_counter() - t0, 'client_cpu': time.process_time() - c0, 'objects': n}))"
     )
     before = _cpu_of(server_pid) if server_pid else 0.0
@@ -148,6 +150,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="warm opens of each (median shown)")
     ap.add_argument("--threads", type=int, default=32, help="concurrent PUTs while uploading")
     ap.add_argument("--listings", type=int, default=1, help="times the bucket's listing alone (0: not at all)")
+    ap.add_argument("--whole-listings", type=int, default=0, help="times it as one fs.find too, as before the split")
+    ap.add_argument("--server-pid", type=int, help="with --endpoint: the server's process id, to report its CPU")
     ap.add_argument("--profile", action="store_true", help="also profile one warm s3 ls in process (cProfile)")
     ap.add_argument("--endpoint", help="a running S3 server whose bucket 'bench' holds the corpus (nothing started or uploaded)")
     ap.add_argument("--keep", type=Path, help="keep the local and s3 caches in this folder")
@@ -176,7 +180,9 @@ def main() -> None:
         load = os.getloadavg()[0]
         local = measure(str(corpus), caches / "cache-local", env, args.repeat, args.warm_only)
         remote = measure(url, caches / "cache-s3", env, args.repeat, args.warm_only)
-        listings = [time_listing(url, env, server.pid if server else None) for _ in range(args.listings)]
+        pid = server.pid if server else args.server_pid
+        listings = [time_listing(url, env, pid) for _ in range(args.listings)]
+        wholes = [time_listing(url, env, pid, whole=True) for _ in range(args.whole_listings)]
         if local["rows"] != remote["rows"]:
             print(f"ROW COUNTS DIFFER: local {local['rows']}, s3 {remote['rows']}")
         lw, rw = statistics.median(local["warm"]), statistics.median(remote["warm"])
@@ -191,6 +197,9 @@ def main() -> None:
         for i, li in enumerate(listings):
             print(f"listing alone #{i + 1}: {li['objects']:,} objects in {li['wall']:.2f} s wall (client CPU {li['client_cpu']:.2f} s, "
                   f"moto CPU {li['moto_cpu']:.2f} s); warm s3 median minus this listing: {rw - li['wall']:.2f} s")
+        for i, li in enumerate(wholes):
+            print(f"one fs.find #{i + 1} (before the split): {li['objects']:,} objects in {li['wall']:.2f} s wall "
+                  f"(client CPU {li['client_cpu']:.2f} s, moto CPU {li['moto_cpu']:.2f} s)")
         if args.profile:
             profile_warm(url, scratch / "cache-s3", env)
     finally:
