@@ -17,9 +17,12 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 11
-"""Bumped whenever the tables or what a record's rows hold change (a new field, a reader's fix): an older cache is
-rebuilt, and a shared catalog's indexer reads again every record of a root read by another version."""
+from .rows import ROWS_VERSION
+
+SCHEMA_VERSION = 10
+"""The tables' layout. A cache written with another, or with another :data:`~runsift.core.rows.ROWS_VERSION` (what
+a record's rows hold), is rebuilt."""
+_VERSION = f"{SCHEMA_VERSION}.{ROWS_VERSION}"
 QUICK_CHECK_MAX_BYTES = 32 * 1024 * 1024
 """Caches up to this size get SQLite's ``PRAGMA quick_check`` at open (a few ms a MB); bigger ones rely
 on the row checksums and on the errors SQLite raises when it meets a damaged page."""
@@ -95,13 +98,13 @@ def connect(cache_file: Path, root: Path) -> sqlite3.Connection:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             version = _meta(db, "schema")
-            if version is not None and (version != str(SCHEMA_VERSION) or not _quick_check(db, cache_file)):
+            if version is not None and (version != _VERSION or not _quick_check(db, cache_file)):
                 db.close()
                 remove(cache_file)
                 continue
             db.executescript(DDL)
             with db:
-                db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (_VERSION,))
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('root', ?)", (str(root),))
             return db
         except (sqlite3.Error, UnicodeDecodeError) as exc:

@@ -48,6 +48,8 @@ from .serialize import from_dict
 
 MAX_ORDERS = 32
 """Sorted orders kept per refresh (a list of pointers each: 0.8 MB at 100k runs)."""
+_FEW_IDS = 500
+"""Up to this many ids, :meth:`Catalog.facet` looks their rows up; more, it reads every row once."""
 
 class CatalogError(Exception):
     """A catalog-level failure the user must act on (bad root, cache inside the root ...)."""
@@ -550,7 +552,11 @@ class Catalog:
         --format json``), without decoding every record's facets (0.12 s a key instead of 0.7 s at 10k records).
         Each row used is still checked against its CRC."""
         wanted = set(ids)
-        rows = self.db.execute("SELECT id, facets, fcrc, json_extract(facets, ?) FROM details", (f'$."{key}"',))
+        sql = "SELECT id, facets, fcrc, json_extract(facets, ?) FROM details"
+        if len(wanted) <= _FEW_IDS:  # show, a page: by the primary key, not a scan of every record's facets
+            rows = self.db.execute(f"{sql} WHERE id IN ({','.join('?' * len(wanted))})", (f'$."{key}"', *wanted))
+        else:
+            rows = self.db.execute(sql, (f'$."{key}"',))
         out: dict[str, tuple[str | None, float | None]] = {}
         for rid, text, check, value in rows:
             if rid not in wanted:

@@ -236,6 +236,7 @@ def leaderboard_json(lb: Leaderboard, mismatches: Sequence[Mismatch]) -> dict[st
                     "value": r.value,
                     "params": dict(r.params),
                     "status": r.status,
+                    "status_source": r.status_source,
                 }
                 for i, r in enumerate(lb.rows, start=1)
             ],

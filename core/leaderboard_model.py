@@ -38,6 +38,8 @@ class BoardRow:
     params: Mapping[str, Any]
     """Dotted config path -> value, for the parameters that vary across the sweep (seeds excluded)."""
     status: str
+    status_source: str | None = None
+    """``recorded``, ``guessed`` (inferred from how the run's files end; shown with ``~``) or None (``unknown``)."""
 
 
 @dataclass(frozen=True, slots=True)

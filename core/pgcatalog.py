@@ -24,7 +24,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from .cachefile import SCHEMA_VERSION
 from .catalog import (
     AmbiguousRun,
     CatalogError,
@@ -38,7 +37,7 @@ from .discover import discover, is_utf8
 from .pgschema import DDL, FACET_KEYS, SCHEMA_CURRENT, analyze
 from .query import Filter, Sort
 from .records import Problem, Record, Summary
-from .rows import Progress, Reader
+from .rows import Progress, Reader, stamped
 from .serialize import from_dict
 from .sqlquery import (
     BY_ID,
@@ -263,13 +262,10 @@ class SharedCatalog:
         host = socket.gethostname()
         with self._tx():
             known = dict(self.conn.execute("SELECT id, fingerprint FROM runs WHERE root = %s", (self.root_name,)).fetchall())
-            read_with = self.conn.execute("SELECT records_version FROM roots WHERE name = %s", (self.root_name,)).fetchone()
         walk = discover(self.root)
         self.problems = walk.problems
-        if read_with is not None and read_with[0] != SCHEMA_VERSION:  # read by another runsift: every record again
-            todo = list(walk.found)
-        else:
-            todo = [f for f in walk.found if known.get(f.id) != f.fingerprint]
+        # a changed record, or one another runsift read (its rows may lack a field, or hold what a reader got wrong)
+        todo = [f for f in walk.found if known.get(f.id) != stamped(f.fingerprint)]
         with Reader(self.root, workers) as reader:
             for f in todo:
                 reader.add(f)
@@ -285,10 +281,9 @@ class SharedCatalog:
                 self.conn.execute("DELETE FROM runs WHERE root = %s AND id = ANY(%s)", params)
         with self._tx():
             self.conn.execute(
-                "INSERT INTO roots (name, host, path, indexed_at, records_version) VALUES (%s, %s, %s, %s, %s) "
-                "ON CONFLICT (name) DO UPDATE SET host = EXCLUDED.host, path = EXCLUDED.path, indexed_at = EXCLUDED.indexed_at, "
-                "records_version = EXCLUDED.records_version",
-                (self.root_name, host, str(self.root), time.time(), SCHEMA_VERSION),
+                "INSERT INTO roots VALUES (%s, %s, %s, %s) ON CONFLICT (name) DO UPDATE SET host = EXCLUDED.host, "
+                "path = EXCLUDED.path, indexed_at = EXCLUDED.indexed_at",
+                (self.root_name, host, str(self.root), time.time()),
             )
         if len(todo) + len(removed) > max(1000, len(known) // 10):
             with self._lock:
@@ -315,7 +310,7 @@ class SharedCatalog:
             search = db_text(f"{rid}\x01{name}\x01{project}".lower())
             texts = [None if t is None else db_text(t) for t in (project, name, *row[5:7])]
             runs.append((self.root_name, rid, kind, texts[0], texts[1], rel, texts[2], texts[3], row[7],
-                         None if row[8] is None else db_text(row[8]), row[9], row[10], row[11], row[12],
+                         None if row[8] is None else db_text(row[8]), row[9], row[10], row[11], stamped(row[12]),
                          bool(row[13]), search, relative_detail(row[15], path, rel), host, path, [db_text(m) for m in json.loads(row[11])]))
         cur.executemany(
             "INSERT INTO runs (root, id, kind, project, name, rel, status, started, run_number, sweep, n_problems, problems, "

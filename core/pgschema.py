@@ -9,7 +9,6 @@ from typing import Any
 
 DDL = """
 CREATE TABLE IF NOT EXISTS roots (name TEXT PRIMARY KEY, host TEXT NOT NULL, path TEXT NOT NULL, indexed_at DOUBLE PRECISION);
-ALTER TABLE roots ADD COLUMN IF NOT EXISTS records_version INTEGER;
 CREATE TABLE IF NOT EXISTS runs (
     rid BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE, root TEXT NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL, project TEXT, name TEXT, rel TEXT NOT NULL,
     status TEXT, started TEXT, run_number BIGINT, sweep TEXT, n_problems INTEGER NOT NULL, problems TEXT NOT NULL,
@@ -34,8 +33,6 @@ CREATE INDEX IF NOT EXISTS runs_metrics ON runs (root, kind) INCLUDE (deleted, m
 CREATE STATISTICS IF NOT EXISTS vals_key_text (mcv) ON key, ltext FROM vals;
 ALTER STATISTICS vals_key_text SET STATISTICS 1000;
 """
-# roots.records_version: the runsift rows version (cachefile.SCHEMA_VERSION) the root's records were read with; an
-# indexer of another version reads every record again, as the embedded cache is rebuilt (a new field, a reader's fix).
 # vals holds ~70 rows a record, so it names its record by runs.rid (8 bytes) rather than (root, id): its
 # three indexes were two thirds of the catalog's size. No foreign key from vals to runs: its check costs an
 # eighth of bulk indexing, and a record's vals are deleted and written in the same transaction as its row.
@@ -62,8 +59,6 @@ SELECT (SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema()
                           'runs_kind', 'runs_metrics')) = 8
    AND NOT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'vals_text')
    AND EXISTS (SELECT 1 FROM pg_statistic_ext WHERE stxname = 'vals_key_text' AND stxstattarget = 1000)
-   AND EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'roots'
-               AND column_name = 'records_version')
 """
 """True when every table, index and statistics object of :data:`DDL` is there as it makes them (nothing to do)."""
 

@@ -140,6 +140,11 @@ def mirror(
         else:
             path = fs._strip_protocol(url)
         path = path.rstrip("/")
+    except Exception as exc:
+        raise _explain(exc, shown) from None
+    if not path and _RANGED_CAT.intersection(_protocols(fs)):  # s3:// alone would list every bucket of the account
+        raise RemoteError(f"{shown}: name a bucket, and a folder in it if you like: s3://BUCKET/PREFIX")
+    try:
         listing = list_tree(fs, path)
     except Exception as exc:
         raise _explain(exc, shown) from None
@@ -352,9 +357,12 @@ def _fetch(fs: Any, top: str, batch: list[_Object]) -> dict[str, list[tuple[int,
     return out
 
 
+def _protocols(fs: Any) -> tuple[str, ...]:
+    return tuple(fs.protocol) if isinstance(fs.protocol, tuple | list) else (fs.protocol,)
+
+
 def _read_range(fs: Any, path: str, start: int, end: int) -> bytes:
-    protocols = fs.protocol if isinstance(fs.protocol, tuple | list) else (fs.protocol,)
-    if _RANGED_CAT.intersection(protocols):
+    if _RANGED_CAT.intersection(_protocols(fs)):
         return bytes(fs.cat_file(path, start=start, end=end))
     with fs.open(path, "rb", block_size=0, cache_type="none") as fh:
         fh.seek(start)

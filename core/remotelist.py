@@ -4,8 +4,9 @@ A plain recursive listing of a bucket is one chain of pages of 1,000 keys, each 
 one before has come back: 91 round trips in a row for 10,000 runs. Runs sit in a few folders below
 the root (projects, experiments), so the root is listed one level deep first and each of its folders
 is listed whole, :data:`LIST_WORKERS` at a time. A root of many small folders (runs right below it) is
-listed whole instead: a request per run would cost more round trips than it saves. Over SFTP, where a
-recursive listing is a folder-by-folder walk, the same split walks the folders side by side.
+listed whole instead, after the one-level listing (a request per 1,000 folders more): a request per run
+would cost more round trips than it saves. Over SFTP, where a recursive listing is a folder-by-folder
+walk, the same split walks the folders side by side.
 """
 
 from __future__ import annotations
@@ -26,16 +27,22 @@ Listing = dict[str, Mapping[str, Any]]
 
 
 def list_tree(fs: Any, path: str) -> Listing:
-    """Every file below ``path`` by full name with its info, as ``fs.find(path, detail=True)`` gives it.
+    """Every file below ``path`` by full name with its info: the files ``fs.find(path, detail=True, withdirs=False)``
+    lists (a root that is itself a file aside).
 
-    A root that does not exist lists as empty (the caller tells a missing root from an empty one).
+    A root that does not exist lists as empty (the caller tells a missing root from an empty one); a folder
+    below it that cannot be listed is left out, as a recursive listing leaves it out.
     """
     listing: Listing = {}
     parent = path
-    for _ in range(SPLIT_DEPTH):
+    for depth in range(SPLIT_DEPTH):
         try:
             entries = fs.ls(parent, detail=True)
         except FileNotFoundError:
+            return listing
+        except OSError:
+            if depth == 0:  # the root itself: denied access is the caller's to say
+                raise
             return listing
         folders = []
         for info in entries:

@@ -22,6 +22,10 @@ from .mappings import flatten
 from .query import as_number
 from .serialize import from_dict, to_dict
 
+ROWS_VERSION = 1
+"""Bumped whenever what :func:`read_row` makes of a record changes (a new field, a reader's fix): the embedded
+cache is rebuilt for another, and a shared catalog stores each row's fingerprint :func:`stamped` with it, so an
+indexer reads again exactly the rows another version wrote (an indexer of an older version, too)."""
 PARALLEL_MIN = 400
 """Below this many records to read, a process pool costs more than it saves."""
 
@@ -94,6 +98,11 @@ class Reader:
         self.futures = []
         while futures:
             yield futures.popleft().result()
+
+
+def stamped(fingerprint: str) -> str:
+    """A record's fingerprint as a shared catalog stores it: with the :data:`ROWS_VERSION` that read it."""
+    return f"r{ROWS_VERSION}:{fingerprint}"
 
 
 def _read_rows(found: list[Found], root: Path) -> list[Row]:
@@ -235,7 +244,7 @@ def _facets(detail: Mapping[str, Any]) -> Iterator[tuple[str, str | None, float 
     guessed = source.get("guessed") or ()
     if detail.get("started") is not None:  # a start time read from file times is a guess: say so wherever it shows
         yield _facet("started_source", "guessed" if "started" in guessed else "recorded")
-    if detail.get("status") is not None:  # likewise a status inferred from how a run's files or logs end
+    if detail.get("status") not in (None, "unknown"):  # likewise a status inferred from how a run's files or logs end
         yield _facet("status_source", "guessed" if "status" in guessed else "recorded")
     for key in ("user", "host", "exit_code", "ended", "duration", "error"):
         if detail.get(key) is not None:

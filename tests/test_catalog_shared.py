@@ -342,29 +342,26 @@ def test_a_reader_keeps_totals_and_names_until_it_refreshes(pg_url: str, tmp_pat
 
 
 def test_records_read_by_another_runsift_are_read_again(pg_url: str, tmp_path: Path) -> None:
-    """A new field (``status_source``) or a reader's fix changes what a record's rows hold: an indexer of the new
-    version reads every record of a root read by another, where unchanged files alone would keep the old rows."""
+    """A new field (``status_source``) or a reader's fix changes what a record's rows hold. Each row's fingerprint
+    carries the rows version that read it, so an indexer reads again exactly the rows another version wrote:
+    those of an older indexer still running on another host too, and after an interrupted re-read, only the rest."""
     import psycopg
 
-    from runsift.core.cachefile import SCHEMA_VERSION
     from runsift.core.pgcatalog import SharedCatalog
 
     url, root = _indexed(pg_url, tmp_path, "versions")
-    some = "proj1/2025-01-02_10-00-00_run-001"
+    ids = sorted(Catalog.open(root, use_cache=False).ids())
+    stale = "UPDATE runs SET detail = jsonb_set(detail::jsonb, '{name}', '\"stale\"')::text WHERE id = ANY(%s)"
     with psycopg.connect(url, autocommit=True) as conn:
-        assert conn.execute("SELECT records_version FROM roots WHERE name = 'team'").fetchone() == (SCHEMA_VERSION,)
-        conn.execute(  # rows as another version wrote them
-            "UPDATE runs SET detail = jsonb_set(detail::jsonb, '{name}', '\"stale\"')::text WHERE id = %s", (some,)
-        )
-    with SharedCatalog.open(url, root, root_name="team", refresh=True) as cat:
-        assert cat.last_refresh.changed == 0 and cat.get(some).name == "stale", "same version: unchanged files are not read"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("UPDATE roots SET records_version = NULL")  # read by a runsift from before the version was kept
+        conn.execute(stale, (ids[:3],))  # rows as another version wrote them, but stamped with this one
+        conn.execute("UPDATE runs SET fingerprint = regexp_replace(fingerprint, '^r[0-9]+:', '') WHERE id = %s", (ids[1],))
+        conn.execute("UPDATE runs SET fingerprint = regexp_replace(fingerprint, '^r[0-9]+:', 'r999:') WHERE id = %s", (ids[2],))
     with SharedCatalog.open(url, root, root_name="team", refresh=True) as cat, Catalog.open(root, use_cache=False) as ref:
-        assert cat.last_refresh.changed == 25
-        assert cat.get(some).name == ref.get(some).name != "stale"
-    with psycopg.connect(url, autocommit=True) as conn:
-        assert conn.execute("SELECT records_version FROM roots WHERE name = 'team'").fetchone() == (SCHEMA_VERSION,)
+        assert cat.last_refresh.changed == 2, "the rows an older (unstamped) and a newer version wrote, and only those"
+        assert cat.get(ids[0]).name == "stale", "rows this version wrote are trusted while their files are unchanged"
+        assert [cat.get(i).name for i in ids[1:3]] == [ref.get(i).name for i in ids[1:3]]
+    with SharedCatalog.open(url, root, root_name="team", refresh=True) as cat:
+        assert cat.last_refresh.changed == 0
 
 
 # -- security ---------------------------------------------------------------------------------------

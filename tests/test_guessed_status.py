@@ -22,21 +22,27 @@ DVCLIVE = Path(__file__).parent / "fixtures" / "dvclive"
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    """DVCLive's runs (guessed statuses, and one DVC's marker says is running) beside run containers (recorded)."""
+    """DVCLive's runs (guessed statuses, and one DVC's marker says is running) beside run containers (most record
+    theirs; two do not, and one's metrics file is cut)."""
     root = tmp_path / "runs"
     shutil.copytree(DVCLIVE, root / "dvclive")
     shutil.copytree(SAMPLE_RUNS / "fraud-model", root / "fraud-model")
     return root
 
 
-def _expected(root: Path, tmp_path: Path) -> dict[str, tuple[str, str, str]]:
+def _expected(root: Path, tmp_path: Path) -> dict[str, tuple[str, str, str | None]]:
     """Each run's shown name, status, and status source as its record says (``source.guessed``)."""
     with Catalog.open(root, cache_dir=tmp_path / "reference") as catalog:
         runs = [catalog.get(s.id) for s in catalog.list(kind="run")]
-    return {r.id: (r.name, r.status, "guessed" if "status" in r.source.guessed else "recorded") for r in runs}
+    return {r.id: (r.name, r.status, _source(r.status, r.source.guessed)) for r in runs}
 
 
-def _shown(expected: dict[str, tuple[str, str, str]]) -> collections.Counter[str]:
+def _source(status: str, guessed: tuple[str, ...]) -> str | None:
+    """What a list says of a status: guessed, recorded, or nothing for one runsift could not tell."""
+    return None if status == "unknown" else "guessed" if "status" in guessed else "recorded"
+
+
+def _shown(expected: dict[str, tuple[str, str, str | None]]) -> collections.Counter[str]:
     """The status cells a list should show: ``~`` before a guessed one."""
     return collections.Counter(("~" if source == "guessed" else "") + status for _, status, source in expected.values())
 
@@ -79,10 +85,17 @@ async def test_the_runs_table_marks_a_guessed_status(root: Path, tmp_path: Path)
         assert "~ guessed" in str(app.screen.query_one("#status-line", Static).render())
 
 
-def test_a_list_reads_the_sources_as_the_whole_facets_give_them_and_checks_each_row(root: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("few_ids", [500, 0], ids=["looked-up", "scanned"])
+def test_a_list_reads_the_sources_as_the_whole_facets_give_them_and_checks_each_row(
+    root: Path, tmp_path: Path, few_ids: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A list asks each row's start and status source; they are cut out of the stored facets by SQLite rather
-    than decoding every record's (0.7 s at 10k records): the same values, and a damaged row is still caught."""
+    than decoding every record's (0.7 s at 10k records): the same values, and a damaged row is still caught,
+    whether the rows are looked up by id (a few) or read in one pass (many)."""
+    import runsift.core.catalog as catalog_module
     from runsift.core.query import SOURCE_FACETS
+
+    monkeypatch.setattr(catalog_module, "_FEW_IDS", few_ids)
 
     cache = tmp_path / "cache"
     with Catalog.open(root, cache_dir=cache) as cat:
@@ -99,6 +112,31 @@ def test_a_list_reads_the_sources_as_the_whole_facets_give_them_and_checks_each_
     at = data.index(b'"status_source":["guessed"') + len(b'"status_source":["g')
     path.write_bytes(data[:at] + b"a" + data[at + 1 :])  # "guessed" -> "gaessed", inside a row SQLite cannot check
     with Catalog.open(root, cache_dir=cache, refresh=False) as cat:
-        again = cat.facet("status_source", ids)
+        every = [s.id for s in cat.list()]
+        again = cat.facet("status_source", every)
         assert any("damaged" in p.message for p in cat.cache_problems)
-    assert again == cut["status_source"]
+    assert {i: v for i, v in again.items() if i in ids} == cut["status_source"]
+    assert {v[0] for v in again.values()} == {"guessed", "recorded"}
+
+
+def test_a_sweep_board_marks_its_guessed_statuses(tmp_path: Path) -> None:
+    """Hydra's multirun jobs record no status: the leaderboard says so as the runs list does."""
+    root = tmp_path / "hydra"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "hydra", root)
+    sweep = "multirun/2026-12-07/05-26-42"
+    out = runsift("sweep", sweep, "--root", str(root), "--format", "json", "--cache-dir", str(tmp_path / "c"))
+    assert out.returncode in (0, 1), out.stderr
+    board = json.loads(out.stdout)["leaderboard"]
+    assert board and {row["status_source"] for row in board} == {"guessed"}
+    markdown = runsift("sweep", sweep, "--root", str(root), "--format", "markdown", "--cache-dir", str(tmp_path / "c")).stdout
+    assert markdown.count(f"| \\~{board[0]['status']} |") == sum(1 for row in board if row["status"] == board[0]["status"])
+    assert "~ before a status: guessed" in markdown
+
+
+def test_an_unknown_status_is_neither_recorded_nor_guessed() -> None:
+    from runsift.core.rows import _facets
+
+    for status, guessed, want in (("unknown", ["status"], None), ("finished", ["status"], "guessed"), ("failed", [], "recorded")):
+        detail = {"kind": "run", "status": status, "source": {"format": "x", "guessed": guessed}}
+        facets = {key: text for key, text, _ in _facets(detail)}
+        assert facets.get("status_source") == want, status

@@ -45,9 +45,24 @@ def test_a_container_run_started_from_file_times_says_it_is_a_guess(tmp_path) ->
     with Catalog.open(root) as cat:
         guessed = cat.get("p/no-time-in-name")
         named = cat.get("p/2025-01-07_14-32-11_run-023")
-    assert isinstance(guessed, Run) and guessed.source.guessed == ("started",)
+    assert isinstance(guessed, Run) and "started" in guessed.source.guessed
     assert "(guessed)" in plain_text(kv_table(provenance_rows(guessed)))
-    assert isinstance(named, Run) and named.source.guessed == () and named.source.format == "container"
+    assert isinstance(named, Run) and "started" not in named.source.guessed and named.source.format == "container"
+
+
+def test_a_container_status_is_recorded_only_when_written(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The run container format has no status field of its own: a status.txt or a "status" in metrics.json is
+    a record; finished because final metrics exist, failed because an error log exists, is runsift's guess."""
+    root = tmp_path / "exp"
+    make_run(root / "p" / "2025-01-07_14-32-11_run-001", metrics={"final": {"val_auc": 0.9}, "status": "finished"})
+    make_run(root / "p" / "2025-01-07_14-32-11_run-002", metrics={"final": {"val_auc": 0.9}})
+    make_run(root / "p" / "2025-01-07_14-32-11_run-003", metrics={"final": {"val_auc": 0.9}})
+    (root / "p" / "2025-01-07_14-32-11_run-003" / "error.log").write_text("Traceback ...\nValueError: boom\n")
+    with Catalog.open(root) as cat:
+        runs = [cat.get(f"p/2025-01-07_14-32-11_run-00{i}") for i in (1, 2, 3)]
+    assert [(r.status, "status" in r.source.guessed) for r in runs if isinstance(r, Run)] == [
+        ("finished", False), ("finished", True), ("failed", True)
+    ]
 
 
 def test_format_duration() -> None:

@@ -55,6 +55,28 @@ def test_a_missing_root_lists_as_empty() -> None:
     assert list_tree(fs, "/bucket/nothing-here") == {}
 
 
+class _Denied:
+    """A memory filesystem on which one folder cannot be listed (a permission an SFTP server refuses)."""
+
+    def __init__(self, fs: Any, denied: str) -> None:
+        self.fs, self.denied = fs, denied
+
+    def ls(self, path: str, detail: bool = True) -> Any:
+        if path == self.denied:
+            raise PermissionError(13, "Permission denied", path)
+        return self.fs.ls(path, detail=detail)
+
+    def find(self, path: str, **kwargs: Any) -> Any:
+        return self.fs.find(path, **kwargs)
+
+
+def test_a_folder_that_cannot_be_listed_is_left_out_but_a_denied_root_is_an_error() -> None:
+    fs = _tree(["README.md", "runs/proj/run-1/config.yaml"], "/bucket/team")
+    assert sorted(list_tree(_Denied(fs, "/bucket/team/runs"), "/bucket/team")) == ["/bucket/team/README.md"]
+    with pytest.raises(PermissionError):
+        list_tree(_Denied(fs, "/bucket/team"), "/bucket/team")
+
+
 class _Together:
     """A memory filesystem whose recursive listings wait for each other: only listings run at once get through."""
 

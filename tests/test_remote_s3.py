@@ -18,6 +18,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -247,6 +248,21 @@ def test_missing_credentials_denied_access_and_unknown_bucket_are_one_line_error
     use(monkeypatch, s3, s3.reader)
     line = _one_line_error(run(capsys, "ls", f"s3://no-such-bucket-{os.getpid()}/x"), s3.reader["SecretAccessKey"])
     assert "no such bucket" in line
+    for bare in ("s3://", "s3:///"):  # it would list every bucket the key can see
+        line = _one_line_error(run(capsys, "ls", bare), s3.reader["SecretAccessKey"])
+        assert "name a bucket" in line
+
+
+def test_s3_times_are_read_by_runsifts_parser(s3: S3Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The listing's times come through the session that reads them with ``datetime`` (botocore's own gives ``tzutc()``)."""
+
+    from runsift.core.remote import _filesystem
+    from runsift.core.remotelist import list_tree
+
+    use(monkeypatch, s3, s3.reader)
+    fs, path = _filesystem(URL)
+    listing = list_tree(fs, path.rstrip("/"))
+    assert listing and all(info["LastModified"].tzinfo is UTC for info in listing.values())
 
 
 def test_a_bucket_that_vanishes_is_a_clear_error(s3: S3Server, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

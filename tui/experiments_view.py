@@ -33,6 +33,11 @@ def _pct(x: Any) -> str:
 # -- sweeps ------------------------------------------------------------------------------
 
 
+def board_status(row: Mapping[str, Any]) -> str:
+    """A leaderboard row's status as lists show it: ``~finished`` when runsift inferred it."""
+    return ("~" if row.get("status_source") == "guessed" else "") + str(row["status"])
+
+
 def sweep_lines(doc: Mapping[str, Any]) -> list[str]:
     """Plain sentences about the board: metric, winner, noise, verification."""
     lines = [f"metric {doc['metric']} ({'higher' if doc['goal'] == 'max' else 'lower'} is better; goal from {doc.get('goal_source', '?')})"]
@@ -46,6 +51,8 @@ def sweep_lines(doc: Mapping[str, Any]) -> list[str]:
         lines.append(f"saved leaderboard.csv does NOT match the runs: {len(doc['mismatches'])} mismatch(es)")
     else:
         lines.append("saved leaderboard.csv verified: every row matches the runs' own metrics and order")
+    if any(row.get("status_source") == "guessed" for row in doc["leaderboard"]):
+        lines.append("~ before a status: guessed from how the run's files end, not recorded")
     return lines
 
 
@@ -57,7 +64,7 @@ def sweep_renderable(doc: Mapping[str, Any]) -> Group:
     for col, justify in (("#", "right"), ("run", "left"), (doc["metric"], "right"), ("params", "left"), ("status", "left")):
         board.add_column(literal(col), justify=justify, overflow="fold")  # type: ignore[arg-type]
     for row in doc["leaderboard"]:
-        board.add_row(str(row["rank"]), literal(row["name"]), literal(format_measured(row["value"]) if row["value"] is not None else "—"), literal(_params(row["params"])), literal(row["status"]))
+        board.add_row(str(row["rank"]), literal(row["name"]), literal(format_measured(row["value"]) if row["value"] is not None else "—"), literal(_params(row["params"])), literal(board_status(row)))
     parts += [Text(""), board]
     if any(g["n"] > 1 for g in doc.get("groups", ())):
         groups = Table(box=None, header_style="bold", pad_edge=False, title="configurations (seed replicates pooled)", title_justify="left", title_style="bold")
@@ -79,7 +86,7 @@ def sweep_markdown(doc: Mapping[str, Any]) -> str:
     out += [f"| # | run | {cell(doc['metric'])} | params | status |", "|---|---|---|---|---|"]
     for row in doc["leaderboard"]:
         value = format_measured(row["value"]) if row["value"] is not None else "—"
-        out.append(f"| {row['rank']} | {code(row['name'])} | {cell(value)} | {cell(_params(row['params']))} | {cell(row['status'])} |")
+        out.append(f"| {row['rank']} | {code(row['name'])} | {cell(value)} | {cell(_params(row['params']))} | {cell(board_status(row))} |")
     if doc.get("mismatches"):
         out += ["", "**Mismatches:**", ""] + [f"- {code(m['kind'])} {cell(m['message'], 300)}" for m in doc["mismatches"]]
     return "\n".join(out) + "\n"

@@ -129,7 +129,7 @@ def read(found: Found, root: Path) -> Run:
     notes_path = first(NOTES_NAMES)
     notes = (ctx.read_text(notes_path, NOTES_MAX_BYTES) or "") if notes_path else ""
     error_path = first(ERROR_NAMES)
-    status = _status(found, config, metrics, ctx, first(STATUS_NAMES), error_path, metric_paths)
+    status, said = _status(found, config, metrics, ctx, first(STATUS_NAMES), error_path, metric_paths)
     if not metrics.final and metrics.series and status == "finished":
         metrics = Metrics(last_values(metrics.series), metrics.series, metrics.definitions, metrics.extra)
 
@@ -157,7 +157,7 @@ def read(found: Found, root: Path) -> Run:
         sweep=found.sweep,
         files=tuple(dict.fromkeys(read)),
         problems=tuple(dedupe(ctx.problems)),
-        source=Source("container", None, ("started",) if guessed else ()),
+        source=Source("container", None, (*(("started",) if guessed else ()), *(("status",) if not said and status != "unknown" else ()))),
         error=error_tail(ctx.read_text(error_path, MAX_TEXT_BYTES)) if error_path is not None else None,
     )
 
@@ -189,8 +189,9 @@ def _status(
     status_path: Path | None,
     error_path: Path | None,
     metric_paths: list[Path],
-) -> Status:
-    """Explicit status file or metrics field first, then an error log, then what the metrics show."""
+) -> tuple[Status, bool]:
+    """Explicit status file or metrics field first, then an error log, then what the metrics show; and whether
+    the status was written (True) or inferred (False: listed in ``source.guessed``, shown as a guess)."""
     said: str | None = None
     if status_path is not None:
         text = ctx.read_text(status_path, MAX_TEXT_BYTES)
@@ -203,20 +204,20 @@ def _status(
     if said:
         word = said.split()[0].strip(".:;,")
         if word in _STATUS_WORDS:
-            return _STATUS_WORDS[word]
+            return _STATUS_WORDS[word], True
     if error_path is not None:
-        return "failed"
+        return "failed", False
     if metrics.final and not unreadable_metrics:
-        return "finished"
+        return "finished", False
     if metrics.series and not unreadable_metrics:
         epochs = configured_epochs(config)
         done = max((len(s) for s in metrics.series.values()), default=0)
         if epochs is None or done >= epochs:
-            return "finished"
-        return "incomplete"
+            return "finished", False
+        return "incomplete", False
     if unreadable_metrics or metric_paths:
-        return "incomplete"
-    return "incomplete" if any(f.rel in CONFIG_NAMES for f in found.files) else "unknown"
+        return "incomplete", False
+    return ("incomplete" if any(f.rel in CONFIG_NAMES for f in found.files) else "unknown"), False
 
 
 def _started(found: Found, top: Mapping[str, FileStat]) -> tuple[datetime | None, bool]:

@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Footer, Static
 from runsift.core.fmt import common_decimals, format_recorded
 from runsift.core.records import ABTest, Sweep
 
+from ..experiments_view import board_status
 from ..messages import OpenDiff, OpenRecord
 from ..record_parts import section_widgets, sections_with_problems
 from ..safe import literal
@@ -81,7 +82,7 @@ class SweepScreen(Screen[None]):
         for row in doc["leaderboard"]:
             params = [literal(str(row["params"].get(p, "—"))) for p in doc.get("varying_params", [])]
             value = format_recorded(row["value"], places) if row["value"] is not None else "—"
-            table.add_row(str(row["rank"]), literal(row["name"]), literal(value), literal(row["status"]), *params, key=row["run_id"])
+            table.add_row(str(row["rank"]), literal(row["name"]), literal(value), literal(board_status(row)), *params, key=row["run_id"])
 
     def _pair(self) -> tuple[str, str] | None:
         if self.doc is None or not self.doc.get("winner"):
