@@ -105,3 +105,21 @@ def test_show_lists_config_keys_whose_value_is_null_or_empty() -> None:
     text = plain_text(config)
     for line in ("grad_clip  null", 'tag        ""', "layers     []", "extra      {}", "lr         0.1", "features   ["):
         assert line in text
+
+
+def test_explain_says_when_an_unfinished_status_is_runsifts_guess(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """'B incomplete' reads as a fact; when the run recorded no status, explain says it is an inference."""
+    from runsift.core.explain.comparable import comparability
+
+    root = tmp_path / "exp"
+    series = {"val_auc": [[1, 0.8], [2, 0.85]]}  # two of the three epochs the config plans
+    make_run(root / "p" / "2025-01-07_14-32-11_run-001", metrics={"final": {}, "series": series, "status": "incomplete"})
+    make_run(root / "p" / "2025-01-07_14-32-11_run-002", metrics={"final": {}, "series": series})
+    with Catalog.open(root) as cat:
+        recorded, guessed = (cat.get(f"p/2025-01-07_14-32-11_run-00{i}") for i in (1, 2))
+    assert isinstance(recorded, Run) and isinstance(guessed, Run)
+    assert (recorded.status, guessed.status) == ("incomplete", "incomplete") and "status" in guessed.source.guessed
+    _, warnings = comparability(recorded, guessed, "val_auc")
+    said = {w.path: w.message for w in warnings if w.section == "status"}
+    assert "inferred" not in said["A.status"] and "A incomplete:" in said["A.status"]
+    assert said["B.status"].startswith("B incomplete (a status runsift inferred from its files; the run recorded none):")
