@@ -143,7 +143,8 @@ def mirror(
     except Exception as exc:
         raise _explain(exc, shown) from None
     if not path and _RANGED_CAT.intersection(_protocols(fs)):  # s3:// alone would list every bucket of the account
-        raise RemoteError(f"{shown}: name a bucket, and a folder in it if you like: s3://BUCKET/PREFIX")
+        scheme = url.split("://", 1)[0].lower()
+        raise RemoteError(f"{scheme}:// needs a bucket, and a folder in it if you like: {scheme}://BUCKET/PREFIX")
     try:
         listing = list_tree(fs, path)
     except Exception as exc:

@@ -31,7 +31,8 @@ def list_tree(fs: Any, path: str) -> Listing:
     lists (a root that is itself a file aside).
 
     A root that does not exist lists as empty (the caller tells a missing root from an empty one); a folder
-    below it that cannot be listed is left out, as a recursive listing leaves it out.
+    below it that may not be listed (permission denied) is left out, as a recursive listing leaves it out.
+    Any other error (a dropped connection, a timeout) propagates: an empty listing would read as every file gone.
     """
     listing: Listing = {}
     parent = path
@@ -40,10 +41,10 @@ def list_tree(fs: Any, path: str) -> Listing:
             entries = fs.ls(parent, detail=True)
         except FileNotFoundError:
             return listing
-        except OSError:
+        except PermissionError:
             if depth == 0:  # the root itself: denied access is the caller's to say
                 raise
-            return listing
+            return listing  # a dropped connection is not this: it propagates, and nothing is taken for removed
         folders = []
         for info in entries:
             name = info["name"].rstrip("/")

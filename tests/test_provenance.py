@@ -122,4 +122,4 @@ def test_explain_says_when_an_unfinished_status_is_runsifts_guess(tmp_path) -> N
     _, warnings = comparability(recorded, guessed, "val_auc")
     said = {w.path: w.message for w in warnings if w.section == "status"}
     assert "inferred" not in said["A.status"] and "A incomplete:" in said["A.status"]
-    assert said["B.status"].startswith("B incomplete (a status runsift inferred from its files; the run recorded none):")
+    assert said["B.status"].startswith("B incomplete (inferred by runsift from the run's files, not read from a recorded status):")

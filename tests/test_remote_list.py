@@ -56,25 +56,27 @@ def test_a_missing_root_lists_as_empty() -> None:
 
 
 class _Denied:
-    """A memory filesystem on which one folder cannot be listed (a permission an SFTP server refuses)."""
+    """A memory filesystem on which one folder cannot be listed: a permission refused, or the given error."""
 
-    def __init__(self, fs: Any, denied: str) -> None:
-        self.fs, self.denied = fs, denied
+    def __init__(self, fs: Any, denied: str, error: OSError | None = None) -> None:
+        self.fs, self.denied, self.error = fs, denied, error
 
     def ls(self, path: str, detail: bool = True) -> Any:
         if path == self.denied:
-            raise PermissionError(13, "Permission denied", path)
+            raise self.error or PermissionError(13, "Permission denied", path)
         return self.fs.ls(path, detail=detail)
 
     def find(self, path: str, **kwargs: Any) -> Any:
         return self.fs.find(path, **kwargs)
 
 
-def test_a_folder_that_cannot_be_listed_is_left_out_but_a_denied_root_is_an_error() -> None:
+def test_a_folder_that_may_not_be_listed_is_left_out_but_a_denied_root_or_a_dropped_connection_is_an_error() -> None:
     fs = _tree(["README.md", "runs/proj/run-1/config.yaml"], "/bucket/team")
     assert sorted(list_tree(_Denied(fs, "/bucket/team/runs"), "/bucket/team")) == ["/bucket/team/README.md"]
     with pytest.raises(PermissionError):
         list_tree(_Denied(fs, "/bucket/team"), "/bucket/team")
+    with pytest.raises(ConnectionResetError):  # an empty listing here would read as every file gone, and be deleted
+        list_tree(_Denied(fs, "/bucket/team/runs", ConnectionResetError(104, "Connection reset by peer")), "/bucket/team")
 
 
 class _Together:

@@ -250,7 +250,7 @@ def test_missing_credentials_denied_access_and_unknown_bucket_are_one_line_error
     assert "no such bucket" in line
     for bare in ("s3://", "s3:///"):  # it would list every bucket the key can see
         line = _one_line_error(run(capsys, "ls", bare), s3.reader["SecretAccessKey"])
-        assert "name a bucket" in line
+        assert "needs a bucket" in line and "s3://BUCKET/PREFIX" in line
 
 
 def test_s3_times_are_read_by_runsifts_parser(s3: S3Server, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -56,7 +56,7 @@ def _unfinished(a: Run, b: Run, metric: str) -> list[Issue]:
         if run.status in UNFINISHED:
             series = run.metrics.series.get(metric) or ()
             where = f" (its last recorded {metric} step is {format_number(series[-1][0])})" if series else ""
-            guess = " (a status runsift inferred from its files; the run recorded none)" if "status" in run.source.guessed else ""
+            guess = " (inferred by runsift from the run's files, not read from a recorded status)" if "status" in run.source.guessed else ""
             out.append(Issue("status", f"{label}.status", f"{label} {run.status}{guess}: its {metric} may come from before the end of training{where}"))
     return out
 
