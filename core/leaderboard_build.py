@@ -24,7 +24,7 @@ from .leaderboard_model import (
 )
 from .mappings import flatten
 from .readers.sweep import RUN_ID_COLUMNS
-from .records import Run, Sweep
+from .records import Run, Sweep, status_source
 
 if TYPE_CHECKING:
     from .backend import Backend
@@ -56,7 +56,7 @@ def _build(sweep: Sweep, runs: Sequence[Run]) -> Leaderboard:
         members,
         key=lambda m: (m.value is None, sign * m.value if m.value is not None else 0.0, m.run.name, m.run.id),
     )
-    rows = tuple(BoardRow(m.run.id, m.run.name, m.value, _params(m.run, varying), m.run.status, _status_source(m.run)) for m in ordered)
+    rows = tuple(BoardRow(m.run.id, m.run.name, m.value, _params(m.run, varying), m.run.status, status_source(m.run.status, m.run.source.guessed)) for m in ordered)
     groups = _groups([m for m in ordered if m.value is not None], run_metric, varying, sign)
     separable = separability(groups)
     flags: list[str] = []
@@ -100,13 +100,6 @@ def _sweep_metric(sweep: Sweep, runs: Sequence[Run]) -> str:
         if column.lower() in names and column.lower() not in RUN_ID_COLUMNS:
             return column
     raise LeaderboardError(f"sweep {sweep.id} names no metric (sweep.yaml metric:, or an objective its sweeper recorded) and no board column is a run metric")
-
-
-def _status_source(run: Run) -> str | None:
-    """Whether the run's status was recorded or guessed (None when it is unknown), as lists say it."""
-    if run.status == "unknown":
-        return None
-    return "guessed" if "status" in run.source.guessed else "recorded"
 
 
 def _run_metric_name(metric: str, runs: Sequence[Run]) -> str | None:

@@ -7,7 +7,7 @@ Mappings inside records are ordinary dicts by convention: treat them as read-onl
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -127,6 +127,14 @@ class Source:
     """The writer's version where the files record it (``0.31.0``)."""
     guessed: tuple[str, ...] = ()
     """Fields inferred rather than recorded (``started`` from file times, ``status`` from steps logged)."""
+
+
+def status_source(status: str | None, guessed: Iterable[str]) -> str | None:
+    """What lists say of a run's status: ``guessed`` (inferred, shown with ``~``), ``recorded``, or None when there is
+    no status to vouch for (none, or ``unknown``)."""
+    if status in (None, "unknown"):
+        return None
+    return "guessed" if "status" in guessed else "recorded"
 
 
 @dataclass(frozen=True, slots=True)

@@ -142,8 +142,8 @@ def mirror(
         path = path.rstrip("/")
     except Exception as exc:
         raise _explain(exc, shown) from None
-    if not path and _RANGED_CAT.intersection(_protocols(fs)):  # s3:// alone would list every bucket of the account
-        scheme = url.split("://", 1)[0].lower()
+    scheme = url.split("://", 1)[0].lower()
+    if not path and SCHEMES.get(scheme) == "s3":  # s3:// alone would list every bucket of the account
         raise RemoteError(f"{scheme}:// needs a bucket, and a folder in it if you like: {scheme}://BUCKET/PREFIX")
     try:
         listing = list_tree(fs, path)
@@ -358,12 +358,9 @@ def _fetch(fs: Any, top: str, batch: list[_Object]) -> dict[str, list[tuple[int,
     return out
 
 
-def _protocols(fs: Any) -> tuple[str, ...]:
-    return tuple(fs.protocol) if isinstance(fs.protocol, tuple | list) else (fs.protocol,)
-
-
 def _read_range(fs: Any, path: str, start: int, end: int) -> bytes:
-    if _RANGED_CAT.intersection(_protocols(fs)):
+    protocols = fs.protocol if isinstance(fs.protocol, tuple | list) else (fs.protocol,)
+    if _RANGED_CAT.intersection(protocols):
         return bytes(fs.cat_file(path, start=start, end=end))
     with fs.open(path, "rb", block_size=0, cache_type="none") as fh:
         fh.seek(start)

@@ -56,9 +56,7 @@ def list_tree(fs: Any, path: str) -> Listing:
         if len(folders) != 1:
             break
         parent = folders[0]
-    else:
-        return {**listing, **fs.find(parent, detail=True, withdirs=False)}
-    if len(folders) > SPLIT_MAX:
+    if len(folders) == 1 or len(folders) > SPLIT_MAX:  # a chain deeper than SPLIT_DEPTH, or many small folders
         listing.update(fs.find(parent, detail=True, withdirs=False))
         return listing
     with ThreadPoolExecutor(min(LIST_WORKERS, max(len(folders), 1))) as pool:

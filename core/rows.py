@@ -20,6 +20,7 @@ from .discover import Found
 from .loader import load
 from .mappings import flatten
 from .query import as_number
+from .records import status_source
 from .serialize import from_dict, to_dict
 
 ROWS_VERSION = 1
@@ -244,8 +245,9 @@ def _facets(detail: Mapping[str, Any]) -> Iterator[tuple[str, str | None, float 
     guessed = source.get("guessed") or ()
     if detail.get("started") is not None:  # a start time read from file times is a guess: say so wherever it shows
         yield _facet("started_source", "guessed" if "started" in guessed else "recorded")
-    if detail.get("status") not in (None, "unknown"):  # likewise a status inferred from how a run's files or logs end
-        yield _facet("status_source", "guessed" if "status" in guessed else "recorded")
+    said = status_source(detail.get("status"), guessed)  # likewise a status inferred from how a run's files end
+    if said is not None:
+        yield _facet("status_source", said)
     for key in ("user", "host", "exit_code", "ended", "duration", "error"):
         if detail.get(key) is not None:
             yield _facet(key, detail[key])
