@@ -85,6 +85,36 @@ async def test_the_runs_table_marks_a_guessed_status(root: Path, tmp_path: Path)
         assert "~ guessed" in str(app.screen.query_one("#status-line", Static).render())
 
 
+@pytest.mark.asyncio
+async def test_a_record_screen_titles_a_guessed_status_as_a_guess(root: Path, tmp_path: Path) -> None:
+    from conftest import plain_text
+
+    from runsift.tui.screens.record import RecordScreen
+
+    expected = _expected(root, tmp_path)
+    app = RunsiftApp(root, cache_dir=tmp_path / "cache", state_dir=tmp_path / "state")
+    async with app.run_test(size=(120, 30)) as pilot:
+        for _ in range(3):  # indexed first
+            await workers_done(app)
+        for source in ("guessed", "recorded"):
+            run_id, (_, status, _) = next((i, e) for i, e in expected.items() if e[2] == source)
+            app.open_record(run_id, "run")
+            for _ in range(3):
+                await pilot.pause()
+                await workers_done(app)
+            screen = app.screen
+            assert isinstance(screen, RecordScreen)
+            for _ in range(100):  # the record is read in a worker
+                if screen.record is not None:
+                    break
+                await pilot.pause(0.05)
+            await pilot.pause()
+            title = plain_text(screen.query_one("#record-title", Static).content)
+            assert (f"{status} (guessed)" in title) == (source == "guessed"), title
+            app.pop_screen()
+            await pilot.pause()
+
+
 @pytest.mark.parametrize("few_ids", [500, 0], ids=["looked-up", "scanned"])
 def test_a_list_reads_the_sources_as_the_whole_facets_give_them_and_checks_each_row(
     root: Path, tmp_path: Path, few_ids: int, monkeypatch: pytest.MonkeyPatch

@@ -34,7 +34,7 @@ from ..record_parts import (
     sections_with_problems,
 )
 from ..safe import literal, visible
-from ..views import STATUS_STYLE, metrics_table, rank_metrics
+from ..views import STATUS_STYLE, guessed, metrics_table, rank_metrics
 from ..widgets.chart import ChartGrid
 from ..widgets.run_table import LIVE_FOR
 
@@ -107,7 +107,8 @@ class RecordScreen(Screen[None]):
         title = Text.assemble(
             literal(record.id, "bold"),
             "  ",
-            literal(record.kind if record.kind != "run" else record.status, STATUS_STYLE.get(record.status, "cyan")),
+            literal(guessed(record, "status", record.status) or record.status if isinstance(record, Run) else record.kind,
+                    STATUS_STYLE.get(record.status, "cyan")),
             ("  ● being written", "bold green") if live else "",
             (f"  {len(record.problems)} problem{'s' if len(record.problems) != 1 else ''}", "bold yellow") if record.problems else "",
         )
