@@ -9,6 +9,7 @@ as a parameter (a hostile run name or filter value is data, never SQL).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -184,8 +185,11 @@ NUMBERS_KEY, TEXTS_KEY = "s.num", "s.ltext"
 """The sort value of a sort's numbers slice and of its texts slice (:attr:`SortPart.key`); its missing slice has none."""
 
 
-def sort_parts(sort: Sort | None) -> list[SortPart]:
-    """The slices of a list ordered as :func:`query.sort_rows` orders it, in order (one slice by id without a sort)."""
+def sort_parts(sort: Sort | None, project: str | None = None) -> list[SortPart]:
+    """The slices of a list ordered as :func:`query.sort_rows` orders it, in order (one slice by id without a sort).
+
+    ``project``: the list is that one project's records, and the numbers of a metric sort are read from the
+    index of each metric's values by project (``vals_project_num``) in order, the project's alone."""
     if sort is None:
         return [SortPart("", "", ())]
     key = (vkey(sort.key),)
@@ -193,20 +197,40 @@ def sort_parts(sort: Sort | None) -> list[SortPart]:
     # num IS NOT NULL is exactly sort class 0 (value() stores no number for texts and NaN-like ones).
     numbers = SortPart("JOIN vals s ON s.rid = r.rid AND s.key = %s AND s.num IS NOT NULL", "", key, NUMBERS_KEY, way,
                        "SELECT EXISTS (SELECT 1 FROM vals s WHERE s.key = %s AND s.num IS NOT NULL)")
+    if project is not None and is_metric_key(key[0]):
+        # the index's own condition, written out so that the planner may use it whatever the key parameter is
+        numbers = dataclasses.replace(numbers, join=f"{numbers.join} AND s.project = %s AND {METRIC_VALUES}", params=(*key, project),
+                                      probe=f"SELECT EXISTS (SELECT 1 FROM vals s WHERE s.key = %s AND s.num IS NOT NULL AND s.project = %s AND {METRIC_VALUES})")
     texts = SortPart("JOIN vals s ON s.rid = r.rid AND s.key = %s AND s.sortclass = 1", "", key, TEXTS_KEY, way,
                      "SELECT EXISTS (SELECT 1 FROM vals s WHERE s.key = %s AND s.sortclass = 1)")
     missing = SortPart("", "NOT EXISTS (SELECT 1 FROM vals s WHERE s.rid = r.rid AND s.key = %s AND s.sortclass < 2)", key)
     return [texts, numbers, missing] if sort.descending else [numbers, texts, missing]
 
 
+METRIC_VALUES = "s.key >= 'm:' AND s.key < 'm;'"
+"""The condition of ``vals_project_num``'s rows (a metric's values), as its definition in :mod:`pgschema` says it."""
+
+
+def is_metric_key(key: str) -> bool:
+    """True for the ``vals`` key of a metric (:func:`vkey`)."""
+    return key.startswith("m:")
+
+
+def column_passing(flt: Filter, values: list[str]) -> tuple[list[str], bool]:
+    """The ``values`` of a :data:`COLUMNS` field (every distinct value of the root's records) that
+    :func:`query.compare` passes, and whether a missing value passes too."""
+    assert flt.key in COLUMNS
+    wanted = db_text(flt.value)  # as stored: a NUL in a name is held as U+FFFD, typed or not
+    return [v for v in values if compare(v, flt.op, wanted)], compare(None, flt.op, wanted)
+
+
 def column_filter(flt: Filter, values: list[str]) -> tuple[str, list[Any]]:
     """A WHERE clause for a filter on a :data:`COLUMNS` field: the column is one of the ``values`` (every
     distinct value of the root's records) that :func:`query.compare` passes, or NULL where a missing value passes."""
     assert flt.key in COLUMNS
-    wanted = db_text(flt.value)  # as stored: a NUL in a name is held as U+FFFD, typed or not
-    passing = [v for v in values if compare(v, flt.op, wanted)]
+    passing, missing_passes = column_passing(flt, values)
     conds, params = _one_of(flt.key, passing)
-    if compare(None, flt.op, wanted):
+    if missing_passes:
         conds.append(f"r.{flt.key} IS NULL")
     if not conds:
         return "FALSE", []

@@ -394,6 +394,70 @@ def test_postgres_lists_a_project_from_its_index_in_id_order(pg_url: str, tmp_pa
             assert not _sorts_everything(plan), (query, sort, plan)
 
 
+def test_postgres_sorts_a_project_by_a_metric_within_the_project(pg_url: str, tmp_path: Path) -> None:
+    # The project picker, then a metric sort, at 1M records: the project's values of the metric are walked in order
+    # (vals_project_num), not the project's records found first and joined with every record's value of the metric.
+    from runsift.core.pgcatalog import SharedCatalog
+
+    url = _fresh_db(pg_url, "project_sort")
+    root = _column_tree(tmp_path / "r")
+    with SharedCatalog.open(url, root, refresh=True) as cat:
+        for sort in ("-val_auc", "val_auc"):
+            queries = cat.queries(filters=parse_filters("project=alpha"), sort=parse_sort(sort))
+            [numbers] = [q for q in queries if "s.num" in q[0]]
+            assert "OFFSET 0" not in numbers[0], (sort, numbers)  # walked in order, not found first
+            [plan] = _plans(cat, [numbers])
+            assert "vals_project_num" in plan, (sort, plan)
+            assert not _sorts_everything(plan), (sort, plan)
+        # two projects pass: no one project's values to walk
+        assert all("vals_project" not in q[0] and "s.project" not in q[0]
+                   for q in cat.queries(filters=parse_filters("project=proj1"), sort=parse_sort("-val_auc")))
+
+
+def test_an_older_catalog_and_an_older_indexer_still_sort_a_project_right(pg_url: str, tmp_path: Path) -> None:
+    # A catalog filled before the metric values carried their project: a reader lists it as before, an indexer of
+    # this version fills in every value's project with the index, and values an older indexer still writes without
+    # a project get theirs from the trigger. Missed, a run would silently drop out of its project's sorted list.
+    import psycopg
+
+    import runsift.core.pgcatalog as pgcatalog
+    from runsift.core.pgcatalog import SharedCatalog
+
+    url = _fresh_db(pg_url, "old_catalog")
+    root = _column_tree(tmp_path / "r")
+    flts, order = parse_filters("project=alpha"), parse_sort("-val_auc")
+
+    def same(cat: Any) -> None:
+        with Catalog.open(root, use_cache=False) as reference:
+            whole = [r.id for r in reference.list(filters=flts, sort=order)]
+        assert len(whole) > 3
+        assert [r.id for r in cat.list(filters=flts, sort=order)] == whole
+        assert [r.id for r in cat.list(filters=flts, sort=order, limit=2, offset=1, after=whole[0])] == whole[1:3]
+
+    with SharedCatalog.open(url, root, refresh=True):
+        pass
+    with psycopg.connect(url) as conn:  # what an earlier runsift left
+        conn.execute("DROP INDEX vals_project_num; DROP TRIGGER vals_project ON vals; ALTER TABLE vals DROP COLUMN project")
+    with SharedCatalog.open(url, root_name="r") as reader:
+        assert not reader._by_project()
+        same(reader)
+        with SharedCatalog.open(url, root, index=True):  # an indexer of this version upgrades the catalog
+            pass
+        reader.refresh()
+        assert reader._by_project()
+        same(reader)
+    make_run(root / "alpha" / "2025-03-01_09-00-00_run-late", metrics={"final": {"val_auc": 0.99}})
+    saved, pgcatalog.is_metric_key = pgcatalog.is_metric_key, lambda key: False  # an indexer writing no project
+    try:
+        with SharedCatalog.open(url, root, refresh=True):
+            pass
+    finally:
+        pgcatalog.is_metric_key = saved
+    with SharedCatalog.open(url, root_name="r") as reader:
+        assert reader.list(filters=flts, sort=order, limit=1)[0].id == "alpha/2025-03-01_09-00-00_run-late"
+        same(reader)
+
+
 def test_metric_names_come_most_recorded_first(open_catalog: Any, tmp_path: Path) -> None:
     # The app's default columns start with the most recorded metric: five runs log only x, two log y (one with z
     # too). Counted per run, not per distinct list of names (how PostgreSQL groups them), x comes first.
