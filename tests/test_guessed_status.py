@@ -170,3 +170,40 @@ def test_an_unknown_status_is_neither_recorded_nor_guessed() -> None:
         detail = {"kind": "run", "status": status, "source": {"format": "x", "guessed": guessed}}
         facets = {key: text for key, text, _ in _facets(detail)}
         assert facets.get("status_source") == want, status
+
+
+def test_a_diff_names_each_runs_status_and_marks_a_guess(root: Path, tmp_path: Path) -> None:
+    # An inferred status beside a recorded one is a reason to doubt a comparison: the diff's header says which is which.
+    expected = _expected(root, tmp_path)
+    guessed = next(i for i, (_, status, s) in expected.items() if s == "guessed" and status == "finished")
+    recorded = next(i for i, (_, status, s) in expected.items() if s == "recorded" and status == "finished")
+    for fmt, marked in (("text", "finished (guessed)"), ("markdown", "A: finished (guessed) · B: finished\n")):
+        out = runsift("diff", guessed, recorded, "--root", str(root), "--format", fmt, "--cache-dir", str(tmp_path / "c"))
+        assert out.returncode in (0, 1), out.stderr
+        assert out.stdout.count(marked) == 1, out.stdout
+        assert out.stdout.count("(guessed)") == 1, out.stdout  # B's recorded status is not marked
+
+
+@pytest.mark.asyncio
+async def test_the_diff_screen_names_each_runs_status_and_marks_a_guess(root: Path, tmp_path: Path) -> None:
+    from conftest import plain_text
+
+    from runsift.tui.screens.diff import DiffScreen
+
+    expected = _expected(root, tmp_path)
+    guessed = next(i for i, (_, status, s) in expected.items() if s == "guessed" and status == "finished")
+    recorded = next(i for i, (_, status, s) in expected.items() if s == "recorded" and status == "failed")
+    app = RunsiftApp(root, cache_dir=tmp_path / "cache", state_dir=tmp_path / "state")
+    async with app.run_test(size=(120, 30)) as pilot:
+        for _ in range(3):  # indexed first
+            await workers_done(app)
+        screen = DiffScreen(guessed, recorded)
+        await app.push_screen(screen)
+        for _ in range(100):  # both runs are read and compared in a worker
+            if screen.runs is not None:
+                break
+            await pilot.pause(0.05)
+        await pilot.pause()
+        header = plain_text(screen.query_one("#diff-header", Static).content)
+        assert "finished (guessed)" in header and "failed" in header, header
+        assert header.count("(guessed)") == 1, header

@@ -24,7 +24,7 @@ from runsift.core.records import Problem, Record, Run, Summary
 from runsift.core.textsafe import csv_cell, json_text
 
 from .safe import literal, visible
-from .views import change_text, pair_cells, pair_texts, record_sections
+from .views import change_text, pair_cells, pair_texts, record_sections, run_status
 from .widgets.run_table import table_key
 
 __all__ = ["diff_json", "record_json", "summary_json"]
@@ -196,7 +196,7 @@ def print_record(record: Record) -> None:
 def print_diff(result: RunDiff, a: Run, b: Run) -> None:
     """Header naming both runs and the kinds of differences, then a table per section."""
     console = _console()
-    header = Text("A ", style="bold") + literal(a.id) + Text("\nB ", style="bold") + literal(b.id)
+    header = Text.assemble(("A ", "bold"), literal(a.id), "  ", run_status(a), ("\nB ", "bold"), literal(b.id), "  ", run_status(b))
     console.print(Panel(Group(header, literal(result.summary(), "bold", one_line=False)), expand=False))
     for name, changes in result.sections.items():
         if not changes:
@@ -248,7 +248,8 @@ def diff_markdown(result: RunDiff, a: Run, b: Run) -> str:
     """The diff as GitHub-flavoured Markdown tables."""
     from .markdown import cell, code
 
-    lines = [f"### runsift diff: {code(a.id)} → {code(b.id)}", "", f"**{cell(result.summary())}**", ""]
+    lines = [f"### runsift diff: {code(a.id)} → {code(b.id)}", "", f"A: {cell(run_status(a).plain)} · B: {cell(run_status(b).plain)}", "",
+             f"**{cell(result.summary())}**", ""]
     for name, changes in result.sections.items():
         if not changes:
             continue

@@ -39,6 +39,11 @@ def guessed(run: Run, field: str, text: str | None) -> str | None:
     return f"{text} (guessed)" if text and field in run.source.guessed else text
 
 
+def run_status(run: Run) -> Text:
+    """A run's status, styled, and marked as a guess when runsift inferred it: as a diff's header names each run."""
+    return literal(guessed(run, "status", run.status) or run.status, STATUS_STYLE.get(run.status, "dim"))
+
+
 def provenance_rows(run: Run) -> list[tuple[str, Any]]:
     """What wrote the run and when, who ran it where, and how it ended: rows for a key/value table."""
     source = " ".join(x for x in (run.source.format, run.source.version) if x)

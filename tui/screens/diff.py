@@ -21,7 +21,7 @@ from runsift.core.records import Run
 
 from ..messages import RecordsChanged
 from ..safe import literal
-from ..views import change_text, pair_cells, rank_metrics
+from ..views import change_text, pair_cells, rank_metrics, run_status
 from ..widgets.chart import ChartGrid
 
 if TYPE_CHECKING:
@@ -126,8 +126,8 @@ class DiffScreen(Screen[None]):
         a, b = runs
         mode = "everything" if self.show_all else "changes only (a: show everything)"
         header = Text.assemble(
-            ("A ", "bold"), literal(a.id), "  ", literal(a.status, "dim"), "\n",
-            ("B ", "bold"), literal(b.id), "  ", literal(b.status, "dim"), "\n",
+            ("A ", "bold"), literal(a.id), "  ", run_status(a), "\n",
+            ("B ", "bold"), literal(b.id), "  ", run_status(b), "\n",
             literal(result.summary(), "bold", one_line=False), ("  ·  " + mode, "dim"),
         )
         self.query_one("#diff-header", Static).update(header)
