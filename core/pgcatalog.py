@@ -34,7 +34,7 @@ from .catalog import (
     ref_forms,
 )
 from .discover import discover, is_utf8
-from .pgschema import DDL, FACET_KEYS, SCHEMA_CURRENT, analyze
+from .pgschema import FACET_KEYS, SCHEMA_CURRENT, analyze, prepare, vacuum
 from .query import Filter, Sort
 from .records import Problem, Record, Summary
 from .rows import Progress, Reader, stamped
@@ -176,6 +176,7 @@ class SharedCatalog:
         name = root_name or (local.name if local is not None else "")
         writer = refresh or index
         conn = _connect(url)
+        upgraded = 0
         try:
             with conn.transaction():
                 exists = conn.execute("SELECT to_regclass('vals') IS NOT NULL").fetchone()[0]
@@ -189,7 +190,9 @@ class SharedCatalog:
                     # Only when something is missing: CREATE INDEX IF NOT EXISTS still locks its table first, and
                     # against another indexer's batch (holding runs, wanting vals) that deadlocked.
                     if conn.execute(SCHEMA_CURRENT).fetchone()[0] is not True:
-                        conn.execute(DDL)
+                        upgraded = prepare(conn)
+            if upgraded:  # values rewritten by an upgrade: their old versions would slow every walk until vacuumed
+                vacuum(conn)
         except CatalogError:
             conn.close()
             raise

@@ -30,9 +30,6 @@ END $$;
 DROP TRIGGER IF EXISTS vals_project ON vals;
 CREATE TRIGGER vals_project BEFORE INSERT ON vals FOR EACH ROW
     WHEN (NEW.project IS NULL AND NEW.key >= 'm:' AND NEW.key < 'm;') EXECUTE FUNCTION runsift_vals_project();
-UPDATE vals v SET project = r.project FROM runs r
-    WHERE v.rid = r.rid AND v.key >= 'm:' AND v.key < 'm;' AND v.project IS NULL AND r.project IS NOT NULL;
-CREATE INDEX IF NOT EXISTS vals_project_num ON vals (key, project, num, rid) WHERE key >= 'm:' AND key < 'm;';
 CREATE INDEX IF NOT EXISTS vals_num ON vals (key, num, rid);
 DROP INDEX IF EXISTS vals_text;
 CREATE INDEX IF NOT EXISTS vals_class_text ON vals (key, sortclass, ltext, rid);
@@ -53,7 +50,7 @@ ALTER STATISTICS vals_key_text SET STATISTICS 1000;
 # walked in the metric's order within the project rather than found first and joined with every value of the
 # metric (project=fraud-model sorted -val_auc at 1M: a hash join with 547k values, 234-395 ms). The project is
 # written with each metric value; the trigger fills it when an older runsift's indexer writes the values without
-# it, and the UPDATE fills the values stored before the column was added (once, when an indexer upgrades the
+# it, and FILL_PROJECTS the values stored before the column was added (once, when an indexer upgrades the
 # catalog, in the same transaction as the index, so a reader that sees the index sees every value's project).
 # vals_class_text equality filters (project=fraud-model, one probe a sort class) and the texts slice of a sort
 # (sort by name; and a metric's texts slice, empty, is one probe rather than a walk of its every number);
@@ -70,6 +67,14 @@ ALTER STATISTICS vals_key_text SET STATISTICS 1000;
 # vals_key_text: how many records have project=fraud-model is not how common 'F:project' times how common
 # 'fraud-model' is; estimated so (1 in 200 at 100k records), a filtered sort walked 15k records one by one
 # (170 ms) instead of reading the sort's index in order (17 ms). ANALYZE then takes ~3 s, not ~1 s.
+
+FILL_PROJECTS = """
+UPDATE vals v SET project = r.project FROM runs r
+WHERE v.rid = r.rid AND v.key >= 'm:' AND v.key < 'm;' AND v.project IS NULL AND r.project IS NOT NULL
+"""
+"""Gives the metric values stored before ``vals.project`` was added their record's project (run after :data:`DDL`)."""
+PROJECT_INDEX = "CREATE INDEX IF NOT EXISTS vals_project_num ON vals (key, project, num, rid) WHERE key >= 'm:' AND key < 'm;'"
+"""Made after :data:`FILL_PROJECTS` (cheaper than updating it row by row), in the same transaction."""
 
 SCHEMA_CURRENT = """
 SELECT (SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema()
@@ -93,6 +98,27 @@ ORDER BY 1
 """
 """Distinct detail keys of one root: a skip scan of the ``vals_num`` index (one probe a key, not one a value),
 each key kept if some record of the root has it."""
+
+
+def prepare(conn: Any) -> int:
+    """Make or upgrade the tables and indexes (inside the caller's transaction); how many values got their project."""
+    conn.execute(DDL)
+    filled = conn.execute(FILL_PROJECTS).rowcount
+    conn.execute(PROJECT_INDEX)
+    return int(filled or 0)
+
+
+def vacuum(conn: Any) -> None:
+    """``VACUUM (ANALYZE) vals`` after an upgrade rewrote its metric values (outside any transaction). Left to
+    autovacuum, the old versions stay: 3.7M of them at 1M records, below its 20% threshold, made the next walks
+    of a metric's index step over them (a first page sorted by a metric 4 ms -> 8.4 s). A role that does not own
+    the table gets a warning from PostgreSQL, not an error."""
+    conn.commit()
+    conn.autocommit = True
+    try:
+        conn.execute("VACUUM (ANALYZE) vals")
+    finally:
+        conn.autocommit = False
 
 
 def analyze(conn: Any) -> None:
