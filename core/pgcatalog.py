@@ -34,7 +34,7 @@ from .catalog import (
     ref_forms,
 )
 from .discover import discover, is_utf8
-from .pgschema import FACET_KEYS, SCHEMA_CURRENT, analyze, prepare, vacuum
+from .pgschema import DDL, FACET_KEYS, SCHEMA_CURRENT, analyze, fill_projects, vacuum
 from .query import Filter, Sort
 from .records import Problem, Record, Summary
 from .rows import Progress, Reader, stamped
@@ -176,7 +176,7 @@ class SharedCatalog:
         name = root_name or (local.name if local is not None else "")
         writer = refresh or index
         conn = _connect(url)
-        upgraded = 0
+        upgrading = False
         try:
             with conn.transaction():
                 exists = conn.execute("SELECT to_regclass('vals') IS NOT NULL").fetchone()[0]
@@ -190,9 +190,14 @@ class SharedCatalog:
                     # Only when something is missing: CREATE INDEX IF NOT EXISTS still locks its table first, and
                     # against another indexer's batch (holding runs, wanting vals) that deadlocked.
                     if conn.execute(SCHEMA_CURRENT).fetchone()[0] is not True:
-                        upgraded = prepare(conn)
-            if upgraded:  # values rewritten by an upgrade: their old versions would slow every walk until vacuumed
-                vacuum(conn)
+                        conn.execute(DDL)
+                        upgrading = True
+            if upgrading:  # in a transaction of its own: readers read on while the values are filled in
+                with conn.transaction():
+                    conn.execute("SELECT pg_advisory_xact_lock(7418)")
+                    filled = fill_projects(conn)
+                if filled:  # values rewritten: their old versions would slow every walk until vacuumed
+                    vacuum(conn)
         except CatalogError:
             conn.close()
             raise

@@ -74,7 +74,8 @@ WHERE v.rid = r.rid AND v.key >= 'm:' AND v.key < 'm;' AND v.project IS NULL AND
 """
 """Gives the metric values stored before ``vals.project`` was added their record's project (run after :data:`DDL`)."""
 PROJECT_INDEX = "CREATE INDEX IF NOT EXISTS vals_project_num ON vals (key, project, num, rid) WHERE key >= 'm:' AND key < 'm;'"
-"""Made after :data:`FILL_PROJECTS` (cheaper than updating it row by row), in the same transaction."""
+"""Made after :data:`FILL_PROJECTS` (cheaper than updating it row by row), in the same transaction: a reader that
+sees the index sees every metric value's project."""
 
 SCHEMA_CURRENT = """
 SELECT (SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema()
@@ -100,9 +101,9 @@ ORDER BY 1
 each key kept if some record of the root has it."""
 
 
-def prepare(conn: Any) -> int:
-    """Make or upgrade the tables and indexes (inside the caller's transaction); how many values got their project."""
-    conn.execute(DDL)
+def fill_projects(conn: Any) -> int:
+    """Give older metric values their project and index them (inside the caller's transaction, apart from :data:`DDL`'s:
+    adding the column locks ``vals`` against readers, and the fill takes minutes at 1M records); how many were filled."""
     filled = conn.execute(FILL_PROJECTS).rowcount
     conn.execute(PROJECT_INDEX)
     return int(filled or 0)

@@ -460,6 +460,44 @@ def test_an_older_catalog_and_an_older_indexer_still_sort_a_project_right(pg_url
         same(reader)
 
 
+def test_readers_read_on_while_an_upgrade_fills_in_the_projects(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # At 1M records the fill takes minutes; adding the column locks vals against every reader, so it commits first.
+    import psycopg
+
+    import runsift.core.pgcatalog as pgcatalog
+    from runsift.core.pgcatalog import SharedCatalog
+    from runsift.core.pgschema import fill_projects
+
+    url = _fresh_db(pg_url, "upgrade_reads")
+    root = _column_tree(tmp_path / "r")
+    with SharedCatalog.open(url, root, refresh=True):
+        pass
+    with psycopg.connect(url) as conn:
+        conn.execute("DROP INDEX vals_project_num; DROP TRIGGER vals_project ON vals; ALTER TABLE vals DROP COLUMN project")
+    reached, release = threading.Event(), threading.Event()
+
+    def held_fill(conn: Any) -> int:
+        reached.set()
+        release.wait(20)
+        return fill_projects(conn)
+
+    monkeypatch.setattr(pgcatalog, "fill_projects", held_fill)
+    upgrade = threading.Thread(target=lambda: SharedCatalog.open(url, root, index=True).close())
+    upgrade.start()
+    try:
+        assert reached.wait(20)
+        with SharedCatalog.open(url, root_name="r") as reader:
+            reader.conn.execute("SET statement_timeout = '3s'")  # blocked by a lock, the list fails instead of hanging
+            reader.conn.commit()
+            rows = reader.list(filters=parse_filters("project=alpha"), sort=parse_sort("-val_auc"))
+            assert len(rows) > 3 and not reader._by_project()  # the old plan, until the index is there
+    finally:
+        release.set()
+        upgrade.join(30)
+    with SharedCatalog.open(url, root_name="r") as reader:
+        assert reader._by_project()
+
+
 def test_metric_names_come_most_recorded_first(open_catalog: Any, tmp_path: Path) -> None:
     # The app's default columns start with the most recorded metric: five runs log only x, two log y (one with z
     # too). Counted per run, not per distinct list of names (how PostgreSQL groups them), x comes first.
