@@ -11,6 +11,7 @@ import glob
 import json
 import os
 import pwd
+import re
 import shutil
 import socket
 import subprocess
@@ -496,6 +497,22 @@ def test_readers_read_on_while_an_upgrade_fills_in_the_projects(pg_url: str, tmp
         upgrade.join(30)
     with SharedCatalog.open(url, root_name="r") as reader:
         assert reader._by_project()
+
+
+def test_postgres_probes_each_detail_key_rather_than_joining_every_value(pg_url: str, tmp_path: Path) -> None:
+    # ls's table asks which detail keys a root has. As an EXISTS, the planner made it one join of every value
+    # with the root's records (32 s at 1M records); a subquery with a LIMIT is run key by key, one probe each.
+    from runsift.core.pgcatalog import SharedCatalog
+    from runsift.core.pgschema import FACET_KEYS
+
+    url = _fresh_db(pg_url, "facet_key_plans")
+    root = _tree(tmp_path / "r")
+    with SharedCatalog.open(url, root, refresh=True) as cat:
+        plan = "\n".join(row[0] for row in cat.conn.execute(f"EXPLAIN {FACET_KEYS}", ("r",)).fetchall())
+        cat.conn.rollback()
+        # the probe stays a subplan filtering each key found (pulled up into a join, it would filter nothing)
+        assert re.search(r"Filter: .*\(SubPlan \d+\) IS NOT NULL", plan), plan
+        assert cat.facet_keys() and "config.lr" in cat.facet_keys()
 
 
 def test_metric_names_come_most_recorded_first(open_catalog: Any, tmp_path: Path) -> None:
