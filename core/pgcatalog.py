@@ -34,7 +34,7 @@ from .catalog import (
     ref_forms,
 )
 from .discover import discover, is_utf8
-from .pgschema import DDL, FACET_KEYS, SCHEMA_CURRENT, analyze, fill_projects, vacuum
+from .pgschema import DDL, FACET_KEYS, LOCK, SCHEMA_CURRENT, analyze, upgrade_projects
 from .query import Filter, Sort
 from .records import Problem, Record, Summary
 from .rows import Progress, Reader, stamped
@@ -53,7 +53,7 @@ from .sqlquery import (
     column_sort_parts,
     db_text,
     filter_sql,
-    is_metric_key,
+    project_values,
     slice_sql,
     sort_parts,
     values_of,
@@ -186,18 +186,18 @@ class SharedCatalog:
                     raise CatalogError(f"the catalog {mask(url)} was made by an earlier runsift (vals without rid): "
                                        "index again into a new database")
                 if writer:
-                    conn.execute("SELECT pg_advisory_xact_lock(7418)")  # two first indexers must not both create the tables
+                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))  # two first indexers must not both create the tables
                     # Only when something is missing: CREATE INDEX IF NOT EXISTS still locks its table first, and
-                    # against another indexer's batch (holding runs, wanting vals) that deadlocked.
+                    # against another indexer's batch (holding runs, wanting vals) that deadlocked. Both tables are
+                    # locked against writers first, in the order batches take them, so no batch holds one of them
+                    # while waiting for the other.
                     if conn.execute(SCHEMA_CURRENT).fetchone()[0] is not True:
+                        if exists:
+                            conn.execute("LOCK TABLE runs, vals IN SHARE ROW EXCLUSIVE MODE")
                         conn.execute(DDL)
                         upgrading = True
-            if upgrading:  # in a transaction of its own: readers read on while the values are filled in
-                with conn.transaction():
-                    conn.execute("SELECT pg_advisory_xact_lock(7418)")
-                    filled = fill_projects(conn)
-                if filled:  # values rewritten: their old versions would slow every walk until vacuumed
-                    vacuum(conn)
+            if upgrading:
+                upgrade_projects(conn)
         except CatalogError:
             conn.close()
             raise
@@ -339,8 +339,8 @@ class SharedCatalog:
         cur.execute("DELETE FROM vals WHERE rid = ANY(%s)", (builtins.list(rids.values()),))
         vals = []
         for row, run in zip(rows, runs):
-            rid, project = rids[row[0]], run[3]  # each metric value carries its record's project (vals_project_num)
-            vals += [(rid, *v, project if is_metric_key(v[0]) else None) for v in values_of(_summary_of(row), json.loads(row[14]))]
+            rid, project = rids[row[0]], run[3]  # values a project's list is sorted by carry its project (vals_project_*)
+            vals += [(rid, *v, project if project_values(v[0]) else None) for v in values_of(_summary_of(row), json.loads(row[14]))]
         with cur.copy("COPY vals (rid, key, ctext, ltext, num, sortclass, project) FROM STDIN") as copy:
             for v in vals:  # COPY: ~60 values a record, several times faster than INSERTs; still only data, never SQL
                 copy.write_row(v)
@@ -437,7 +437,7 @@ class SharedCatalog:
         whether its matches are found first (:func:`slice_sql`: with a filter through ``vals``, or a slice's own
         condition that no index serves in id order)."""
         where, params, through_vals = self._where(kind, filters)
-        project = self._one_project(filters) if sort is not None and is_metric_key(vkey(sort.key)) else None
+        project = self._one_project(filters) if sort is not None and project_values(vkey(sort.key)) else None
         parts = sort_parts(sort, project)
         if sort is not None and sort.key in COLUMNS:
             values = self._column_values(sort.key)
@@ -480,7 +480,8 @@ class SharedCatalog:
 
     def _one_project(self, filters: tuple[Filter, ...]) -> str | None:
         """The project when ``filters`` are one filter that one project alone passes (the project picker's), in a
-        catalog with ``vals_project_num``: a metric sort then walks that project's values of the metric in order."""
+        catalog with the indexes by project: a sort by a metric, a name, a start or a run number then walks that
+        project's values in order."""
         if len(filters) != 1 or filters[0].key != "project" or not self._by_project():
             return None
         values = self._column_values("project")
@@ -490,11 +491,14 @@ class SharedCatalog:
         return passing[0] if len(passing) == 1 and not missing_passes else None
 
     def _by_project(self) -> bool:
-        """Whether the catalog has ``vals_project_num`` (an indexer of this version made it, and filled in every metric
-        value's project in the same transaction); asked again after a refresh."""
+        """Whether the catalog has ``vals_project_num`` and ``vals_project_text`` (an indexer of this version made them
+        once every value held its project); asked again after a refresh."""
         if self._project_index is None:
-            with self._tx():
-                found = self.conn.execute("SELECT to_regclass('vals_project_num') IS NOT NULL").fetchone()[0]
+            with self._tx():  # asked of the list's own snapshot (to_regclass would see indexes made since)
+                found = self.conn.execute(
+                    "SELECT COUNT(*) = 2 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = current_schema() AND c.relname IN ('vals_project_num', 'vals_project_text')"
+                ).fetchone()[0]
             self._project_index = bool(found)
         return self._project_index
 

@@ -29,7 +29,8 @@ BEGIN
 END $$;
 DROP TRIGGER IF EXISTS vals_project ON vals;
 CREATE TRIGGER vals_project BEFORE INSERT ON vals FOR EACH ROW
-    WHEN (NEW.project IS NULL AND NEW.key >= 'm:' AND NEW.key < 'm;') EXECUTE FUNCTION runsift_vals_project();
+    WHEN (NEW.project IS NULL AND ((NEW.key >= 'm:' AND NEW.key < 'm;') OR NEW.key IN ('F:name', 'F:run_number', 'F:started')))
+    EXECUTE FUNCTION runsift_vals_project();
 CREATE INDEX IF NOT EXISTS vals_num ON vals (key, num, rid);
 DROP INDEX IF EXISTS vals_text;
 CREATE INDEX IF NOT EXISTS vals_class_text ON vals (key, sortclass, ltext, rid);
@@ -51,7 +52,8 @@ ALTER STATISTICS vals_key_text SET STATISTICS 1000;
 # metric (project=fraud-model sorted -val_auc at 1M: a hash join with 547k values, 234-395 ms). The project is
 # written with each metric value; the trigger fills it when an older runsift's indexer writes the values without
 # it, and FILL_PROJECTS the values stored before the column was added (once, when an indexer upgrades the
-# catalog, in the same transaction as the index, so a reader that sees the index sees every value's project).
+# catalog, before the indexes, so a reader that sees the indexes sees every value's project). vals_project_text:
+# the same for the texts of a name or a start (a project sorted by name: 0.5-3 s at 1M, a join with every name).
 # vals_class_text equality filters (project=fraud-model, one probe a sort class) and the texts slice of a sort
 # (sort by name; and a metric's texts slice, empty, is one probe rather than a walk of its every number);
 # (rid, key) the per-record lookups of EXISTS. It replaces (key, ltext, rid), dropped when an indexer opens.
@@ -68,19 +70,28 @@ ALTER STATISTICS vals_key_text SET STATISTICS 1000;
 # 'fraud-model' is; estimated so (1 in 200 at 100k records), a filtered sort walked 15k records one by one
 # (170 ms) instead of reading the sort's index in order (17 ms). ANALYZE then takes ~3 s, not ~1 s.
 
-FILL_PROJECTS = """
+HELD = "(key >= 'm:' AND key < 'm;') OR key IN ('F:name', 'F:run_number', 'F:started')"
+"""The ``vals`` rows that carry their record's project: a metric's, and the fields a project's list is sorted by
+(``sqlquery.METRIC_VALUES``, ``sqlquery.FIELD_VALUES``; the trigger in :data:`DDL` names them too)."""
+FILL_PROJECTS = f"""
 UPDATE vals v SET project = r.project FROM runs r
-WHERE v.rid = r.rid AND v.key >= 'm:' AND v.key < 'm;' AND v.project IS NULL AND r.project IS NOT NULL
+WHERE v.rid = r.rid AND ({HELD}) AND v.project IS NULL AND r.project IS NOT NULL
 """
-"""Gives the metric values stored before ``vals.project`` was added their record's project (run after :data:`DDL`)."""
-PROJECT_INDEX = "CREATE INDEX IF NOT EXISTS vals_project_num ON vals (key, project, num, rid) WHERE key >= 'm:' AND key < 'm;'"
-"""Made after :data:`FILL_PROJECTS` (cheaper than updating it row by row), in the same transaction: a reader that
-sees the index sees every metric value's project."""
+"""Gives the values stored before ``vals.project`` was added their record's project (run after :data:`DDL`)."""
+PROJECT_INDEXES = (
+    f"CREATE INDEX IF NOT EXISTS vals_project_num ON vals (key, project, num, rid) WHERE {HELD}",
+    "CREATE INDEX IF NOT EXISTS vals_project_text ON vals (key, project, sortclass, ltext, rid) "
+    "WHERE key IN ('F:name', 'F:run_number', 'F:started')",
+)
+"""Made last, together: a reader that sees them sees every value's project (:data:`FILL_PROJECTS` ran, the trigger
+fills the rest)."""
+LOCK = 7418
+"""The advisory lock indexers take to create or upgrade the tables one at a time."""
 
 SCHEMA_CURRENT = """
 SELECT (SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema()
         AND indexname IN ('vals_num', 'vals_class_text', 'runs_by_id', 'runs_rid_cover', 'runs_project', 'runs_status',
-                          'runs_kind', 'runs_metrics', 'vals_project_num')) = 9
+                          'runs_kind', 'runs_metrics', 'vals_project_num', 'vals_project_text')) = 10
    AND NOT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'vals_text')
    AND EXISTS (SELECT 1 FROM pg_statistic_ext WHERE stxname = 'vals_key_text' AND stxstattarget = 1000)
    AND EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'vals_project' AND tgrelid = to_regclass('vals'))
@@ -103,20 +114,30 @@ key by key: as an EXISTS it was made one semi-join of every value (70M at 1M rec
 32 s, and ``ls``'s table asks for the keys (1 ms now)."""
 
 
-def fill_projects(conn: Any) -> int:
-    """Give older metric values their project and index them (inside the caller's transaction, apart from :data:`DDL`'s:
-    adding the column locks ``vals`` against readers, and the fill takes minutes at 1M records); how many were filled."""
-    filled = conn.execute(FILL_PROJECTS).rowcount
-    conn.execute(PROJECT_INDEX)
-    return int(filled or 0)
+def upgrade_projects(conn: Any) -> None:
+    """After :data:`DDL` added ``vals.project`` and its trigger: fill it in, vacuum, then build the indexes by project.
+
+    Each step is its own transaction, so readers read on meanwhile (with the plan before, until the indexes are
+    there): adding the column locked ``vals`` against them, and the fill takes minutes at 1M records. Writers wait
+    for the fill and the indexes (``vals`` locked against them first, so that an older indexer's batch cannot
+    deadlock with them). The vacuum comes before the indexes: a run stopped before they exist is done again whole
+    by the next indexer, vacuum included (left to autovacuum, the values the fill rewrote stay, below its 20%
+    threshold: 3.7M at 1M records, and a first page sorted by a metric went from 4 ms to 8.4 s). A role that does
+    not own the table gets a warning from the vacuum, not an error."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
+        conn.execute("LOCK TABLE vals IN SHARE ROW EXCLUSIVE MODE")
+        conn.execute(FILL_PROJECTS)
+    vacuum(conn)
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
+        conn.execute("LOCK TABLE vals IN SHARE ROW EXCLUSIVE MODE")
+        for sql in PROJECT_INDEXES:
+            conn.execute(sql)
 
 
 def vacuum(conn: Any) -> None:
-    """``VACUUM (ANALYZE) vals`` after an upgrade rewrote its metric values (outside any transaction). Left to
-    autovacuum, the old versions stay: 3.7M of them at 1M records, below its 20% threshold, made the next walks
-    of a metric's index step over them (a first page sorted by a metric 4 ms -> 8.4 s). A role that does not own
-    the table gets a warning from PostgreSQL, not an error."""
-    conn.commit()
+    """``VACUUM (ANALYZE) vals``, outside any transaction."""
     conn.autocommit = True
     try:
         conn.execute("VACUUM (ANALYZE) vals")

@@ -188,8 +188,8 @@ NUMBERS_KEY, TEXTS_KEY = "s.num", "s.ltext"
 def sort_parts(sort: Sort | None, project: str | None = None) -> list[SortPart]:
     """The slices of a list ordered as :func:`query.sort_rows` orders it, in order (one slice by id without a sort).
 
-    ``project``: the list is that one project's records, and the numbers of a metric sort are read from the
-    index of each metric's values by project (``vals_project_num``) in order, the project's alone."""
+    ``project``: the list is that one project's records, and a sort by a key whose values carry their project
+    (:func:`project_values`) reads that project's values from the indexes by project, in order."""
     if sort is None:
         return [SortPart("", "", ())]
     key = (vkey(sort.key),)
@@ -199,27 +199,41 @@ def sort_parts(sort: Sort | None, project: str | None = None) -> list[SortPart]:
                        "SELECT EXISTS (SELECT 1 FROM vals s WHERE s.key = %s AND s.num IS NOT NULL)")
     has_value = "s.rid = r.rid AND s.key = %s AND s.sortclass < 2"
     missing = SortPart("", f"NOT EXISTS (SELECT 1 FROM vals s WHERE {has_value})", key)
-    if project is not None and is_metric_key(key[0]):
-        # The index's own condition is written out so that the planner may use it whatever the key parameter is.
-        # A record's metric values hold its project: the project's records without the metric are then its
-        # records less the few values of the index's range (a hash of them), not a probe a record (nlp-intent,
-        # which logs no val_auc, sorted -val_auc at 1M: a first page 433-557 -> 56-65 ms).
-        in_project = f"s.project = %s AND {METRIC_VALUES}"
-        numbers = dataclasses.replace(numbers, join=f"{numbers.join} AND {in_project}", params=(*key, project),
-                                      probe=f"SELECT EXISTS (SELECT 1 FROM vals s WHERE s.key = %s AND s.num IS NOT NULL AND {in_project})")
-        missing = SortPart("", f"NOT EXISTS (SELECT 1 FROM vals s WHERE {has_value} AND {in_project})", (*key, project))
     texts = SortPart("JOIN vals s ON s.rid = r.rid AND s.key = %s AND s.sortclass = 1", "", key, TEXTS_KEY, way,
                      "SELECT EXISTS (SELECT 1 FROM vals s WHERE s.key = %s AND s.sortclass = 1)")
+    held = project_values(key[0])
+    if project is not None and held is not None:
+        # The index's own condition is written out so that the planner may use it whatever the key parameter is.
+        # A record's values of these keys hold its project: the project's records without one are then its
+        # records less the few values of the index's range (a hash of them), not a probe a record (nlp-intent,
+        # which logs no val_auc, sorted -val_auc at 1M: a first page 433-557 -> 56-65 ms).
+        in_project = f"s.project = %s AND {held}"
+        numbers = dataclasses.replace(numbers, join=f"{numbers.join} AND {in_project}", params=(*key, project),
+                                      probe=f"SELECT EXISTS (SELECT 1 FROM vals s WHERE s.key = %s AND s.num IS NOT NULL AND {in_project})")
+        if held == FIELD_VALUES:  # a name's or a start's texts, in vals_project_text's order (a metric's texts are rare)
+            texts = dataclasses.replace(texts, join=f"{texts.join} AND {in_project}", params=(*key, project),
+                                        probe=f"SELECT EXISTS (SELECT 1 FROM vals s WHERE s.key = %s AND s.sortclass = 1 AND {in_project})")
+        missing = SortPart("", f"NOT EXISTS (SELECT 1 FROM vals s WHERE {has_value} AND {in_project})", (*key, project))
     return [texts, numbers, missing] if sort.descending else [numbers, texts, missing]
 
 
 METRIC_VALUES = "s.key >= 'm:' AND s.key < 'm;'"
-"""The condition of ``vals_project_num``'s rows (a metric's values), as its definition in :mod:`pgschema` says it."""
+"""The ``vals`` rows of metrics, as the partial indexes by project (:mod:`pgschema`) name them."""
+PROJECT_FIELDS = ("F:name", "F:run_number", "F:started")
+"""The summary fields a project's list is sorted by in the app (``s`` steps through the columns) whose values carry
+their record's project; ``project``, ``status`` and ``kind`` are ``runs`` columns with indexes of their own."""
+FIELD_VALUES = f"s.key IN ({', '.join(repr(k) for k in PROJECT_FIELDS)})"
+"""The ``vals`` rows of :data:`PROJECT_FIELDS`, as the partial indexes by project name them."""
 
 
-def is_metric_key(key: str) -> bool:
-    """True for the ``vals`` key of a metric (:func:`vkey`)."""
-    return key.startswith("m:")
+def project_values(key: str) -> str | None:
+    """The condition naming the ``vals`` rows of ``key``'s kind that carry their record's project (a metric's, or one
+    of :data:`PROJECT_FIELDS`), or None for a key whose values do not."""
+    if key.startswith("m:"):
+        return METRIC_VALUES
+    if key in PROJECT_FIELDS:
+        return FIELD_VALUES
+    return None
 
 
 def column_passing(flt: Filter, values: list[str]) -> tuple[list[str], bool]:

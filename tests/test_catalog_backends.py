@@ -395,108 +395,221 @@ def test_postgres_lists_a_project_from_its_index_in_id_order(pg_url: str, tmp_pa
             assert not _sorts_everything(plan), (query, sort, plan)
 
 
-def test_postgres_sorts_a_project_by_a_metric_within_the_project(pg_url: str, tmp_path: Path) -> None:
-    # The project picker, then a metric sort, at 1M records: the project's values of the metric are walked in order
-    # (vals_project_num), not the project's records found first and joined with every record's value of the metric.
+def test_postgres_sorts_a_project_within_the_project(pg_url: str, tmp_path: Path) -> None:
+    # The project picker, then a sort (s steps through the columns), at 1M records: the project's values of the key
+    # are walked in order (vals_project_num, vals_project_text), not the project's records found first and joined
+    # with every record's value of the key.
     from runsift.core.pgcatalog import SharedCatalog
 
     url = _fresh_db(pg_url, "project_sort")
     root = _column_tree(tmp_path / "r")
     with SharedCatalog.open(url, root, refresh=True) as cat:
-        for sort in ("-val_auc", "val_auc"):
+        for sort, index, key in (("-val_auc", "vals_project_num", "s.num"), ("val_auc", "vals_project_num", "s.num"),
+                                 ("-run_number", "vals_project_num", "s.num"), ("name", "vals_project_text", "s.ltext"),
+                                 ("-started", "vals_project_text", "s.ltext")):
             queries = cat.queries(filters=parse_filters("project=alpha"), sort=parse_sort(sort))
-            [numbers] = [q for q in queries if "s.num" in q[0]]
-            assert "OFFSET 0" not in numbers[0], (sort, numbers)  # walked in order, not found first
-            [plan] = _plans(cat, [numbers])
-            assert "vals_project_num" in plan, (sort, plan)
+            [walked] = [q for q in queries if f"ORDER BY {key}" in q[0]]
+            assert "OFFSET 0" not in walked[0], (sort, walked)  # walked in order, not found first
+            [plan] = _plans(cat, [walked])
+            assert index in plan, (sort, plan)
             assert not _sorts_everything(plan), (sort, plan)
-        # two projects pass: no one project's values to walk
-        assert all("vals_project" not in q[0] and "s.project" not in q[0]
-                   for q in cat.queries(filters=parse_filters("project=proj1"), sort=parse_sort("-val_auc")))
+        # two projects pass, or the key's values carry no project: the plan before
+        assert all("s.project" not in q[0] for q in cat.queries(filters=parse_filters("project=proj1"), sort=parse_sort("-val_auc")))
+        assert all("s.project" not in q[0] for q in cat.queries(filters=parse_filters("project=alpha"), sort=parse_sort("config.lr")))
 
 
-def test_an_older_catalog_and_an_older_indexer_still_sort_a_project_right(pg_url: str, tmp_path: Path) -> None:
-    # A catalog filled before the metric values carried their project: a reader lists it as before, an indexer of
-    # this version fills in every value's project with the index, and values an older indexer still writes without
-    # a project get theirs from the trigger. Missed, a run would silently drop out of its project's sorted list.
+def _downgrade(url: str) -> None:
+    """Make a catalog what an earlier runsift left: no ``vals.project``, no trigger, no indexes by project."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        conn.execute("DROP INDEX vals_project_num, vals_project_text; DROP TRIGGER vals_project ON vals; "
+                     "ALTER TABLE vals DROP COLUMN project")
+
+
+def _project_tree(root: Path) -> Path:
+    """Two projects whose runs' metric runs in neither id order nor its reverse; one run logs no ``val_auc``."""
+    for i in range(12):
+        final = {"val_auc": 0.5 + (i * 5 % 12) / 100} if i != 4 else {"loss": 0.3}
+        make_run(root / ("alpha" if i % 2 else "beta") / f"2025-02-{1 + i:02d}_09-00-00_run-{i:03d}", metrics={"final": final})
+    return root
+
+
+def _same_project_lists(cat: Any, root: Path) -> None:
+    """A project's lists sorted by a metric and by name, whole and by page, are the in-memory catalog's."""
+    flts = parse_filters("project=alpha")
+    for order in (parse_sort("-val_auc"), parse_sort("name")):
+        with Catalog.open(root, use_cache=False) as reference:
+            whole = [r.id for r in reference.list(filters=flts, sort=order)]
+        assert len(whole) > 3
+        if order.key == "val_auc":  # by name (a run container's folder), a project's list is in id order
+            assert whole != sorted(whole) and whole != sorted(whole, reverse=True), whole
+        assert [r.id for r in cat.list(filters=flts, sort=order)] == whole, order
+        assert [r.id for r in cat.list(filters=flts, sort=order, limit=2, offset=1, after=whole[0])] == whole[1:3], order
+
+
+def test_an_older_catalog_and_an_older_indexer_still_sort_a_project_right(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A catalog filled before the values carried their project: a reader lists it as before, an indexer of this
+    # version fills in every value's project and builds the indexes, and values an older indexer still writes
+    # without a project get theirs from the trigger. Missed, a run would silently drop out of its project's list.
     import psycopg
 
     import runsift.core.pgcatalog as pgcatalog
     from runsift.core.pgcatalog import SharedCatalog
 
     url = _fresh_db(pg_url, "old_catalog")
-    root = _column_tree(tmp_path / "r")
-    flts, order = parse_filters("project=alpha"), parse_sort("-val_auc")
-
-    def same(cat: Any) -> None:
-        with Catalog.open(root, use_cache=False) as reference:
-            whole = [r.id for r in reference.list(filters=flts, sort=order)]
-        assert len(whole) > 3
-        assert [r.id for r in cat.list(filters=flts, sort=order)] == whole
-        assert [r.id for r in cat.list(filters=flts, sort=order, limit=2, offset=1, after=whole[0])] == whole[1:3]
-
+    root = _project_tree(tmp_path / "r")
     with SharedCatalog.open(url, root, refresh=True):
         pass
-    with psycopg.connect(url) as conn:  # what an earlier runsift left
-        conn.execute("DROP INDEX vals_project_num; DROP TRIGGER vals_project ON vals; ALTER TABLE vals DROP COLUMN project")
+    _downgrade(url)
     with SharedCatalog.open(url, root_name="r") as reader:
         assert not reader._by_project()
-        same(reader)
+        _same_project_lists(reader, root)
         with SharedCatalog.open(url, root, index=True):  # an indexer of this version upgrades the catalog
             pass
         with psycopg.connect(url) as conn:  # and clears away the values it rewrote, not leaving them to autovacuum
             assert conn.execute("SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'vals'").fetchone()[0]
         reader.refresh()
         assert reader._by_project()
-        same(reader)
+        _same_project_lists(reader, root)
     make_run(root / "alpha" / "2025-03-01_09-00-00_run-late", metrics={"final": {"val_auc": 0.99}})
-    saved, pgcatalog.is_metric_key = pgcatalog.is_metric_key, lambda key: False  # an indexer writing no project
-    try:
+    with monkeypatch.context() as patched:
+        patched.setattr(pgcatalog, "project_values", lambda key: None)  # an indexer writing no project
         with SharedCatalog.open(url, root, refresh=True):
             pass
-    finally:
-        pgcatalog.is_metric_key = saved
     with SharedCatalog.open(url, root_name="r") as reader:
-        assert reader.list(filters=flts, sort=order, limit=1)[0].id == "alpha/2025-03-01_09-00-00_run-late"
-        same(reader)
+        assert reader.list(filters=parse_filters("project=alpha"), sort=parse_sort("-val_auc"), limit=1)[0].id.endswith("run-late")
+        _same_project_lists(reader, root)
+
+
+def test_an_upgrade_stopped_before_its_vacuum_is_done_again_whole(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import psycopg
+
+    import runsift.core.pgschema as pgschema
+    from runsift.core.pgcatalog import SharedCatalog
+
+    url = _fresh_db(pg_url, "stopped_upgrade")
+    root = _project_tree(tmp_path / "r")
+    with SharedCatalog.open(url, root, refresh=True):
+        pass
+    _downgrade(url)
+
+    def stopped(conn: Any) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(pgschema, "vacuum", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            SharedCatalog.open(url, root, index=True)
+    with SharedCatalog.open(url, root_name="r") as reader:
+        assert not reader._by_project()  # no indexes yet: the plan before
+        _same_project_lists(reader, root)
+    with SharedCatalog.open(url, root, index=True) as cat:
+        assert cat._by_project()
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'vals'").fetchone()[0]
+
+
+def test_a_list_started_before_an_upgrade_ends_keeps_the_plan_its_snapshot_allows(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A list reads in one snapshot; an upgrade committing while it runs must not switch it to indexes whose
+    # values it cannot see filled in (it listed the project's records in id order, not by the metric).
+    from runsift.core.pgcatalog import SharedCatalog
+
+    url = _fresh_db(pg_url, "snapshot_upgrade")
+    root = _project_tree(tmp_path / "r")
+    with SharedCatalog.open(url, root, refresh=True):
+        pass
+    _downgrade(url)
+    reader = SharedCatalog.open(url, root_name="r")
+    checked = SharedCatalog._by_project
+
+    def upgraded_meanwhile(self: Any) -> bool:
+        if self is reader and self._project_index is None:  # the list's snapshot is taken: the upgrade commits now
+            upgrade = threading.Thread(target=lambda: SharedCatalog.open(url, root, index=True).close())
+            upgrade.start()
+            upgrade.join(60)
+        return checked(self)
+
+    monkeypatch.setattr(SharedCatalog, "_by_project", upgraded_meanwhile)
+    with reader:
+        _same_project_lists(reader, root)
+
+
+def test_an_upgrade_waits_for_an_older_indexers_batch_without_a_deadlock(pg_url: str, tmp_path: Path) -> None:
+    # A batch upserts runs, then rewrites vals. An upgrade that locked vals first and then wanted runs deadlocked
+    # with it: one of the two was aborted (the batch's records, or a minutes-long upgrade, lost).
+    import psycopg
+
+    from runsift.core.pgcatalog import SharedCatalog
+
+    url = _fresh_db(pg_url, "upgrade_deadlock")
+    root = _project_tree(tmp_path / "r")
+    with SharedCatalog.open(url, root, refresh=True):
+        pass
+    _downgrade(url)
+    failed: list[BaseException] = []
+
+    def upgrade() -> None:
+        try:
+            SharedCatalog.open(url, root, index=True).close()
+        except BaseException as exc:  # reported by the test below
+            failed.append(exc)
+
+    with psycopg.connect(url) as batch, psycopg.connect(url, autocommit=True) as watch:
+        rid = batch.execute("SELECT rid FROM runs LIMIT 1").fetchone()[0]
+        batch.execute("UPDATE runs SET fingerprint = fingerprint WHERE rid = %s", (rid,))  # an older indexer's batch, half done
+        thread = threading.Thread(target=upgrade)
+        thread.start()
+        waiting = "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'relation' AND NOT granted)"
+        for _ in range(200):
+            if watch.execute(waiting).fetchone()[0]:
+                break
+            threading.Event().wait(0.05)
+        batch.execute("DELETE FROM vals WHERE rid = %s", (rid,))  # the batch goes on to vals
+        batch.commit()
+        thread.join(60)
+    assert not failed, failed
+    with SharedCatalog.open(url, root_name="r") as reader:
+        assert reader._by_project()
 
 
 def test_readers_read_on_while_an_upgrade_fills_in_the_projects(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # At 1M records the fill takes minutes; adding the column locks vals against every reader, so it commits first.
+    # At 1M records the fill takes minutes: readers must not wait for it (adding the column, which locks vals
+    # against them, commits first), and see the plan before until the indexes are there.
     import psycopg
 
-    import runsift.core.pgcatalog as pgcatalog
+    import runsift.core.pgschema as pgschema
     from runsift.core.pgcatalog import SharedCatalog
-    from runsift.core.pgschema import fill_projects
 
     url = _fresh_db(pg_url, "upgrade_reads")
-    root = _column_tree(tmp_path / "r")
+    root = _project_tree(tmp_path / "r")
     with SharedCatalog.open(url, root, refresh=True):
         pass
-    with psycopg.connect(url) as conn:
-        conn.execute("DROP INDEX vals_project_num; DROP TRIGGER vals_project ON vals; ALTER TABLE vals DROP COLUMN project")
-    reached, release = threading.Event(), threading.Event()
-
-    def held_fill(conn: Any) -> int:
-        reached.set()
-        release.wait(20)
-        return fill_projects(conn)
-
-    monkeypatch.setattr(pgcatalog, "fill_projects", held_fill)
-    upgrade = threading.Thread(target=lambda: SharedCatalog.open(url, root, index=True).close())
-    upgrade.start()
-    try:
-        assert reached.wait(20)
-        with SharedCatalog.open(url, root_name="r") as reader:
-            reader.conn.execute("SET statement_timeout = '3s'")  # blocked by a lock, the list fails instead of hanging
-            reader.conn.commit()
-            rows = reader.list(filters=parse_filters("project=alpha"), sort=parse_sort("-val_auc"))
-            assert len(rows) > 3 and not reader._by_project()  # the old plan, until the index is there
-    finally:
-        release.set()
-        upgrade.join(30)
+    _downgrade(url)
+    with psycopg.connect(url, autocommit=True) as gate:
+        gate.execute("SELECT pg_advisory_lock(99)")  # the fill waits for it, inside its transaction
+        monkeypatch.setattr(pgschema, "FILL_PROJECTS", pgschema.FILL_PROJECTS + "; SELECT pg_advisory_xact_lock(99)")
+        upgrade = threading.Thread(target=lambda: SharedCatalog.open(url, root, index=True).close())
+        upgrade.start()
+        try:
+            waiting = "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = 99 AND NOT granted)"
+            for _ in range(200):
+                if gate.execute(waiting).fetchone()[0]:
+                    break
+                threading.Event().wait(0.05)
+            else:
+                raise AssertionError("the upgrade never reached its fill")
+            with SharedCatalog.open(url, root_name="r") as reader:
+                reader.conn.execute("SET statement_timeout = '3s'")  # blocked by a lock, the list fails instead of hanging
+                reader.conn.commit()
+                assert not reader._by_project()
+                _same_project_lists(reader, root)
+        finally:
+            gate.execute("SELECT pg_advisory_unlock(99)")
+            upgrade.join(30)
     with SharedCatalog.open(url, root_name="r") as reader:
         assert reader._by_project()
+        _same_project_lists(reader, root)
 
 
 def test_postgres_probes_each_detail_key_rather_than_joining_every_value(pg_url: str, tmp_path: Path) -> None:
