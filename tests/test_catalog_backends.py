@@ -418,13 +418,29 @@ def test_postgres_sorts_a_project_within_the_project(pg_url: str, tmp_path: Path
         assert all("s.project" not in q[0] for q in cat.queries(filters=parse_filters("project=alpha"), sort=parse_sort("config.lr")))
 
 
-def _downgrade(url: str) -> None:
-    """Make a catalog what an earlier runsift left: no ``vals.project``, no trigger, no indexes by project."""
+def _older_catalog(pg_url: str, name: str, tmp_path: Path) -> tuple[str, Path]:
+    """A catalog of :func:`_project_tree` as an earlier runsift left it (no ``vals.project``, no trigger, no indexes
+    by project), and its root."""
     import psycopg
 
+    from runsift.core.pgcatalog import SharedCatalog
+
+    url = _fresh_db(pg_url, name)
+    root = _project_tree(tmp_path / "r")
+    with SharedCatalog.open(url, root, refresh=True):
+        pass
     with psycopg.connect(url) as conn:
         conn.execute("DROP INDEX vals_project_num, vals_project_text; DROP TRIGGER vals_project ON vals; "
                      "ALTER TABLE vals DROP COLUMN project")
+    return url, root
+
+
+def _vacuumed(url: str) -> bool:
+    """Whether ``vals`` was vacuumed by hand (an upgrade's vacuum; autovacuum counts apart)."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return bool(conn.execute("SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'vals'").fetchone()[0])
 
 
 def _project_tree(root: Path) -> Path:
@@ -452,23 +468,17 @@ def test_an_older_catalog_and_an_older_indexer_still_sort_a_project_right(pg_url
     # A catalog filled before the values carried their project: a reader lists it as before, an indexer of this
     # version fills in every value's project and builds the indexes, and values an older indexer still writes
     # without a project get theirs from the trigger. Missed, a run would silently drop out of its project's list.
-    import psycopg
 
     import runsift.core.pgcatalog as pgcatalog
     from runsift.core.pgcatalog import SharedCatalog
 
-    url = _fresh_db(pg_url, "old_catalog")
-    root = _project_tree(tmp_path / "r")
-    with SharedCatalog.open(url, root, refresh=True):
-        pass
-    _downgrade(url)
+    url, root = _older_catalog(pg_url, "old_catalog", tmp_path)
     with SharedCatalog.open(url, root_name="r") as reader:
         assert not reader._by_project()
         _same_project_lists(reader, root)
         with SharedCatalog.open(url, root, index=True):  # an indexer of this version upgrades the catalog
             pass
-        with psycopg.connect(url) as conn:  # and clears away the values it rewrote, not leaving them to autovacuum
-            assert conn.execute("SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'vals'").fetchone()[0]
+        assert _vacuumed(url)  # and clears away the values it rewrote, not leaving them to autovacuum
         reader.refresh()
         assert reader._by_project()
         _same_project_lists(reader, root)
@@ -483,16 +493,11 @@ def test_an_older_catalog_and_an_older_indexer_still_sort_a_project_right(pg_url
 
 
 def test_an_upgrade_stopped_before_its_vacuum_is_done_again_whole(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import psycopg
 
     import runsift.core.pgschema as pgschema
     from runsift.core.pgcatalog import SharedCatalog
 
-    url = _fresh_db(pg_url, "stopped_upgrade")
-    root = _project_tree(tmp_path / "r")
-    with SharedCatalog.open(url, root, refresh=True):
-        pass
-    _downgrade(url)
+    url, root = _older_catalog(pg_url, "stopped_upgrade", tmp_path)
 
     def stopped(conn: Any) -> None:
         raise KeyboardInterrupt
@@ -506,8 +511,7 @@ def test_an_upgrade_stopped_before_its_vacuum_is_done_again_whole(pg_url: str, t
         _same_project_lists(reader, root)
     with SharedCatalog.open(url, root, index=True) as cat:
         assert cat._by_project()
-    with psycopg.connect(url) as conn:
-        assert conn.execute("SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'vals'").fetchone()[0]
+    assert _vacuumed(url)
 
 
 def test_a_list_started_before_an_upgrade_ends_keeps_the_plan_its_snapshot_allows(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -515,11 +519,7 @@ def test_a_list_started_before_an_upgrade_ends_keeps_the_plan_its_snapshot_allow
     # values it cannot see filled in (it listed the project's records in id order, not by the metric).
     from runsift.core.pgcatalog import SharedCatalog
 
-    url = _fresh_db(pg_url, "snapshot_upgrade")
-    root = _project_tree(tmp_path / "r")
-    with SharedCatalog.open(url, root, refresh=True):
-        pass
-    _downgrade(url)
+    url, root = _older_catalog(pg_url, "snapshot_upgrade", tmp_path)
     reader = SharedCatalog.open(url, root_name="r")
     checked = SharedCatalog._by_project
 
@@ -542,11 +542,7 @@ def test_an_upgrade_waits_for_an_older_indexers_batch_without_a_deadlock(pg_url:
 
     from runsift.core.pgcatalog import SharedCatalog
 
-    url = _fresh_db(pg_url, "upgrade_deadlock")
-    root = _project_tree(tmp_path / "r")
-    with SharedCatalog.open(url, root, refresh=True):
-        pass
-    _downgrade(url)
+    url, root = _older_catalog(pg_url, "upgrade_deadlock", tmp_path)
     failed: list[BaseException] = []
 
     def upgrade() -> None:
@@ -581,11 +577,7 @@ def test_readers_read_on_while_an_upgrade_fills_in_the_projects(pg_url: str, tmp
     import runsift.core.pgschema as pgschema
     from runsift.core.pgcatalog import SharedCatalog
 
-    url = _fresh_db(pg_url, "upgrade_reads")
-    root = _project_tree(tmp_path / "r")
-    with SharedCatalog.open(url, root, refresh=True):
-        pass
-    _downgrade(url)
+    url, root = _older_catalog(pg_url, "upgrade_reads", tmp_path)
     with psycopg.connect(url, autocommit=True) as gate:
         gate.execute("SELECT pg_advisory_lock(99)")  # the fill waits for it, inside its transaction
         monkeypatch.setattr(pgschema, "FILL_PROJECTS", pgschema.FILL_PROJECTS + "; SELECT pg_advisory_xact_lock(99)")
