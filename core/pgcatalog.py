@@ -164,11 +164,13 @@ class SharedCatalog:
         index: bool = False,
         workers: int | None = None,
         show_deleted: bool = False,
+        notice: Callable[[str], None] | None = None,
     ) -> SharedCatalog:
         """Open the catalog at ``url`` for one root (by path, by name, or both); ``refresh`` indexes it first.
 
         Only an indexer (``refresh`` or ``index``) creates tables or writes: a reader needs no more than
-        SELECT on ``roots``, ``runs`` and ``vals``, and its :meth:`refresh` re-reads the database.
+        SELECT on ``roots``, ``runs`` and ``vals``, and its :meth:`refresh` re-reads the database. ``notice`` is told
+        when an indexer upgrades an older catalog's tables (minutes at 1M records), so that a wait is not a mystery.
         """
         if root is None and root_name is None:
             raise CatalogError("name a root: a folder, or --root-name NAME")
@@ -197,6 +199,9 @@ class SharedCatalog:
                         conn.execute(DDL)
                         upgrading = True
             if upgrading:
+                if exists and notice is not None:
+                    notice("upgrading the catalog's tables for this runsift: once, about 5 minutes at 1M records; "
+                           "other indexers wait, readers read on")
                 upgrade_projects(conn)
         except CatalogError:
             conn.close()

@@ -492,6 +492,17 @@ def test_an_older_catalog_and_an_older_indexer_still_sort_a_project_right(pg_url
         _same_project_lists(reader, root)
 
 
+def test_runsift_index_says_when_it_upgrades_a_catalog(pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Minutes of silence at 1M records would look like a hang: the indexer says it is upgrading, once.
+    from runsift.tui.cli import main
+
+    url, root = _older_catalog(pg_url, "upgrade_notice", tmp_path)
+    assert main(["index", str(root), "--catalog", url]) == 0
+    assert "upgrading the catalog's tables" in capsys.readouterr().err
+    assert main(["index", str(root), "--catalog", url]) == 0
+    assert "upgrading" not in capsys.readouterr().err
+
+
 def test_an_upgrade_stopped_before_its_vacuum_is_done_again_whole(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
     import runsift.core.pgschema as pgschema

@@ -339,7 +339,8 @@ def _open_shared(args: argparse.Namespace, root: Path, report: Any, *, index: bo
 
     local = root if root.is_dir() and (_explicit_root(args) or not args.root_name) else None
     catalog = SharedCatalog.open(args.catalog, local, root_name=args.root_name, root_map=_root_map(args),
-                                 refresh=index, index=writer, show_deleted=getattr(args, "deleted", False))
+                                 refresh=index, index=writer, show_deleted=getattr(args, "deleted", False),
+                                 notice=None if args.quiet else report.note)
     if not catalog.reachable and args.command in NEEDS_FILES and not args.quiet:
         where = f"looked in {catalog.root}" if args.root_map else \
             f"indexed on {catalog.indexed[0]} at {catalog.indexed[1]}" if catalog.indexed else "never indexed"
