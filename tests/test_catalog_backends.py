@@ -387,7 +387,8 @@ def test_postgres_lists_a_project_from_its_index_in_id_order(pg_url: str, tmp_pa
     url = _fresh_db(pg_url, "column_plans")
     root = _column_tree(tmp_path / "r")
     with SharedCatalog.open(url, root, refresh=True) as cat:
-        for query, sort, index in (("project=alpha", None, "runs_project"), ("", "-status", "runs_status"), ("kind=run", None, "runs_kind")):
+        for query, sort, index in (("project=alpha", None, "runs_project"), ("", "-status", "runs_status"), ("kind=run", None, "runs_kind"),
+                                   ("project=alpha", "status", "runs_project_status")):
             first = cat.queries(filters=parse_filters(query) if query else [], sort=parse_sort(sort) if sort else None)[0]
             assert "WITH m AS" not in first[0], (query, sort, first)  # walked in order, not found first
             [plan] = _plans(cat, [first])
