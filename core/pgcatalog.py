@@ -34,7 +34,7 @@ from .catalog import (
     ref_forms,
 )
 from .discover import discover, is_utf8
-from .pgschema import DDL, FACET_KEYS, LOCK, SCHEMA_CURRENT, analyze, upgrade_projects
+from .pgschema import DDL, FACET_KEYS, LOCK, PROJECT_PLAN, SCHEMA_CURRENT, analyze, lock_out_writers, upgrade_projects
 from .query import Filter, Sort
 from .records import Problem, Record, Summary
 from .rows import Progress, Reader, stamped
@@ -181,23 +181,22 @@ class SharedCatalog:
         upgrading = False
         try:
             with conn.transaction():
+                if writer:  # two first indexers must not both create or upgrade the tables; asked before what exists
+                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
                 exists = conn.execute("SELECT to_regclass('vals') IS NOT NULL").fetchone()[0]
                 if exists and conn.execute(
                     "SELECT 1 FROM information_schema.columns WHERE table_name = 'vals' AND column_name = 'rid'"
                 ).fetchone() is None:
                     raise CatalogError(f"the catalog {mask(url)} was made by an earlier runsift (vals without rid): "
                                        "index again into a new database")
-                if writer:
-                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))  # two first indexers must not both create the tables
-                    # Only when something is missing: CREATE INDEX IF NOT EXISTS still locks its table first, and
-                    # against another indexer's batch (holding runs, wanting vals) that deadlocked. Both tables are
-                    # locked against writers first, in the order batches take them, so no batch holds one of them
-                    # while waiting for the other.
-                    if conn.execute(SCHEMA_CURRENT).fetchone()[0] is not True:
-                        if exists:
-                            conn.execute("LOCK TABLE runs, vals IN SHARE ROW EXCLUSIVE MODE")
-                        conn.execute(DDL)
-                        upgrading = True
+                # Only when something is missing: CREATE INDEX IF NOT EXISTS still locks its table first, and
+                # against another indexer's batch (holding runs, wanting vals) that deadlocked. Both tables are
+                # locked against writers first, both at once or neither (lock_out_writers).
+                if writer and conn.execute(SCHEMA_CURRENT).fetchone()[0] is not True:
+                    if exists:
+                        lock_out_writers(conn, "runs, vals")
+                    conn.execute(DDL)
+                    upgrading = True
             if upgrading:
                 if exists and notice is not None:
                     notice("upgrading the catalog's tables for this runsift: once, about 5 minutes at 1M records; "
@@ -496,14 +495,11 @@ class SharedCatalog:
         return passing[0] if len(passing) == 1 and not missing_passes else None
 
     def _by_project(self) -> bool:
-        """Whether the catalog has ``vals_project_num`` and ``vals_project_text`` (an indexer of this version made them
-        once every value held its project); asked again after a refresh."""
+        """Whether the catalog has ``vals_project_num`` and ``vals_project_text`` as this version makes them, and the
+        trigger that fills in a project (:data:`~runsift.core.pgschema.PROJECT_PLAN`); asked again after a refresh."""
         if self._project_index is None:
-            with self._tx():  # asked of the list's own snapshot (to_regclass would see indexes made since)
-                found = self.conn.execute(
-                    "SELECT COUNT(*) = 2 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                    "WHERE n.nspname = current_schema() AND c.relname IN ('vals_project_num', 'vals_project_text')"
-                ).fetchone()[0]
+            with self._tx():  # asked of the list's own snapshot, in pg_indexes (to_regclass would see indexes made since)
+                found = self.conn.execute(f"SELECT {PROJECT_PLAN}").fetchone()[0]
             self._project_index = bool(found)
         return self._project_index
 

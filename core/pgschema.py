@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 DDL = """
@@ -90,14 +91,26 @@ PROJECT_INDEXES = (
 fills the rest)."""
 LOCK = 7418
 """The advisory lock indexers take to create or upgrade the tables one at a time."""
+MARK = "F:run_number"
+"""Text the definitions of this version's indexes by project and trigger hold (earlier ones covered metrics alone)."""
+PROJECT_PLAN = f"""
+(SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname IN ('vals_project_num', 'vals_project_text')
+        AND indexdef LIKE '%{MARK}%') = 2
+AND EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'vals_project' AND tgrelid = to_regclass('vals')
+            AND pg_get_triggerdef(oid) LIKE '%{MARK}%')
+"""
+"""True when a list may walk the indexes by project: both are there as this version makes them (built once every
+value held its project), and so is the trigger that fills in the project of values written without one. Read in
+``pg_indexes``, within the list's snapshot. An index or a trigger an earlier version made counts as missing: an
+indexer of that version, opening during an upgrade, may have put back its own (of metrics alone)."""
 
-SCHEMA_CURRENT = """
+SCHEMA_CURRENT = f"""
 SELECT (SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema()
         AND indexname IN ('vals_num', 'vals_class_text', 'runs_by_id', 'runs_rid_cover', 'runs_project', 'runs_status',
                           'runs_kind', 'runs_metrics', 'vals_project_num', 'vals_project_text', 'runs_project_status')) = 11
    AND NOT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'vals_text')
    AND EXISTS (SELECT 1 FROM pg_statistic_ext WHERE stxname = 'vals_key_text' AND stxstattarget = 1000)
-   AND EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'vals_project' AND tgrelid = to_regclass('vals'))
+   AND ({PROJECT_PLAN})
 """
 """True when every table, index and statistics object of :data:`DDL` is there as it makes them (nothing to do)."""
 
@@ -115,6 +128,28 @@ ORDER BY 1
 each key kept if some record of the root has it. That test is a subquery with a LIMIT, which the planner runs
 key by key: as an EXISTS it was made one semi-join of every value (70M at 1M records) with the root's records,
 32 s, and ``ls``'s table asks for the keys (1 ms now)."""
+
+
+STALE_INDEXES = f"""
+SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND indexname IN ('vals_project_num', 'vals_project_text')
+AND indexdef NOT LIKE '%{MARK}%'
+"""
+
+
+def lock_out_writers(conn: Any, tables: str, retry: float = 0.1) -> None:
+    """Lock ``tables`` against writers (readers read on), all at once or none, retrying until they are free.
+
+    Batches take ``runs`` and ``vals`` in either order (an upsert writes runs first, a removal vals first), so
+    holding one while waiting for the other would deadlock with one kind of batch or the other."""
+    while True:
+        try:
+            with conn.transaction():  # a savepoint: a lock refused lets go of the ones taken before it
+                conn.execute(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE NOWAIT")
+            return
+        except Exception as exc:
+            if getattr(exc, "sqlstate", None) != "55P03":  # lock_not_available
+                raise
+        time.sleep(retry)
 
 
 def upgrade_projects(conn: Any) -> None:
@@ -135,6 +170,8 @@ def upgrade_projects(conn: Any) -> None:
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
         conn.execute("LOCK TABLE vals IN SHARE ROW EXCLUSIVE MODE")
+        for (stale,) in conn.execute(STALE_INDEXES).fetchall():  # an earlier version's, of metrics alone
+            conn.execute(f'DROP INDEX "{stale}"')
         for sql in PROJECT_INDEXES:
             conn.execute(sql)
 

@@ -547,14 +547,16 @@ def test_a_list_started_before_an_upgrade_ends_keeps_the_plan_its_snapshot_allow
         _same_project_lists(reader, root)
 
 
-def test_an_upgrade_waits_for_an_older_indexers_batch_without_a_deadlock(pg_url: str, tmp_path: Path) -> None:
-    # A batch upserts runs, then rewrites vals. An upgrade that locked vals first and then wanted runs deadlocked
-    # with it: one of the two was aborted (the batch's records, or a minutes-long upgrade, lost).
+@pytest.mark.parametrize("batch", ["upsert", "removal"])
+def test_an_upgrade_waits_for_an_indexers_batch_without_a_deadlock(pg_url: str, tmp_path: Path, batch: str) -> None:
+    # A batch of records writes runs, then vals; a batch of removals vals, then runs. An upgrade holding one of the
+    # two while waiting for the other deadlocked with one kind or the other: one of them was aborted (the batch's
+    # records, or a minutes-long upgrade, lost).
     import psycopg
 
     from runsift.core.pgcatalog import SharedCatalog
 
-    url, root = _older_catalog(pg_url, "upgrade_deadlock", tmp_path)
+    url, root = _older_catalog(pg_url, f"upgrade_deadlock_{batch}", tmp_path)
     failed: list[BaseException] = []
 
     def upgrade() -> None:
@@ -563,22 +565,55 @@ def test_an_upgrade_waits_for_an_older_indexers_batch_without_a_deadlock(pg_url:
         except BaseException as exc:  # reported by the test below
             failed.append(exc)
 
-    with psycopg.connect(url) as batch, psycopg.connect(url, autocommit=True) as watch:
-        rid = batch.execute("SELECT rid FROM runs LIMIT 1").fetchone()[0]
-        batch.execute("UPDATE runs SET fingerprint = fingerprint WHERE rid = %s", (rid,))  # an older indexer's batch, half done
+    statements = ["UPDATE runs SET fingerprint = fingerprint WHERE rid = %s", "DELETE FROM vals WHERE rid = %s"]
+    with psycopg.connect(url) as conn:
+        rid = conn.execute("SELECT rid FROM runs LIMIT 1").fetchone()[0]
+        first, second = statements if batch == "upsert" else [statements[1], "DELETE FROM runs WHERE rid = %s"]
+        conn.execute(first, (rid,))  # an indexer's batch, half done
         thread = threading.Thread(target=upgrade)
         thread.start()
-        waiting = "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'relation' AND NOT granted)"
-        for _ in range(200):
-            if watch.execute(waiting).fetchone()[0]:
-                break
-            threading.Event().wait(0.05)
-        batch.execute("DELETE FROM vals WHERE rid = %s", (rid,))  # the batch goes on to vals
-        batch.commit()
+        threading.Event().wait(1.0)  # the upgrade asks for its locks meanwhile
+        conn.execute(second, (rid,))  # the batch goes on to the other table
+        conn.commit()
         thread.join(60)
     assert not failed, failed
     with SharedCatalog.open(url, root_name="r") as reader:
         assert reader._by_project()
+
+
+def test_an_earlier_versions_trigger_or_index_is_not_trusted_and_is_replaced(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An indexer of an earlier version (whose trigger and index covered metrics alone) may put its own back while an
+    # upgrade runs. Its trigger then leaves a name's or a start's project empty: a list by the indexes would drop
+    # such runs to the end. Readers keep the plan before until an indexer of this version puts both right.
+    import psycopg
+
+    import runsift.core.pgcatalog as pgcatalog
+    from runsift.core.pgcatalog import SharedCatalog
+
+    url = _fresh_db(pg_url, "stale_trigger")
+    root = _project_tree(tmp_path / "r")
+    with SharedCatalog.open(url, root, refresh=True):
+        pass
+    with psycopg.connect(url) as conn:
+        conn.execute("DROP INDEX vals_project_num; DROP TRIGGER vals_project ON vals; "
+                     "CREATE TRIGGER vals_project BEFORE INSERT ON vals FOR EACH ROW WHEN (NEW.project IS NULL AND NEW.key >= 'm:' "
+                     "AND NEW.key < 'm;') EXECUTE FUNCTION runsift_vals_project(); "
+                     "CREATE INDEX vals_project_num ON vals (key, project, num, rid) WHERE key >= 'm:' AND key < 'm;'")
+    make_run(root / "alpha" / "2025-01-01_09-00-00_run-early", metrics={"final": {"val_auc": 0.5}})
+    with monkeypatch.context() as patched:  # written by the earlier indexer: only its metrics get a project
+        patched.setattr(pgcatalog, "project_values", lambda key: "m" if key.startswith("m:") else None)
+        patched.setattr(pgcatalog, "SCHEMA_CURRENT", "SELECT true")
+        with SharedCatalog.open(url, root, refresh=True):
+            pass
+    with SharedCatalog.open(url, root_name="r") as reader:
+        assert not reader._by_project()
+        _same_project_lists(reader, root)
+    with SharedCatalog.open(url, root, index=True):  # an indexer of this version
+        pass
+    with SharedCatalog.open(url, root_name="r") as reader:
+        assert reader._by_project()
+        _same_project_lists(reader, root)
+        assert reader.list(filters=parse_filters("project=alpha"), sort=parse_sort("name"), limit=1)[0].id.endswith("run-early")
 
 
 def test_readers_read_on_while_an_upgrade_fills_in_the_projects(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
