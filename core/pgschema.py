@@ -158,22 +158,27 @@ def upgrade_projects(conn: Any) -> None:
     Each step is its own transaction, so readers read on meanwhile (with the plan before, until the indexes are
     there): adding the column locked ``vals`` against them, and the fill takes minutes at 1M records. Writers wait
     for the fill and the indexes (``vals`` locked against them first, so that an older indexer's batch cannot
-    deadlock with them). The vacuum comes before the indexes: a run stopped before they exist is done again whole
-    by the next indexer, vacuum included (left to autovacuum, the values the fill rewrote stay, below its 20%
-    threshold: 3.7M at 1M records, and a first page sorted by a metric went from 4 ms to 8.4 s). A role that does
-    not own the table gets a warning from the vacuum, not an error."""
+    deadlock with them), and other indexers for the whole upgrade (the advisory lock, held by the session). The
+    vacuum comes before the indexes: a run stopped before they exist is done again whole by the next indexer,
+    vacuum included (left to autovacuum, the values the fill rewrote stay, below its 20% threshold: 3.7M at 1M
+    records, and a first page sorted by a metric went from 4 ms to 8.4 s). A role that does not own the table gets
+    a warning from the vacuum, not an error."""
     with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
-        conn.execute("LOCK TABLE vals IN SHARE ROW EXCLUSIVE MODE")
-        conn.execute(FILL_PROJECTS)
-    vacuum(conn)
-    with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
-        conn.execute("LOCK TABLE vals IN SHARE ROW EXCLUSIVE MODE")
-        for (stale,) in conn.execute(STALE_INDEXES).fetchall():  # an earlier version's, of metrics alone
-            conn.execute(f'DROP INDEX "{stale}"')
-        for sql in PROJECT_INDEXES:
-            conn.execute(sql)
+        conn.execute("SELECT pg_advisory_lock(%s)", (LOCK,))
+    try:
+        with conn.transaction():
+            conn.execute("LOCK TABLE vals IN SHARE ROW EXCLUSIVE MODE")
+            conn.execute(FILL_PROJECTS)
+        vacuum(conn)
+        with conn.transaction():
+            conn.execute("LOCK TABLE vals IN SHARE ROW EXCLUSIVE MODE")
+            for (stale,) in conn.execute(STALE_INDEXES).fetchall():  # an earlier version's, of metrics alone
+                conn.execute(f'DROP INDEX "{stale}"')
+            for sql in PROJECT_INDEXES:
+                conn.execute(sql)
+    finally:
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK,))
 
 
 def vacuum(conn: Any) -> None:
