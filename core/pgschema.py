@@ -8,7 +8,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-DDL = """
+from .sqlquery import PROJECT_FIELDS, field_values, metric_values
+
+DDL = f"""
 CREATE TABLE IF NOT EXISTS roots (name TEXT PRIMARY KEY, host TEXT NOT NULL, path TEXT NOT NULL, indexed_at DOUBLE PRECISION);
 CREATE TABLE IF NOT EXISTS runs (
     rid BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE, root TEXT NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL, project TEXT, name TEXT, rel TEXT NOT NULL,
@@ -30,7 +32,7 @@ BEGIN
 END $$;
 DROP TRIGGER IF EXISTS vals_project ON vals;
 CREATE TRIGGER vals_project BEFORE INSERT ON vals FOR EACH ROW
-    WHEN (NEW.project IS NULL AND ((NEW.key >= 'm:' AND NEW.key < 'm;') OR NEW.key IN ('F:name', 'F:run_number', 'F:started')))
+    WHEN (NEW.project IS NULL AND (({metric_values("NEW.key")}) OR {field_values("NEW.key")}))
     EXECUTE FUNCTION runsift_vals_project();
 CREATE INDEX IF NOT EXISTS vals_num ON vals (key, num, rid);
 DROP INDEX IF EXISTS vals_text;
@@ -74,7 +76,7 @@ ALTER STATISTICS vals_key_text SET STATISTICS 1000;
 # 'fraud-model' is; estimated so (1 in 200 at 100k records), a filtered sort walked 15k records one by one
 # (170 ms) instead of reading the sort's index in order (17 ms). ANALYZE then takes ~3 s, not ~1 s.
 
-HELD = "(key >= 'm:' AND key < 'm;') OR key IN ('F:name', 'F:run_number', 'F:started')"
+HELD = f"({metric_values('key')}) OR {field_values('key')}"
 """The ``vals`` rows that carry their record's project: a metric's, and the fields a project's list is sorted by
 (``sqlquery.METRIC_VALUES``, ``sqlquery.FIELD_VALUES``; the trigger in :data:`DDL` names them too)."""
 FILL_PROJECTS = f"""
@@ -84,20 +86,25 @@ WHERE v.rid = r.rid AND ({HELD}) AND v.project IS NULL AND r.project IS NOT NULL
 """Gives the values stored before ``vals.project`` was added their record's project (run after :data:`DDL`)."""
 PROJECT_INDEXES = (
     f"CREATE INDEX IF NOT EXISTS vals_project_num ON vals (key, project, num, rid) WHERE {HELD}",
-    "CREATE INDEX IF NOT EXISTS vals_project_text ON vals (key, project, sortclass, ltext, rid) "
-    "WHERE key IN ('F:name', 'F:run_number', 'F:started')",
+    f"CREATE INDEX IF NOT EXISTS vals_project_text ON vals (key, project, sortclass, ltext, rid) WHERE {field_values('key')}",
 )
 """Made last, together: a reader that sees them sees every value's project (:data:`FILL_PROJECTS` ran, the trigger
 fills the rest)."""
 LOCK = 7418
 """The advisory lock indexers take to create or upgrade the tables one at a time."""
-MARK = "F:run_number"
-"""Text the definitions of this version's indexes by project and trigger hold (earlier ones covered metrics alone)."""
+
+
+def _covers(definition: str) -> str:
+    """SQL true when ``definition`` (an index's or the trigger's, as PostgreSQL prints it) names every one of
+    :data:`~runsift.core.sqlquery.PROJECT_FIELDS` (earlier ones covered metrics alone, or fewer fields)."""
+    return " AND ".join(f"{definition} LIKE '%{field}%'" for field in PROJECT_FIELDS)
+
+
 PROJECT_PLAN = f"""
 (SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname IN ('vals_project_num', 'vals_project_text')
-        AND indexdef LIKE '%{MARK}%') = 2
+        AND {_covers('indexdef')}) = 2
 AND EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'vals_project' AND tgrelid = to_regclass('vals')
-            AND pg_get_triggerdef(oid) LIKE '%{MARK}%')
+            AND {_covers('pg_get_triggerdef(oid)')})
 """
 """True when a list may walk the indexes by project: both are there as this version makes them (built once every
 value held its project), and so is the trigger that fills in the project of values written without one. Read in
@@ -132,7 +139,7 @@ key by key: as an EXISTS it was made one semi-join of every value (70M at 1M rec
 
 STALE_INDEXES = f"""
 SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND indexname IN ('vals_project_num', 'vals_project_text')
-AND indexdef NOT LIKE '%{MARK}%'
+AND NOT ({_covers('indexdef')})
 """
 
 

@@ -217,13 +217,25 @@ def sort_parts(sort: Sort | None, project: str | None = None) -> list[SortPart]:
     return [texts, numbers, missing] if sort.descending else [numbers, texts, missing]
 
 
-METRIC_VALUES = "s.key >= 'm:' AND s.key < 'm;'"
-"""The ``vals`` rows of metrics, as the partial indexes by project (:mod:`pgschema`) name them."""
 PROJECT_FIELDS = ("F:name", "F:run_number", "F:started")
 """The summary fields a project's list is sorted by in the app (``s`` steps through the columns) whose values carry
 their record's project; ``project``, ``status`` and ``kind`` are ``runs`` columns with indexes of their own."""
-FIELD_VALUES = f"s.key IN ({', '.join(repr(k) for k in PROJECT_FIELDS)})"
-"""The ``vals`` rows of :data:`PROJECT_FIELDS`, as the partial indexes by project name them."""
+
+
+def metric_values(key: str) -> str:
+    """SQL true for the ``vals`` rows of metrics, ``key`` naming the key column (``s.key``, ``NEW.key`` ...)."""
+    return f"{key} >= 'm:' AND {key} < 'm;'"
+
+
+def field_values(key: str) -> str:
+    """SQL true for the ``vals`` rows of :data:`PROJECT_FIELDS`, ``key`` naming the key column."""
+    return f"{key} IN ({', '.join(repr(k) for k in PROJECT_FIELDS)})"
+
+
+METRIC_VALUES = metric_values("s.key")
+FIELD_VALUES = field_values("s.key")
+"""The two kinds of ``vals`` rows that carry their record's project, in a list's SQL: written out in the partial
+indexes by project's own words (:mod:`.pgschema` builds them from the same functions), so that the planner may use them."""
 
 
 def project_values(key: str) -> str | None:
