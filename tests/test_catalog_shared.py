@@ -246,6 +246,50 @@ async def test_the_app_reads_a_big_shared_list_a_page_at_a_time(pg_url: str, tmp
 
 
 @pytest.mark.asyncio
+async def test_a_full_page_is_shown_before_its_matches_are_counted(pg_url: str, tmp_path: Path) -> None:
+    """At 1M records counting a broad filter's matches took several times as long as its first page: the page is
+    on screen (the count saying "6+") while the count runs, then the count replaces it."""
+    import threading
+
+    from runsift.core.pgcatalog import SharedCatalog
+    from runsift.tui.app import RunsiftApp
+    from runsift.tui.widgets.run_table import RunTable
+
+    url, root = _indexed(pg_url, tmp_path, "counting")
+    with Catalog.open(root, use_cache=False) as ref:
+        not_failed = ref.ids(filters=[parse_filter("status!=failed")], sort=parse_sort("-val_auc"))
+        total = len(ref.ids())
+    catalog = SharedCatalog.open(_reader(url), root_name="team")
+    catalog.page_rows = 6
+    release = threading.Event()
+    real_count = catalog.count
+
+    def slow_count(**kwargs: Any) -> int:
+        if kwargs.get("filters"):
+            assert release.wait(30), "the count was never let through"
+        return real_count(**kwargs)
+
+    catalog.count = slow_count  # type: ignore[method-assign]
+    app = RunsiftApp(catalog.root, catalog=catalog, state_dir=tmp_path / "state", watch=False)
+    app.state.filter, app.state.sort = "status!=failed", "-val_auc"
+    async with app.run_test(size=(120, 35)) as pilot:
+        table = app.screen.query_one(RunTable)
+        count = app.screen.query_one("#match-count")
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if table.row_count and "+" in str(count.render()):
+                break
+        assert [r.id for r in table.rows] == not_failed[:6]
+        assert str(count.render()) == f"[6+/{total}]"
+        release.set()
+        for _ in range(3):
+            await workers_done(app)
+            await pilot.pause()
+        assert str(count.render()) == f"[{len(not_failed)}/{total}]"
+        assert "first 6 rows" in str(app.screen.query_one("#status-line").render())
+
+
+@pytest.mark.asyncio
 async def test_the_first_frame_comes_before_anything_that_reads_every_record(pg_url: str, tmp_path: Path) -> None:
     """At a million runs the metric names (an unnest of every run) take seconds: the first 200 rows are asked first."""
     from runsift.core.pgcatalog import SharedCatalog
