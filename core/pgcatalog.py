@@ -441,7 +441,7 @@ class SharedCatalog:
         whether its matches are found first (:func:`slice_sql`: with a filter through ``vals``, or a slice's own
         condition that no index serves in id order)."""
         where, params, through_vals = self._where(kind, filters)
-        project = self._one_project(filters) if sort is not None and project_values(vkey(sort.key)) else None
+        project = self._one_project(kind, filters) if sort is not None and project_values(vkey(sort.key)) else None
         parts = sort_parts(sort, project)
         if sort is not None and sort.key in COLUMNS:
             values = self._column_values(sort.key)
@@ -501,17 +501,28 @@ class SharedCatalog:
             plan = json.loads(plan)
         return float(plan[0]["Plan"]["Plan Rows"])
 
-    def _one_project(self, filters: tuple[Filter, ...]) -> str | None:
-        """The project when ``filters`` are one filter that one project alone passes (the project picker's), in a
-        catalog with the indexes by project: a sort by a metric, a name, a start or a run number then walks that
-        project's values in order."""
-        if len(filters) != 1 or filters[0].key != "project" or not self._by_project():
+    def _one_project(self, kind: str | None, filters: tuple[Filter, ...]) -> str | None:
+        """The project when one of ``filters`` is on the project and one project alone passes it (the project picker's),
+        in a catalog with the indexes by project: a sort by a metric, a name, a start or a run number then walks that
+        project's values in order. Other filters on columns that pass most of the project are checked on the way
+        (``status=finished`` in a project of 62.5k sorted ``-val_auc`` at 1M: its matches found first and joined,
+        247-297 ms; walked, 33-59 ms); a sparse one (``status=failed``, 25%) walked 1.4 s, and is found first."""
+        on_project = [flt for flt in filters if flt.key == "project"]
+        if len(on_project) != 1 or not self._by_project():
             return None
         values = self._column_values("project")
         if values is None:
             return None
-        passing, missing_passes = column_passing(filters[0], values)
-        return passing[0] if len(passing) == 1 and not missing_passes else None
+        passing, missing_passes = column_passing(on_project[0], values)
+        if len(passing) != 1 or missing_passes:
+            return None
+        if len(filters) > 1:  # the others on columns (status, kind) and passing most of the project, by the planner's estimate
+            if any(flt.key not in COLUMNS for flt in filters):
+                return None
+            everything, alone = self._where(kind, filters), self._where(kind, tuple(on_project))
+            if self._estimate(*everything[:2]) < WALK_SHARE * self._estimate(*alone[:2]):
+                return None
+        return passing[0]
 
     def _by_project(self) -> bool:
         """Whether the catalog has ``vals_project_num`` and ``vals_project_text`` as this version makes them, and the
