@@ -58,6 +58,7 @@ from .sqlquery import (
     sort_parts,
     values_of,
     vkey,
+    walk_sql,
 )
 
 COLUMN_VALUES_MAX = 10_000
@@ -74,6 +75,9 @@ WALK_SHARE = 0.3
 """The share of records a filter on :data:`~runsift.core.sqlquery.COLUMNS` must pass for a metric sort to walk the
 metric's index in order (a page then fills within a few thousand values); a filter passing fewer has its matches
 found first."""
+WALK_CAP = 4
+"""A page through ``vals`` filters is first looked for among this many pages of records in the list's order
+(:meth:`SharedCatalog._walked`): found there when the filters pass a quarter of them, else ~10 µs a record lost."""
 FACET_IDS_MAX = 50_000
 """More ids than this and :meth:`SharedCatalog.facet` reads the key's every value and keeps theirs: an array
 of a million ids probes the primary key a million times, where one pass over the key's values is cheaper."""
@@ -368,19 +372,28 @@ class SharedCatalog:
         rows: builtins.list[tuple[Any, ...]] = []
         skip = offset  # rows still to pass over: a slice wholly before the page is counted, not read
         filters = tuple(filters)
+        probed: tuple[builtins.list[str], builtins.list[Any], bool] | None = None
         with self._tx(consistent=True):  # the column values a filter passes and its rows: one snapshot
             slices = self._slices(kind, filters, sort)
             resume = self._resume([part for part, *_ in slices], sort, after) if after is not None and offset else None
             for i, (part, conds, args, found_first) in enumerate(slices):
                 if limit is not None and len(rows) >= limit:
                     break
+                resumed = None
                 if resume is not None:
                     if i < resume[0]:
                         continue  # wholly before the row the page follows
                     if i == resume[0]:
+                        resumed = resume[1], resume[2]
                         skip, conds, args = 0, [*conds, resume[1]], [*args, *resume[2]]
                 if part.probe and not self.conn.execute(part.probe, part.params).fetchone()[0]:
                     continue  # no record has a value of this class: nothing to find, count or pass over
+                if found_first and limit is not None and not skip and not part.where:
+                    probed = probed or self._where(kind, filters, probed=True)
+                    walked = self._walked(part, probed, limit - len(rows), resumed)
+                    if walked is not None:
+                        rows.extend(walked)
+                        continue
                 sql, sql_args = slice_sql(part, conds, args, None if limit is None else limit - len(rows), skip, found_first)
                 got = self.conn.execute(sql, sql_args).fetchall()
                 if found_first and not part.key:  # by id, each row also carries the slice's size
@@ -397,6 +410,23 @@ class SharedCatalog:
         # The stored path is relative to the root (os.path.relpath: normalised, "." for the root itself); joined
         # as text, since 100k dataclasses.replace calls cost 40% of listing them all.
         return [_summary((*row[:4], base if row[4] in (None, ".") else f"{base}/{row[4]}", *row[5:])) for row in rows]
+
+    def _walked(
+        self, part: SortPart, probed: tuple[builtins.list[str], builtins.list[Any], bool], wanted: int,
+        resumed: tuple[str, builtins.list[Any]] | None,
+    ) -> builtins.list[tuple[Any, ...]] | None:
+        """A page of a slice whose filters go through ``vals`` (``probed``: :meth:`_where`'s, checked a record at a time),
+        read by walking the slice's first :data:`WALK_CAP` pages of records in order (:func:`walk_sql`); None when the
+        filters are all on columns (their share is known, :meth:`_share`) or those records hold fewer than a page."""
+        where, params, through_vals = probed
+        if not through_vals:
+            return None
+        base, base_args = ["r.root = %s", *([] if self.show_deleted else ["NOT r.deleted"])], [self.root_name]
+        if resumed is not None:  # where the page resumes: the walk starts there
+            base, base_args = [*base, resumed[0]], [*base_args, *resumed[1]]
+        sql, args = walk_sql(part, base, base_args, where, params, wanted, WALK_CAP * wanted)
+        got: builtins.list[tuple[Any, ...]] = self.conn.execute(sql, args).fetchall()
+        return got if len(got) == wanted else None
 
     def _resume(self, parts: builtins.list[SortPart], sort: Sort | None, after: str) -> tuple[int, str, builtins.list[Any]] | None:
         """Where a page after the record ``after`` starts: its slice's index, and the condition (with parameters) of
@@ -461,9 +491,10 @@ class SharedCatalog:
             out.append((part, conds, args, found_first))
         return out
 
-    def _where(self, kind: str | None, filters: Iterable[Filter]) -> tuple[builtins.list[str], builtins.list[Any], bool]:
+    def _where(self, kind: str | None, filters: Iterable[Filter], probed: bool = False) -> tuple[builtins.list[str], builtins.list[Any], bool]:
         """WHERE conditions (and their parameters) of the records of this root passing ``kind`` and ``filters``,
-        and whether some filter is answered through ``vals`` (its matches then are best found first)."""
+        and whether some filter is answered through ``vals`` (its matches then are best found first; ``probed``:
+        checked a record at a time, :func:`~runsift.core.sqlquery.filter_sql`)."""
         where, params = ["r.root = %s"], [self.root_name]
         through_vals = False
         if not self.show_deleted:
@@ -476,7 +507,7 @@ class SharedCatalog:
             if values is not None:
                 clause, more = column_filter(flt, values)
             else:
-                clause, more = filter_sql(flt, texts=flt.key is None or self._has_texts(vkey(flt.key)))
+                clause, more = filter_sql(flt, texts=flt.key is None or self._has_texts(vkey(flt.key)), probed=probed)
                 through_vals = True
             where.append(clause)
             params.extend(more)

@@ -89,12 +89,14 @@ def values_of(row: Summary, facets: Mapping[str, list[Any]]) -> Iterator[Value]:
             yield out
 
 
-def filter_sql(flt: Filter, texts: bool = True) -> tuple[str, list[Any]]:
+def filter_sql(flt: Filter, texts: bool = True, probed: bool = False) -> tuple[str, list[Any]]:
     """A WHERE clause over ``runs r`` (and its ``vals``) true exactly where :func:`query.compare` is.
 
     ``texts=False`` says no record has a text value of the filter's key (a probe found none): a number
     then needs no text arm, whose estimate (every text above '0.89') made the planner expect 30x the
     matches and scan where it should probe (``val_auc>0.89`` at 1M records: 0.49 -> 0.17 s).
+    ``probed``: each ``vals`` subquery is fenced (``OFFSET 0``), so that it is one index probe a record
+    checked (:func:`walk_sql`), never a join with the key's every value.
     """
     if flt.key is None:
         return "strpos(r.search, %s) > 0", [db_text(flt.value.lower()).replace("\0", "\x01")]
@@ -133,11 +135,12 @@ def filter_sql(flt: Filter, texts: bool = True) -> tuple[str, list[Any]]:
     else:  # pragma: no cover - parse_filter admits no other operator
         raise ValueError(f"unknown operator {op!r}")
     key = vkey(flt.key)
-    exists = f"EXISTS (SELECT 1 FROM vals v WHERE v.rid = r.rid AND v.key = %s AND {cond})"
+    fence = " OFFSET 0" if probed else ""
+    exists = f"EXISTS (SELECT 1 FROM vals v WHERE v.rid = r.rid AND v.key = %s AND {cond}{fence})"
     missing_ok = (op == "!=" and wanted != "") or (op == "=" and wanted == "")
     if not missing_ok:
         return exists, [key, *params]
-    absent = "NOT EXISTS (SELECT 1 FROM vals v WHERE v.rid = r.rid AND v.key = %s)"
+    absent = f"NOT EXISTS (SELECT 1 FROM vals v WHERE v.rid = r.rid AND v.key = %s{fence})"
     return f"({exists} OR {absent})", [key, *params, key]
 
 
@@ -355,3 +358,22 @@ def slice_sql(
            f"SELECT {LIST_COLUMNS}, (SELECT COUNT(*) FROM m) FROM (SELECT * FROM m ORDER BY sid{page}) p "
            f"JOIN runs r ON r.rid = p.rid ORDER BY p.sid")
     return sql, [*args, *page_args]
+
+
+def walk_sql(
+    part: SortPart, base: list[str], base_args: list[Any], conds: list[str], args: list[Any], limit: int, cap: int,
+) -> tuple[str, list[Any]]:
+    """The first ``limit`` rows passing ``conds`` among the first ``cap`` records of a slice (of those passing
+    ``base``: the root, not deleted, and where a page resumes), in the slice's order: ``limit`` rows is the page,
+    fewer says nothing (the matches are then found first, :func:`slice_sql`).
+
+    For filters through ``vals``, whose share no statistic tells: a broad one fills a page within a few thousand
+    records (``config.optimizer.lr>0.001``, half of 1M records: found first 0.9 s, walked 30-50 ms), and a sparse one
+    costs ``cap`` probes more. ``conds`` come from :func:`filter_sql` with ``probed``, checked a record at a time
+    in the walk's order (joined with a key's every value, the page would wait for all of them).
+    """
+    key = f", {part.key} AS k" if part.key else ""
+    inner_order, outer_order = (f"k{part.way}, sid", f"b.k{part.way}, b.sid") if part.key else ("sid", "b.sid")
+    inner = f"SELECT r.rid, {BY_ID} AS sid{key} FROM runs r {part.join} WHERE {' AND '.join(base)} ORDER BY {inner_order} LIMIT %s"
+    sql = f"SELECT {LIST_COLUMNS} FROM ({inner}) b JOIN runs r ON r.rid = b.rid WHERE {' AND '.join(conds)} ORDER BY {outer_order} LIMIT %s"
+    return sql, [*(part.params if part.join else ()), *base_args, cap, *args, limit]
