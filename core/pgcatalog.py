@@ -34,7 +34,17 @@ from .catalog import (
     ref_forms,
 )
 from .discover import discover, is_utf8
-from .pgschema import DDL, FACET_KEYS, LOCK, PROJECT_PLAN, SCHEMA_CURRENT, analyze, lock_out_writers, upgrade_projects
+from .pgschema import (
+    DDL,
+    FACET_KEYS,
+    LOCK,
+    PROJECT_PLAN,
+    SCHEMA_CURRENT,
+    add_search_index,
+    analyze,
+    lock_out_writers,
+    upgrade_projects,
+)
 from .query import Filter, Sort
 from .records import Problem, Record, Summary
 from .rows import Progress, Reader, stamped
@@ -53,6 +63,7 @@ from .sqlquery import (
     column_sort_parts,
     db_text,
     filter_sql,
+    like_escaped,
     project_values,
     slice_sql,
     sort_parts,
@@ -206,6 +217,8 @@ class SharedCatalog:
                     notice("upgrading the catalog's tables for this runsift: once, about 5 minutes at 1M records; "
                            "other indexers wait, readers read on")
                 upgrade_projects(conn)
+            if writer:
+                add_search_index(conn, notice if exists else None)  # a new catalog's is built at once
         except CatalogError:
             conn.close()
             raise
@@ -731,7 +744,7 @@ class SharedCatalog:
             ends = "r.id LIKE %s ESCAPE '\\'"  # ends with "/" + ref: the last parts, or a path's tail
             # held by the last part; the LIKE first passes over most ids at a fraction of the last part's cost
             in_last = "r.id LIKE %s ESCAPE '\\' AND strpos(reverse(split_part(reverse(r.id), '/', 1)), %s) > 0"
-            for cond, args in ((ends, ["%/" + _like_escaped(text)]), (in_last, [f"%{_like_escaped(text)}%", text])):
+            for cond, args in ((ends, ["%/" + like_escaped(text)]), (in_last, [f"%{like_escaped(text)}%", text])):
                 sql = f"SELECT r.id FROM runs r WHERE {listed} AND {cond} ORDER BY {BY_ID}"
                 matches = [i for (i,) in self.conn.execute(f"{sql} LIMIT %s", [*params, *args, AMBIGUOUS_SHOWN + 1]).fetchall()]
                 if len(matches) == 1:
@@ -750,17 +763,12 @@ class SharedCatalog:
             where, params, _ = self._where(None, ())
             listed = " AND ".join(where)
         last = ref.rsplit("/", 1)[-1]
-        head = _like_escaped(db_text(last[:2])) + "%"
+        head = like_escaped(db_text(last[:2])) + "%"
         sql = (f"SELECT r.id FROM runs r WHERE {listed} AND reverse(split_part(reverse(r.id), '/', 1)) LIKE %s ESCAPE '\\' "
                f"ORDER BY {BY_ID} LIMIT %s")
         with self._tx():
             pool = [i for (i,) in self.conn.execute(sql, [*params, head, NEAR_POOL]).fetchall()]
         return near_ids(ref, pool)
-
-
-def _like_escaped(text: str) -> str:
-    """``text`` matched literally by LIKE (with ``ESCAPE '\\'``): its ``%``, ``_`` and backslashes escaped."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 ROOT_MARK = "@root"

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from .sqlquery import PROJECT_FIELDS, field_values, metric_values
@@ -92,6 +93,13 @@ PROJECT_INDEXES = (
 fills the rest)."""
 LOCK = 7418
 """The advisory lock indexers take to create or upgrade the tables one at a time."""
+SEARCH_INDEX = "CREATE INDEX IF NOT EXISTS runs_search_trgm ON runs USING gin (search gin_trgm_ops)"
+"""A bare word typed in the filter is ``search LIKE '%word%'`` (id, name and project): read through this trigram index
+rather than scanning every record (``run-00001`` at 1M records: 0.38-0.41 s). PostgreSQL's own ``pg_trgm``, a
+trusted extension; a catalog whose role may not create it searches by scanning, as before."""
+SEARCH_INDEX_MISSING = """
+SELECT to_regclass('runs_search_trgm') IS NULL AND EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm')
+"""
 
 
 def _covers(definition: str) -> str:
@@ -186,6 +194,24 @@ def upgrade_projects(conn: Any) -> None:
     finally:
         with conn.transaction():
             conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK,))
+
+
+def add_search_index(conn: Any, notice: Callable[[str], None] | None = None) -> None:
+    """Build :data:`SEARCH_INDEX` when it is missing and ``pg_trgm`` can be had (once, by an indexer; a minute or
+    two at 1M records, writers waiting, readers reading on). Without the right to create the extension, nothing."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
+        if not conn.execute(SEARCH_INDEX_MISSING).fetchone()[0]:
+            return
+        if notice is not None:
+            notice("building the catalog's search index: once, about a minute at 1M records")
+        try:
+            with conn.transaction():  # a savepoint: a refused extension leaves the rest as it was
+                conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+                conn.execute(SEARCH_INDEX)
+        except Exception as exc:
+            if getattr(exc, "sqlstate", None) not in ("42501", "0A000", "58P01"):  # no privilege, not supported, no file
+                raise
 
 
 def vacuum(conn: Any) -> None:

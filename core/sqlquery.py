@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +52,15 @@ records by id, in that index's order). At 1M records ``project=…`` (125k match
 def db_text(text: str) -> str:
     """Text PostgreSQL can hold: it refuses NUL characters, which no file name has either."""
     return text.replace("\0", "\ufffd") if "\0" in text else text
+
+
+_TRIGRAM = re.compile(r"[^\W_]{3}")
+"""Three letters or digits in a row: what ``pg_trgm`` makes a trigram of (it splits words at anything else)."""
+
+
+def like_escaped(text: str) -> str:
+    """``text`` matched literally by LIKE (with ``ESCAPE '\\'``): its ``%``, ``_`` and backslashes escaped."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def vkey(key: str) -> str:
@@ -99,7 +109,12 @@ def filter_sql(flt: Filter, texts: bool = True, probed: bool = False) -> tuple[s
     checked (:func:`walk_sql`), never a join with the key's every value.
     """
     if flt.key is None:
-        return "strpos(r.search, %s) > 0", [db_text(flt.value.lower()).replace("\0", "\x01")]
+        word = db_text(flt.value.lower()).replace("\0", "\x01")
+        if _TRIGRAM.search(word):  # LIKE, which the trigram index serves (pgschema.SEARCH_INDEX), where there is one
+            return "r.search LIKE %s ESCAPE '\\'", [f"%{like_escaped(word)}%"]
+        # no three letters or digits in a row, so no trigram to look up: the index would be read whole (1.1 s for
+        # "ab" at 1M records, where reading every record takes 0.5 s)
+        return "strpos(r.search, %s) > 0", [word]
     op, wanted = flt.op, flt.value
     w_num = as_number(wanted)
     params: list[Any] = []
