@@ -12,6 +12,8 @@ with many concurrent PUTs (not timed), then times whole CLI processes, stdout to
   s3 cold / warm      ``runsift ls s3://bench/runs-N --format json --cache-dir C2``: likewise; the cold one
                       lists the bucket and fetches what records need into the mirror, a warm one lists it
                       again, finds every ETag unchanged and opens the mirror's catalog
+  app first frame     what ``runsift ROOT`` does before its first frame, in a fresh process, for both: for the
+                      bucket, the mirror as last synced (no listing; the app syncs it in the background)
 
 Row counts of the two are checked to be equal. Then the bucket's listing alone, the same call a sync makes
 (``remotelist.list_tree`` through runsift's own filesystem options), in a fresh process,
@@ -111,6 +113,20 @@ def measure(root: str, cache_dir: Path, env: dict[str, str], repeat: int, warm_o
     return {"cold": cold, "warm": warms, "rows": rows, "cold_stderr": cold_err, "warm_stderr": warm_err}
 
 
+def timed_app_open(root: str, cache_dir: Path, env: dict[str, str]) -> float:
+    """Wall time of a fresh process doing what ``runsift ROOT`` does before its first frame: the remote root's
+    hook (for a bucket synced whole before, no listing: the app syncs after), the catalog as cached, its first 100."""
+    code = (
+        "import sys; from pathlib import Path; from runsift.tui.cli import build_parser; "
+        "from runsift.tui.remote_args import use_remote_roots; from runsift.core.catalog import Catalog; "
+        "args = use_remote_roots(build_parser().parse_args(['app', sys.argv[1], '--cache-dir', sys.argv[2]])); "
+        "cat = Catalog.open(Path(args.root), cache_dir=Path(sys.argv[2]), refresh=False); assert cat.head(100)[1] > 0"
+    )
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code, root, str(cache_dir)], check=True, env=env, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
 def _cpu_of(pid: int) -> float:
     """User + system CPU seconds of a running process (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -180,6 +196,8 @@ def main() -> None:
         load = os.getloadavg()[0]
         local = measure(str(corpus), caches / "cache-local", env, args.repeat, args.warm_only)
         remote = measure(url, caches / "cache-s3", env, args.repeat, args.warm_only)
+        apps = {name: [timed_app_open(root, caches / cache, env) for _ in range(args.repeat)]
+                for name, root, cache in (("local", str(corpus), "cache-local"), ("s3", url, "cache-s3"))}
         pid = server.pid if server else args.server_pid
         listings = [time_listing(url, env, pid) for _ in range(args.listings)]
         wholes = [time_listing(url, env, pid, whole=True) for _ in range(args.whole_listings)]
@@ -192,6 +210,9 @@ def main() -> None:
         for name, r in (("local disk", local), (f"s3 (moto), {count:,} objects", remote)):
             print(f"| {name} | {r['cold']:.1f} | {statistics.median(r['warm']):.2f} ({min(r['warm']):.2f}–{max(r['warm']):.2f}) |")
         print(f"\nwarm s3 / warm local = {rw / lw:.2f}x (target: within 3x)")
+        la, ra = statistics.median(apps["local"]), statistics.median(apps["s3"])
+        print(f"app, up to its first frame (a fresh process; median of {args.repeat}): local {la:.2f} s, s3 {ra:.2f} s "
+              f"({min(apps['s3']):.2f}–{max(apps['s3']):.2f}): {ra / la:.2f}x; the app then syncs the bucket in the background")
         print(f"s3 cold: {remote['cold_stderr'].splitlines()[-1] if remote['cold_stderr'] else ''}")
         print(f"s3 warm: {remote['warm_stderr'].splitlines()[-1] if remote['warm_stderr'] else ''}")
         for i, li in enumerate(listings):

@@ -51,6 +51,9 @@ _BAD_NAME = frozenset({errno.ENAMETOOLONG, errno.EINVAL, errno.EILSEQ})
 """Errors writing a mirror file that mean its name cannot be a local file (the object is left out)."""
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _STATE_VERSION = 1
+SYNCED = "synced"
+"""A file in a mirror's folder naming its tree, written when a sync ends whole and removed when the next one starts
+to change the tree (:func:`last_synced`)."""
 
 
 class RemoteError(CatalogError):
@@ -160,6 +163,7 @@ def mirror(
     state = _load_state(state_file, shown)
     saved = dict(state)
     on_disk, empty = _mirrored(tree)
+    (base / SYNCED).unlink(missing_ok=True)  # from here the tree changes: whole again only when this sync ends
     removed = _remove_gone(tree, state, {o.rel for o in objects}, on_disk, empty)
     # fetched again: a changed key, or a mirrored file deleted or truncated since (its size differs)
     todo = [o for o in objects if state.get(o.rel) != o.key or on_disk.get(o.rel) != o.size]
@@ -197,9 +201,25 @@ def mirror(
         if state != saved:  # a warm sync changes nothing: no rewrite of a state file of every object
             _save_state(state_file, shown, state)
         shutil.rmtree(tmp, ignore_errors=True)
+    (base / SYNCED).write_text(tree.name, "utf-8")
     register(os.path.realpath(tree), shown)
     stats = SyncStats(len(objects), fetched, bytes_fetched, placeholders, kept, removed, (*skipped, *conflicts), time.monotonic() - started)
     return Mirror(shown, tree, stats)
+
+
+def last_synced(url: str, cache_dir: Path | None = None) -> Path | None:
+    """The mirror of ``url`` as its last whole sync left it (paths below it shown as the URL from now on), without
+    asking the server anything; None when no sync of it ended whole. The app opens it at once and syncs after."""
+    base = mirror_folder(url, cache_dir)
+    try:
+        name = (base / SYNCED).read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    tree = base / name
+    if not name or "/" in name or name in (".", "..") or not tree.is_dir():
+        return None
+    register(os.path.realpath(tree), shown_url(url))
+    return tree
 
 
 def plan(rel: str, size: int) -> tuple[tuple[int, int], ...] | None:

@@ -359,3 +359,81 @@ def test_no_cache_mirrors_into_a_temporary_folder_not_the_cache(
     assert code == 0, err
     assert len(json.loads(out)) > 10
     assert not (_private_cache / "runsift").exists(), "--no-cache wrote to the cache folder"
+
+
+@pytest.mark.asyncio
+async def test_the_app_opens_a_bucket_synced_before_at_once_and_syncs_after(s3: S3Server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # A warm open of a bucket is mostly its listing (seconds at 10k runs, where the same folder on disk opens in
+    # a tenth of a second): the app shows the mirror as the last whole sync left it, says it is checking, and then
+    # shows what changed. The command line still syncs first.
+    import threading
+
+    from conftest import workers_done
+
+    from runsift.core.catalog import Catalog
+    from runsift.tui.app import RunsiftApp
+    from runsift.tui.cli import build_parser
+    from runsift.tui.remote_args import use_remote_roots
+    from runsift.tui.widgets.run_table import RunTable
+
+    use(monkeypatch, s3, s3.reader)
+    Catalog.open(remote.mirror(URL).path).close()  # a sync and its index, as `runsift URL` left them last time
+    run_id = "fraud-model/2025-01-07_14-32-11_run-023"
+    key = f"{PREFIX}/{run_id}/metrics.json"
+    original = s3.admin.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    doc = json.loads(original)
+    before, doc["final"]["val_auc"] = doc["final"]["val_auc"], 0.5
+    s3.admin.put_object(Bucket=BUCKET, Key=key, Body=json.dumps(doc).encode())
+    try:
+        with monkeypatch.context() as offline:  # opening asks the server nothing
+            offline.setattr(remote, "list_tree", lambda *a: pytest.fail("listed before the app opened"))
+            args = use_remote_roots(build_parser().parse_args(["app", URL]))
+        assert args.remote_url == URL and Path(args.root).is_relative_to(remote.mirror_folder(URL))
+        release = threading.Event()
+
+        def sync(on_batch: Any) -> Any:
+            assert release.wait(30)
+            return args.remote_sync(on_batch)
+
+        app = RunsiftApp(Path(args.root), shown_root=args.remote_url, sync=sync, watch=False, state_dir=tmp_path / "state")
+        async with app.run_test(size=(120, 35)) as pilot:
+            table = app.screen.query_one(RunTable)
+            status = app.screen.query_one("#status-line")
+            for _ in range(200):
+                await pilot.pause(0.05)
+                if table.row_count and "checking" in str(status.render()):
+                    break
+            assert f"checking {URL} for changes" in str(status.render())
+            assert {r.id: r.metrics.get("val_auc") for r in table.rows}[run_id] == before
+            release.set()
+            for _ in range(3):
+                await workers_done(app)
+                await pilot.pause()
+            assert {r.id: r.metrics.get("val_auc") for r in table.rows}[run_id] == 0.5
+            assert "checking" not in str(status.render())
+    finally:
+        s3.admin.put_object(Bucket=BUCKET, Key=key, Body=original)
+
+
+@pytest.mark.asyncio
+async def test_the_app_says_when_a_bucket_cannot_be_checked_and_keeps_the_last_sync(tmp_path: Path) -> None:
+    from conftest import make_run, workers_done
+
+    from runsift.tui.app import RunsiftApp
+    from runsift.tui.widgets.run_table import RunTable
+
+    tree = tmp_path / "mirror" / "runs"
+    make_run(tree / "p" / "2025-01-01_10-00-00_run-001", metrics={"final": {"val_auc": 0.7}})
+
+    def sync(on_batch: Any) -> Any:
+        raise remote.RemoteError("s3://gone/runs: no such bucket or folder (or nothing readable in it)")
+
+    app = RunsiftApp(tree, shown_root="s3://gone/runs", sync=sync, watch=False, cache_dir=tmp_path / "cache", state_dir=tmp_path / "state")
+    async with app.run_test(size=(120, 35)) as pilot:
+        for _ in range(3):
+            await workers_done(app)
+            await pilot.pause()
+        assert app.screen.query_one(RunTable).row_count == 1
+        status = str(app.screen.query_one("#status-line").render())
+        assert "cannot check s3://gone/runs for changes (s3://gone/runs: no such bucket" in status
+        assert "as last synced" in status

@@ -40,3 +40,29 @@ def test_a_sync_that_changes_nothing_leaves_the_state_file_alone_and_a_change_re
     assert (last.stats.fetched, last.stats.kept, last.stats.removed) == (0, 4, 0), "the saved state is what the next sync sees"
     assert (first.path / "proj" / "run-2" / "config.yaml").read_bytes() == b"lr: 0.25\n"
     assert fs.cat(f"{top}/proj/run-2/config.yaml") == b"lr: 0.25\n", "the remote is never written"
+
+
+def test_only_a_sync_that_ended_whole_is_opened_as_last_synced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The app opens a bucket's mirror before syncing it only when the last sync ended: a mirror stopped part-way
+    # (a dropped connection) has some records' new files beside others' old ones, and is synced first.
+    fs = fsspec.filesystem("memory")
+    top = f"/whole-{tmp_path.name}/root"
+    _files(fs, top, 5)
+    url = f"memory:/{top}"
+    assert remote.last_synced(url, tmp_path) is None  # never synced
+    synced = remote.mirror(url, tmp_path, fs=fs)
+    assert remote.last_synced(url, tmp_path) == synced.path
+    fs.pipe(f"{top}/proj/run-1/config.yaml", b"lr: 0.75\n")
+    real_fetch = remote._fetch
+
+    def dropped(*args, **kwargs):
+        raise ConnectionResetError("connection reset by peer")
+
+    monkeypatch.setattr(remote, "_fetch", dropped)
+    with pytest.raises(remote.RemoteError):
+        remote.mirror(url, tmp_path, fs=fs)
+    assert remote.last_synced(url, tmp_path) is None
+    monkeypatch.setattr(remote, "_fetch", real_fetch)
+    assert remote.mirror(url, tmp_path, fs=fs).stats.fetched == 1
+    assert remote.last_synced(url, tmp_path) == synced.path
+    assert (synced.path / "proj" / "run-1" / "config.yaml").read_bytes() == b"lr: 0.75\n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -66,10 +67,13 @@ class RunsiftApp(App[None]):
         watch_debounce_ms: int = 800,
         shown_root: str | None = None,
         catalog: Backend | None = None,
+        sync: Callable[[Callable[[int, int], None]], object] | None = None,
     ) -> None:
         super().__init__()
         self.root = Path(os.path.realpath(root))
         self.rescan_at_start = rescan
+        self.sync = sync
+        """Brings a remote root's mirror (``root``) up to date, told ``(done, to fetch)``: run before each indexing."""
         """List every file on the first indexing instead of trusting folder times (``--rescan``)."""
         self.catalog: Backend = catalog if catalog is not None else Catalog.open(self.root, cache_dir=cache_dir, use_cache=use_cache, refresh=False)
         """The records shown: the local cache of ``root`` unless a backend (a shared catalog) is given."""

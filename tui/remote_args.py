@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from runsift.core.fmt import format_size
-from runsift.core.remote import is_remote, mirror
+from runsift.core.remote import is_remote, last_synced, mirror, shown_url
 from runsift.core.remotepaths import shown_path
 
 from .safe import visible
@@ -24,6 +24,8 @@ _ROOT_FIELDS = ("root", "root_opt")
 
 def use_remote_roots(args: argparse.Namespace) -> argparse.Namespace:
     """Sync a remote root given to the command and put its mirror folder in its place (``args.remote_url`` keeps the URL).
+
+    The app, on a root synced whole before, gets the mirror as it is and ``args.remote_sync(on_batch)`` to sync with.
 
     Raises :class:`runsift.core.remote.RemoteError` (a CatalogError: one line, exit 2) when it cannot.
     """
@@ -38,6 +40,13 @@ def use_remote_roots(args: argparse.Namespace) -> argparse.Namespace:
     if getattr(args, "no_cache", False):  # the readers need the files somewhere: a private folder gone at exit
         cache_dir = Path(tempfile.mkdtemp(prefix="runsift-remote-"))
         atexit.register(shutil.rmtree, cache_dir, True)
+    if getattr(args, "command", None) == "app" and not getattr(args, "catalog", None):
+        tree = last_synced(url, cache_dir)
+        if tree is not None:  # the app opens the mirror as last synced at once, and syncs in the background
+            setattr(args, field, str(tree))
+            args.remote_url = shown_url(url)
+            args.remote_sync = lambda on_batch: mirror(url, cache_dir, on_batch=on_batch)
+            return args
     show = not getattr(args, "quiet", False) and sys.stderr.isatty()
 
     def progress(done: int, todo: int) -> None:

@@ -391,9 +391,10 @@ class RunsScreen(Screen[None]):
                 last_fill = now
                 self.app.call_from_thread(self.load_rows, True)
 
-        self.app.call_from_thread(self._set_indexing, "rescanning every file…" if full else "scanning…")
         try:
-            with self.app.index_lock:  # the watcher refreshes too: one at a time
+            with self.app.index_lock:  # the watcher refreshes too: one at a time, and never from a mirror half synced
+                unsynced = self._sync() if self.app.sync is not None else None
+                self.app.call_from_thread(self._set_indexing, "rescanning every file…" if full else "scanning…")
                 stats = self.app.catalog.refresh(full=full, progress=progress)
         except Exception as exc:
             self.app.call_from_thread(self._set_indexing, f"indexing failed: {exc}")
@@ -403,6 +404,7 @@ class RunsScreen(Screen[None]):
             summary: str | None = f"indexed: {stats.added} new, {stats.changed} changed, {stats.removed} removed"
         else:  # say that an asked-for rescan happened; a start-up check that found nothing stays quiet
             summary = f"rescanned every file of {stats.unchanged:,} records: nothing changed" if full else None
+        summary = "; ".join(x for x in (unsynced, summary) if x) or None
         walk = self.app.catalog.problems  # folders that could not be searched belong to no run
         if walk:
             first = f"{walk[0].file}: {walk[0].message}"
@@ -451,6 +453,21 @@ class RunsScreen(Screen[None]):
         now = time.monotonic()
         self._live_since = {i: t for i, t in self._live_since.items() if now - t < LIVE_FOR}
         self.query_one(RunTable).set_live(frozenset(self._live_since))
+
+    def _sync(self) -> str | None:
+        """Bring a remote root's mirror up to date (in the indexing worker), saying so; what went wrong, if it could not."""
+        assert self.app.sync is not None
+        where = self.app.sub_title
+
+        def fetched(done: int, todo: int) -> None:
+            self.app.call_from_thread(self._set_indexing, f"{where}: fetched {done:,} of {todo:,} changed objects")
+
+        self.app.call_from_thread(self._set_indexing, f"checking {where} for changes…")
+        try:
+            self.app.sync(fetched)
+        except Exception as exc:  # unreachable, denied, vanished: the mirror stays as the last whole sync left it
+            return f"cannot check {where} for changes ({exc}): the runs as last synced"
+        return None
 
     def _set_indexing(self, text: str | None) -> None:
         self._indexing = text
