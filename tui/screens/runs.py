@@ -466,7 +466,9 @@ class RunsScreen(Screen[None]):
         try:
             self.app.sync(fetched)
         except Exception as exc:  # unreachable, denied, vanished: the mirror stays as the last whole sync left it
-            return f"cannot check {where} for changes ({exc}): the runs as last synced"
+            self.app.call_from_thread(self.app.notify, visible(str(exc), one_line=False), title=f"Cannot check {where} for changes",
+                                      severity="warning", timeout=20, markup=False)
+            return f"runs as last synced; cannot check for changes: {exc}"
         return None
 
     def _set_indexing(self, text: str | None) -> None:
