@@ -111,6 +111,15 @@ def rewrite_in_place(path: Path, text: str) -> None:
     assert path.stat().st_mtime_ns > time.time_ns() - HOUR_NS  # the file's own time moved, its folder's did not
 
 
+async def until(pilot, condition, seconds: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    """Let the app run until ``condition()`` holds or ``seconds`` pass: for a state reached while a worker is
+    held (workers_done would wait for the worker); the caller asserts what it expects."""
+    for _ in range(int(seconds / 0.05)):
+        await pilot.pause(0.05)
+        if condition():
+            return
+
+
 async def workers_done(app) -> None:  # type: ignore[no-untyped-def]
     """Wait until no worker of ``app`` runs. A worker cancelled by a newer one of its group (a filter
     typed on, a list reloaded after indexing) is not a failure: wait for the ones that replaced it."""

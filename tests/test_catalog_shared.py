@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import test_catalog_backends as backends
-from conftest import workers_done
+from conftest import until, workers_done
 from test_catalog_backends import _fresh_db, _tree
 
 from runsift.core.backend import MEMBERS, Backend
@@ -275,10 +275,7 @@ async def test_a_full_page_is_shown_before_its_matches_are_counted(pg_url: str, 
     async with app.run_test(size=(120, 35)) as pilot:
         table = app.screen.query_one(RunTable)
         count = app.screen.query_one("#match-count")
-        for _ in range(200):
-            await pilot.pause(0.05)
-            if table.row_count and "+" in str(count.render()):
-                break
+        await until(pilot, lambda: bool(table.row_count) and "+" in str(count.render()))
         assert [r.id for r in table.rows] == not_failed[:6]
         assert str(count.render()) == f"[6+/{total}]"
         release.set()

@@ -368,7 +368,7 @@ async def test_the_app_opens_a_bucket_synced_before_at_once_and_syncs_after(s3: 
     # shows what changed. The command line still syncs first.
     import threading
 
-    from conftest import workers_done
+    from conftest import until, workers_done
 
     from runsift.core.catalog import Catalog
     from runsift.tui.app import RunsiftApp
@@ -399,10 +399,7 @@ async def test_the_app_opens_a_bucket_synced_before_at_once_and_syncs_after(s3: 
         async with app.run_test(size=(120, 35)) as pilot:
             table = app.screen.query_one(RunTable)
             status = app.screen.query_one("#status-line")
-            for _ in range(200):
-                await pilot.pause(0.05)
-                if table.row_count and "checking" in str(status.render()):
-                    break
+            await until(pilot, lambda: bool(table.row_count) and "checking" in str(status.render()))
             assert f"checking {URL} for changes" in str(status.render())
             assert {r.id: r.metrics.get("val_auc") for r in table.rows}[run_id] == before
             release.set()
