@@ -72,9 +72,9 @@ class RunsiftApp(App[None]):
         super().__init__()
         self.root = Path(os.path.realpath(root))
         self.rescan_at_start = rescan
+        """List every file on the first indexing instead of trusting folder times (``--rescan``)."""
         self.sync = sync
         """Brings a remote root's mirror (``root``) up to date, told ``(done, to fetch)``: run before each indexing."""
-        """List every file on the first indexing instead of trusting folder times (``--rescan``)."""
         self.catalog: Backend = catalog if catalog is not None else Catalog.open(self.root, cache_dir=cache_dir, use_cache=use_cache, refresh=False)
         """The records shown: the local cache of ``root`` unless a backend (a shared catalog) is given."""
         where = state_location(self.root, state_dir)
