@@ -93,10 +93,12 @@ PROJECT_INDEXES = (
 fills the rest)."""
 LOCK = 7418
 """The advisory lock indexers take to create or upgrade the tables one at a time."""
-SEARCH_INDEX = "CREATE INDEX IF NOT EXISTS runs_search_trgm ON runs USING gin (search gin_trgm_ops)"
+SEARCH_INDEX = "CREATE INDEX IF NOT EXISTS runs_search_trgm ON runs USING gin (search {schema}.gin_trgm_ops)"
 """A bare word typed in the filter is ``search LIKE '%word%'`` (id, name and project): read through this trigram index
 rather than scanning every record (``run-00001`` at 1M records: 0.38-0.41 s). PostgreSQL's own ``pg_trgm``, a
-trusted extension; a catalog whose role may not create it searches by scanning, as before."""
+trusted extension, in whatever schema it was created in; a catalog whose role may not create it searches by
+scanning, as before."""
+TRGM_SCHEMA = "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
 SEARCH_INDEX_MISSING = """
 SELECT to_regclass('runs_search_trgm') IS NULL AND EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm')
 """
@@ -206,12 +208,13 @@ def add_search_index(conn: Any, notice: Callable[[str], None] | None = None) -> 
         if notice is not None:
             notice("building the catalog's search index: once, about 15 s at 1M records")
         try:
-            with conn.transaction():  # a savepoint: a refused extension leaves the rest as it was
+            with conn.transaction():  # a savepoint: whatever goes wrong leaves the rest as it was
                 conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-                conn.execute(SEARCH_INDEX)
-        except Exception as exc:
-            if getattr(exc, "sqlstate", None) not in ("42501", "0A000", "58P01"):  # no privilege, not supported, no file
-                raise
+                schema = conn.execute(TRGM_SCHEMA).fetchone()[0]  # maybe not on the search_path
+                conn.execute(SEARCH_INDEX.format(schema='"' + schema.replace('"', '""') + '"'))
+        except Exception as exc:  # the index only speeds searches up: never a reason not to index
+            if getattr(exc, "sqlstate", None) not in ("42501", "0A000", "58P01") and notice is not None:  # not allowed, not there
+                notice(f"no search index (searches read every record): {type(exc).__name__}: {exc}")
 
 
 def vacuum(conn: Any) -> None:

@@ -200,6 +200,23 @@ def test_postgres_reads_a_search_from_its_trigram_index(pg_url: str, tmp_path: P
         assert "runs_search_trgm" in plan, plan  # strpos, which no index serves, fails this
 
 
+def test_an_indexer_finds_pg_trgm_in_a_schema_of_its_own(pg_url: str, tmp_path: Path) -> None:
+    # Managed databases keep extensions in a schema of their own, off the search_path: the index is still built
+    # (and were it not, an index that only speeds searches up would be no reason to refuse indexing).
+    import psycopg
+
+    from runsift.core.pgcatalog import SharedCatalog
+
+    url = _fresh_db(pg_url, "trgm_schema")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute('CREATE SCHEMA "ext ""s"""')
+        conn.execute('CREATE EXTENSION pg_trgm SCHEMA "ext ""s"""')
+    root = _tree(tmp_path / "r")
+    with SharedCatalog.open(url, root, refresh=True) as cat:
+        assert [r.id for r in cat.list(filters=[parse_filter("run-001")])] == ["proj1/2025-01-02_10-00-00_run-001"]
+        assert cat.conn.execute("SELECT to_regclass('runs_search_trgm')").fetchone()[0] is not None
+
+
 def test_an_indexer_that_may_not_create_the_extension_still_indexes_and_searches(pg_url: str, tmp_path: Path) -> None:
     # pg_trgm is a trusted extension, but creating it takes the right to CREATE in the database: a team's indexer role
     # may own its tables without it. The catalog is made, and a search reads every record as before.
