@@ -89,6 +89,9 @@ found first."""
 WALK_CAP = 4
 """A page through ``vals`` filters is first looked for among this many pages of records in the list's order
 (:meth:`SharedCatalog._walked`): found there when the filters pass a quarter of them, else ~10 µs a record lost."""
+WALK_MAX = 20_000
+"""Records such a walk looks at, at most (~0.2 s lost when it fails): a list reloaded with 100k rows held would
+otherwise walk 400k."""
 FACET_IDS_MAX = 50_000
 """More ids than this and :meth:`SharedCatalog.facet` reads the key's every value and keeps theirs: an array
 of a million ids probes the primary key a million times, where one pass over the key's values is cheaper."""
@@ -386,6 +389,7 @@ class SharedCatalog:
         skip = offset  # rows still to pass over: a slice wholly before the page is counted, not read
         filters = tuple(filters)
         probed: tuple[builtins.list[str], builtins.list[Any], bool] | None = None
+        walkable = limit is not None and any(flt.key not in COLUMNS for flt in filters)  # a filter through vals
         with self._tx(consistent=True):  # the column values a filter passes and its rows: one snapshot
             slices = self._slices(kind, filters, sort)
             resume = self._resume([part for part, *_ in slices], sort, after) if after is not None and offset else None
@@ -401,9 +405,9 @@ class SharedCatalog:
                         skip, conds, args = 0, [*conds, resume[1]], [*args, *resume[2]]
                 if part.probe and not self.conn.execute(part.probe, part.params).fetchone()[0]:
                     continue  # no record has a value of this class: nothing to find, count or pass over
-                if found_first and limit is not None and not skip and not part.where:
+                if found_first and walkable and limit is not None and not skip and not part.where:
                     probed = probed or self._where(kind, filters, probed=True)
-                    walked = self._walked(part, probed, limit - len(rows), resumed)
+                    walked = self._walked(part, kind, probed, limit - len(rows), resumed)
                     if walked is not None:
                         rows.extend(walked)
                         continue
@@ -425,19 +429,23 @@ class SharedCatalog:
         return [_summary((*row[:4], base if row[4] in (None, ".") else f"{base}/{row[4]}", *row[5:])) for row in rows]
 
     def _walked(
-        self, part: SortPart, probed: tuple[builtins.list[str], builtins.list[Any], bool], wanted: int,
+        self, part: SortPart, kind: str | None, probed: tuple[builtins.list[str], builtins.list[Any], bool], wanted: int,
         resumed: tuple[str, builtins.list[Any]] | None,
     ) -> builtins.list[tuple[Any, ...]] | None:
         """A page of a slice whose filters go through ``vals`` (``probed``: :meth:`_where`'s, checked a record at a time),
-        read by walking the slice's first :data:`WALK_CAP` pages of records in order (:func:`walk_sql`); None when the
-        filters are all on columns (their share is known, :meth:`_share`) or those records hold fewer than a page."""
+        read by walking the slice's first :data:`WALK_CAP` pages of records of ``kind`` in order, at most
+        :data:`WALK_MAX` (:func:`walk_sql`); None when the filters are all on columns (their share is known,
+        :meth:`_share`) or those records hold fewer than a page."""
         where, params, through_vals = probed
-        if not through_vals:
+        cap = min(WALK_CAP * wanted, WALK_MAX)
+        if not through_vals or cap < wanted:
             return None
         base, base_args = ["r.root = %s", *([] if self.show_deleted else ["NOT r.deleted"])], [self.root_name]
+        if kind is not None:
+            base, base_args = [*base, "r.kind = %s"], [*base_args, kind]
         if resumed is not None:  # where the page resumes: the walk starts there
             base, base_args = [*base, resumed[0]], [*base_args, *resumed[1]]
-        sql, args = walk_sql(part, base, base_args, where, params, wanted, WALK_CAP * wanted)
+        sql, args = walk_sql(part, base, base_args, where, params, wanted, cap)
         got: builtins.list[tuple[Any, ...]] = self.conn.execute(sql, args).fetchall()
         return got if len(got) == wanted else None
 
@@ -473,7 +481,8 @@ class SharedCatalog:
         self, *, kind: str | None = None, filters: Iterable[Filter] = (), sort: Sort | None = None,
     ) -> builtins.list[tuple[str, builtins.list[Any]]]:
         """The SELECTs (SQL, parameters) whose rows, one after the other, are :meth:`list`'s (to run or EXPLAIN); a
-        slice by id found first (filters, or the records missing a sort key) ends each row with the slice's size."""
+        slice by id found first (filters, or the records missing a sort key) ends each row with the slice's size. A page
+        of a slice found first may be read by a walk instead (:meth:`_walked`), which these do not show."""
         slices = self._slices(kind, tuple(filters), sort)
         return [slice_sql(part, conds, args, None, 0, found_first) for part, conds, args, found_first in slices]
 
@@ -484,7 +493,7 @@ class SharedCatalog:
         whether its matches are found first (:func:`slice_sql`: with a filter through ``vals``, or a slice's own
         condition that no index serves in id order)."""
         where, params, through_vals = self._where(kind, filters)
-        project = self._one_project(kind, filters) if sort is not None and project_values(vkey(sort.key)) else None
+        project = self._one_project(kind, filters, where, params) if sort is not None and project_values(vkey(sort.key)) else None
         parts = sort_parts(sort, project)
         if sort is not None and sort.key in COLUMNS:
             values = self._column_values(sort.key)
@@ -545,7 +554,7 @@ class SharedCatalog:
             plan = json.loads(plan)
         return float(plan[0]["Plan"]["Plan Rows"])
 
-    def _one_project(self, kind: str | None, filters: tuple[Filter, ...]) -> str | None:
+    def _one_project(self, kind: str | None, filters: tuple[Filter, ...], where: builtins.list[str], params: builtins.list[Any]) -> str | None:
         """The project when one of ``filters`` is on the project and one project alone passes it (the project picker's),
         in a catalog with the indexes by project: a sort by a metric, a name, a start or a run number then walks that
         project's values in order. Other filters on columns that pass most of the project are checked on the way
@@ -563,8 +572,8 @@ class SharedCatalog:
         if len(filters) > 1:  # the others on columns (status, kind) and passing most of the project, by the planner's estimate
             if any(flt.key not in COLUMNS for flt in filters):
                 return None
-            everything, alone = self._where(kind, filters), self._where(kind, tuple(on_project))
-            if self._estimate(*everything[:2]) < WALK_SHARE * self._estimate(*alone[:2]):
+            alone = self._where(kind, tuple(on_project))  # where, params: all of the filters
+            if self._estimate(where, params) < WALK_SHARE * self._estimate(*alone[:2]):
                 return None
         return passing[0]
 

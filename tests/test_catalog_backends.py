@@ -551,6 +551,17 @@ def test_postgres_reads_a_page_of_a_broad_detail_filter_by_walking_the_list(pg_u
             found_first = [sql for sql in ran if "WITH m AS" in sql or "OFFSET 0) m" in sql]
             assert any(") b JOIN runs r" in sql for sql in ran), (query, sort)  # the walk is always tried first
             assert (not found_first) == walked, (query, sort, found_first)
+        flts = parse_filters("config.lr>0.001")
+        assert [r.id for r in cat.list(kind="run", filters=flts, limit=4)] == [r.id for r in reference.list(kind="run", filters=flts)][:4]
+        import runsift.core.pgcatalog as pgcatalog
+
+        saved, pgcatalog.WALK_MAX = pgcatalog.WALK_MAX, 3  # a page bigger than the walk's most: found first at once
+        try:
+            ran.clear()
+            assert [r.id for r in cat.list(filters=flts, limit=5)] == [r.id for r in reference.list(filters=flts)][:5]
+            assert not any(") b JOIN runs r" in sql for sql in ran)
+        finally:
+            pgcatalog.WALK_MAX = saved
 
 
 def _older_catalog(pg_url: str, name: str, tmp_path: Path) -> tuple[str, Path]:
