@@ -353,14 +353,33 @@ def test_pages_are_slices_of_the_whole_sorted_list(open_catalog: Any, tmp_path: 
                 for limit, offset in ((1, 0), (5, 0), (7, 3), (10, 15), (4, 20), (100, 0), (3, 40)):
                     page = [r.id for r in cat.list(filters=flts, sort=order, limit=limit, offset=offset)]
                     assert page == whole[offset : offset + limit], (query, sort, limit, offset)
-                    if 0 < offset <= len(whole):  # the app's next page: after the last row it holds (keyset), or past
-                        # its offset when that record is gone from a sorted list (its sort value unknown)
-                        for after in (whole[offset - 1], *(["no/such-run"] if sort else [])):
-                            page = [r.id for r in cat.list(filters=flts, sort=order, limit=limit, offset=offset, after=after)]
-                            assert page == whole[offset : offset + limit], (query, sort, limit, offset, after)
+                    if 0 < offset <= len(whole):  # the app's next page: after the last row it holds (keyset)
+                        page = [r.id for r in cat.list(filters=flts, sort=order, limit=limit, offset=offset, after=whole[offset - 1])]
+                        assert page == whole[offset : offset + limit], (query, sort, limit, offset)
                 assert [r.id for r in cat.list(filters=flts, sort=order, offset=6)] == whole[6:]
         head, total = cat.head(4)
         assert ([r.id for r in head], total) == (reference.ids()[:4], 25)
+
+
+@pytest.mark.parametrize("sort", [None, "-val_auc", "name", "config.lr", "-status"])
+def test_a_record_that_stays_is_listed_when_the_row_before_the_page_is_removed(pg_url: str, tmp_path: Path, sort: str | None) -> None:
+    # The app and ls ask a page after the last row they hold; when another indexer removed that record meanwhile its
+    # sort value is gone too, and passing over the page's offset skipped the record that moved up into its place.
+    import psycopg
+
+    from runsift.core.pgcatalog import SharedCatalog
+
+    url = _fresh_db(pg_url, "gone_between_pages")
+    root = _tree(tmp_path / "r")
+    order = parse_sort(sort) if sort else None
+    with Catalog.open(root, use_cache=False) as reference, SharedCatalog.open(url, root, refresh=True) as cat:
+        whole = [r.id for r in reference.list(sort=order)]
+        first = [r.id for r in cat.list(sort=order, limit=6)]
+        assert first == whole[:6]
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("DELETE FROM vals WHERE rid IN (SELECT rid FROM runs WHERE id = %s)", (first[-1],))
+            conn.execute("DELETE FROM runs WHERE id = %s", (first[-1],))
+        assert [r.id for r in cat.list(sort=order, limit=6, offset=6, after=first[-1])] == whole[6:12]
 
 
 def test_postgres_serves_a_sorted_first_page_from_an_index(pg_url: str, tmp_path: Path) -> None:
