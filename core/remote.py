@@ -13,6 +13,7 @@ tree and the next run resumes where this one stopped.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -21,7 +22,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -134,9 +135,37 @@ def mirror(
     ``fs`` is an fsspec filesystem to use instead of the one the URL names (tests); ``on_batch``
     is told (objects done, objects to fetch) after each batch. Raises :class:`RemoteError`.
     """
+    base = mirror_folder(url, cache_dir)
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _explain(exc, shown_url(url)) from None
+    with _one_sync_at_a_time(base):
+        return _sync(url, base, fs, on_batch)
+
+
+@contextlib.contextmanager
+def _one_sync_at_a_time(base: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the mirror (a file in runsift's cache) while it syncs: the app syncs in the background
+    while ``runsift ls URL`` may sync the same mirror, and two syncs at once would vouch for each other's half-done
+    tree and remove each other's temporary files. The second waits."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not a POSIX system
+        yield
+        return
+    with open(base / "lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _sync(url: str, base: Path, fs: Any, on_batch: Callable[[int, int], None] | None) -> Mirror:
+    """:func:`mirror`'s work, with the mirror locked."""
     started = time.monotonic()
     shown = shown_url(url)
-    base = mirror_folder(url, cache_dir)
     try:
         if fs is None:
             fs, path = _filesystem(url)

@@ -373,7 +373,7 @@ async def test_the_app_opens_a_bucket_synced_before_at_once_and_syncs_after(s3: 
     from runsift.core.catalog import Catalog
     from runsift.tui.app import RunsiftApp
     from runsift.tui.cli import build_parser
-    from runsift.tui.remote_args import use_remote_roots
+    from runsift.tui.remote_args import RemoteSync, use_remote_roots
     from runsift.tui.widgets.run_table import RunTable
 
     use(monkeypatch, s3, s3.reader)
@@ -391,10 +391,12 @@ async def test_the_app_opens_a_bucket_synced_before_at_once_and_syncs_after(s3: 
         assert args.remote_url == URL and Path(args.root).is_relative_to(remote.mirror_folder(URL))
         release = threading.Event()
 
-        def sync(on_batch: Any) -> Any:
-            assert release.wait(30)
-            return args.remote_sync(on_batch)
+        class Held(RemoteSync):
+            def __call__(self, on_batch: Any) -> None:
+                assert release.wait(30)
+                super().__call__(on_batch)
 
+        sync = Held(args.remote_sync.url, args.remote_sync.cache_dir)
         app = RunsiftApp(Path(args.root), shown_root=args.remote_url, sync=sync, watch=False, state_dir=tmp_path / "state")
         async with app.run_test(size=(120, 35)) as pilot:
             table = app.screen.query_one(RunTable)
@@ -412,24 +414,75 @@ async def test_the_app_opens_a_bucket_synced_before_at_once_and_syncs_after(s3: 
         s3.admin.put_object(Bucket=BUCKET, Key=key, Body=original)
 
 
+class _Failing:
+    """A bucket's sync that fails, before it changed the mirror (``whole``) or after (cut off part-way)."""
+
+    def __init__(self, whole: bool, seconds: float = 0.0) -> None:
+        self._whole, self._seconds = whole, seconds
+
+    def __call__(self, on_batch: Any) -> None:
+        time.sleep(self._seconds)
+        raise remote.RemoteError("s3://gone/runs: connection failed or dropped (EndpointConnectionError)")
+
+    def whole(self) -> bool:
+        return self._whole
+
+
 @pytest.mark.asyncio
-async def test_the_app_says_when_a_bucket_cannot_be_checked_and_keeps_the_last_sync(tmp_path: Path) -> None:
+@pytest.mark.parametrize("whole", [True, False])
+async def test_the_app_says_when_a_bucket_cannot_be_checked_and_what_the_list_is(tmp_path: Path, whole: bool) -> None:
+    # Cut off before the sync changed the mirror, the list is the last sync's; cut off after, the mirror holds some runs
+    # newer than others, and the list stays as last indexed (the run fetched meanwhile is not listed) until r.
     from conftest import make_run, workers_done
 
+    from runsift.core.catalog import Catalog
     from runsift.tui.app import RunsiftApp
     from runsift.tui.widgets.run_table import RunTable
 
     tree = tmp_path / "mirror" / "runs"
     make_run(tree / "p" / "2025-01-01_10-00-00_run-001", metrics={"final": {"val_auc": 0.7}})
-
-    def sync(on_batch: Any) -> Any:
-        raise remote.RemoteError("s3://gone/runs: no such bucket or folder (or nothing readable in it)")
-
-    app = RunsiftApp(tree, shown_root="s3://gone/runs", sync=sync, watch=False, cache_dir=tmp_path / "cache", state_dir=tmp_path / "state")
+    Catalog.open(tree, cache_dir=tmp_path / "cache").close()  # indexed after the last whole sync
+    make_run(tree / "p" / "2025-01-02_10-00-00_run-002", metrics={"final": {"val_auc": 0.8}})  # fetched before the cut
+    app = RunsiftApp(tree, shown_root="s3://gone/runs", sync=_Failing(whole), watch=False, cache_dir=tmp_path / "cache",  # type: ignore[arg-type]
+                     state_dir=tmp_path / "state")
     async with app.run_test(size=(120, 35)) as pilot:
         for _ in range(3):
             await workers_done(app)
             await pilot.pause()
-        assert app.screen.query_one(RunTable).row_count == 1
+        rows = app.screen.query_one(RunTable).row_count
         status = str(app.screen.query_one("#status-line").render())
-        assert status.startswith("runs as last synced; cannot check for changes: s3://gone/runs: no such bucket"), status
+    if whole:
+        assert rows == 2  # nothing changed by the sync: the mirror is indexed as it is
+        assert status.startswith("runs as last synced; cannot check for changes: s3://gone/runs: connection failed"), status
+    else:
+        assert rows == 1
+        assert status.startswith("runs as last indexed; s3://gone/runs was synced part-way, r to sync again"), status
+
+
+_QUIT_DURING_SYNC = """
+import sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[2])
+from test_remote_s3 import _Failing
+from runsift.tui.app import RunsiftApp
+
+async def quit_soon(pilot):
+    await pilot.pause(1.0)
+    await pilot.press("q")
+
+tmp = Path(sys.argv[1])
+RunsiftApp(tmp / "mirror" / "runs", shown_root="s3://slow/runs", sync=_Failing(True, seconds=8), watch=False,
+           cache_dir=tmp / "cache", state_dir=tmp / "state").run(headless=True, auto_pilot=quit_soon)
+"""
+
+
+def test_quitting_does_not_wait_for_a_background_sync(tmp_path: Path) -> None:
+    # A listing takes seconds at 10k runs (minutes against a stalled server): the process ends when the app quits;
+    # the sync, cut off, leaves the mirror unmarked, so the next start syncs first.
+    from conftest import make_run
+
+    make_run(tmp_path / "mirror" / "runs" / "p" / "2025-01-01_10-00-00_run-001", metrics={"final": {"val_auc": 0.7}})
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-c", _QUIT_DURING_SYNC, str(tmp_path), str(Path(__file__).parent)], check=True, timeout=60,
+                   capture_output=True)
+    assert time.monotonic() - started < 6  # the sync alone would take 8 s

@@ -66,3 +66,42 @@ def test_only_a_sync_that_ended_whole_is_opened_as_last_synced(tmp_path: Path, m
     assert remote.mirror(url, tmp_path, fs=fs).stats.fetched == 1
     assert remote.last_synced(url, tmp_path) == synced.path
     assert (synced.path / "proj" / "run-1" / "config.yaml").read_bytes() == b"lr: 0.75\n"
+
+
+def test_two_syncs_of_one_mirror_take_turns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The app syncs in the background while `runsift ls URL` may sync the same mirror: at once, one sync's end would
+    # mark whole a tree the other had half changed, and remove the other's temporary files. The second waits.
+    import threading
+
+    fs = fsspec.filesystem("memory")
+    top = f"/turns-{tmp_path.name}/root"
+    _files(fs, top, 4)
+    url = f"memory:/{top}"
+    tree = remote.mirror(url, tmp_path, fs=fs).path
+    for i in range(4):
+        fs.pipe(f"{top}/proj/run-{i}/config.yaml", f"lr: 0.{i}5\n".encode())
+    monkeypatch.setattr(remote, "BATCH_FILES", 1)
+    real_fetch = remote._fetch
+    inside, go_on = threading.Event(), threading.Event()
+
+    def held(*args, **kwargs):
+        if threading.current_thread().name == "first":
+            inside.set()
+            assert go_on.wait(10)
+        return real_fetch(*args, **kwargs)
+
+    monkeypatch.setattr(remote, "_fetch", held)
+    done: dict[str, remote.Mirror] = {}
+    first = threading.Thread(target=lambda: done.setdefault("first", remote.mirror(url, tmp_path, fs=fs)), name="first")
+    second = threading.Thread(target=lambda: done.setdefault("second", remote.mirror(url, tmp_path, fs=fs)), name="second")
+    first.start()
+    assert inside.wait(10)
+    second.start()
+    second.join(0.5)
+    assert second.is_alive() and "second" not in done, "the second sync did not wait for the first"
+    go_on.set()
+    first.join(10)
+    second.join(10)
+    assert done["first"].stats.fetched == 4 and done["second"].stats.fetched == 0
+    assert remote.last_synced(url, tmp_path) == tree
+    assert sorted(p.read_text() for p in tree.rglob("config.yaml")) == [f"lr: 0.{i}5\n" for i in range(4)]

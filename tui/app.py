@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import App
@@ -43,6 +42,9 @@ from .screens.runs import RunsScreen
 from .state import AppState, state_location
 from .watch import RootWatcher
 
+if TYPE_CHECKING:  # the remote hook imports fsspec's side of runsift: not for a local folder's start-up
+    from .remote_args import RemoteSync
+
 
 class RunsiftApp(App[None]):
     """Browse, compare and explain experiment runs below one root folder."""
@@ -67,14 +69,14 @@ class RunsiftApp(App[None]):
         watch_debounce_ms: int = 800,
         shown_root: str | None = None,
         catalog: Backend | None = None,
-        sync: Callable[[Callable[[int, int], None]], object] | None = None,
+        sync: RemoteSync | None = None,
     ) -> None:
         super().__init__()
         self.root = Path(os.path.realpath(root))
         self.rescan_at_start = rescan
         """List every file on the first indexing instead of trusting folder times (``--rescan``)."""
         self.sync = sync
-        """Brings a remote root's mirror (``root``) up to date, told ``(done, to fetch)``: run before each indexing."""
+        """Brings a remote root's mirror (``root``) up to date: run before each indexing, in the background."""
         self.catalog: Backend = catalog if catalog is not None else Catalog.open(self.root, cache_dir=cache_dir, use_cache=use_cache, refresh=False)
         """The records shown: the local cache of ``root`` unless a backend (a shared catalog) is given."""
         where = state_location(self.root, state_dir)

@@ -359,7 +359,8 @@ def _app(args: argparse.Namespace, report: Any) -> int:
         RunsiftApp(catalog.root, catalog=catalog, rescan=args.rescan, watch=args.index and catalog.reachable and not args.no_watch).run()
         return EXIT_OK
     RunsiftApp(root, cache_dir=Path(args.cache_dir) if args.cache_dir else None, use_cache=not args.no_cache, rescan=args.rescan,
-               shown_root=getattr(args, "remote_url", None), watch=not args.no_watch, sync=getattr(args, "remote_sync", None)).run()
+               shown_root=getattr(args, "remote_url", None), watch=not args.no_watch and getattr(args, "remote_sync", None) is None,
+               sync=getattr(args, "remote_sync", None)).run()  # a mirror changes when it syncs, which the app runs itself
     return EXIT_OK
 
 

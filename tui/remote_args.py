@@ -9,7 +9,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,7 @@ def use_remote_roots(args: argparse.Namespace) -> argparse.Namespace:
         if tree is not None:  # the app opens the mirror as last synced at once, and syncs in the background
             setattr(args, field, str(tree))
             args.remote_url = shown_url(url)
-            args.remote_sync = lambda on_batch: mirror(url, cache_dir, on_batch=on_batch)
+            args.remote_sync = RemoteSync(url, cache_dir)
             return args
     show = not getattr(args, "quiet", False) and sys.stderr.isatty()
 
@@ -70,6 +70,22 @@ def use_remote_roots(args: argparse.Namespace) -> argparse.Namespace:
             print(f"{len(s.skipped):,} object names cannot be local files and were left out, e.g. "
                   f"{visible(s.skipped[0], one_line=True)}", file=sys.stderr)
     return args
+
+
+@dataclasses.dataclass(frozen=True)
+class RemoteSync:
+    """A remote root's sync as the app runs it, in the background, on a mirror it opened as last synced."""
+
+    url: str
+    cache_dir: Path | None
+
+    def __call__(self, on_batch: Callable[[int, int], None]) -> None:
+        """Bring the mirror up to date, told ``(done, to fetch)`` after each batch; raises RemoteError."""
+        mirror(self.url, self.cache_dir, on_batch=on_batch)
+
+    def whole(self) -> bool:
+        """Whether the mirror is as a whole sync left it (False after a sync cut off once it changed the tree)."""
+        return last_synced(self.url, self.cache_dir) is not None
 
 
 class RemoteReport:

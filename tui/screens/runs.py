@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
@@ -405,7 +406,13 @@ class RunsScreen(Screen[None]):
 
         try:
             with self.app.index_lock:  # the watcher refreshes too: one at a time, and never from a mirror half synced
-                unsynced = self._sync() if self.app.sync is not None else None
+                unsynced = None
+                if self.app.sync is not None:
+                    go_on, unsynced = self._sync()
+                    if not go_on:
+                        if unsynced:
+                            self.app.call_from_thread(self._set_indexing, unsynced)
+                        return
                 self.app.call_from_thread(self._set_indexing, "rescanning every file…" if full else "scanning…")
                 stats = self.app.catalog.refresh(full=full, progress=progress)
         except Exception as exc:
@@ -466,22 +473,41 @@ class RunsScreen(Screen[None]):
         self._live_since = {i: t for i, t in self._live_since.items() if now - t < LIVE_FOR}
         self.query_one(RunTable).set_live(frozenset(self._live_since))
 
-    def _sync(self) -> str | None:
-        """Bring a remote root's mirror up to date (in the indexing worker), saying so; what went wrong, if it could not."""
-        assert self.app.sync is not None
-        where = self.app.sub_title
+    def _sync(self) -> tuple[bool, str | None]:
+        """Bring a remote root's mirror up to date (from the indexing worker), saying so. Returns whether to index the
+        mirror now, and what went wrong. A sync cut off once it changed the tree leaves some runs newer than others:
+        the list stays as last indexed until ``r`` syncs again.
+
+        The sync runs in a thread of its own, a daemon: quitting the app does not wait for a listing (seconds at 10k
+        runs), and one cut off is safe (the mirror is not marked whole; the next start syncs before it opens)."""
+        sync, worker, where = self.app.sync, get_current_worker(), self.app.sub_title
+        assert sync is not None
+        failed: list[BaseException] = []
 
         def fetched(done: int, todo: int) -> None:
             self.app.call_from_thread(self._set_indexing, f"{where}: fetched {done:,} of {todo:,} changed objects")
 
+        def run() -> None:
+            try:
+                sync(fetched)
+            except BaseException as exc:
+                failed.append(exc)
+
         self.app.call_from_thread(self._set_indexing, f"checking {where} for changes…")
-        try:
-            self.app.sync(fetched)
-        except Exception as exc:  # unreachable, denied, vanished: the mirror stays as the last whole sync left it
-            self.app.call_from_thread(self.app.notify, visible(str(exc), one_line=False), title=f"Cannot check {where} for changes",
-                                      severity="warning", timeout=20, markup=False)
-            return f"runs as last synced; cannot check for changes: {exc}"
-        return None
+        thread = threading.Thread(target=run, name="runsift-sync", daemon=True)
+        thread.start()
+        while thread.is_alive():
+            thread.join(0.1)
+            if worker.is_cancelled:  # the app is closing
+                return False, None
+        if not failed:
+            return True, None
+        exc = failed[0]
+        self.app.call_from_thread(self.app.notify, visible(str(exc), one_line=False), title=f"Cannot check {where} for changes",
+                                  severity="warning", timeout=20, markup=False)
+        if sync.whole():  # cut off before it changed anything (the listing): what is shown is the last sync's
+            return True, f"runs as last synced; cannot check for changes: {exc}"
+        return False, f"runs as last indexed; {where} was synced part-way, r to sync again: {exc}"
 
     def _set_indexing(self, text: str | None) -> None:
         self._indexing = text
