@@ -192,7 +192,7 @@ def _sync(url: str, base: Path, fs: Any, on_batch: Callable[[int, int], None] | 
     state = _load_state(state_file, shown)
     saved = dict(state)
     on_disk, empty = _mirrored(tree)
-    (base / SYNCED).unlink(missing_ok=True)  # from here the tree changes: whole again only when this sync ends
+    _mark(base, None)  # from here the tree changes: whole again only when this sync ends
     removed = _remove_gone(tree, state, {o.rel for o in objects}, on_disk, empty)
     # fetched again: a changed key, or a mirrored file deleted or truncated since (its size differs)
     todo = [o for o in objects if state.get(o.rel) != o.key or on_disk.get(o.rel) != o.size]
@@ -230,10 +230,21 @@ def _sync(url: str, base: Path, fs: Any, on_batch: Callable[[int, int], None] | 
         if state != saved:  # a warm sync changes nothing: no rewrite of a state file of every object
             _save_state(state_file, shown, state)
         shutil.rmtree(tmp, ignore_errors=True)
-    (base / SYNCED).write_text(tree.name, "utf-8")
+    _mark(base, tree.name)
     register(os.path.realpath(tree), shown)
     stats = SyncStats(len(objects), fetched, bytes_fetched, placeholders, kept, removed, (*skipped, *conflicts), time.monotonic() - started)
     return Mirror(shown, tree, stats)
+
+
+def _mark(base: Path, tree: str | None) -> None:
+    """Mark the mirror whole, naming its tree, or (``None``) not; a cache that cannot be written is a RemoteError."""
+    try:
+        if tree is None:
+            (base / SYNCED).unlink(missing_ok=True)
+        else:
+            (base / SYNCED).write_text(tree, "utf-8")
+    except OSError as exc:
+        raise RemoteError(f"cannot write the mirror in {base}: {exc.strerror or exc}") from None
 
 
 def last_synced(url: str, cache_dir: Path | None = None) -> Path | None:
