@@ -154,6 +154,11 @@ def filter_sql(flt: Filter, texts: bool = True, probed: bool = False) -> tuple[s
     fence = " OFFSET 0" if probed else ""
     exists = f"EXISTS (SELECT 1 FROM vals v WHERE v.rid = r.rid AND v.key = %s AND {cond}{fence})"
     missing_ok = (op == "!=" and wanted != "") or (op == "=" and wanted == "")
+    if flt.key == "name" and op == "~" and _TRIGRAM.search(params[0]):
+        # A name holding the word is in the record's search text too (its id, name and project, lower case): read
+        # first through the trigram index, the few records found are then checked (name~run-00001 sorted by a metric
+        # at 1M records: 1.5-2.2 s -> 0.1 s).
+        return f"(r.search LIKE %s ESCAPE '\\' AND {exists})", [f"%{like_escaped(params[0])}%", key, *params]
     if not missing_ok:
         return exists, [key, *params]
     absent = f"NOT EXISTS (SELECT 1 FROM vals v WHERE v.rid = r.rid AND v.key = %s{fence})"

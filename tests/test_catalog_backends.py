@@ -25,7 +25,7 @@ import pytest
 from conftest import make_run
 
 from runsift.core.catalog import Catalog, CatalogError, RunNotFound
-from runsift.core.query import parse_filter, parse_filters, parse_sort
+from runsift.core.query import Filter, parse_filter, parse_filters, parse_sort
 from runsift.core.serialize import to_dict
 
 HOSTILE = "'; DROP TABLE runs; --"
@@ -173,14 +173,16 @@ def test_a_search_matches_its_words_literally_on_both_backends(open_catalog: Any
     # A bare word is a LIKE pattern in PostgreSQL (so that the trigram index serves it) when it holds three letters or
     # digits in a row, else strpos: either way %, _ and backslashes in the word are plain characters.
     root = tmp_path / "r"
-    for name in ("50%_off\\x", "500_off", "50aoff", "5%0_b", "ab\\c", "Run-ABC"):
+    for name in ("50%_off\\x", "500_off", "50aoff", "5%0_b", "ab\\c", "Run-ABC", "ΟΔΟΣ-Σοφία", "İzmir_RUN"):
         make_run(root / "p" / name, metrics={"final": {"val_auc": 0.5}})
+    words = ("50%_off", "%_off", "50%", "0_o", "_", "%", "\\", "\\x", "b\\c", "run-abc", "off", "5", "zzz", "οδος", "δος-σ",
+             "σοφία", "ΣΟΦΊΑ", "i̇zmir", "izmir", "zmir_run")
     with Catalog.open(root, use_cache=False) as reference, open_catalog(root) as cat:
-        for word in ("50%_off", "%_off", "50%", "0_o", "_", "%", "\\", "\\x", "b\\c", "run-abc", "off", "5", "zzz"):
-            flts = [parse_filter(word)]
-            expected = [r.id for r in reference.list(filters=flts)]
-            assert [r.id for r in cat.list(filters=flts)] == expected, word
-            assert [r.id for r in cat.list(filters=flts, limit=1)] == expected[:1], word
+        for word in words:  # a bare word (id, name, project), and name~ (read first through the search text in PostgreSQL)
+            for flts in ([parse_filter(word)], [Filter("name", "~", word)]):
+                expected = [r.id for r in reference.list(filters=flts)]
+                assert [r.id for r in cat.list(filters=flts)] == expected, flts
+                assert [r.id for r in cat.list(filters=flts, limit=1)] == expected[:1], flts
         assert [r.id for r in cat.list(filters=[parse_filter("%_off")])] == ["p/50%_off\\x"]
 
 
@@ -198,6 +200,9 @@ def test_postgres_reads_a_search_from_its_trigram_index(pg_url: str, tmp_path: P
         plan = "\n".join(row[0] for row in cat.conn.execute(f"EXPLAIN SELECT 1 FROM runs r WHERE {clause}", args).fetchall())
         cat.conn.rollback()
         assert "runs_search_trgm" in plan, plan  # strpos, which no index serves, fails this
+        # name~ is read first through the same condition (then each record's name checked)
+        named, named_args = filter_sql(Filter("name", "~", "run-001"))
+        assert named.startswith(f"({clause} AND EXISTS") and named_args[0] == args[0], named
 
 
 def test_an_indexer_finds_pg_trgm_in_a_schema_of_its_own(pg_url: str, tmp_path: Path) -> None:
