@@ -245,6 +245,24 @@ async def test_the_app_reads_a_big_shared_list_a_page_at_a_time(pg_url: str, tmp
         assert [r.id for r in table.rows] == not_failed
 
 
+def _not_failed_by_auc(catalog: Any, tmp_path: Path) -> Any:
+    """The app on ``catalog``, opening on the runs that did not fail, best AUC first."""
+    from runsift.tui.app import RunsiftApp
+
+    app = RunsiftApp(catalog.root, catalog=catalog, state_dir=tmp_path / "state", watch=False)
+    app.state.filter, app.state.sort = "status!=failed", "-val_auc"
+    return app
+
+
+async def _counting(app: Any, pilot: Any) -> tuple[Any, Any]:
+    """The runs table and the match count, once a full page shows and its matches are being counted ("N+")."""
+    from runsift.tui.widgets.run_table import RunTable
+
+    table, count = app.screen.query_one(RunTable), app.screen.query_one("#match-count")
+    await until(pilot, lambda: bool(table.row_count) and "+" in str(count.render()))
+    return table, count
+
+
 @pytest.mark.asyncio
 async def test_a_full_page_is_shown_before_its_matches_are_counted(pg_url: str, tmp_path: Path) -> None:
     """At 1M records counting a broad filter's matches took several times as long as its first page: the page is
@@ -252,8 +270,6 @@ async def test_a_full_page_is_shown_before_its_matches_are_counted(pg_url: str, 
     import threading
 
     from runsift.core.pgcatalog import SharedCatalog
-    from runsift.tui.app import RunsiftApp
-    from runsift.tui.widgets.run_table import RunTable
 
     url, root = _indexed(pg_url, tmp_path, "counting")
     with Catalog.open(root, use_cache=False) as ref:
@@ -270,12 +286,9 @@ async def test_a_full_page_is_shown_before_its_matches_are_counted(pg_url: str, 
         return real_count(**kwargs)
 
     catalog.count = slow_count  # type: ignore[method-assign]
-    app = RunsiftApp(catalog.root, catalog=catalog, state_dir=tmp_path / "state", watch=False)
-    app.state.filter, app.state.sort = "status!=failed", "-val_auc"
+    app = _not_failed_by_auc(catalog, tmp_path)
     async with app.run_test(size=(120, 35)) as pilot:
-        table = app.screen.query_one(RunTable)
-        count = app.screen.query_one("#match-count")
-        await until(pilot, lambda: bool(table.row_count) and "+" in str(count.render()))
+        table, count = await _counting(app, pilot)
         assert [r.id for r in table.rows] == not_failed[:6]
         assert str(count.render()) == f"[6+/{total}]"
         release.set()
@@ -294,8 +307,6 @@ async def test_a_filter_typed_while_a_page_waits_for_its_count_is_not_held_up_by
     import time
 
     from runsift.core.pgcatalog import SharedCatalog
-    from runsift.tui.app import RunsiftApp
-    from runsift.tui.widgets.run_table import RunTable
 
     url, root = _indexed(pg_url, tmp_path, "stale_count")
     with Catalog.open(root, use_cache=False) as ref:
@@ -314,12 +325,9 @@ async def test_a_filter_typed_while_a_page_waits_for_its_count_is_not_held_up_by
         return real(key, slow_compute if key[0] == "count" and key[2] else compute)
 
     catalog._remembered = slow  # type: ignore[method-assign]
-    app = RunsiftApp(catalog.root, catalog=catalog, state_dir=tmp_path / "state", watch=False)
-    app.state.filter, app.state.sort = "status!=failed", "-val_auc"
+    app = _not_failed_by_auc(catalog, tmp_path)
     async with app.run_test(size=(120, 35)) as pilot:
-        table = app.screen.query_one(RunTable)
-        count = app.screen.query_one("#match-count")
-        await until(pilot, lambda: bool(table.row_count) and "+" in str(count.render()))
+        table, _ = await _counting(app, pilot)
         started = time.monotonic()
         app.screen.query_one("#filter").value = "status=failed"  # typed at once
         await until(pilot, lambda: [r.id for r in table.rows] == failed[:3])
