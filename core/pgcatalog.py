@@ -389,7 +389,7 @@ class SharedCatalog:
         rows: builtins.list[tuple[Any, ...]] = []
         skip = offset  # rows still to pass over: a slice wholly before the page is counted, not read
         filters = tuple(filters)
-        probed: tuple[builtins.list[str], builtins.list[Any], bool] | None = None
+        probed: tuple[builtins.list[str], builtins.list[Any]] | None = None
         walkable = limit is not None and any(flt.key not in COLUMNS for flt in filters)  # a filter through vals
         with self._tx(consistent=True):  # the column values a filter passes and its rows: one snapshot
             slices = self._slices(kind, filters, sort)
@@ -411,8 +411,8 @@ class SharedCatalog:
                 if part.probe and not self.conn.execute(part.probe, part.params).fetchone()[0]:
                     continue  # no record has a value of this class: nothing to find, count or pass over
                 if found_first and walkable and limit is not None and not skip and not part.where:
-                    probed = probed or self._where(kind, filters, probed=True)
-                    walked = self._walked(part, kind, probed, limit - len(rows), resumed)
+                    probed = probed or self._where(kind, filters, probed=True)[:2]
+                    walked = self._walked(part, kind, *probed, limit - len(rows), resumed)
                     if walked is not None:
                         rows.extend(walked)
                         continue
@@ -434,16 +434,15 @@ class SharedCatalog:
         return [_summary((*row[:4], base if row[4] in (None, ".") else f"{base}/{row[4]}", *row[5:])) for row in rows]
 
     def _walked(
-        self, part: SortPart, kind: str | None, probed: tuple[builtins.list[str], builtins.list[Any], bool], wanted: int,
+        self, part: SortPart, kind: str | None, where: builtins.list[str], params: builtins.list[Any], wanted: int,
         resumed: tuple[str, builtins.list[Any]] | None,
     ) -> builtins.list[tuple[Any, ...]] | None:
-        """A page of a slice whose filters go through ``vals`` (``probed``: :meth:`_where`'s, checked a record at a time),
-        read by walking the slice's first :data:`WALK_CAP` pages of records of ``kind`` in order, at most
-        :data:`WALK_MAX` (:func:`walk_sql`); None when the filters are all on columns (their share is known,
-        :meth:`_share`) or those records hold fewer than a page."""
-        where, params, through_vals = probed
+        """A page of a slice whose filters go through ``vals`` (``where``, ``params``: :meth:`_where`'s, checked a record
+        at a time), read by walking the slice's first :data:`WALK_CAP` pages of records of ``kind`` in order, at most
+        :data:`WALK_MAX` (:func:`walk_sql`); None when those records hold fewer than a page. (Filters all on columns
+        are never walked so: their share is known, :meth:`_share`.)"""
         cap = min(WALK_CAP * wanted, WALK_MAX)
-        if not through_vals or cap < wanted:
+        if cap < wanted:
             return None
         base, base_args = ["r.root = %s", *([] if self.show_deleted else ["NOT r.deleted"])], [self.root_name]
         if kind is not None:
