@@ -6,12 +6,17 @@ page of 2,000 rows (``list(..., limit=2000)``), then the count of matches when t
 dropped before each case (``_forget``), as a new filter or sort would find them. Prints the list's time and the
 time with the count, per case, for each of ``--runs`` passes.
 
+Then the next key typed while a list's matches are counted: the count of a broad filter starts (as the app's does
+0.3 s after its page shows), and 0.1 s later the page of another filter is asked. Timed with the count on a
+connection of its own (``background=True``, the app's) and on the one connection (as before), alternately.
+
     python benchmarks/bench_pg_queries.py --url 'postgresql://postgres@/postgres?host=/tmp/.../sock&port=5432'
 """
 
 from __future__ import annotations
 
 import argparse
+import threading
 import time
 
 from runsift.core.pgcatalog import SharedCatalog
@@ -25,6 +30,31 @@ CASES: list[tuple[list[str], str | None]] = [
     (["name~run-00001"], "-val_auc"), ([], "config.batch_size"), ([], "-started"), ([], "name"),
     (["project=churn-predictor"], "config.batch_size"), (["val_auc>0.7"], "-val_f1"),
 ]
+TYPED: list[tuple[str, str, str | None]] = [  # (filter being counted, filter typed next, its sort)
+    ("status=finished", "status=finished project=churn-predictor", "-val_auc"),
+    ("config.optimizer.lr>0.001", "config.optimizer.lr>0.0015", None),
+    ("val_auc>0.7", "val_auc>0.75", "-val_f1"),
+]
+
+
+def typed_while_counting(cat: SharedCatalog, counted: str, typed: str, sort: str | None, page: int, background: bool) -> tuple[float, float]:
+    """Seconds from asking ``typed``'s page to having it, while ``counted``'s count runs; and the count's own seconds."""
+    cat._forget()
+    took: list[float] = []
+
+    def count() -> None:
+        started = time.perf_counter()
+        cat.count(filters=[parse_filter(counted)], background=background)
+        took.append(time.perf_counter() - started)
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    time.sleep(0.1)
+    started = time.perf_counter()
+    cat.list(filters=[parse_filter(f) for f in typed.split()], sort=parse_sort(sort) if sort else None, limit=page)
+    listed = time.perf_counter() - started
+    counter.join()
+    return listed, took[0]
 
 
 def main() -> None:
@@ -51,6 +81,14 @@ def main() -> None:
                 total = time.perf_counter() - started
                 print(f"| `{' '.join(filters) or '(none)'}` | `{sort or 'id'}` | {len(rows):,} | {listed * 1000:,.0f} ms | {total * 1000:,.0f} ms |",
                       flush=True)
+        print("\n| being counted | typed next (sort) | its page, count on a connection of its own | its page, count on the one connection | the count |")
+        print("|---|---|---|---|---|")
+        for _ in range(args.runs):
+            for counted, typed, sort in TYPED:
+                aside, took = typed_while_counting(cat, counted, typed, sort, args.page, True)
+                shared, took_too = typed_while_counting(cat, counted, typed, sort, args.page, False)
+                print(f"| `{counted}` | `{typed}` (`{sort or 'id'}`) | {aside * 1000:,.0f} ms | {shared * 1000:,.0f} ms | "
+                      f"{took * 1000:,.0f} / {took_too * 1000:,.0f} ms |", flush=True)
 
 
 if __name__ == "__main__":

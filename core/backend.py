@@ -77,8 +77,9 @@ class Backend(Protocol):
         a list in memory ignores it)."""
         ...
 
-    def count(self, *, kind: str | None = None, filters: Iterable[Filter] = ()) -> int:
-        """How many records pass the filters."""
+    def count(self, *, kind: str | None = None, filters: Iterable[Filter] = (), background: bool = False) -> int:
+        """How many records pass the filters. ``background``: the caller shows it when it comes (the app, after a page),
+        so a database counts it where other queries need not wait for it."""
         ...
 
     def ids(self, *, kind: str | None = None, filters: Iterable[Filter] = (), sort: Sort | None = None) -> builtins.list[str]:

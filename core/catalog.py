@@ -636,8 +636,8 @@ class Catalog:
                     self._orders[sort] = ordered
         return ordered
 
-    def count(self, *, kind: str | None = None, filters: Iterable[Filter] = ()) -> int:
-        """How many records pass the filters."""
+    def count(self, *, kind: str | None = None, filters: Iterable[Filter] = (), background: bool = False) -> int:
+        """How many records pass the filters (``background`` changes nothing for a list in memory)."""
         return len(self.list(kind=kind, filters=filters))
 
     def ids(self, *, kind: str | None = None, filters: Iterable[Filter] = (), sort: Sort | None = None) -> builtins.list[str]:

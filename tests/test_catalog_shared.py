@@ -299,11 +299,161 @@ async def test_a_full_page_is_shown_before_its_matches_are_counted(pg_url: str, 
         assert "first 6 rows" in str(app.screen.query_one("#status-line").render())
 
 
+def _slow_counts(catalog: Any, seconds: float) -> list[Any]:
+    """Make each count of ``catalog`` with filters take ``seconds`` more in the database (as a broad filter's count does
+    at 1M records); returns the filters of the counts started, in order."""
+    import threading
+
+    counting = threading.local()
+    started: list[Any] = []
+    real_count, real_where = catalog.count, catalog._where
+
+    def count(**kwargs: Any) -> int:
+        counting.on = bool(kwargs.get("filters"))
+        if counting.on:
+            started.append(tuple(kwargs["filters"]))
+        try:
+            return int(real_count(**kwargs))
+        finally:
+            counting.on = False
+
+    def where(*args: Any, **kwargs: Any) -> Any:
+        conds, params, through_vals = real_where(*args, **kwargs)
+        if getattr(counting, "on", False):
+            conds = [*conds, f"(SELECT pg_sleep({seconds})) IS NOT NULL"]  # evaluated once per statement
+        return conds, params, through_vals
+
+    catalog.count, catalog._where = count, where
+    return started
+
+
+def test_a_count_in_the_background_does_not_hold_up_a_list(pg_url: str, tmp_path: Path) -> None:
+    """The app counts a full page's matches after showing it; at 1M records a broad filter's count takes 0.35-0.6 s. On
+    one connection a list asked meanwhile (the next key) waited for it: a background count has a connection of its own."""
+    import threading
+    import time
+
+    from runsift.core.pgcatalog import SharedCatalog
+
+    url, root = _indexed(pg_url, tmp_path, "aside")
+    with Catalog.open(root, use_cache=False) as ref:
+        failed = ref.ids(filters=[parse_filter("status=failed")])
+        not_failed = ref.ids(filters=[parse_filter("status!=failed")])
+    with SharedCatalog.open(_reader(url), root_name="team") as catalog:
+        _slow_counts(catalog, 2)
+        got: list[int] = []
+        counter = threading.Thread(target=lambda: got.append(catalog.count(filters=[parse_filter("status!=failed")], background=True)))
+        counter.start()
+        time.sleep(0.3)  # the count is in the database now
+        started = time.monotonic()
+        listed = catalog.list(filters=[parse_filter("status=failed")], limit=3)
+        took = time.monotonic() - started
+        counter.join(10)
+        assert [r.id for r in listed] == failed[:3] and took < 1.0, took
+        assert got == [len(not_failed)]
+        # a count asked by a command (not in the background) is one of its queries, on its one connection
+        assert catalog.count(filters=[parse_filter("status=failed")]) == len(failed)
+
+
+def test_a_count_that_spans_a_refresh_is_not_kept_past_it(pg_url: str, tmp_path: Path) -> None:
+    """Counts are kept until a refresh. One that was running when a refresh dropped them counted the catalog before it:
+    the next count is asked afresh, never that one's answer."""
+    import threading
+    import time
+
+    from conftest import make_run
+
+    from runsift.core.pgcatalog import SharedCatalog
+
+    url, root = _indexed(pg_url, tmp_path, "spans_refresh")
+    finished = [parse_filter("status=finished")]
+    with SharedCatalog.open(_reader(url), root_name="team") as reader:
+        before = reader.count(filters=finished)
+        reader._forget()
+        _slow_counts(reader, 4)
+        got: list[int] = []
+        counter = threading.Thread(target=lambda: got.append(reader.count(filters=finished, background=True)))
+        counter.start()
+        time.sleep(0.5)  # its snapshot is taken: a run added now is not in it
+        make_run(root / "proj1" / "2025-02-01_10-00-00_run-100", metrics={"final": {"val_auc": 0.6}, "status": "finished"})
+        with SharedCatalog.open(url, root, root_name="team", refresh=True):
+            pass
+        assert counter.is_alive(), "the count ended before the refresh: nothing to test"
+        reader.refresh()
+        counter.join(10)
+        assert got == [before]
+        assert reader.count(filters=finished) == before + 1
+
+
+def test_a_background_count_counts_on_the_one_connection_when_a_second_cannot_be_opened(pg_url: str, tmp_path: Path) -> None:
+    """A server at its connection limit (or a URL that worked once) still gives the count, as before."""
+    from runsift.core.pgcatalog import SharedCatalog
+
+    url, root = _indexed(pg_url, tmp_path, "no_second")
+    with Catalog.open(root, use_cache=False) as ref:
+        failed = ref.ids(filters=[parse_filter("status=failed")])
+    with SharedCatalog.open(_reader(url), root_name="team") as catalog:
+        catalog.url = "postgresql://nobody@127.0.0.1:1/none"  # refused at once
+        assert catalog.count(filters=[parse_filter("status=failed")], background=True) == len(failed)
+        assert catalog.list(filters=[parse_filter("status=failed")], limit=2)
+
+
+@pytest.mark.asyncio
+async def test_a_count_that_fails_leaves_the_page_and_says_why(pg_url: str, tmp_path: Path) -> None:
+    """The count after a page is the database's too: when it fails, the page stays with "+" (more match, how many
+    unknown) and a notification says what went wrong, its text shown as text."""
+    from runsift.core.pgcatalog import SharedCatalog
+
+    url, _ = _indexed(pg_url, tmp_path, "count_fails")
+    catalog = SharedCatalog.open(_reader(url), root_name="team")
+    catalog.page_rows = 3
+    real_count = catalog.count
+
+    def count(**kwargs: Any) -> int:
+        if kwargs.get("background"):
+            raise CatalogError("the catalog failed: [b]server closed the connection[/b]")
+        return int(real_count(**kwargs))
+
+    catalog.count = count  # type: ignore[method-assign]
+    app = _not_failed_by_auc(catalog, tmp_path)
+    async with app.run_test(size=(120, 35)) as pilot:
+        table, count_shown = await _counting(app, pilot)
+        await until(pilot, lambda: bool(app._notifications))
+        assert table.row_count == 3 and str(count_shown.render()).startswith("[3+/")
+        said = [n.message for n in app._notifications]
+        assert any("Cannot count the matches" in m and "[b]server closed the connection[/b]" in m for m in said), said
+    catalog.close()
+
+
+@pytest.mark.asyncio
+async def test_a_filter_typed_while_the_list_before_is_counted_is_not_held_up(pg_url: str, tmp_path: Path) -> None:
+    """A full page is counted after it shows; a key typed while the database counts (2 s here) shows its page at once."""
+    import time
+
+    from runsift.core.pgcatalog import SharedCatalog
+
+    url, root = _indexed(pg_url, tmp_path, "typed_counting")
+    with Catalog.open(root, use_cache=False) as ref:
+        failed = ref.ids(filters=[parse_filter("status=failed")], sort=parse_sort("-val_auc"))
+    catalog = SharedCatalog.open(_reader(url), root_name="team")
+    catalog.page_rows = 3
+    started = _slow_counts(catalog, 2)
+    app = _not_failed_by_auc(catalog, tmp_path)
+    async with app.run_test(size=(120, 35)) as pilot:
+        table, _ = await _counting(app, pilot)
+        await until(pilot, lambda: bool(started))
+        await pilot.pause(0.3)  # the first list's count is in the database
+        began = time.monotonic()
+        app.screen.query_one("#filter").value = "status=failed"
+        await until(pilot, lambda: [r.id for r in table.rows] == failed[:3])
+        assert time.monotonic() - began < 1.0
+    catalog.close()
+
+
 @pytest.mark.asyncio
 async def test_a_filter_typed_while_a_page_waits_for_its_count_is_not_held_up_by_it(pg_url: str, tmp_path: Path) -> None:
-    """The catalog has one connection: a count of the list before (0.3-0.6 s at 1M records) would hold up the page
-    of a filter typed meanwhile. A page waits a moment on screen before it is counted, and a key typed then
-    cancels that count. (A count taking 3 s here stands for the database's.)"""
+    """A page waits a moment on screen before it is counted: a key typed then means its count never runs (at 1M records
+    0.35-0.6 s of the database's work for a list no longer shown). (A count taking 3 s here stands for the database's.)"""
     import time
 
     from runsift.core.pgcatalog import SharedCatalog
@@ -316,13 +466,13 @@ async def test_a_filter_typed_while_a_page_waits_for_its_count_is_not_held_up_by
     real = catalog._remembered
     counted: list[Any] = []
 
-    def slow(key: Any, compute: Any) -> Any:
+    def slow(key: Any, compute: Any, *lock: Any) -> Any:
         def slow_compute() -> Any:
             counted.append(key[2])
-            time.sleep(3)  # inside the catalog's lock, as the database's count is
+            time.sleep(3)
             return compute()
 
-        return real(key, slow_compute if key[0] == "count" and key[2] else compute)
+        return real(key, slow_compute if key[0] == "count" and key[2] else compute, *lock)
 
     catalog._remembered = slow  # type: ignore[method-assign]
     app = _not_failed_by_auc(catalog, tmp_path)

@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 from textual.worker import Worker, get_current_worker
 
+from runsift.core.catalog import CatalogError
 from runsift.core.columns import default_columns
 from runsift.core.gcpause import freeze_long_lived
 from runsift.core.naming import short_name
@@ -53,8 +54,8 @@ FIRST_PAGE = 200
 FILL_EVERY = 1.5
 """Seconds between table refreshes while a long indexing runs."""
 COUNT_AFTER = 0.3
-"""Seconds a full page waits on screen before its matches are counted: a count of a broad filter takes 0.3-0.6 s at 1M
-records on the catalog's one connection, and a key typed meanwhile would wait for it; typed within this, none runs."""
+"""Seconds a full page waits on screen before its matches are counted: a count of a broad filter takes 0.3-0.6 s of the
+database at 1M records, for nothing when the next key replaces the list; typed within this, none runs."""
 MORE_WITHIN = 100
 """On a catalog read a page at a time, the next page is asked for when the cursor comes this close to the last
 row held (or half a page, for small pages)."""
@@ -212,9 +213,14 @@ class RunsScreen(Screen[None]):
         matched = None if full else len(rows)
         generation = self.app.call_from_thread(self._show_rows, rows, total, error, keys, facets, projects, keep_cursor, False, matched, listed)
         if full and _still_wanted(worker, COUNT_AFTER):
-            counted = catalog.count(filters=filters)
-            if not worker.is_cancelled:
-                self.app.call_from_thread(self._set_matched, generation, counted)
+            try:  # on a connection of its own: a key typed meanwhile does not wait for it
+                counted = catalog.count(filters=filters, background=True)
+            except CatalogError as exc:  # the page stays, "+" saying more match; the count's trouble is told
+                if not worker.is_cancelled:
+                    self.app.call_from_thread(self._count_failed, generation, str(exc))
+            else:
+                if not worker.is_cancelled:
+                    self.app.call_from_thread(self._set_matched, generation, counted)
         if presort or self._presort_pending:  # once indexing is over: seconds of CPU at 100k runs
             if worker.is_cancelled:
                 self._presort_pending = True
@@ -300,6 +306,11 @@ class RunsScreen(Screen[None]):
         if not partial:
             self._maybe_more()
         return self._query[0]
+
+    def _count_failed(self, generation: int, reason: str) -> None:
+        """The shown list's matches could not be counted: its page stays as shown, with more after it."""
+        if generation == self._query[0]:
+            self.notify(visible(f"Cannot count the matches: {reason}", one_line=True), severity="warning", markup=False)
 
     def _set_matched(self, generation: int, matched: int) -> None:
         """The count of the shown list's matches, once counted (unless another list replaced it meanwhile)."""
