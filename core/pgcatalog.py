@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from .catalog import (
     AmbiguousRun,
@@ -95,6 +95,31 @@ otherwise walk 400k."""
 FACET_IDS_MAX = 50_000
 """More ids than this and :meth:`SharedCatalog.facet` reads the key's every value and keeps theirs: an array
 of a million ids probes the primary key a million times, where one pass over the key's values is cheaper."""
+
+
+class ConnectionLost(CatalogError):
+    """The catalog's connection was lost during a query (a server restarted, a network dropped): asked again, a
+    read runs on a new connection (:func:`_once_more`)."""
+
+
+_T = TypeVar("_T")
+_P = ParamSpec("_P")
+
+
+def _once_more(read: Callable[Concatenate[SharedCatalog, _P], _T]) -> Callable[Concatenate[SharedCatalog, _P], _T]:
+    """A read asked again, once, on a new connection when the one it ran on was lost; only when not part of a
+    transaction already open on this thread (whose statements must all run on one connection)."""
+
+    @functools.wraps(read)
+    def asked(self: SharedCatalog, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        if getattr(self._local, "depth", 0):
+            return read(self, *args, **kwargs)
+        try:
+            return read(self, *args, **kwargs)
+        except ConnectionLost:
+            return read(self, *args, **kwargs)  # _tx opens the connection again first
+
+    return asked
 
 
 def mask(url: str) -> str:
@@ -272,24 +297,41 @@ class SharedCatalog:
     def _tx(self, *, consistent: bool = False) -> Iterator[None]:
         """One transaction, one thread at a time: the app queries from several workers, and psycopg's
         transaction blocks on one connection must nest, never interleave. ``consistent``: its statements
-        all see one snapshot (REPEATABLE READ, read-only), as a list read in several statements needs."""
+        all see one snapshot (REPEATABLE READ, read-only), as a list read in several statements needs.
+        A connection lost before (a server restarted, a dropped network) is opened again first."""
         import psycopg
 
         side = getattr(self._local, "lock", None)
+        depth = getattr(self._local, "depth", 0)
         try:
             with self._lock if side is None else side:
-                fresh = self.conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-                with self.conn.transaction():
-                    if consistent and fresh:
-                        self.conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                    yield
+                if self.conn.closed and not depth:
+                    self._reconnect()
+                self._local.depth = depth + 1
+                try:
+                    fresh = self.conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+                    with self.conn.transaction():
+                        if consistent and fresh:
+                            self.conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                        yield
+                finally:
+                    self._local.depth = depth
         except psycopg.Error as exc:  # a dropped connection, a revoked grant ...: a message, not a traceback
-            raise CatalogError(f"the catalog {mask(self.url)} failed: {_clean(exc, self.url)}") from None
+            lost = ConnectionLost if self.conn.closed else CatalogError
+            raise lost(f"the catalog {mask(self.url)} failed: {_clean(exc, self.url)}") from None
+
+    def _reconnect(self) -> None:
+        """Open this thread's connection (the main one, or the side one within :meth:`_aside`) again."""
+        fresh = _connect(self.url)  # raises CatalogError (the server still down, say)
+        if getattr(self._local, "conn", None) is None:
+            self._main = fresh
+        else:
+            self._side = self._local.conn = fresh
 
     @contextlib.contextmanager
     def _aside(self) -> Iterator[None]:
         """This thread's queries, within the block, on the side connection (opened on first use; when it cannot be,
-        they run on the main one, as before). One that fails is closed, and the next use opens another."""
+        they run on the main one, as before)."""
         with self._side_lock:
             if self._side is None and self.url:
                 try:
@@ -303,11 +345,6 @@ class SharedCatalog:
         self._local.conn, self._local.lock = side, self._side_lock
         try:
             yield
-        except CatalogError:
-            with self._side_lock:
-                if self._side is side and side.closed:
-                    self._side = None
-            raise
         finally:
             self._local.conn = self._local.lock = None
 
@@ -417,6 +454,7 @@ class SharedCatalog:
 
     # -- queries -----------------------------------------------------------------
 
+    @_once_more
     def list(
         self, *, kind: str | None = None, filters: Iterable[Filter] = (), sort: Sort | None = None,
         limit: int | None = None, offset: int = 0, after: str | None = None,
@@ -653,6 +691,7 @@ class SharedCatalog:
         with self._tx():
             return bool(self.conn.execute("SELECT EXISTS (SELECT 1 FROM vals WHERE key = %s AND sortclass = 1)", (key,)).fetchone()[0])
 
+    @_once_more
     def summaries(self) -> builtins.list[Summary]:
         """Every record's summary, by id: read once, then kept until the next :meth:`refresh` (as the SQLite catalog's).
 
@@ -686,10 +725,12 @@ class SharedCatalog:
                     self._memo.setdefault(key, value)
             return value
 
+    @_once_more
     def head(self, limit: int) -> tuple[builtins.list[Summary], int]:
         """The first ``limit`` summaries and the total count."""
         return self.list(limit=limit), self.count()
 
+    @_once_more
     def count(self, *, kind: str | None = None, filters: Iterable[Filter] = (), background: bool = False) -> int:
         """How many records pass the filters: counted by the database, or by the list of the same filters by id (which
         had to find them all), and kept until a refresh (the app asks on every keystroke and reload).
@@ -706,6 +747,7 @@ class SharedCatalog:
 
         return int(self._remembered(("count", kind, filters), counted, self._side_lock if background else None))
 
+    @_once_more
     def projects(self) -> builtins.list[str]:
         """Every project name of the listed records, sorted (kept until a refresh)."""
 
@@ -722,11 +764,13 @@ class SharedCatalog:
 
         return builtins.list(self._remembered(("projects",), read))
 
+    @_once_more
     def deleted_count(self) -> int:
         """How many records a tracker marks deleted."""
         with self._tx():
             return int(self.conn.execute("SELECT COUNT(*) FROM runs WHERE root = %s AND deleted", (self.root_name,)).fetchone()[0])
 
+    @_once_more
     def ids(self, *, kind: str | None = None, filters: Iterable[Filter] = (), sort: Sort | None = None) -> builtins.list[str]:
         """Ids of the matching records in order."""
         return [r.id for r in self.list(kind=kind, filters=filters, sort=sort)]
@@ -734,6 +778,7 @@ class SharedCatalog:
     def presort(self, sorts: Iterable[Sort], cancelled: Callable[[], bool] = lambda: False) -> None:
         """Nothing to do: the database sorts on demand from its indexes."""
 
+    @_once_more
     def facet(self, key: str, ids: Iterable[str] | None = None) -> dict[str, tuple[str | None, float | None]]:
         """``{record id: (text, number)}`` for one detail key (of ``ids`` only, if given: a page, one record)."""
         sql = "SELECT r.id, v.ctext, v.num FROM vals v JOIN runs r ON r.rid = v.rid WHERE r.root = %s AND v.key = %s"
@@ -745,6 +790,7 @@ class SharedCatalog:
             rows = self.conn.execute(sql, args).fetchall()
         return {rid: (text, num) for rid, text, num in rows if wanted is None or rid in wanted}
 
+    @_once_more
     def facet_keys(self) -> builtins.list[str]:
         """Every detail key some record has (``config.optimizer.lr`` ...), sorted: what a filter, sort or column may name."""
 
@@ -755,6 +801,7 @@ class SharedCatalog:
 
         return builtins.list(self._remembered(("facet_keys",), read))
 
+    @_once_more
     def metric_names(self, kind: str = "run") -> builtins.list[str]:
         """Final-metric names, most common first (kept until a refresh: the app asks on every keystroke)."""
 
@@ -774,6 +821,7 @@ class SharedCatalog:
 
         return builtins.list(self._remembered(("metric_names", kind), read))
 
+    @_once_more
     def get(self, record_id: str) -> Record:
         """The full record as indexed (files are not needed; :attr:`reachable` says whether they can be read too)."""
         if not is_utf8(record_id):
@@ -784,6 +832,7 @@ class SharedCatalog:
             raise RunNotFound(record_id, self._near(record_id))
         return self._record(row[0])
 
+    @_once_more
     def get_many(self, record_ids: Iterable[str]) -> builtins.list[Record]:
         """The full records with these ids that exist, in the order asked: a query per :data:`GET_MANY_BATCH`, not a
         round trip each (explain's 5,000 peers at 1M records: 3.1 s one by one); a batch bounds the text read at once."""
@@ -799,6 +848,7 @@ class SharedCatalog:
         """A record from its stored JSON, its paths mapped to where the root is on this host."""
         return from_dict(json.loads(mapped_detail(detail, self.root)))
 
+    @_once_more
     def resolve(self, ref: str, *, kind: str | None = None, cwd: str | None = None) -> str:
         """The id ``ref`` names: an id, a path below the root, or a unique end of an id (:func:`resolve_ref`'s rules),
         each asked of the database: listing every id to match them took 13 s and 2.5 GB at 1M records, per run named."""

@@ -10,6 +10,7 @@ from conftest import SAMPLE_RUNS, age, make_run, plain_text, rewrite_in_place, w
 from textual.widgets import Static
 
 from runsift.tui.app import RunsiftApp
+from runsift.tui.messages import OpenRecord
 from runsift.tui.screens.diff import DiffScreen
 from runsift.tui.screens.record import RecordScreen
 from runsift.tui.screens.runs import RunsScreen
@@ -114,6 +115,23 @@ async def test_open_a_run_and_come_back(root: Path, tmp_path: Path) -> None:
         assert app.screen.record is not None and app.screen.record.id.endswith("run-023")
         await pilot.press("escape")
         assert isinstance(app.screen, RunsScreen)
+
+
+async def test_a_run_removed_after_it_was_listed_says_so_when_opened(root: Path, tmp_path: Path) -> None:
+    """Opened from a list read before another process removed it: the screen says why it cannot show the run
+    (the app used to end with a traceback)."""
+    app = make_app(root, tmp_path)
+    async with app.run_test(size=(120, 35)) as pilot:
+        table = await wait_rows(pilot, app)
+        listed = table.rows[0].id
+        shutil.rmtree(root / listed)
+        app.catalog.refresh()
+        app.screen.post_message(OpenRecord(listed, "run"))
+        await workers_done(app)
+        await pilot.pause()
+        assert app.is_running and isinstance(app.screen, RecordScreen)
+        said = str(app.screen.query_one("#record-loading", Static).render())
+        assert said.startswith(f"Cannot show this record: no run matches {listed!r}"), said
 
 
 async def test_mark_two_runs_and_diff_then_toggle_all(root: Path, tmp_path: Path) -> None:

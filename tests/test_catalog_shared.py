@@ -385,6 +385,74 @@ def test_a_count_that_spans_a_refresh_is_not_kept_past_it(pg_url: str, tmp_path:
         assert reader.count(filters=finished) == before + 1
 
 
+def _drop_connections(admin_url: str, reader_url: str) -> int:
+    """End every session of the role in ``reader_url`` from the server's side (as a restart or a dropped network
+    does); how many were ended."""
+    import psycopg
+
+    role = reader_url.split("://", 1)[1].split("@", 1)[0]
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        ended = conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (role,)).fetchall()
+    return len(ended)
+
+
+def test_a_read_after_the_server_dropped_the_connection_runs_on_a_new_one(pg_url: str, tmp_path: Path) -> None:
+    """A server restarted under an open app (or a network that dropped) ended its session: the next read opens the
+    connection again and answers, rather than failing until the app is restarted."""
+    from runsift.core.pgcatalog import SharedCatalog
+
+    url, root = _indexed(pg_url, tmp_path, "dropped_session")
+    with Catalog.open(root, use_cache=False) as ref:
+        failed = ref.ids(filters=[parse_filter("status=failed")], sort=parse_sort("-val_auc"))
+        everything = ref.ids()
+    reader_url = _reader(url)
+    with SharedCatalog.open(reader_url, root_name="team") as catalog:
+        assert catalog.count(filters=[parse_filter("status=failed")], background=True) == len(failed)  # both connections open
+        assert _drop_connections(url, reader_url) == 2
+        assert [r.id for r in catalog.list(filters=[parse_filter("status=failed")], sort=parse_sort("-val_auc"))] == failed
+        catalog._forget()
+        assert catalog.count(filters=[parse_filter("status=failed")], background=True) == len(failed)
+        assert _drop_connections(url, reader_url) == 2
+        assert catalog.get(everything[0]).id == everything[0]
+        # still down: one clear error, never a password, and the read after it works once the server is back
+        _drop_connections(url, reader_url)
+        catalog.url, kept = "postgresql://nobody:s3cret@127.0.0.1:1/none", catalog.url
+        with pytest.raises(CatalogError, match="cannot connect") as raised:
+            catalog.ids()
+        assert "s3cret" not in str(raised.value)
+        catalog.url = kept
+        assert catalog.ids() == everything
+
+
+@pytest.mark.asyncio
+async def test_the_app_tells_a_lost_catalog_and_goes_on(pg_url: str, tmp_path: Path) -> None:
+    """With the server gone, a key typed shows what failed and keeps the list shown (it ended the app with a
+    traceback); once it is back, the next key lists again."""
+    from runsift.core.pgcatalog import SharedCatalog
+    from runsift.tui.widgets.run_table import RunTable
+
+    url, root = _indexed(pg_url, tmp_path, "lost_app")
+    with Catalog.open(root, use_cache=False) as ref:
+        failed = ref.ids(filters=[parse_filter("status=failed")], sort=parse_sort("-val_auc"))
+        shown = ref.ids(filters=[parse_filter("status!=failed")], sort=parse_sort("-val_auc"))
+    reader_url = _reader(url)
+    catalog = SharedCatalog.open(reader_url, root_name="team")
+    app = _not_failed_by_auc(catalog, tmp_path)
+    async with app.run_test(size=(120, 35)) as pilot:
+        table = app.screen.query_one(RunTable)
+        await until(pilot, lambda: [r.id for r in table.rows] == shown)
+        _drop_connections(url, reader_url)
+        catalog.url, kept = "postgresql://nobody@127.0.0.1:1/none", catalog.url  # the server still down
+        app.screen.query_one("#filter").value = "status=failed"
+        await until(pilot, lambda: bool(app._notifications))
+        assert app.is_running and [r.id for r in table.rows] == shown
+        assert any("cannot connect to the catalog" in n.message for n in app._notifications)
+        catalog.url = kept
+        app.screen.query_one("#filter").value = "status=failed "
+        await until(pilot, lambda: [r.id for r in table.rows] == failed)
+    catalog.close()
+
+
 def test_a_background_count_counts_on_the_one_connection_when_a_second_cannot_be_opened(pg_url: str, tmp_path: Path) -> None:
     """A server at its connection limit (or a URL that worked once) still gives the count, as before."""
     from runsift.core.pgcatalog import SharedCatalog
@@ -675,17 +743,12 @@ def test_hostile_root_names_and_maps_are_data(pg_url: str, tmp_path: Path, capsy
         assert conn.execute("SELECT name FROM roots").fetchall() == [(name,)]
 
 
-def test_a_dropped_connection_or_an_old_schema_is_a_message_not_a_traceback(pg_url: str, tmp_path: Path) -> None:
+def test_an_old_schema_is_a_message_not_a_traceback(pg_url: str) -> None:
+    """(A dropped connection: test_a_read_after_the_server_dropped_the_connection_runs_on_a_new_one.)"""
     import psycopg
 
     from runsift.core.pgcatalog import SharedCatalog
 
-    url, _root = _indexed(pg_url, tmp_path, "dropped")
-    with SharedCatalog.open(url, root_name="team") as cat:
-        with psycopg.connect(url, autocommit=True) as admin:
-            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'runsift'")
-        with pytest.raises(CatalogError, match="failed"):
-            cat.list()
     old = _fresh_db(pg_url, "oldschema")
     with psycopg.connect(old, autocommit=True) as admin:
         admin.execute("CREATE TABLE vals (root TEXT, id TEXT, key TEXT)")

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
 from textual.content import Content
 from textual.markup import escape
+from textual.worker import WorkerFailed
 
+from runsift.core.catalog import CatalogError
 from runsift.core.naming import display_name
 from runsift.core.query import Filter, Sort
 
@@ -16,6 +18,8 @@ from .messages import OpenRecord
 from .safe import visible
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from runsift.core.records import Summary
 
 MAX_DISCOVERY = 30
@@ -34,8 +38,7 @@ class RunsProvider(Provider):
         catalog = self.app.catalog  # type: ignore[attr-defined]
         self._paged = catalog.page_rows is not None
         newest = partial(catalog.list, sort=Sort("started", descending=True), limit=MAX_DISCOVERY)
-        worker = self.app.run_worker(newest if self._paged else catalog.summaries, thread=True)
-        self._rows: list[Summary] = await worker.wait()
+        self._rows: list[Summary] = await self._asked(newest if self._paged else catalog.summaries)
 
     async def _candidates(self, query: str) -> list[Summary]:
         """The rows a query is matched against: all of them, or those a paged catalog finds for its words."""
@@ -43,7 +46,17 @@ class RunsProvider(Provider):
         if not self._paged or not words:
             return self._rows
         asked = partial(self.app.catalog.list, filters=[Filter(None, "~", w) for w in words], limit=MAX_ASKED)  # type: ignore[attr-defined]
-        found: list[Summary] = await self.app.run_worker(asked, thread=True, group="palette").wait()
+        return await self._asked(asked, group="palette")
+
+    async def _asked(self, read: Callable[[], list[Summary]], group: str = "default") -> list[Summary]:
+        """``read()`` in a worker's thread; when the catalog fails (a database connection lost), no rows and a notification."""
+        try:
+            found: list[Summary] = await self.app.run_worker(read, thread=True, group=group, exit_on_error=False).wait()
+        except WorkerFailed as failed:
+            if not isinstance(failed.error, CatalogError):
+                raise
+            self.app.notify(visible(str(failed.error), one_line=True), severity="error", markup=False)
+            return []
         return found
 
     def _label(self, row: Summary) -> str:

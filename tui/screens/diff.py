@@ -21,6 +21,7 @@ from runsift.core.records import Run
 
 from ..messages import RecordsChanged
 from ..safe import literal
+from ..trouble import catalog_work
 from ..views import change_text, pair_cells, rank_metrics, run_status
 from ..widgets.chart import ChartGrid
 
@@ -111,6 +112,7 @@ class DiffScreen(Screen[None]):
         self.query_one("#diff-body", VerticalScroll).scroll_to_widget(panel, top=True, animate=False)
 
     @work(thread=True, exclusive=True)
+    @catalog_work
     def compute(self) -> None:
         """Load both runs and diff them off the UI thread (split overlaps read id files)."""
         catalog = self.app.catalog

@@ -19,6 +19,7 @@ from ..experiments_view import board_status
 from ..messages import OpenDiff, OpenRecord
 from ..record_parts import section_widgets, sections_with_problems
 from ..safe import literal
+from ..trouble import catalog_work
 
 if TYPE_CHECKING:
     from ..app import RunsiftApp
@@ -57,6 +58,7 @@ class SweepScreen(Screen[None]):
         self.load()
 
     @work(thread=True, exclusive=True)
+    @catalog_work
     def load(self) -> None:
         from runsift.core.leaderboard import build_leaderboard, leaderboard_json, verify
 

@@ -18,6 +18,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Markdown, Static, TabbedContent, TabPane
 
+from runsift.core.catalog import CatalogError
 from runsift.core.records import Record, Run
 
 from ..messages import RecordsChanged
@@ -82,8 +83,18 @@ class RecordScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="record")
     def load(self) -> None:
-        record = self.app.catalog.get(self.record_id)
+        try:
+            record = self.app.catalog.get(self.record_id)
+        except CatalogError as exc:  # removed meanwhile, a connection lost: said where it would show
+            self.app.call_from_thread(self._cannot_show, str(exc))
+            return
         self.app.call_from_thread(self._show, record)
+
+    def _cannot_show(self, reason: str) -> None:
+        if self.record is None:
+            self.query_one("#record-loading", Static).update(literal(f"Cannot show this record: {reason}", "yellow", one_line=False))
+        else:  # shown already (a reload after a change): it stays, the trouble told
+            self.notify(visible(f"Cannot reload this record: {reason}", one_line=True), severity="error", markup=False)
 
     def _show(self, record: Record) -> None:
         first = self.record is None

@@ -35,6 +35,7 @@ from runsift.core.records import Summary
 
 from ..messages import OpenDiff, OpenRecord, PickColumns, PickProject, RecordsChanged
 from ..safe import literal, visible
+from ..trouble import catalog_work
 from ..widgets.filter_input import FilterInput
 from ..widgets.run_table import LIVE_FOR, Column, RunTable, is_guessed, table_key, user_key
 
@@ -161,6 +162,7 @@ class RunsScreen(Screen[None]):
 
     # -- data ------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="query")
+    @catalog_work
     def load_rows(self, first: bool = False, keep_cursor: bool = True, presort: bool = False) -> None:
         """Query the catalog off the UI thread and hand the rows to the table.
 
@@ -257,6 +259,7 @@ class RunsScreen(Screen[None]):
         return self._sweep_metrics[sweep_id]
 
     @work(thread=True, exclusive=True, group="presort")
+    @catalog_work
     def presort(self) -> None:
         """Sort by every column, both ways, in the background: a sort key pressed later answers at once."""
         worker = get_current_worker()
@@ -613,6 +616,7 @@ class RunsScreen(Screen[None]):
         self._gather_columns()
 
     @work(thread=True, exclusive=True, group="columns")
+    @catalog_work
     def _gather_columns(self) -> None:
         from runsift.core.columns import offered_columns, varying_config
 

@@ -1,0 +1,39 @@
+"""Catalog trouble in a worker is told, not fatal: a database connection lost, a record removed meanwhile.
+
+A worker's uncaught exception ends a Textual app with a traceback. A shared catalog's server can restart
+under an open app (the catalog opens its connection again on the next query, :mod:`runsift.core.pgcatalog`);
+what is on screen stays, and a notification says what failed.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Concatenate, ParamSpec, TypeVar
+
+from textual.dom import DOMNode
+
+from runsift.core.catalog import CatalogError
+
+from .safe import visible
+
+_P = ParamSpec("_P")
+_N = TypeVar("_N", bound=DOMNode)
+
+
+def tell_catalog_trouble(node: DOMNode, exc: CatalogError) -> None:
+    """Notify ``exc`` (from a worker's thread), its text shown as text."""
+    node.app.call_from_thread(node.app.notify, visible(str(exc), one_line=True), severity="error", timeout=10, markup=False)
+
+
+def catalog_work(body: Callable[Concatenate[_N, _P], None]) -> Callable[Concatenate[_N, _P], None]:
+    """A worker body (run in a thread) whose :class:`CatalogError` is told (:func:`tell_catalog_trouble`)."""
+
+    @functools.wraps(body)
+    def run(node: _N, /, *args: _P.args, **kwargs: _P.kwargs) -> None:
+        try:
+            body(node, *args, **kwargs)
+        except CatalogError as exc:
+            tell_catalog_trouble(node, exc)
+
+    return run
