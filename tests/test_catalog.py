@@ -257,3 +257,17 @@ def test_runs_sharing_a_file_word_for_word_each_get_its_problems_and_their_own_v
     first, second = (load(f, tmp_path) for f in discover(tmp_path).found)
     first.seeds["global"] = 1  # type: ignore[index] - a caller changing what it got
     assert "global" not in second.seeds
+
+
+def test_equal_looking_config_values_keep_their_own_text_and_number(tmp_path: Path) -> None:
+    """Values that compare equal in Python (0.0 and -0.0, 1 and 1.0 and true) show and filter as written, run after run."""
+    values = ["0.0", "-0.0", "1", "1.0", "true", "'1'", ".nan", "1e3", "-.inf"]
+    for i, value in enumerate(values * 2):
+        make_run(tmp_path / "p" / f"2025-01-01_10-00-{i:02d}_run-{i:03d}", config=f"x: {value}\n")
+    with Catalog.open(tmp_path, use_cache=False) as cat:
+        shown = cat.facet("config.x")
+        texts = [shown[r.id][0] for r in sorted(cat.list(), key=lambda r: r.name)]
+        assert texts == ["0.0", "-0.0", "1", "1.0", "true", "1", "nan", "1e3", "-inf"] * 2
+        assert len(cat.list(filters=[parse_filter("config.x=1")])) == 6  # 1, 1.0 and '1': the same number
+        assert len(cat.list(filters=[parse_filter("config.x<0")])) == 2  # -inf twice; -0.0 is not below 0
+
