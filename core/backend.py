@@ -78,8 +78,8 @@ class Backend(Protocol):
         ...
 
     def count(self, *, kind: str | None = None, filters: Iterable[Filter] = (), background: bool = False) -> int:
-        """How many records pass the filters. ``background``: the caller shows it when it comes (the app, after a page),
-        so a database counts it where other queries need not wait for it."""
+        """How many records pass the filters. ``background``: the caller shows it when it comes (the app, after a page);
+        a database may count it on a connection of its own, so that other queries do not wait for it."""
         ...
 
     def ids(self, *, kind: str | None = None, filters: Iterable[Filter] = (), sort: Sort | None = None) -> builtins.list[str]:

@@ -107,19 +107,35 @@ _P = ParamSpec("_P")
 
 
 def _once_more(read: Callable[Concatenate[SharedCatalog, _P], _T]) -> Callable[Concatenate[SharedCatalog, _P], _T]:
-    """A read asked again, once, on a new connection when the one it ran on was lost; only when not part of a
-    transaction already open on this thread (whose statements must all run on one connection)."""
+    """A read asked again, once, when it raised :class:`ConnectionLost` (``_tx`` opens a new connection first). Only
+    the outermost such read on a thread is asked again (``ids`` calls ``list``: once, not twice), and never one inside
+    a transaction already open on the thread (its statements must all run on one connection)."""
 
     @functools.wraps(read)
     def asked(self: SharedCatalog, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
-        if getattr(self._local, "depth", 0):
+        local = self._local
+        if getattr(local, "depth", 0) or getattr(local, "asking", False):
             return read(self, *args, **kwargs)
+        local.asking = True
         try:
-            return read(self, *args, **kwargs)
-        except ConnectionLost:
-            return read(self, *args, **kwargs)  # _tx opens the connection again first
+            try:
+                return read(self, *args, **kwargs)
+            except ConnectionLost:
+                return read(self, *args, **kwargs)
+        finally:
+            local.asking = False
 
     return asked
+
+
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
+"""TCP keepalives (libpq's): a server gone without a word (a network dropped) ends a waiting query in about a minute,
+as a lost connection, rather than leaving it, and the catalog's lock, waiting for ever."""
+SIDE_RETRY = 60.0
+"""Seconds before a side connection that could not be opened is tried again (counts run on the main one meanwhile)."""
+
+
+_MISSING = object()
 
 
 def mask(url: str) -> str:
@@ -144,7 +160,11 @@ def _connect(url: str) -> Any:
     except ImportError:
         raise CatalogError("a PostgreSQL catalog needs psycopg: pip install 'runsift[postgres]'") from None
     try:
-        return psycopg.connect(url, autocommit=False, connect_timeout=10, application_name="runsift")
+        from psycopg.conninfo import conninfo_to_dict
+
+        given = conninfo_to_dict(url)
+        keepalives: dict[str, Any] = {k: v for k, v in KEEPALIVES.items() if k not in given}  # the URL's own settings win
+        return psycopg.connect(url, autocommit=False, connect_timeout=10, application_name="runsift", **keepalives)
     except psycopg.Error as exc:
         text = str(exc)
         secret = _password(url)
@@ -174,14 +194,19 @@ class SharedCatalog:
         self._main = conn
         self.url = url
         """The catalog's URL (only ever shown through :func:`mask`)."""
+        # Locks, always taken in this order when more than one is held: _side_lock, _lock, _memo_lock.
         self._lock = threading.RLock()
-        """Held by a thread's transaction on the main connection (see :meth:`_tx`)."""
+        """Held while the main connection is used: a transaction (:meth:`_tx`), or an answer being computed to keep."""
         self._side: Any = None
-        """A second connection for counts asked in the background (:meth:`count`), opened on the first; False when it
-        could not be (they then run on the main one)."""
+        """A second connection for counts asked in the background (:meth:`count`), opened on the first (None: not open)."""
         self._side_lock = threading.RLock()
+        """Held while the side connection is used, or opened (:meth:`_aside`)."""
+        self._side_retry_at = 0.0
+        self._closed = False
+        """Set by :meth:`close`: no connection is opened again after it."""
         self._local = threading.local()
-        """Per thread: the connection and lock its queries use (the side ones within :meth:`_aside`)."""
+        """Per thread: ``conn`` and ``lock``, the side ones within :meth:`_aside` (else None: the main ones); ``depth``,
+        the transactions open on the thread; ``asking``, a read :func:`_once_more` may ask again."""
         self.writer = writer
         """True when this session may index (write); a reader's refresh only re-reads the database."""
         self.root_name = root_name
@@ -202,6 +227,7 @@ class SharedCatalog:
         """Answers that only a refresh changes (every summary, the total, project and metric names ...), asked
         on every keystroke."""
         self._memo_lock = threading.Lock()
+        """Held only to read or change :attr:`_memo`, never while computing."""
         self._forgotten = 0
         """How many times :attr:`_memo` was dropped: an answer computed across a drop is not kept."""
 
@@ -298,61 +324,67 @@ class SharedCatalog:
         """One transaction, one thread at a time: the app queries from several workers, and psycopg's
         transaction blocks on one connection must nest, never interleave. ``consistent``: its statements
         all see one snapshot (REPEATABLE READ, read-only), as a list read in several statements needs.
-        A connection lost before (a server restarted, a dropped network) is opened again first."""
+        The main connection, lost before (a server restarted, a dropped network), is opened again first."""
         import psycopg
 
-        side = getattr(self._local, "lock", None)
+        lock = getattr(self._local, "lock", None) or self._lock
         depth = getattr(self._local, "depth", 0)
+        conn = None
         try:
-            with self._lock if side is None else side:
+            with lock:
+                if self._closed:
+                    raise CatalogError(f"the catalog {mask(self.url)} is closed")
                 if self.conn.closed and not depth:
                     self._reconnect()
+                conn = self.conn
                 self._local.depth = depth + 1
                 try:
-                    fresh = self.conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-                    with self.conn.transaction():
+                    fresh = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+                    with conn.transaction():
                         if consistent and fresh:
-                            self.conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                         yield
                 finally:
                     self._local.depth = depth
         except psycopg.Error as exc:  # a dropped connection, a revoked grant ...: a message, not a traceback
-            lost = ConnectionLost if self.conn.closed else CatalogError
-            raise lost(f"the catalog {mask(self.url)} failed: {_clean(exc, self.url)}") from None
+            kind = ConnectionLost if conn is not None and conn.closed else CatalogError
+            raise kind(f"the catalog {mask(self.url)} failed: {_clean(exc, self.url)}") from None
 
     def _reconnect(self) -> None:
-        """Open this thread's connection (the main one, or the side one within :meth:`_aside`) again."""
-        fresh = _connect(self.url)  # raises CatalogError (the server still down, say)
-        if getattr(self._local, "conn", None) is None:
-            self._main = fresh
-        else:
-            self._side = self._local.conn = fresh
+        """Open the connection this thread uses again: the main one; the side one is :meth:`_aside`'s to open."""
+        if getattr(self._local, "conn", None) is not None or not self.url:
+            raise ConnectionLost(f"the catalog {mask(self.url)} lost its connection")
+        self._main.close()
+        self._main = _connect(self.url)  # raises CatalogError (the server still down, say)
 
     @contextlib.contextmanager
     def _aside(self) -> Iterator[None]:
-        """This thread's queries, within the block, on the side connection (opened on first use; when it cannot be,
-        they run on the main one, as before)."""
+        """This thread's queries, within the block, on the side connection: opened on first use, and again when lost;
+        one that cannot be opened is tried again after :data:`SIDE_RETRY` seconds, the queries running on the main
+        connection meanwhile, as on a catalog with one."""
         with self._side_lock:
-            if self._side is None and self.url:
+            if (self._side is None or self._side.closed) and self.url and not self._closed and time.monotonic() >= self._side_retry_at:
+                if self._side is not None:
+                    self._side.close()
                 try:
                     self._side = _connect(self.url)
-                except CatalogError:  # too many connections, say: counts wait their turn on the main one
-                    self._side = False
-            side = self._side or None
-        if side is None:
-            yield
-            return
-        self._local.conn, self._local.lock = side, self._side_lock
-        try:
-            yield
-        finally:
-            self._local.conn = self._local.lock = None
+                except CatalogError:  # too many connections, a server restarting: counts wait their turn on the main one
+                    self._side, self._side_retry_at = None, time.monotonic() + SIDE_RETRY
+            side = self._side if self._side is not None and not self._side.closed else None
+            if side is None:
+                yield
+                return
+            self._local.conn, self._local.lock = side, self._side_lock
+            try:
+                yield
+            finally:
+                self._local.conn = self._local.lock = None
 
     def close(self) -> None:
-        """Close the connections."""
-        with self._side_lock:
-            side, self._side = self._side, False
-        if side:
+        """Close the connections, at once (a count under way on the side one ends with it); none is opened after."""
+        self._closed = True
+        side, self._side = self._side, None
+        if side is not None:
             side.close()
         self._main.close()
 
@@ -471,6 +503,7 @@ class SharedCatalog:
         moved up one place, and the page passes over ``offset - 1`` rows).
         """
         rows: builtins.list[tuple[Any, ...]] = []
+        generation = self._forgotten  # a count this list finds is kept only if no refresh came since
         skip = offset  # rows still to pass over: a slice wholly before the page is counted, not read
         filters = tuple(filters)
         probed: tuple[builtins.list[str], builtins.list[Any]] | None = None
@@ -504,7 +537,7 @@ class SharedCatalog:
                 got = self.conn.execute(sql, sql_args).fetchall()
                 if found_first and not part.key:  # by id, each row also carries the slice's size
                     if got and sort is None and resume is None:  # one slice, all the matches: count() need not ask again
-                        self._remembered(("count", kind, filters), functools.partial(int, got[0][-1]))
+                        self._keep(("count", kind, filters), int(got[0][-1]), generation)
                     got = [row[:-1] for row in got]
                 if skip and not got:
                     whole, whole_args = slice_sql(part, conds, args, None, 0, found_first)
@@ -668,11 +701,15 @@ class SharedCatalog:
     def _by_project(self) -> bool:
         """Whether the catalog has ``vals_project_num`` and ``vals_project_text`` as this version makes them, and the
         trigger that fills in a project (:data:`~runsift.core.pgschema.PROJECT_PLAN`); asked again after a refresh."""
-        if self._project_index is None:
+        known = self._project_index
+        if known is None:
+            generation = self._forgotten
             with self._tx():  # asked of the list's own snapshot, in pg_indexes (to_regclass would see indexes made since)
-                found = self.conn.execute(f"SELECT {PROJECT_PLAN}").fetchone()[0]
-            self._project_index = bool(found)
-        return self._project_index
+                known = bool(self.conn.execute(f"SELECT {PROJECT_PLAN}").fetchone()[0])
+            with self._memo_lock:
+                if generation == self._forgotten:  # not across a refresh (which may have made the indexes)
+                    self._project_index = known
+        return known
 
     def _column_values(self, column: str) -> builtins.list[str] | None:
         """Every distinct non-NULL value of a :data:`~runsift.core.sqlquery.COLUMNS` field among this root's
@@ -710,20 +747,24 @@ class SharedCatalog:
 
     def _remembered(self, key: tuple[Any, ...], compute: Callable[[], Any], lock: threading.RLock | None = None) -> Any:
         """``compute()``, kept until the next refresh (per ``show_deleted``, which changes the answers). One thread
-        computes it while others wanting it wait (the metric names are seconds at 1M records), holding the lock of the
-        connection it runs on (``lock``: the side one's, for a background count); one computed while a refresh dropped
-        the kept answers is returned, not kept."""
-        key = (*key, self.show_deleted)
+        computes it while others wanting it on the same connection wait (the metric names are seconds at 1M records),
+        holding that connection's lock (``lock``: the side one's, for a background count)."""
         with self._lock if lock is None else lock:
             with self._memo_lock:
-                if key in self._memo:
-                    return self._memo[key]
-                forgotten = self._forgotten
+                kept = self._memo.get((*key, self.show_deleted), _MISSING)
+                generation = self._forgotten
+            if kept is not _MISSING:
+                return kept
             value = compute()
-            with self._memo_lock:
-                if forgotten == self._forgotten:
-                    self._memo.setdefault(key, value)
+            self._keep(key, value, generation)
             return value
+
+    def _keep(self, key: tuple[Any, ...], value: Any, generation: int) -> None:
+        """Keep ``value``, an answer read when :attr:`_forgotten` was ``generation``: not when a refresh dropped the
+        kept answers since (it may be of the catalog before)."""
+        with self._memo_lock:
+            if generation == self._forgotten:
+                self._memo.setdefault((*key, self.show_deleted), value)
 
     @_once_more
     def head(self, limit: int) -> tuple[builtins.list[Summary], int]:

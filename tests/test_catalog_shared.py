@@ -299,9 +299,10 @@ async def test_a_full_page_is_shown_before_its_matches_are_counted(pg_url: str, 
         assert "first 6 rows" in str(app.screen.query_one("#status-line").render())
 
 
-def _slow_counts(catalog: Any, seconds: float) -> list[Any]:
+def _slow_counts(catalog: Any, seconds: float, *, gate: int | None = None) -> list[Any]:
     """Make each count of ``catalog`` with filters take ``seconds`` more in the database (as a broad filter's count does
-    at 1M records); returns the filters of the counts started, in order."""
+    at 1M records), or, with ``gate``, wait in the database until the advisory lock ``gate`` is free (background counts
+    only); returns the filters of the counts started, in order."""
     import threading
 
     counting = threading.local()
@@ -309,7 +310,7 @@ def _slow_counts(catalog: Any, seconds: float) -> list[Any]:
     real_count, real_where = catalog.count, catalog._where
 
     def count(**kwargs: Any) -> int:
-        counting.on = bool(kwargs.get("filters"))
+        counting.on = bool(kwargs.get("filters")) and (gate is None or bool(kwargs.get("background")))
         if counting.on:
             started.append(tuple(kwargs["filters"]))
         try:
@@ -319,8 +320,9 @@ def _slow_counts(catalog: Any, seconds: float) -> list[Any]:
 
     def where(*args: Any, **kwargs: Any) -> Any:
         conds, params, through_vals = real_where(*args, **kwargs)
-        if getattr(counting, "on", False):
-            conds = [*conds, f"(SELECT pg_sleep({seconds})) IS NOT NULL"]  # evaluated once per statement
+        if getattr(counting, "on", False):  # each evaluated once per statement
+            wait = f"pg_advisory_xact_lock_shared({gate})" if gate is not None else f"pg_sleep({seconds})"
+            conds = [*conds, f"(SELECT 1 FROM (SELECT {wait}) w) = 1"]
         return conds, params, through_vals
 
     catalog.count, catalog._where = count, where
@@ -359,27 +361,30 @@ def test_a_count_that_spans_a_refresh_is_not_kept_past_it(pg_url: str, tmp_path:
     """Counts are kept until a refresh. One that was running when a refresh dropped them counted the catalog before it:
     the next count is asked afresh, never that one's answer."""
     import threading
-    import time
 
+    import psycopg
     from conftest import make_run
 
     from runsift.core.pgcatalog import SharedCatalog
 
     url, root = _indexed(pg_url, tmp_path, "spans_refresh")
     finished = [parse_filter("status=finished")]
-    with SharedCatalog.open(_reader(url), root_name="team") as reader:
+    with SharedCatalog.open(_reader(url), root_name="team") as reader, psycopg.connect(url, autocommit=True) as gate:
         before = reader.count(filters=finished)
         reader._forget()
-        _slow_counts(reader, 4)
+        _slow_counts(reader, 0, gate=4242)
+        gate.execute("SELECT pg_advisory_lock(4242)")  # the background count waits in the database until it is let go
         got: list[int] = []
         counter = threading.Thread(target=lambda: got.append(reader.count(filters=finished, background=True)))
         counter.start()
-        time.sleep(0.5)  # its snapshot is taken: a run added now is not in it
+        waiting = "SELECT 1 FROM pg_stat_activity WHERE wait_event = 'advisory' AND usename <> current_user"
+        assert until_true(lambda: bool(gate.execute(waiting).fetchall()))  # its snapshot is taken: a run added now is not in it
         make_run(root / "proj1" / "2025-02-01_10-00-00_run-100", metrics={"final": {"val_auc": 0.6}, "status": "finished"})
         with SharedCatalog.open(url, root, root_name="team", refresh=True):
             pass
-        assert counter.is_alive(), "the count ended before the refresh: nothing to test"
         reader.refresh()
+        assert counter.is_alive()
+        gate.execute("SELECT pg_advisory_unlock(4242)")
         counter.join(10)
         assert got == [before]
         assert reader.count(filters=finished) == before + 1
@@ -391,9 +396,9 @@ def _drop_connections(admin_url: str, reader_url: str) -> int:
     import psycopg
 
     role = reader_url.split("://", 1)[1].split("@", 1)[0]
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        ended = conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (role,)).fetchall()
-    return len(ended)
+    with psycopg.connect(admin_url, autocommit=True) as conn:  # each waited for (up to 5 s) until it is gone
+        ended = conn.execute("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = %s", (role,)).fetchall()
+    return sum(1 for (done,) in ended if done)
 
 
 def test_a_read_after_the_server_dropped_the_connection_runs_on_a_new_one(pg_url: str, tmp_path: Path) -> None:
@@ -424,6 +429,72 @@ def test_a_read_after_the_server_dropped_the_connection_runs_on_a_new_one(pg_url
         assert catalog.ids() == everything
 
 
+def test_counts_go_on_when_the_second_connection_is_lost_and_cannot_be_opened_again(pg_url: str, tmp_path: Path) -> None:
+    from runsift.core.pgcatalog import SharedCatalog
+
+    url, root = _indexed(pg_url, tmp_path, "side_lost")
+    with Catalog.open(root, use_cache=False) as ref:
+        failed = ref.ids(filters=[parse_filter("status=failed")])
+    import psycopg
+
+    with SharedCatalog.open(_reader(url), root_name="team") as catalog:
+        assert catalog.count(filters=[parse_filter("status=failed")], background=True) == len(failed)
+        with psycopg.connect(url, autocommit=True) as admin:
+            assert admin.execute("SELECT pg_terminate_backend(%s, 5000)", (catalog._side.info.backend_pid,)).fetchone()[0]
+        catalog.url = "postgresql://nobody@127.0.0.1:1/none"  # the second cannot be opened again: counts use the first
+        catalog._forget()
+        assert catalog.count(filters=[parse_filter("status=failed")], background=True) == len(failed)
+
+
+def test_closing_does_not_wait_for_a_count_and_opens_nothing_after(pg_url: str, tmp_path: Path) -> None:
+    """Quitting the app closes its catalog while a count may run: at once, and no worker still running opens a
+    connection again afterwards."""
+    import threading
+    import time
+
+    import psycopg
+
+    from runsift.core.pgcatalog import SharedCatalog
+
+    url, _ = _indexed(pg_url, tmp_path, "closing")
+    reader_url = _reader(url)
+    catalog = SharedCatalog.open(reader_url, root_name="team")
+    _slow_counts(catalog, 5)
+    errors: list[BaseException] = []
+
+    def count() -> None:
+        try:
+            catalog.count(filters=[parse_filter("status=failed")], background=True)
+        except CatalogError as exc:
+            errors.append(exc)
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    time.sleep(0.5)
+    started = time.monotonic()
+    catalog.close()
+    assert time.monotonic() - started < 1.0
+    counter.join(10)
+    assert errors, "the count went on after its connection closed"
+    with pytest.raises(CatalogError, match="closed"):
+        catalog.ids()
+    role = reader_url.split("://", 1)[1].split("@", 1)[0]
+    with psycopg.connect(url, autocommit=True) as admin:
+        assert until_true(lambda: not admin.execute("SELECT 1 FROM pg_stat_activity WHERE usename = %s", (role,)).fetchall())
+
+
+def until_true(check: Any, seconds: float = 10) -> bool:
+    """Whether ``check()`` becomes true within ``seconds`` (a server notices a closed connection in its own time)."""
+    import time
+
+    ends = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > ends:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 @pytest.mark.asyncio
 async def test_the_app_tells_a_lost_catalog_and_goes_on(pg_url: str, tmp_path: Path) -> None:
     """With the server gone, a key typed shows what failed and keeps the list shown (it ended the app with a
@@ -444,9 +515,8 @@ async def test_the_app_tells_a_lost_catalog_and_goes_on(pg_url: str, tmp_path: P
         _drop_connections(url, reader_url)
         catalog.url, kept = "postgresql://nobody@127.0.0.1:1/none", catalog.url  # the server still down
         app.screen.query_one("#filter").value = "status=failed"
-        await until(pilot, lambda: bool(app._notifications))
+        await until(pilot, lambda: any("cannot connect to the catalog" in n.message for n in app._notifications))
         assert app.is_running and [r.id for r in table.rows] == shown
-        assert any("cannot connect to the catalog" in n.message for n in app._notifications)
         catalog.url = kept
         app.screen.query_one("#filter").value = "status=failed "
         await until(pilot, lambda: [r.id for r in table.rows] == failed)
@@ -488,8 +558,8 @@ async def test_a_count_that_fails_leaves_the_page_and_says_why(pg_url: str, tmp_
         table, count_shown = await _counting(app, pilot)
         await until(pilot, lambda: bool(app._notifications))
         assert table.row_count == 3 and str(count_shown.render()).startswith("[3+/")
-        said = [n.message for n in app._notifications]
-        assert any("Cannot count the matches" in m and "[b]server closed the connection[/b]" in m for m in said), said
+        said = [n for n in app._notifications if "Cannot count the matches" in n.message]
+        assert said and "[b]server closed the connection[/b]" in said[0].message and said[0].markup is False
     catalog.close()
 
 

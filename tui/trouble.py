@@ -7,11 +7,13 @@ what is on screen stays, and a notification says what failed.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable
 from typing import Concatenate, ParamSpec, TypeVar
 
 from textual.dom import DOMNode
+from textual.worker import get_current_worker
 
 from runsift.core.catalog import CatalogError
 
@@ -22,12 +24,17 @@ _N = TypeVar("_N", bound=DOMNode)
 
 
 def tell_catalog_trouble(node: DOMNode, exc: CatalogError) -> None:
-    """Notify ``exc`` (from a worker's thread), its text shown as text."""
-    node.app.call_from_thread(node.app.notify, visible(str(exc), one_line=True), severity="error", timeout=10, markup=False)
+    """Notify ``exc`` from a worker's thread, its text shown as text; not for a worker a newer one replaced (a key
+    typed since), nor once the app has stopped (quitting closes the catalog under its workers)."""
+    if get_current_worker().is_cancelled:
+        return
+    with contextlib.suppress(RuntimeError):  # the app is no longer running
+        node.app.call_from_thread(node.app.notify, visible(str(exc), one_line=True), severity="error", timeout=10, markup=False)
 
 
 def catalog_work(body: Callable[Concatenate[_N, _P], None]) -> Callable[Concatenate[_N, _P], None]:
-    """A worker body (run in a thread) whose :class:`CatalogError` is told (:func:`tell_catalog_trouble`)."""
+    """A worker body run in a thread, whose :class:`CatalogError` is told (:func:`tell_catalog_trouble`). It goes
+    below ``@work``, which then runs the wrapped body."""
 
     @functools.wraps(body)
     def run(node: _N, /, *args: _P.args, **kwargs: _P.kwargs) -> None:

@@ -55,7 +55,7 @@ FIRST_PAGE = 200
 FILL_EVERY = 1.5
 """Seconds between table refreshes while a long indexing runs."""
 COUNT_AFTER = 0.3
-"""Seconds a full page waits on screen before its matches are counted: a count of a broad filter takes 0.3-0.6 s of the
+"""Seconds a full page waits on screen before its matches are counted: a count of a broad filter takes 0.35-0.6 s of the
 database at 1M records, for nothing when the next key replaces the list; typed within this, none runs."""
 MORE_WITHIN = 100
 """On a catalog read a page at a time, the next page is asked for when the cursor comes this close to the last
@@ -202,7 +202,7 @@ class RunsScreen(Screen[None]):
             self._presort_pending = self._presort_pending or presort
             return
         # A full page of a broad filter is shown before its matches are counted: at 1M records the count of a
-        # status passing 937k took 0.15-0.3 s, where the page took 40 ms. The count follows (_set_matched).
+        # status passing 937k took 0.35-0.6 s, where the page took 40-60 ms. The count follows (_set_matched).
         full = limit is not None and len(rows) >= limit
         total = catalog.count()
         projects = catalog.projects() if first or not self._projects else self._projects
@@ -400,6 +400,7 @@ class RunsScreen(Screen[None]):
         self.query_one("#status-line", Static).update(line)
 
     @work(thread=True, exclusive=True, group="index")
+    @catalog_work
     def index(self, full: bool = False) -> None:
         """Bring the cache up to date with the disk, showing progress; then reload the rows.
 
