@@ -8,7 +8,8 @@ time with the count, per case, for each of ``--runs`` passes.
 
 Then the next key typed while a list's matches are counted: the count of a broad filter starts (as the app's does
 0.3 s after its page shows), and 0.1 s later the page of another filter is asked. Timed with the count on a
-connection of its own (``background=True``, the app's) and on the one connection (as before), alternately.
+connection of its own and stopped as the page is asked (``background=True`` and ``cancel_counts()``: the app's), on
+a connection of its own and left to run, and on the one connection (as before), in turn.
 
     python benchmarks/bench_pg_queries.py --url 'postgresql://postgres@/postgres?host=/tmp/.../sock&port=5432'
 """
@@ -16,9 +17,11 @@ connection of its own (``background=True``, the app's) and on the one connection
 from __future__ import annotations
 
 import argparse
+import contextlib
 import threading
 import time
 
+from runsift.core.catalog import CatalogError
 from runsift.core.pgcatalog import SharedCatalog
 from runsift.core.query import parse_filter, parse_sort
 
@@ -37,20 +40,26 @@ TYPED: list[tuple[str, str, str | None]] = [  # (filter being counted, filter ty
 ]
 
 
-def typed_while_counting(cat: SharedCatalog, counted: str, typed: str, sort: str | None, page: int, background: bool) -> tuple[float, float]:
-    """Seconds from asking ``typed``'s page to having it, while ``counted``'s count runs; and the count's own seconds."""
+def typed_while_counting(
+    cat: SharedCatalog, counted: str, typed: str, sort: str | None, page: int, background: bool, stop: bool = False,
+) -> tuple[float, float]:
+    """Seconds from asking ``typed``'s page to having it, while ``counted``'s count runs (``stop``: stopped first); and
+    the count's own seconds (until stopped)."""
     cat._forget()
     took: list[float] = []
 
     def count() -> None:
         started = time.perf_counter()
-        cat.count(filters=[parse_filter(counted)], background=background)
+        with contextlib.suppress(CatalogError):  # stopped
+            cat.count(filters=[parse_filter(counted)], background=background)
         took.append(time.perf_counter() - started)
 
     counter = threading.Thread(target=count)
     counter.start()
     time.sleep(0.1)
     started = time.perf_counter()
+    if stop:
+        cat.cancel_counts()
     cat.list(filters=[parse_filter(f) for f in typed.split()], sort=parse_sort(sort) if sort else None, limit=page)
     listed = time.perf_counter() - started
     counter.join()
@@ -81,14 +90,16 @@ def main() -> None:
                 total = time.perf_counter() - started
                 print(f"| `{' '.join(filters) or '(none)'}` | `{sort or 'id'}` | {len(rows):,} | {listed * 1000:,.0f} ms | {total * 1000:,.0f} ms |",
                       flush=True)
-        print("\n| being counted | typed next (sort) | its page, count on a connection of its own | its page, count on the one connection | the count |")
-        print("|---|---|---|---|---|")
+        print("\n| being counted | typed next (sort) | its page: count stopped (the app) | count left on its own connection "
+              "| count on the one connection | the count left to run: own / one connection |")
+        print("|---|---|---|---|---|---|")
         for _ in range(args.runs):
             for counted, typed, sort in TYPED:
+                stopped, _ = typed_while_counting(cat, counted, typed, sort, args.page, True, stop=True)
                 aside, took = typed_while_counting(cat, counted, typed, sort, args.page, True)
                 shared, took_too = typed_while_counting(cat, counted, typed, sort, args.page, False)
-                print(f"| `{counted}` | `{typed}` (`{sort or 'id'}`) | {aside * 1000:,.0f} ms | {shared * 1000:,.0f} ms | "
-                      f"{took * 1000:,.0f} / {took_too * 1000:,.0f} ms |", flush=True)
+                print(f"| `{counted}` | `{typed}` (`{sort or 'id'}`) | {stopped * 1000:,.0f} ms | {aside * 1000:,.0f} ms | "
+                      f"{shared * 1000:,.0f} ms | {took * 1000:,.0f} / {took_too * 1000:,.0f} ms |", flush=True)
 
 
 if __name__ == "__main__":

@@ -86,6 +86,10 @@ class Backend(Protocol):
         """Ids of the matching records in order."""
         ...
 
+    def cancel_counts(self) -> None:
+        """Stop a background :meth:`count` under way (its list is no longer shown): it raises CatalogError."""
+        ...
+
     def presort(self, sorts: Iterable[Sort], cancelled: Callable[[], bool] = ...) -> None:
         """Prepare these sort orders in advance where that helps (a no-op for a database that sorts by index)."""
         ...
@@ -125,7 +129,7 @@ class Backend(Protocol):
 
 MEMBERS = (
     "root", "problems", "last_refresh", "show_deleted", "page_rows", "reachable", "close", "__enter__", "__exit__", "refresh",
-    "refresh_records", "summaries", "head", "list", "count", "ids", "presort", "deleted_count", "projects", "facet",
+    "refresh_records", "summaries", "head", "list", "count", "cancel_counts", "ids", "presort", "deleted_count", "projects", "facet",
     "facet_keys", "metric_names", "get", "get_many", "resolve",
 )
 """Every member of :class:`Backend` (a conformance test checks it against the protocol and both engines)."""

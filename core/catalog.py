@@ -610,6 +610,9 @@ class Catalog:
             return rows[offset : offset + limit]
         return rows[offset:] if offset else list(rows)
 
+    def cancel_counts(self) -> None:
+        """Nothing to stop: a list in memory counts at once."""
+
     def presort(self, sorts: Iterable[Sort], cancelled: Callable[[], bool] = lambda: False) -> None:
         """Sort in advance (e.g. by each column a table shows), so that asking for one later is instant."""
         for sort in sorts:

@@ -202,6 +202,8 @@ class SharedCatalog:
         self._side_lock = threading.RLock()
         """Held while the side connection is used, or opened (:meth:`_aside`)."""
         self._side_retry_at = 0.0
+        self._side_busy = False
+        """True while a background count runs on the side connection (what :meth:`cancel_counts` stops)."""
         self._closed = False
         """Set by :meth:`close`: no connection is opened again after it."""
         self._local = threading.local()
@@ -375,10 +377,25 @@ class SharedCatalog:
                 yield
                 return
             self._local.conn, self._local.lock = side, self._side_lock
+            self._side_busy = True
             try:
                 yield
             finally:
+                self._side_busy = False
                 self._local.conn = self._local.lock = None
+
+    def cancel_counts(self) -> None:
+        """Stop the background count under way, if any: the app asks when a newer list replaces the one counted, so
+        that the database spends no more on it (0.35-0.6 s at 1M records) and the next count need not wait for it.
+        The count raises CatalogError; nothing else runs on its connection, and a cancel that comes after it ended
+        finds the connection idle, which the server ignores."""
+        side = self._side
+        if self._side_busy and side is not None and not side.closed:
+            with contextlib.suppress(Exception):  # only ever a saving: a cancel that cannot be sent changes nothing
+                if hasattr(side, "cancel_safe"):  # psycopg 3.2: waits (up to 5 s) for the server to take it
+                    side.cancel_safe(timeout=5)
+                else:
+                    side.cancel()
 
     def close(self) -> None:
         """Close the connections, at once (a count under way on the side one ends with it); none is opened after."""

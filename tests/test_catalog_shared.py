@@ -429,6 +429,46 @@ def test_a_read_after_the_server_dropped_the_connection_runs_on_a_new_one(pg_url
         assert catalog.ids() == everything
 
 
+def test_a_count_whose_list_was_replaced_is_stopped_in_the_database(pg_url: str, tmp_path: Path) -> None:
+    """The app stops the count of a list a newer one replaced: the database spends no more on it, and the next count
+    runs at once on the same connection, not after it."""
+    import threading
+
+    import psycopg
+
+    from runsift.core.pgcatalog import SharedCatalog
+
+    url, root = _indexed(pg_url, tmp_path, "stop_count")
+    with Catalog.open(root, use_cache=False) as ref:
+        failed = ref.ids(filters=[parse_filter("status=failed")])
+    with SharedCatalog.open(_reader(url), root_name="team") as catalog, psycopg.connect(url, autocommit=True) as gate:
+        catalog.cancel_counts()  # nothing under way: nothing happens
+        assert catalog.count(filters=[parse_filter("status=failed")], background=True) == len(failed)
+        pid = catalog._side.info.backend_pid
+        _slow_counts(catalog, 0, gate=4343)
+        gate.execute("SELECT pg_advisory_lock(4343)")  # the count waits in the database for ever, unless stopped
+        errors: list[BaseException] = []
+
+        def count() -> None:
+            try:
+                catalog.count(filters=[parse_filter("status!=failed")], background=True)
+            except CatalogError as exc:
+                errors.append(exc)
+
+        counter = threading.Thread(target=count)
+        counter.start()
+        waiting = "SELECT 1 FROM pg_stat_activity WHERE wait_event = 'advisory' AND usename <> current_user"
+        assert until_true(lambda: bool(gate.execute(waiting).fetchall()))
+        catalog.cancel_counts()
+        counter.join(10)
+        assert not counter.is_alive() and errors and "cancel" in str(errors[0]).lower(), errors
+        assert not gate.execute(waiting).fetchall()
+        gate.execute("SELECT pg_advisory_unlock(4343)")
+        catalog._forget()
+        assert catalog.count(filters=[parse_filter("status=failed")], background=True) == len(failed)
+        assert catalog._side.info.backend_pid == pid  # the same connection, not one opened again
+
+
 def test_counts_go_on_when_the_second_connection_is_lost_and_cannot_be_opened_again(pg_url: str, tmp_path: Path) -> None:
     from runsift.core.pgcatalog import SharedCatalog
 
@@ -565,7 +605,8 @@ async def test_a_count_that_fails_leaves_the_page_and_says_why(pg_url: str, tmp_
 
 @pytest.mark.asyncio
 async def test_a_filter_typed_while_the_list_before_is_counted_is_not_held_up(pg_url: str, tmp_path: Path) -> None:
-    """A full page is counted after it shows; a key typed while the database counts (2 s here) shows its page at once."""
+    """A full page is counted after it shows; a key typed while the database counts (3 s here) shows its page at once,
+    and the count of the list it replaced is stopped quietly (no notification), the new list's count following."""
     import time
 
     from runsift.core.pgcatalog import SharedCatalog
@@ -573,18 +614,23 @@ async def test_a_filter_typed_while_the_list_before_is_counted_is_not_held_up(pg
     url, root = _indexed(pg_url, tmp_path, "typed_counting")
     with Catalog.open(root, use_cache=False) as ref:
         failed = ref.ids(filters=[parse_filter("status=failed")], sort=parse_sort("-val_auc"))
+        total = len(ref.ids())
     catalog = SharedCatalog.open(_reader(url), root_name="team")
     catalog.page_rows = 3
-    started = _slow_counts(catalog, 2)
+    started = _slow_counts(catalog, 3)
     app = _not_failed_by_auc(catalog, tmp_path)
     async with app.run_test(size=(120, 35)) as pilot:
-        table, _ = await _counting(app, pilot)
+        table, count = await _counting(app, pilot)
         await until(pilot, lambda: bool(started))
         await pilot.pause(0.3)  # the first list's count is in the database
         began = time.monotonic()
         app.screen.query_one("#filter").value = "status=failed"
         await until(pilot, lambda: [r.id for r in table.rows] == failed[:3])
         assert time.monotonic() - began < 1.0
+        await until(pilot, lambda: str(count.render()) == f"[{len(failed)}/{total}]")
+        assert str(count.render()) == f"[{len(failed)}/{total}]"
+        assert time.monotonic() - began < 4.5, "the new count waited for the one it replaced"  # else about 5.7 s
+        assert not app._notifications, [n.message for n in app._notifications]
     catalog.close()
 
 
