@@ -429,10 +429,34 @@ def test_a_read_after_the_server_dropped_the_connection_runs_on_a_new_one(pg_url
         assert catalog.ids() == everything
 
 
+_WAITING = "SELECT 1 FROM pg_stat_activity WHERE wait_event = 'advisory' AND usename <> current_user"
+"""A session other than the test's own waits for an advisory lock (a count held by :func:`_held_count`)."""
+
+
+def _held_count(catalog: Any, gate: Any) -> tuple[Any, list[BaseException]]:
+    """A background count of ``catalog``, started in a thread and held in the database (by an advisory lock ``gate``
+    takes) until the lock is let go; once it waits there, the thread and the errors it met."""
+    import threading
+
+    _slow_counts(catalog, 0, gate=4343)
+    gate.execute("SELECT pg_advisory_lock(4343)")
+    errors: list[BaseException] = []
+
+    def count() -> None:
+        try:
+            catalog.count(filters=[parse_filter("status!=failed")], background=True)
+        except CatalogError as exc:
+            errors.append(exc)
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    assert until_true(lambda: bool(gate.execute(_WAITING).fetchall()))
+    return counter, errors
+
+
 def test_a_count_whose_list_was_replaced_is_stopped_in_the_database(pg_url: str, tmp_path: Path) -> None:
     """The app stops the count of a list a newer one replaced: the database spends no more on it, and the next count
     runs at once on the same connection, not after it."""
-    import threading
 
     import psycopg
 
@@ -445,24 +469,11 @@ def test_a_count_whose_list_was_replaced_is_stopped_in_the_database(pg_url: str,
         catalog.cancel_counts()  # nothing under way: nothing happens
         assert catalog.count(filters=[parse_filter("status=failed")], background=True) == len(failed)
         pid = catalog._side.info.backend_pid
-        _slow_counts(catalog, 0, gate=4343)
-        gate.execute("SELECT pg_advisory_lock(4343)")  # the count waits in the database for ever, unless stopped
-        errors: list[BaseException] = []
-
-        def count() -> None:
-            try:
-                catalog.count(filters=[parse_filter("status!=failed")], background=True)
-            except CatalogError as exc:
-                errors.append(exc)
-
-        counter = threading.Thread(target=count)
-        counter.start()
-        waiting = "SELECT 1 FROM pg_stat_activity WHERE wait_event = 'advisory' AND usename <> current_user"
-        assert until_true(lambda: bool(gate.execute(waiting).fetchall()))
+        counter, errors = _held_count(catalog, gate)
         catalog.cancel_counts()
         counter.join(10)
         assert not counter.is_alive() and errors and "cancel" in str(errors[0]).lower(), errors
-        assert not gate.execute(waiting).fetchall()
+        assert not gate.execute(_WAITING).fetchall()
         gate.execute("SELECT pg_advisory_unlock(4343)")
         catalog._forget()
         assert catalog.count(filters=[parse_filter("status=failed")], background=True) == len(failed)
@@ -490,7 +501,6 @@ def test_closing_does_not_wait_for_a_count_and_opens_nothing_after(pg_url: str, 
     """Quitting the app closes its catalog while a count may run: at once, and no worker still running opens a
     connection again afterwards."""
     import threading
-    import time
 
     import psycopg
 
@@ -499,28 +509,21 @@ def test_closing_does_not_wait_for_a_count_and_opens_nothing_after(pg_url: str, 
     url, _ = _indexed(pg_url, tmp_path, "closing")
     reader_url = _reader(url)
     catalog = SharedCatalog.open(reader_url, root_name="team")
-    _slow_counts(catalog, 5)
-    errors: list[BaseException] = []
-
-    def count() -> None:
-        try:
-            catalog.count(filters=[parse_filter("status=failed")], background=True)
-        except CatalogError as exc:
-            errors.append(exc)
-
-    counter = threading.Thread(target=count)
-    counter.start()
-    time.sleep(0.5)
-    started = time.monotonic()
-    catalog.close()
-    assert time.monotonic() - started < 1.0
-    counter.join(10)
-    assert errors, "the count went on after its connection closed"
-    with pytest.raises(CatalogError, match="closed"):
-        catalog.ids()
-    role = reader_url.split("://", 1)[1].split("@", 1)[0]
-    with psycopg.connect(url, autocommit=True) as admin:
-        assert until_true(lambda: not admin.execute("SELECT 1 FROM pg_stat_activity WHERE usename = %s", (role,)).fetchall())
+    with psycopg.connect(url, autocommit=True) as gate:
+        counter, errors = _held_count(catalog, gate)
+        closer = threading.Thread(target=catalog.close)
+        closer.start()
+        closer.join(1.0)
+        closed_at_once = not closer.is_alive()
+        gate.execute("SELECT pg_advisory_unlock(4343)")  # whatever happened, let the count go (a close waiting for it ends)
+        closer.join(10)
+        counter.join(10)
+        assert closed_at_once, "closing waited for the count"
+        assert errors, "the count went on after its connection closed"
+        with pytest.raises(CatalogError, match="closed"):
+            catalog.ids()
+        role = reader_url.split("://", 1)[1].split("@", 1)[0]
+        assert until_true(lambda: not gate.execute("SELECT 1 FROM pg_stat_activity WHERE usename = %s", (role,)).fetchall())
 
 
 def until_true(check: Any, seconds: float = 10) -> bool:
