@@ -86,8 +86,9 @@ class Backend(Protocol):
         """Ids of the matching records in order."""
         ...
 
-    def cancel_counts(self) -> None:
-        """Stop a background :meth:`count` under way (its list is no longer shown): it raises CatalogError."""
+    def cancel_counts(self, *, keep: Iterable[Filter] | None = None) -> None:
+        """Stop the background :meth:`count` asked last, unless it counts ``keep`` (its list is no longer shown): it
+        raises CatalogError."""
         ...
 
     def presort(self, sorts: Iterable[Sort], cancelled: Callable[[], bool] = ...) -> None:

@@ -610,7 +610,7 @@ class Catalog:
             return rows[offset : offset + limit]
         return rows[offset:] if offset else list(rows)
 
-    def cancel_counts(self) -> None:
+    def cancel_counts(self, *, keep: Iterable[Filter] | None = None) -> None:
         """Nothing to stop: a list in memory counts at once."""
 
     def presort(self, sorts: Iterable[Sort], cancelled: Callable[[], bool] = lambda: False) -> None:

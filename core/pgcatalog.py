@@ -15,6 +15,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import functools
+import itertools
 import json
 import os
 import socket
@@ -159,11 +160,15 @@ def _connect(url: str) -> Any:
         import psycopg
     except ImportError:
         raise CatalogError("a PostgreSQL catalog needs psycopg: pip install 'runsift[postgres]'") from None
-    try:
-        from psycopg.conninfo import conninfo_to_dict
+    from psycopg.conninfo import conninfo_to_dict
 
+    try:
         given = conninfo_to_dict(url)
-        keepalives: dict[str, Any] = {k: v for k, v in KEEPALIVES.items() if k not in given}  # the URL's own settings win
+    except Exception:  # libpq's message quotes the bad part, which may be the password
+        raise CatalogError("cannot connect to the catalog: its URL is not a PostgreSQL URL or connection string "
+                           "(not shown: it may hold a password)") from None
+    keepalives: dict[str, Any] = {k: v for k, v in KEEPALIVES.items() if k not in given}  # the URL's own settings win
+    try:
         return psycopg.connect(url, autocommit=False, connect_timeout=10, application_name="runsift", **keepalives)
     except psycopg.Error as exc:
         text = str(exc)
@@ -204,6 +209,13 @@ class SharedCatalog:
         self._side_retry_at = 0.0
         self._side_busy = False
         """True while a background count runs on the side connection (what :meth:`cancel_counts` stops)."""
+        self._cancel_lock = threading.Lock()
+        """Held to send a cancel, and to mark a count as running or ended, so a cancel never reaches the next count."""
+        self._tickets = itertools.count(1)
+        self._asked: tuple[int, tuple[Any, ...]] | None = None
+        """The ticket and ``(kind, filters)`` of the background count asked last."""
+        self._stopped_below = 0
+        """Background counts with a lower ticket are stopped (:meth:`cancel_counts`): those not started yet never start."""
         self._closed = False
         """Set by :meth:`close`: no connection is opened again after it."""
         self._local = threading.local()
@@ -357,42 +369,64 @@ class SharedCatalog:
         if getattr(self._local, "conn", None) is not None or not self.url:
             raise ConnectionLost(f"the catalog {mask(self.url)} lost its connection")
         self._main.close()
-        self._main = _connect(self.url)  # raises CatalogError (the server still down, say)
+        fresh = _connect(self.url)  # raises CatalogError (the server still down, say)
+        if self._closed:  # closed meanwhile: nothing stays open after close()
+            fresh.close()
+            raise CatalogError(f"the catalog {mask(self.url)} is closed")
+        self._main = fresh
 
     @contextlib.contextmanager
-    def _aside(self) -> Iterator[None]:
+    def _aside(self, ticket: int) -> Iterator[None]:
         """This thread's queries, within the block, on the side connection: opened on first use, and again when lost;
         one that cannot be opened is tried again after :data:`SIDE_RETRY` seconds, the queries running on the main
-        connection meanwhile, as on a catalog with one."""
+        connection meanwhile, as on a catalog with one. ``ticket``: the background count's, which does not start when
+        :meth:`cancel_counts` stopped it while it waited (CatalogError)."""
         with self._side_lock:
-            if (self._side is None or self._side.closed) and self.url and not self._closed and time.monotonic() >= self._side_retry_at:
-                if self._side is not None:
-                    self._side.close()
+            side = self._side
+            if (side is None or side.closed) and self.url and not self._closed and time.monotonic() >= self._side_retry_at:
+                if side is not None:
+                    side.close()
                 try:
-                    self._side = _connect(self.url)
+                    side = _connect(self.url)
                 except CatalogError:  # too many connections, a server restarting: counts wait their turn on the main one
-                    self._side, self._side_retry_at = None, time.monotonic() + SIDE_RETRY
-            side = self._side if self._side is not None and not self._side.closed else None
+                    side, self._side_retry_at = None, time.monotonic() + SIDE_RETRY
+                if side is not None and self._closed:  # closed meanwhile: nothing stays open after close()
+                    side.close()
+                self._side = side
+            if side is not None and side.closed:
+                side = None
+            with self._cancel_lock:
+                if ticket < self._stopped_below:
+                    raise CatalogError("the count was stopped: its list is no longer shown")
+                self._side_busy = side is not None
             if side is None:
                 yield
                 return
             self._local.conn, self._local.lock = side, self._side_lock
-            self._side_busy = True
             try:
                 yield
             finally:
-                self._side_busy = False
+                with self._cancel_lock:
+                    self._side_busy = False
                 self._local.conn = self._local.lock = None
 
-    def cancel_counts(self) -> None:
-        """Stop the background count under way, if any: the app asks when a newer list replaces the one counted, so
-        that the database spends no more on it (0.35-0.6 s at 1M records) and the next count need not wait for it.
-        The count raises CatalogError; nothing else runs on its connection, and a cancel that comes after it ended
-        finds the connection idle, which the server ignores."""
-        side = self._side
-        if self._side_busy and side is not None and not side.closed:
+    def cancel_counts(self, *, keep: Iterable[Filter] | None = None) -> None:
+        """Stop the background count asked last, unless it counts ``keep`` (the filters of the list now shown: a new
+        sort keeps its count): under way, it is cancelled in the database, and not yet started, it never starts. The
+        app asks when a newer list replaces the one counted, so that the database spends no more on it (0.35-0.6 s
+        at 1M records) and the next count need not wait for it. The count raises CatalogError. Nothing else runs on
+        its connection, and none starts there while the cancel is sent (a late cancel finds the connection idle,
+        which the server ignores)."""
+        with self._cancel_lock:
+            asked = self._asked
+            if asked is None or (keep is not None and asked[1] == (None, tuple(keep))):
+                return
+            self._stopped_below = asked[0] + 1
+            side = self._side
+            if not self._side_busy or side is None or side.closed:
+                return
             with contextlib.suppress(Exception):  # only ever a saving: a cancel that cannot be sent changes nothing
-                if hasattr(side, "cancel_safe"):  # psycopg 3.2: waits (up to 5 s) for the server to take it
+                if hasattr(side, "cancel_safe"):  # psycopg 3.2: waits (up to 5 s, with libpq 17) for the server to take it
                     side.cancel_safe(timeout=5)
                 else:
                     side.cancel()
@@ -796,10 +830,15 @@ class SharedCatalog:
         ``background`` (the app's count after a page it shows) counts on a connection of its own: a broad filter's
         count takes 0.35-0.6 s at 1M records, and a key typed meanwhile waited for it on the one connection."""
         filters = tuple(filters)
+        ticket = 0
+        if background:
+            with self._cancel_lock:
+                ticket = next(self._tickets)
+                self._asked = (ticket, (kind, filters))
 
         def counted() -> int:
             # the column values a filter passes and the count: one snapshot
-            with self._aside() if background else contextlib.nullcontext(), self._tx(consistent=True):
+            with self._aside(ticket) if background else contextlib.nullcontext(), self._tx(consistent=True):
                 where, params, _ = self._where(kind, filters)
                 return int(self.conn.execute(f"SELECT COUNT(*) FROM runs r WHERE {' AND '.join(where)}", params).fetchone()[0])
 

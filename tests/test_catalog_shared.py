@@ -457,6 +457,7 @@ def _held_count(catalog: Any, gate: Any) -> tuple[Any, list[BaseException]]:
 def test_a_count_whose_list_was_replaced_is_stopped_in_the_database(pg_url: str, tmp_path: Path) -> None:
     """The app stops the count of a list a newer one replaced: the database spends no more on it, and the next count
     runs at once on the same connection, not after it."""
+    import threading
 
     import psycopg
 
@@ -470,9 +471,25 @@ def test_a_count_whose_list_was_replaced_is_stopped_in_the_database(pg_url: str,
         assert catalog.count(filters=[parse_filter("status=failed")], background=True) == len(failed)
         pid = catalog._side.info.backend_pid
         counter, errors = _held_count(catalog, gate)
+        catalog.cancel_counts(keep=[parse_filter("status!=failed")])  # the list shown is the one counted: kept
+        counter.join(0.5)
+        assert counter.is_alive() and not errors
+        later: list[BaseException] = []  # a count asked next waits its turn; stopped then, it never starts
+
+        def count_later() -> None:
+            try:
+                catalog.count(filters=[parse_filter("status=finished")], background=True)
+            except CatalogError as exc:
+                later.append(exc)
+
+        waiting = threading.Thread(target=count_later)
+        waiting.start()
+        assert until_true(lambda: catalog._asked[1] == (None, (parse_filter("status=finished"),)))  # asked, waiting
         catalog.cancel_counts()
         counter.join(10)
+        waiting.join(10)
         assert not counter.is_alive() and errors and "cancel" in str(errors[0]).lower(), errors
+        assert not waiting.is_alive() and later and "stopped" in str(later[0]), later
         assert not gate.execute(_WAITING).fetchall()
         gate.execute("SELECT pg_advisory_unlock(4343)")
         catalog._forget()
@@ -612,6 +629,8 @@ async def test_a_filter_typed_while_the_list_before_is_counted_is_not_held_up(pg
     and the count of the list it replaced is stopped quietly (no notification), the new list's count following."""
     import time
 
+    import psycopg
+
     from runsift.core.pgcatalog import SharedCatalog
 
     url, root = _indexed(pg_url, tmp_path, "typed_counting")
@@ -625,7 +644,9 @@ async def test_a_filter_typed_while_the_list_before_is_counted_is_not_held_up(pg
     async with app.run_test(size=(120, 35)) as pilot:
         table, count = await _counting(app, pilot)
         await until(pilot, lambda: bool(started))
-        await pilot.pause(0.3)  # the first list's count is in the database
+        with psycopg.connect(url, autocommit=True) as admin:  # the first list's count is in the database
+            sleeping = "SELECT 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND usename <> current_user"
+            await until(pilot, lambda: bool(admin.execute(sleeping).fetchall()))
         began = time.monotonic()
         app.screen.query_one("#filter").value = "status=failed"
         await until(pilot, lambda: [r.id for r in table.rows] == failed[:3])
@@ -838,6 +859,9 @@ def test_credentials_never_appear_in_any_output(pg_url: str, tmp_path: Path, cap
     assert "password authentication failed" in outputs[-1]
     assert run("ls", "--catalog", unreachable, "--root-name", "team") == 2
     assert "cannot connect" in outputs[-1]
+    # a URL libpq cannot parse: its message would quote the bad part, here the password
+    assert run("ls", "--catalog", f"postgresql://alice:{SECRET}%ZZ@127.0.0.1:1/nodb", "--root-name", "team") == 2
+    assert "not a PostgreSQL URL" in outputs[-1]
     monkeypatch.setenv("RUNSIFT_CATALOG", good)
     with pytest.raises(SystemExit):
         run("ls", "--help")

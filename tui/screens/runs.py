@@ -197,7 +197,7 @@ class RunsScreen(Screen[None]):
         if worker.is_cancelled:  # keys pressed in a burst (s s s): only the last one's queries run
             self._presort_pending = self._presort_pending or presort
             return
-        catalog.cancel_counts()  # the list before is replaced: its count, if one is under way, is for nothing
+        catalog.cancel_counts(keep=filters)  # the list before is replaced: its count, if of other filters, is for nothing
         rows = catalog.list(filters=filters, sort=self._sort, limit=limit)
         if worker.is_cancelled:
             self._presort_pending = self._presort_pending or presort
