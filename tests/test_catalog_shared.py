@@ -436,29 +436,34 @@ _WAITING = "SELECT 1 FROM pg_stat_activity WHERE wait_event = 'advisory' AND use
 def _held_count(catalog: Any, gate: Any) -> tuple[Any, list[BaseException]]:
     """A background count of ``catalog``, started in a thread and held in the database (by an advisory lock ``gate``
     takes) until the lock is let go; once it waits there, the thread and the errors it met."""
-    import threading
 
     _slow_counts(catalog, 0, gate=4343)
     gate.execute("SELECT pg_advisory_lock(4343)")
+    counter, errors = _count_in_thread(catalog, "status!=failed")
+    assert until_true(lambda: bool(gate.execute(_WAITING).fetchall()))
+    return counter, errors
+
+
+def _count_in_thread(catalog: Any, text: str) -> tuple[Any, list[BaseException]]:
+    """A background count of the filter ``text``, started in a thread; the thread and the CatalogErrors it met."""
+    import threading
+
     errors: list[BaseException] = []
 
     def count() -> None:
         try:
-            catalog.count(filters=[parse_filter("status!=failed")], background=True)
+            catalog.count(filters=[parse_filter(text)], background=True)
         except CatalogError as exc:
             errors.append(exc)
 
     counter = threading.Thread(target=count)
     counter.start()
-    assert until_true(lambda: bool(gate.execute(_WAITING).fetchall()))
     return counter, errors
 
 
 def test_a_count_whose_list_was_replaced_is_stopped_in_the_database(pg_url: str, tmp_path: Path) -> None:
     """The app stops the count of a list a newer one replaced: the database spends no more on it, and the next count
     runs at once on the same connection, not after it."""
-    import threading
-
     import psycopg
 
     from runsift.core.pgcatalog import SharedCatalog
@@ -474,16 +479,7 @@ def test_a_count_whose_list_was_replaced_is_stopped_in_the_database(pg_url: str,
         catalog.cancel_counts(keep=[parse_filter("status!=failed")])  # the list shown is the one counted: kept
         counter.join(0.5)
         assert counter.is_alive() and not errors
-        later: list[BaseException] = []  # a count asked next waits its turn; stopped then, it never starts
-
-        def count_later() -> None:
-            try:
-                catalog.count(filters=[parse_filter("status=finished")], background=True)
-            except CatalogError as exc:
-                later.append(exc)
-
-        waiting = threading.Thread(target=count_later)
-        waiting.start()
+        waiting, later = _count_in_thread(catalog, "status=finished")  # waits its turn; stopped then, it never starts
         assert until_true(lambda: catalog._asked[1] == (None, (parse_filter("status=finished"),)))  # asked, waiting
         catalog.cancel_counts()
         counter.join(10)
