@@ -612,9 +612,7 @@ class SharedCatalog:
         cap = min(WALK_CAP * wanted, WALK_MAX)
         if cap < wanted:
             return None
-        base, base_args = ["r.root = %s", *([] if self.show_deleted else ["NOT r.deleted"])], [self.root_name]
-        if kind is not None:
-            base, base_args = [*base, "r.kind = %s"], [*base_args, kind]
+        base, base_args, _ = self._where(kind, ())  # the root's listed records of ``kind``
         if resumed is not None:  # where the page resumes: the walk starts there
             base, base_args = [*base, resumed[0]], [*base_args, *resumed[1]]
         sql, args = walk_sql(part, base, base_args, where, params, wanted, cap)
@@ -712,8 +710,8 @@ class SharedCatalog:
         to choose a plan: exact when both counts are kept, else the planner's estimate of each, one ``EXPLAIN``. Counting
         both cost 0.2-0.45 s at 1M (a status passing 937k), where the page itself took 40 ms; an estimate off by a
         little only picks the other plan near :data:`WALK_SHARE`, where both are about as fast."""
-        kept = self._memo.get(("count", kind, filters, self.show_deleted)), self._memo.get(("count", None, (), self.show_deleted))
-        if kept[0] is not None and kept[1] is not None:
+        kept = self._kept(("count", kind, filters)), self._kept(("count", None, ()))
+        if kept[0] is not _MISSING and kept[1] is not _MISSING:
             return int(kept[0]) / max(int(kept[1]), 1)
         base, base_params, _ = self._where(None, ())
         return self._estimate(where, params) / max(self._estimate(base, base_params), 1.0)
@@ -801,14 +799,18 @@ class SharedCatalog:
         computes it while others wanting it on the same connection wait (the metric names are seconds at 1M records),
         holding that connection's lock (``lock``: the side one's, for a background count)."""
         with self._lock if lock is None else lock:
-            with self._memo_lock:
-                kept = self._memo.get((*key, self.show_deleted), _MISSING)
-                generation = self._forgotten
+            generation = self._forgotten
+            kept = self._kept(key)
             if kept is not _MISSING:
                 return kept
             value = compute()
             self._keep(key, value, generation)
             return value
+
+    def _kept(self, key: tuple[Any, ...]) -> Any:
+        """The answer kept under ``key`` (for this ``show_deleted``), or ``_MISSING``."""
+        with self._memo_lock:
+            return self._memo.get((*key, self.show_deleted), _MISSING)
 
     def _keep(self, key: tuple[Any, ...], value: Any, generation: int) -> None:
         """Keep ``value``, an answer read when :attr:`_forgotten` was ``generation``: not when a refresh dropped the
