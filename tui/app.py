@@ -40,6 +40,7 @@ from .screens.project import ProjectPicker
 from .screens.record import RecordScreen
 from .screens.runs import RunsScreen
 from .state import AppState, state_location
+from .trouble import show_trouble
 from .watch import RootWatcher
 
 if TYPE_CHECKING:  # the remote hook imports fsspec's side of runsift: not for a local folder's start-up
@@ -121,7 +122,7 @@ class RunsiftApp(App[None]):
             try:
                 record = self.catalog.get(record_id)
             except Exception as exc:  # gone since it was listed, or the catalog failed: a message, not a crash
-                self.call_from_thread(self.notify, visible(str(exc), one_line=True), severity="error", markup=False)
+                self.call_from_thread(show_trouble, self, exc, None)
                 return
             message: Any = OpenSweep(record) if isinstance(record, Sweep) else OpenAB(record) if isinstance(record, ABTest) else None
             if message is not None:

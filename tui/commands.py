@@ -16,6 +16,7 @@ from runsift.core.query import Filter, Sort
 
 from .messages import OpenRecord
 from .safe import visible
+from .trouble import show_trouble
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -55,7 +56,7 @@ class RunsProvider(Provider):
         except WorkerFailed as failed:
             if not isinstance(failed.error, CatalogError):
                 raise
-            self.app.notify(visible(str(failed.error), one_line=True), severity="error", markup=False)
+            show_trouble(self.app, failed.error, timeout=None)
             return []
         return found
 

@@ -12,6 +12,7 @@ import functools
 from collections.abc import Callable
 from typing import Concatenate, ParamSpec, TypeVar
 
+from textual.app import App
 from textual.dom import DOMNode
 from textual.worker import get_current_worker
 
@@ -23,13 +24,18 @@ _P = ParamSpec("_P")
 _N = TypeVar("_N", bound=DOMNode)
 
 
+def show_trouble(app: App[object], exc: BaseException, timeout: float | None = 10) -> None:
+    """Notify ``exc`` (on the app's thread), its text shown as text (``timeout`` None: Textual's own)."""
+    app.notify(visible(str(exc), one_line=True), severity="error", timeout=timeout, markup=False)
+
+
 def tell_catalog_trouble(node: DOMNode, exc: CatalogError) -> None:
-    """Notify ``exc`` from a worker's thread, its text shown as text; not for a worker a newer one replaced (a key
-    typed since), nor once the app has stopped (quitting closes the catalog under its workers)."""
+    """:func:`show_trouble` from a worker's thread; not for a worker a newer one replaced (a key typed since), nor once
+    the app has stopped (quitting closes the catalog under its workers)."""
     if get_current_worker().is_cancelled:
         return
     with contextlib.suppress(RuntimeError):  # the app is no longer running
-        node.app.call_from_thread(node.app.notify, visible(str(exc), one_line=True), severity="error", timeout=10, markup=False)
+        node.app.call_from_thread(show_trouble, node.app, exc)
 
 
 def catalog_work(body: Callable[Concatenate[_N, _P], None]) -> Callable[Concatenate[_N, _P], None]:
