@@ -245,6 +245,15 @@ async def test_the_app_reads_a_big_shared_list_a_page_at_a_time(pg_url: str, tmp
         assert [r.id for r in table.rows] == not_failed
 
 
+def _paged_reader(url: str, rows: int) -> Any:
+    """The catalog at ``url`` as a read-only role sees it, read ``rows`` a page (a million records' paging, in small)."""
+    from runsift.core.pgcatalog import SharedCatalog
+
+    catalog = SharedCatalog.open(_reader(url), root_name="team")
+    catalog.page_rows = rows
+    return catalog
+
+
 def _not_failed_by_auc(catalog: Any, tmp_path: Path) -> Any:
     """The app on ``catalog``, opening on the runs that did not fail, best AUC first."""
     from runsift.tui.app import RunsiftApp
@@ -269,14 +278,12 @@ async def test_a_full_page_is_shown_before_its_matches_are_counted(pg_url: str, 
     on screen (the count saying "6+") while the count runs, then the count replaces it."""
     import threading
 
-    from runsift.core.pgcatalog import SharedCatalog
 
     url, root = _indexed(pg_url, tmp_path, "counting")
     with Catalog.open(root, use_cache=False) as ref:
         not_failed = ref.ids(filters=[parse_filter("status!=failed")], sort=parse_sort("-val_auc"))
         total = len(ref.ids())
-    catalog = SharedCatalog.open(_reader(url), root_name="team")
-    catalog.page_rows = 6
+    catalog = _paged_reader(url, 6)
     release = threading.Event()
     real_count = catalog.count
 
@@ -596,11 +603,9 @@ def test_a_background_count_counts_on_the_one_connection_when_a_second_cannot_be
 async def test_a_count_that_fails_leaves_the_page_and_says_why(pg_url: str, tmp_path: Path) -> None:
     """The count after a page is the database's too: when it fails, the page stays with "+" (more match, how many
     unknown) and a notification says what went wrong, its text shown as text."""
-    from runsift.core.pgcatalog import SharedCatalog
 
     url, _ = _indexed(pg_url, tmp_path, "count_fails")
-    catalog = SharedCatalog.open(_reader(url), root_name="team")
-    catalog.page_rows = 3
+    catalog = _paged_reader(url, 3)
     real_count = catalog.count
 
     def count(**kwargs: Any) -> int:
@@ -627,14 +632,12 @@ async def test_a_filter_typed_while_the_list_before_is_counted_is_not_held_up(pg
 
     import psycopg
 
-    from runsift.core.pgcatalog import SharedCatalog
 
     url, root = _indexed(pg_url, tmp_path, "typed_counting")
     with Catalog.open(root, use_cache=False) as ref:
         failed = ref.ids(filters=[parse_filter("status=failed")], sort=parse_sort("-val_auc"))
         total = len(ref.ids())
-    catalog = SharedCatalog.open(_reader(url), root_name="team")
-    catalog.page_rows = 3
+    catalog = _paged_reader(url, 3)
     started = _slow_counts(catalog, 3)
     app = _not_failed_by_auc(catalog, tmp_path)
     async with app.run_test(size=(120, 35)) as pilot:
@@ -660,13 +663,11 @@ async def test_a_filter_typed_while_a_page_waits_for_its_count_is_not_held_up_by
     0.35-0.6 s of the database's work for a list no longer shown). (A count taking 3 s here stands for the database's.)"""
     import time
 
-    from runsift.core.pgcatalog import SharedCatalog
 
     url, root = _indexed(pg_url, tmp_path, "stale_count")
     with Catalog.open(root, use_cache=False) as ref:
         failed = ref.ids(filters=[parse_filter("status=failed")], sort=parse_sort("-val_auc"))
-    catalog = SharedCatalog.open(_reader(url), root_name="team")
-    catalog.page_rows = 3
+    catalog = _paged_reader(url, 3)
     real = catalog._remembered
     counted: list[Any] = []
 
