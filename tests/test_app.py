@@ -306,6 +306,15 @@ async def test_sweep_screen_verifies_and_diffs_the_winner(sample_root: Path, tmp
         assert screen.doc["mismatches"] == [] and "verified" in plain_text(screen.query_one("#sweep-summary", Static).content)
         board = screen.query_one("#board", DataTable)
         assert board.row_count == 10
+        app.open_record("nlp-intent/2025-01-07_sweep-07")  # a second one, closed before its board comes back
+        await pilot.pause()
+        late = app.screen
+        assert isinstance(late, SweepScreen) and late is not screen
+        await pilot.press("escape")
+        await workers_done(app)
+        await pilot.pause()
+        late._show(screen.doc)
+        assert app.screen is screen
         await pilot.press("down", "d")
         await workers_done(app)
         await pilot.pause()
@@ -326,3 +335,9 @@ async def test_ab_screen_replays_and_reports_reproduction(sample_root: Path, tmp
         assert isinstance(app.screen, ABScreen)
         shown = plain_text(app.screen.query_one("#ab-replay", Static).content)
         assert "10,243" in shown and "reproduced" in shown and "fit the planned" in shown
+        ab = app.screen
+        await pilot.press("escape")
+        await pilot.pause()
+        ab._show_replay("a replay that came back after escape")  # dropped, not "No nodes match"
+        await pilot.pause()
+        assert app.screen is not ab

@@ -345,3 +345,41 @@ async def test_the_first_run_of_an_empty_watched_root_replaces_the_no_runs_note(
         await pilot.press("enter")  # opens the run, not typed into the filter
         await settle(pilot)
         assert isinstance(app.screen, RecordScreen)
+
+
+@pytest.mark.asyncio
+async def test_a_record_read_after_its_screen_was_closed_is_dropped(tmp_path: Path) -> None:
+    """A live run's reload (or a slow first read) that comes back after escape closed its screen is let go: the app
+    goes on, where it ended with "No nodes match '#record-title'" before."""
+    root = tmp_path / "exp"
+    make_run(root / "proj" / "2025-01-01_00-00-00_run-001")
+    app = make_app(root, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.open_record("proj/2025-01-01_00-00-00_run-001")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, RecordScreen) and screen.record is not None
+        record = screen.record
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is not screen
+        screen._show(record)  # what the reading worker hands back, through call_from_thread
+        screen._cannot_show("gone")
+        await settle(pilot)
+        assert app.screen.query_one(RunTable).row_count == 1
+
+
+@pytest.mark.asyncio
+async def test_a_diff_or_explanation_that_comes_back_after_escape_is_dropped(pair_root: Path, tmp_path: Path) -> None:
+    app = make_app(pair_root, tmp_path, watch=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_diff(pilot, app)
+        assert screen.runs is not None and screen._diff is not None
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is not screen
+        screen._show(screen.runs, screen._diff)
+        screen._show_explanation(Text("late"))
+        await settle(pilot)
+        assert app.screen.query_one(RunTable).row_count > 0

@@ -1,4 +1,5 @@
-"""Catalog trouble in a worker is told, not fatal: a database connection lost, a record removed meanwhile.
+"""Trouble in a worker is told or let go, never fatal: a database connection lost, a record removed meanwhile, a
+screen closed before its worker came back.
 
 A worker's uncaught exception ends a Textual app with a traceback. A shared catalog's server can restart
 under an open app (the catalog opens its connection again on the next query, :mod:`runsift.core.pgcatalog`);
@@ -50,3 +51,16 @@ def catalog_work(body: Callable[Concatenate[_N, _P], None]) -> Callable[Concaten
             tell_catalog_trouble(node, exc)
 
     return run
+
+
+def while_open(method: Callable[Concatenate[_N, _P], None]) -> Callable[Concatenate[_N, _P], None]:
+    """For a screen's method that a worker hands its result to (``call_from_thread``): the result is dropped once the
+    screen has closed. Escape pressed while a record, a diff or an explanation was read ended the app with "No nodes
+    match" when the result came back."""
+
+    @functools.wraps(method)
+    def shown(node: _N, /, *args: _P.args, **kwargs: _P.kwargs) -> None:
+        if node.is_attached:
+            method(node, *args, **kwargs)
+
+    return shown

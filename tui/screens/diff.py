@@ -21,7 +21,7 @@ from runsift.core.records import Run
 
 from ..messages import RecordsChanged
 from ..safe import literal
-from ..trouble import catalog_work
+from ..trouble import catalog_work, while_open
 from ..views import change_text, pair_cells, rank_metrics, run_status
 from ..widgets.chart import ChartGrid
 
@@ -99,6 +99,7 @@ class DiffScreen(Screen[None]):
 
         self.app.call_from_thread(self._show_explanation, explanation_renderable(result))
 
+    @while_open
     def _show_explanation(self, renderable: RenderableType) -> None:
         from rich.panel import Panel
 
@@ -123,6 +124,7 @@ class DiffScreen(Screen[None]):
         result = diff_runs(a, b, include_same=self.show_all, root=catalog.root)
         self.app.call_from_thread(self._show, (a, b), result)
 
+    @while_open
     def _show(self, runs: tuple[Run, Run], result: RunDiff) -> None:
         self.runs, self._diff = runs, result
         a, b = runs

@@ -19,7 +19,7 @@ from ..experiments_view import board_status
 from ..messages import OpenDiff, OpenRecord
 from ..record_parts import section_widgets, sections_with_problems
 from ..safe import literal
-from ..trouble import catalog_work
+from ..trouble import catalog_work, while_open
 
 if TYPE_CHECKING:
     from ..app import RunsiftApp
@@ -66,6 +66,7 @@ class SweepScreen(Screen[None]):
         doc = leaderboard_json(build_leaderboard(catalog, self.sweep), verify(catalog, self.sweep))
         self.app.call_from_thread(self._show, doc)
 
+    @while_open
     def _show(self, doc: dict[str, Any]) -> None:
         from ..experiments_view import sweep_lines
 
@@ -149,4 +150,8 @@ class ABScreen(Screen[None]):
             renderable: Any = ab_renderable(doc)
         except Exception as exc:
             renderable = literal(f"Cannot replay this analysis: {exc}", "yellow", one_line=False)
-        self.app.call_from_thread(self.query_one("#ab-replay", Static).update, renderable)
+        self.app.call_from_thread(self._show_replay, renderable)
+
+    @while_open
+    def _show_replay(self, renderable: Any) -> None:
+        self.query_one("#ab-replay", Static).update(renderable)

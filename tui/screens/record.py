@@ -35,6 +35,7 @@ from ..record_parts import (
     sections_with_problems,
 )
 from ..safe import literal, visible
+from ..trouble import while_open
 from ..views import STATUS_STYLE, guessed, metrics_table, rank_metrics
 from ..widgets.chart import ChartGrid
 from ..widgets.run_table import LIVE_FOR
@@ -90,12 +91,14 @@ class RecordScreen(Screen[None]):
             return
         self.app.call_from_thread(self._show, record)
 
+    @while_open
     def _cannot_show(self, reason: str) -> None:
         if self.record is None:
             self.query_one("#record-loading", Static).update(literal(f"Cannot show this record: {reason}", "yellow", one_line=False))
         else:  # shown already (a reload after a change): it stays, the trouble told
             self.notify(visible(f"Cannot reload this record: {reason}", one_line=True), severity="error", markup=False)
 
+    @while_open
     def _show(self, record: Record) -> None:
         first = self.record is None
         self.record = record
@@ -110,6 +113,7 @@ class RecordScreen(Screen[None]):
         else:
             self.mount(VerticalScroll(*section_widgets(sections_with_problems(record)), id="record-body"), before=self.query_one(Footer))
 
+    @while_open
     def _update_title(self) -> None:
         record = self.record
         if record is None:
