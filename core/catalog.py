@@ -39,17 +39,16 @@ from .discover import (
     settled_key,
     shown,
 )
+from .facetcols import Column, FacetColumns
 from .gcpause import paused_gc
 from .places import is_inside
-from .query import SOURCE_FACETS, Filter, Sort, compile_tests, refines, sort_rows
+from .query import Filter, Sort, compile_tests, refines, sort_rows
 from .records import Problem, Record, Summary
 from .rows import RETRY, Progress, Reader, Row, compact, read_row
 from .serialize import from_dict
 
 MAX_ORDERS = 32
 """Sorted orders kept per refresh (a list of pointers each: 0.8 MB at 100k runs)."""
-_FEW_IDS = 500
-"""Up to this many ids, :meth:`Catalog.facet` looks their rows up; more, it reads every row once."""
 
 class CatalogError(Exception):
     """A catalog-level failure the user must act on (bad root, cache inside the root ...)."""
@@ -179,7 +178,7 @@ class Catalog:
         self.show_deleted = False
         """List runs a tracker marks deleted too (MLflow's deleted runs are left out by default)."""
         self._summaries: list[Summary] | None = None
-        self._facets: dict[str, dict[str, list[Any]]] | None = None
+        self._facets = FacetColumns()
         self._last_query: tuple[list[Summary] | None, str | None, Sort | None, tuple[Filter, ...], list[Summary]] | None = None
         """The last filtered list: the summaries it came from, kind, sort, filters, and the rows."""
         self._orders: dict[Sort, list[Summary]] = {}
@@ -263,7 +262,8 @@ class Catalog:
                 then = "rebuilt from the runs" if db is not None else "rebuilt in memory for this session"
                 self.cache_problems.append(Problem(where, f"the cache was damaged ({reason}); {then}"))
                 self.db = db if db is not None else cachefile.memory()
-                self._summaries = self._facets = self._last_query = self._orders_of = None
+                self._summaries = self._last_query = self._orders_of = None
+                self._facets.forget()
                 self._orders = {}
                 self.refresh(full=True, workers=self._workers)
             finally:
@@ -329,12 +329,14 @@ class Catalog:
                 with self._lock, self.db:
                     for ids in _chunks(removed, 500):
                         _delete(self.db, ids)
-                    self._summaries = self._facets = None  # kept when nothing changed: a 100k list costs 1 s
+                    self._summaries = None  # kept when nothing changed: a 100k list costs 1 s
+                    self._facets.changed(self.db, [*removed, *held])
             statuses = {rid: c.status if not c.fingerprint.startswith(RETRY) else RETRY for rid, c in cached.items()}
             for batch in reader.rows(progress):
                 with self._lock, self.db:  # short transactions: readers in other threads get turns
                     _store(self.db, batch)
-                    self._summaries = self._facets = None
+                    self._summaries = None
+                    self._facets.changed(self.db, [row[0] for row in batch])
                 statuses.update((row[0], row[5] if not row[12].startswith(RETRY) else RETRY) for row in batch)
         if settling:  # the settled runs this walk kept whose memo still names live files
             kept = set(walk.kept)
@@ -369,7 +371,8 @@ class Catalog:
                 fresh = read_row(found, self.root)
                 with self._lock, self.db:
                     _store(self.db, [fresh])
-                    self._summaries = self._facets = None
+                    self._summaries = None
+                    self._facets.changed(self.db, [fresh[0]])
                 changed.append(record_id)
         return changed, gone
 
@@ -532,51 +535,19 @@ class Catalog:
             return int(self.db.execute("SELECT COUNT(*) FROM records WHERE deleted = 1").fetchone()[0])
 
     @_heals
-    def facet(self, key: str, ids: Iterable[str] | None = None) -> dict[str, tuple[str | None, float | None]]:
-        """``{record id: (text, number)}`` for one detail key such as ``config.optimizer.lr`` (of ``ids`` only, if given)."""
+    def facet(self, key: str, ids: Iterable[str] | None = None) -> Column:
+        """``{record id: (text, number)}`` for one detail key such as ``config.optimizer.lr`` (of ``ids`` only, if given):
+        cut out of each record's facets by SQLite, a key at a time (:mod:`.facetcols`)."""
         with self._lock:
-            if self._facets is None and ids is not None and key in SOURCE_FACETS:
-                return self._facet_of(key, ids)
-            if self._facets is None:  # decoded once per refresh, on the first detail filter
-                rows = verified(self.db.execute("SELECT id, facets, fcrc FROM details WHERE facets != '{}'"))
-                self._facets = {rid: json.loads(text) for rid, text, _ in rows}
-            facets = self._facets
-        if ids is not None:
-            chosen = ((rid, facets.get(rid)) for rid in ids)
-            return {rid: (values[key][0], values[key][1]) for rid, values in chosen if values is not None and key in values}
-        return {rid: (values[key][0], values[key][1]) for rid, values in facets.items() if key in values}
+            if ids is None:
+                return dict(self._facets.column(self.db, key))  # a copy: the kept column is patched as records change
+            return self._facets.of(self.db, key, ids)
 
-    def _facet_of(self, key: str, ids: Iterable[str]) -> dict[str, tuple[str | None, float | None]]:
-        """One key's values for ``ids``, cut out of each record's facets by SQLite (``json_extract``) and decoded
-        by ``json`` as the whole facets would be: the start and status sources every list shows (``ls``, ``ls
-        --format json``), without decoding every record's facets (0.12 s a key instead of 0.7 s at 10k records).
-        Each row used is still checked against its CRC."""
-        wanted = set(ids)
-        sql = "SELECT id, facets, fcrc, json_extract(facets, ?) FROM details"
-        if len(wanted) <= _FEW_IDS:  # show, a page: by the primary key, not a scan of every record's facets
-            rows = self.db.execute(f"{sql} WHERE id IN ({','.join('?' * len(wanted))})", (f'$."{key}"', *wanted))
-        else:
-            rows = self.db.execute(sql, (f'$."{key}"',))
-        chosen = [row for row in rows if row[0] in wanted]
-        verified(row[:3] for row in chosen)  # id, facets and their CRC, as every read of the facets checks them
-        out: dict[str, tuple[str | None, float | None]] = {}
-        for rid, _text, _check, value in chosen:
-            if value is not None:
-                value_text, number = json.loads(value)
-                out[rid] = (value_text, number)
-        return out
-
-    def facet_keys(self) -> list[str]:
+    @_heals
+    def facet_keys(self) -> builtins.list[str]:
         """Every detail key some record has (``config.optimizer.lr`` ...), sorted: what a filter, sort or column may name."""
         with self._lock:
-            if self._facets is None:
-                rows = self.db.execute("SELECT id, facets FROM details WHERE facets != '{}'")
-                self._facets = {rid: json.loads(text) for rid, text in rows}
-            facets = self._facets
-        keys: set[str] = set()
-        for values in facets.values():
-            keys.update(values)
-        return sorted(keys)
+            return self._facets.keys(self.db)
 
     def list(
         self,
@@ -682,7 +653,8 @@ class Catalog:
                 fresh = read_row(found, self.root)
                 with self._lock, self.db:
                     _store(self.db, [fresh])
-                    self._summaries = self._facets = None
+                    self._summaries = None
+                    self._facets.changed(self.db, [fresh[0]])
                 detail = fresh[-1]
         return from_dict(json.loads(detail))
 

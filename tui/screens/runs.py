@@ -234,8 +234,8 @@ class RunsScreen(Screen[None]):
     def _facet(self, key: str, ids: list[str]) -> Mapping[str, FacetValue]:
         """Values of a detail key for the records ``ids`` (called in a worker).
 
-        A catalog held in memory gives every record's, decoded once per indexing; a database only the
-        records asked for (a page), never a million rows for one column.
+        A catalog held in memory gives every record's (the table holds them all), read once per key and kept;
+        a database only the records asked for (a page), never a million rows for one column.
         """
         if self.app.catalog.page_rows is not None:
             return self.app.catalog.facet(key, ids)
@@ -626,7 +626,7 @@ class RunsScreen(Screen[None]):
         rows = list(self.query_one(RunTable).rows)
         facet_keys = catalog.facet_keys()
         ids = [r.id for r in rows[:5000] if r.kind == "run"]
-        varying = varying_config(facet_keys, lambda key: self._facet(key, ids), ids)
+        varying = varying_config(facet_keys, lambda key: catalog.facet(key, ids), ids)  # these rows' values only, a key at a time
         counts: dict[str, int] = {}
         for row in rows:
             for name in row.metrics:
