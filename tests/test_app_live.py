@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import math
+import os
 import shutil
 import time
 from pathlib import Path
@@ -383,3 +384,43 @@ async def test_a_diff_or_explanation_that_comes_back_after_escape_is_dropped(pai
         screen._show_explanation(Text("late"))
         await settle(pilot)
         assert app.screen.query_one(RunTable).row_count > 0
+
+
+def test_the_app_indexes_in_worker_processes_under_textual(tmp_path: Path) -> None:
+    """A cold index of many runs reads them in a spawn pool. Textual replaces sys.stderr with a capture whose fileno()
+    is -1, from which multiprocessing cannot start its resource tracker: the app said "indexing failed: bad value(s) in
+    fds_to_keep" on any new folder of 400 runs or more. A fresh interpreter, as a user's, with no tracker running yet."""
+    root = tmp_path / "exp"
+    for i in range(1, 4):
+        make_run(root / "proj" / f"2025-01-0{i}_00-00-00_run-00{i}")
+    script = f"""
+import asyncio, sys
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+import runsift.core.rows as rows
+rows.PARALLEL_MIN = 1
+rows.Reader.TASK = 1
+from pathlib import Path
+from textual.widgets import Static
+from conftest import workers_done
+from runsift.tui.app import RunsiftApp
+from runsift.tui.widgets.run_table import RunTable
+
+async def main():
+    app = RunsiftApp(Path({str(root)!r}), cache_dir=Path({str(tmp_path / "cache")!r}), watch=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(100):
+            await workers_done(app)
+            await pilot.pause(0.05)
+            if app.screen.query_one(RunTable).row_count == 3:
+                break
+        print("rows", app.screen.query_one(RunTable).row_count)
+        print("status", " ".join(str(s.content) for s in app.screen.query(Static)))
+asyncio.run(main())
+"""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": str(tmp_path)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "rows 3" in done.stdout, done.stdout[-2000:]
+    assert "indexing failed" not in done.stdout

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+from multiprocessing import resource_tracker
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -91,6 +92,12 @@ class RunsiftApp(App[None]):
         self.watcher = RootWatcher(self, debounce_ms=watch_debounce_ms) if watch else None
         if os.environ.get("NO_COLOR"):
             self.theme = "textual-ansi" if "textual-ansi" in self.available_themes else self.theme
+
+    def on_load(self) -> None:
+        # A cold index of many runs reads them in worker processes (runsift.core.rows), which need multiprocessing's
+        # resource tracker. It can be started only while sys.stderr is a real file: once the app runs, Textual's
+        # capture stands in, whose fileno() is -1, and the index failed ("bad value(s) in fds_to_keep").
+        resource_tracker.ensure_running()
 
     def on_mount(self) -> None:
         self.push_screen(RunsScreen())
