@@ -22,6 +22,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -96,6 +97,22 @@ otherwise walk 400k."""
 FACET_IDS_MAX = 50_000
 """More ids than this and :meth:`SharedCatalog.facet` reads the key's every value and keeps theirs: an array
 of a million ids probes the primary key a million times, where one pass over the key's values is cheaper."""
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Where a page after a listed row starts (:meth:`SharedCatalog._resume`)."""
+
+    slice: int
+    """The index of the row's slice."""
+    cond: str
+    """The condition of that slice's rows after the row (:func:`~runsift.core.sqlquery.after_cond`)."""
+    params: list[Any]
+    """The parameters of :attr:`cond`."""
+    after: str
+    """The row's id."""
+    value: Any = None
+    """The row's sort value in a numbers or texts slice (``num`` or ``ltext``)."""
 
 
 class ConnectionLost(CatalogError):
@@ -571,11 +588,11 @@ class SharedCatalog:
                     break
                 resumed = None
                 if resume is not None:
-                    if i < resume[0]:
+                    if i < resume.slice:
                         continue  # wholly before the row the page follows
-                    if i == resume[0]:
-                        resumed = resume[1], resume[2]
-                        skip, conds, args = 0, [*conds, resume[1]], [*args, *resume[2]]
+                    if i == resume.slice:
+                        resumed = resume.cond, resume.params
+                        skip, conds, args = 0, [*conds, resume.cond], [*args, *resume.params]
                 if part.probe and not self.conn.execute(part.probe, part.params).fetchone()[0]:
                     continue  # no record has a value of this class: nothing to find, count or pass over
                 if found_first and walkable and limit is not None and not skip and not part.where:
@@ -619,13 +636,13 @@ class SharedCatalog:
         got: builtins.list[tuple[Any, ...]] = self.conn.execute(sql, args).fetchall()
         return got if len(got) == wanted else None
 
-    def _resume(self, parts: builtins.list[SortPart], sort: Sort | None, after: str) -> tuple[int, str, builtins.list[Any]] | None:
-        """Where a page after the record ``after`` starts: its slice's index, and the condition (with parameters) of
-        that slice's rows after it; None when a sorted list's record is gone (the page then passes over its offset).
-        By id, the place of an id is known whether or not its record is still there."""
+    def _resume(self, parts: builtins.list[SortPart], sort: Sort | None, after: str) -> Resume | None:
+        """Where a page after the record ``after`` starts: its slice, the condition (with parameters) of that slice's
+        rows after it, and its sort value; None when a sorted list's record is gone (the page then passes over its
+        offset). By id, the place of an id is known whether or not its record is still there."""
         if sort is None:
             cond, params = after_cond(parts[0], None, after)
-            return 0, cond, params
+            return Resume(0, cond, params, after)
         column = sort.key if parts[0].members else "id"
         row = self.conn.execute(f"SELECT rid, {column} FROM runs WHERE root = %s AND id = %s", (self.root_name, after)).fetchone()
         if row is None:
@@ -634,7 +651,7 @@ class SharedCatalog:
             for i, part in enumerate(parts):
                 if row[1] in part.members:
                     cond, params = after_cond(part, None, after)
-                    return i, cond, params
+                    return Resume(i, cond, params, after)
             return None
         value = self.conn.execute("SELECT num, ltext, sortclass FROM vals WHERE rid = %s AND key = %s", (row[0], vkey(sort.key))).fetchone()
         if value is None or value[2] == MISSING:
@@ -644,7 +661,7 @@ class SharedCatalog:
         for i, part in enumerate(parts):
             if part.key == wanted:
                 cond, params = after_cond(part, key, after)
-                return i, cond, params
+                return Resume(i, cond, params, after, key)
         return None
 
     def queries(
