@@ -588,6 +588,54 @@ def test_postgres_reads_a_page_of_a_broad_detail_filter_by_walking_the_list(pg_u
             pgcatalog.WALK_MAX = saved
 
 
+TIE_BS = ["0", "-0.0", "'0'", "0", "128", "true", "Adam", None, ".nan", "'1e3'", "adam", "1", "1.0", "64", "64.0", "'1'", "True", "0.0"]
+"""``config.bs`` of the tie tree's runs, in turn: few values, large ties, and what makes one sort value: ``0``, ``-0.0``,
+``0.0`` and ``'0'`` one number (the first, a third of the runs), ``1``, ``1.0`` and ``'1'`` another, ``true`` a text
+(``True`` too), ``Adam`` and ``adam`` one text, NaN and a missing key last."""
+
+
+def _ties_tree(root: Path) -> Path:
+    """60 runs in three projects (ids begin with the project, so a value's records cluster in id order) whose ``config.bs``
+    and ``config.opt`` take few values with large ties, as a config key like ``batch_size`` does. The first project holds
+    no 128 and no ``sgd`` (half the runs): a list in id order reaches those past its records."""
+    for i in range(60):
+        project = i // 20
+        bs = TIE_BS[(i * 7) % len(TIE_BS)]
+        if project == 0 and bs == "128":
+            bs = "64.0"
+        opt = ["sgd", "SGD", "sgd", "lion"][(i // 2) % 4] if project else ["Adam", "adam", "ADAM"][i % 3]
+        config = f"opt: {opt}\nlr: {0.001 * (1 + i % 2)}\n" + (f"bs: {bs}\n" if bs is not None else "")
+        final = {"val_auc": 0.5 + (i * 37 % 60) / 1000}  # more values than a sort splits into groups
+        make_run(root / f"p{project}" / f"2025-03-{1 + i % 28:02d}_08-00-00_run-{i:03d}",
+                 metrics={"final": final, "status": "failed" if i % 6 == 0 else "finished"}, config=config)
+    return root
+
+
+TIE_QUERIES = ["", "project=p1", "project=p0", "kind=run", "status!=failed", "status=failed", "project~p", "config.opt=adam", "config.bs>=64"]
+TIE_SORTS = ["config.bs", "-config.bs", "config.opt", "-config.opt", "problems", "-val_auc"]
+TIE_PAGES = ((1, 0), (2, 0), (3, 1), (4, 0), (2, 5), (5, 22), (7, 20), (4, 38), (20, 0), (60, 0), (2, 55), (10, 45), (3, 14))
+
+
+def test_few_valued_sorts_page_as_the_in_memory_rules_do(open_catalog: Any, tmp_path: Path) -> None:
+    # A sort by a key with few values (a config key like batch_size) has large tie groups, ordered by id, and its values
+    # mix numbers, texts, NaN and missing ones. Every page, by offset and after the row before it, across tie groups and
+    # slices, must be the in-memory list's, under column, kind, search and vals filters.
+    root = _ties_tree(tmp_path / "r")
+    with Catalog.open(root, use_cache=False) as reference, open_catalog(root) as cat:
+        for query in TIE_QUERIES:
+            flts = parse_filters(query) if query else []
+            for sort in TIE_SORTS:
+                order = parse_sort(sort)
+                whole = [r.id for r in reference.list(filters=flts, sort=order)]
+                assert [r.id for r in cat.list(filters=flts, sort=order)] == whole, (query, sort)
+                for limit, offset in TIE_PAGES:
+                    page = [r.id for r in cat.list(filters=flts, sort=order, limit=limit, offset=offset)]
+                    assert page == whole[offset : offset + limit], (query, sort, limit, offset)
+                    if 0 < offset <= len(whole):
+                        page = [r.id for r in cat.list(filters=flts, sort=order, limit=limit, offset=offset, after=whole[offset - 1])]
+                        assert page == whole[offset : offset + limit], (query, sort, limit, offset, "after")
+
+
 def _older_catalog(pg_url: str, name: str, tmp_path: Path) -> tuple[str, Path]:
     """A catalog of :func:`_project_tree` as an earlier runsift left it (no ``vals.project``, no trigger, no indexes
     by project), and its root."""
