@@ -8,6 +8,7 @@ PostgreSQL cases are skipped with the reason (``.ci/run`` installs both, so CI a
 from __future__ import annotations
 
 import glob
+import itertools
 import json
 import os
 import pwd
@@ -616,12 +617,32 @@ TIE_SORTS = ["config.bs", "-config.bs", "config.opt", "-config.opt", "problems",
 TIE_PAGES = ((1, 0), (2, 0), (3, 1), (4, 0), (2, 5), (5, 22), (7, 20), (4, 38), (20, 0), (60, 0), (2, 55), (10, 45), (3, 14))
 
 
-def test_few_valued_sorts_page_as_the_in_memory_rules_do(open_catalog: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("walk_max", [None, 30, 8])
+def test_few_valued_sorts_page_as_the_in_memory_rules_do(
+    open_catalog: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, walk_max: int | None,
+) -> None:
     # A sort by a key with few values (a config key like batch_size) has large tie groups, ordered by id, and its values
     # mix numbers, texts, NaN and missing ones. Every page, by offset and after the row before it, across tie groups and
-    # slices, must be the in-memory list's, under column, kind, search and vals filters.
+    # slices, must be the in-memory list's, under column, kind, search and vals filters. A shared catalog reads such a
+    # page a tie group at a time: walked (the list's records by id, each probed for the group), found first, or found
+    # first after a walk that did not fill the page (walk_max: how many records a walk may look at; None, as shipped,
+    # walks no list this small).
+    import runsift.core.pgcatalog as pgcatalog
+
     root = _ties_tree(tmp_path / "r")
     with Catalog.open(root, use_cache=False) as reference, open_catalog(root) as cat:
+        if walk_max is not None and isinstance(cat, Catalog):
+            pytest.skip("the embedded catalog sorts in memory: nothing to walk")
+        ran: list[str] = []
+        if not isinstance(cat, Catalog):
+            import psycopg
+
+            with psycopg.connect(cat.url, autocommit=True) as conn:
+                conn.execute("ANALYZE runs, vals")  # the estimates a walk is chosen by
+            if walk_max is not None:
+                monkeypatch.setattr(pgcatalog, "WALK_MAX", walk_max)
+                real_execute = cat.conn.execute
+                cat.conn.execute = lambda sql, *a, **kw: ran.append(sql) or real_execute(sql, *a, **kw)  # type: ignore[method-assign]
         for query in TIE_QUERIES:
             flts = parse_filters(query) if query else []
             for sort in TIE_SORTS:
@@ -634,6 +655,47 @@ def test_few_valued_sorts_page_as_the_in_memory_rules_do(open_catalog: Any, tmp_
                     if 0 < offset <= len(whole):
                         page = [r.id for r in cat.list(filters=flts, sort=order, limit=limit, offset=offset, after=whole[offset - 1])]
                         assert page == whole[offset : offset + limit], (query, sort, limit, offset, "after")
+        if ran:  # each way of reading a group was taken: walked, found first, and (looking at 8 records) found after a walk
+            found = ("JOIN vals s ON s.rid = r.rid AND s.key = %s AND s.num = %s", "JOIN vals s ON s.rid = r.rid AND s.key = %s AND s.sortclass = 1")
+            kinds = ["walk" if "s.rid = b.rid OFFSET 0) ORDER BY b.sid" in sql else "found" if any(f in sql for f in found) else "" for sql in ran]
+            assert "walk" in kinds and "found" in kinds
+            assert walk_max != 8 or ("walk", "found") in itertools.pairwise(kinds)  # a walk that did not fill its page
+
+
+def test_postgres_pages_a_few_valued_sort_a_tie_group_at_a_time(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A sort by a key with few values (config.batch_size at 1M: a first tie group of 265k records) read its slice in
+    # vals_num's order, and every tie of the first value was read and sorted by id before the first row could be (0.43-0.71 s
+    # for the app's page). Its first page is now the first group's records walked by id, a probe of the group's index
+    # each, with no sort at all; a metric, whose values are many, is read in the index's order as before.
+    import psycopg
+
+    import runsift.core.pgcatalog as pgcatalog
+    from runsift.core.pgcatalog import SharedCatalog
+
+    url = _fresh_db(pg_url, "tie_plans")
+    root = _ties_tree(tmp_path / "r")
+    with Catalog.open(root, use_cache=False) as reference, SharedCatalog.open(url, root, refresh=True) as cat:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("ANALYZE runs, vals")
+        monkeypatch.setattr(pgcatalog, "WALK_MAX", 30)  # the list (60 records) is larger than a walk looks at
+        ran: list[tuple[str, Any]] = []
+        real_execute = cat.conn.execute
+        cat.conn.execute = lambda sql, *a, **kw: ran.append((sql, a[0] if a else ())) or real_execute(sql, *a, **kw)  # type: ignore[method-assign]
+        for sort, index in (("config.bs", "vals_num"), ("config.opt", "vals_class_text"), ("-config.opt", "vals_class_text")):
+            ran.clear()
+            order = parse_sort(sort)
+            assert [r.id for r in cat.list(sort=order, limit=2)] == [r.id for r in reference.list(sort=order)][:2]
+            assert not any("ORDER BY s." in sql for sql, _ in ran), sort  # nothing read in the order of the sort value
+            [(walk, args)] = [(sql, args) for sql, args in ran if "s.rid = b.rid OFFSET 0" in sql]
+            for setting in ("enable_seqscan", "enable_bitmapscan"):
+                real_execute(f"SET {setting} = off")
+            plan = "\n".join(row[0] for row in real_execute(f"EXPLAIN {walk}", args).fetchall())
+            cat.conn.rollback()
+            assert "runs_by_id" in plan and index in plan, (sort, plan)
+            assert "Sort" not in plan, (sort, plan)
+        ran.clear()
+        assert [r.id for r in cat.list(sort=parse_sort("-val_auc"), limit=2)] == [r.id for r in reference.list(sort=parse_sort("-val_auc"))][:2]
+        assert any("ORDER BY s.num DESC" in sql for sql, _ in ran)
 
 
 def _older_catalog(pg_url: str, name: str, tmp_path: Path) -> tuple[str, Path]:
