@@ -193,7 +193,12 @@ def _connect(url: str) -> Any:
                            "(not shown: it may hold a password)") from None
     keepalives: dict[str, Any] = {k: v for k, v in KEEPALIVES.items() if k not in given}  # the URL's own settings win
     try:
-        return psycopg.connect(url, autocommit=False, connect_timeout=10, application_name="runsift", **keepalives)
+        # prepare_threshold=None: psycopg prepares a statement on its sixth run, and the server may then plan it once for
+        # every value (a generic plan): a project's tie group took 36-44 ms instead of 5-7 ms at 100k records, and the
+        # app runs the same few statements on every key. Unprepared, each is planned for its values (and a pooler in
+        # transaction mode, which cannot keep prepared statements, works).
+        return psycopg.connect(url, autocommit=False, connect_timeout=10, application_name="runsift", prepare_threshold=None,
+                               **keepalives)
     except psycopg.Error as exc:
         text = str(exc)
         secret = _password(url)
@@ -662,9 +667,7 @@ class SharedCatalog:
         each probed for the group (``config.batch_size=64``, 26% of 100k records: a page of 2,000 after 4,500 records,
         18-26 ms, where sorting the group by id took 60-95 ms). Other groups are found first and sorted by id. A walk
         that does not fill its page (the group sparse in the list, or its records late in id order) has its group
-        found first and ends the walks of this page: at most one walk lost a page (:data:`WALK_MAX` records, ~75 ms).
-        The queries whose plan depends on the group's value are never prepared: after five runs psycopg prepares a
-        statement, and the server's generic plan of a project's group took 36-44 ms instead of 5-7 ms at 100k."""
+        found first and ends the walks of this page: at most one walk lost a page (:data:`WALK_MAX` records, ~75 ms)."""
         texts = part.key == TEXTS_KEY
         key = vkey(sort.key)
         values = [v for (v,) in self.conn.execute(tie_values_sql(texts), (key, key, TIE_VALUES_MAX + 1)).fetchall()]
@@ -690,13 +693,13 @@ class SharedCatalog:
                 base, base_args = [*where, cond], [*params, *cond_args]
             if walk and self._walks(group, need, sizes := sizes or (self._estimate(where, params), self._records_stored())):
                 sql, args = walk_sql(SortPart("", "", ()), base, base_args, [group.probe], builtins.list(group.params), need, WALK_MAX)
-                got = self.conn.execute(sql, args, prepare=False).fetchall()
+                got = self.conn.execute(sql, args).fetchall()
                 if len(got) == need:
                     rows.extend(got)
                     break
                 walk = False
             sql, args = slice_sql(group.part, base, [*group.params, *base_args], need, 0, True)
-            rows.extend(row[:-1] for row in self.conn.execute(sql, args, prepare=False).fetchall())  # each row ends with the group's size
+            rows.extend(row[:-1] for row in self.conn.execute(sql, args).fetchall())  # each row ends with the group's size
         return rows
 
     def _walks(self, group: TieGroup, need: int, sizes: tuple[float, int]) -> bool:
