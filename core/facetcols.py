@@ -29,7 +29,8 @@ FEW_IDS = 5_000
 """Up to this many ids (a page, a record, the rows a column picker looks at), a key's values for them come from those
 records' facets, decoded once and kept for the next key asked of the same records; more, from the key's whole column."""
 PATCH_MAX = 2_000
-"""Up to this many records changed at once, kept columns are patched; more (an index), they are read again when asked."""
+"""Records changed since the columns were read that are patched into them; past this many (an index), everything kept
+is dropped and read again when asked."""
 
 
 class FacetColumns:
@@ -42,43 +43,62 @@ class FacetColumns:
         """True once every row's facets were checked against their CRC (since the last :meth:`forget`)."""
         self._decoded: tuple[frozenset[str], dict[str, dict[str, Any]]] | None = None
         """The last few records asked for, and their facets decoded."""
+        self._patched = 0
+        """Records patched in since everything kept was dropped (:data:`PATCH_MAX`)."""
+        self._version: int | None = None
+        """SQLite's ``data_version`` when this was last used: it changes when another process writes the cache."""
 
     def forget(self) -> None:
-        """Drop everything kept: the cache was rebuilt, or too many records changed to patch."""
+        """Drop everything kept: the cache was rebuilt, another process wrote it, or too many records changed to patch."""
         self._columns.clear()
         self._keys = None
         self._checked = False
         self._decoded = None
+        self._patched = 0
 
     def changed(self, db: sqlite3.Connection, ids: Iterable[str]) -> None:
-        """These records were stored or deleted: their values in the kept columns (and their keys) read again."""
+        """This process stored or deleted these records: their values in the kept columns (and the keys) read again."""
         ids = list(dict.fromkeys(ids))
         self._decoded = None
         if not ids or (not self._columns and self._keys is None):
             return
-        if len(ids) > PATCH_MAX:
+        self._patched += len(ids)
+        if self._patched > PATCH_MAX:
             self.forget()
             return
         for column in self._columns.values():
             for rid in ids:
                 column.pop(rid, None)
-        for rid, values in _decoded_rows(db, ids).items():
-            if self._keys is not None:
-                self._keys.update(values)  # a key no record holds any more stays until the next forget()
+        found = _decoded_rows(db, ids)
+        if self._keys is not None:
+            if len(found) < len(ids):
+                self._keys = None  # a record gone may have held the only value of a key: read them again when asked
+            else:
+                for values in found.values():  # a key an edited record no longer holds stays until then too
+                    self._keys.update(values)
+        for rid, values in found.items():
             for key, column in self._columns.items():
                 value = values.get(key)
                 if value is not None:
                     column[rid] = (value[0], value[1])
 
+    def current(self, db: sqlite3.Connection) -> None:
+        """Drop everything kept when another process wrote the cache since (an ``index`` in a shell, a second app):
+        its records were not patched in, and its rows not checked."""
+        version = int(db.execute("PRAGMA data_version").fetchone()[0])
+        if version != self._version:
+            if self._version is not None:
+                self.forget()
+            self._version = version
+
     def column(self, db: sqlite3.Connection, key: str) -> Column:
         """``{record id: (text, number)}`` of every record holding ``key``."""
+        self.current(db)
         column = self._columns.get(key)
         if column is not None:
             self._columns.move_to_end(key)
             return column
-        if not self._checked:
-            _check_all(db)
-            self._checked = True
+        self._check(db)
         column = _column(db, key)
         self._columns[key] = column
         while len(self._columns) > 1 and (len(self._columns) > KEPT or sum(map(len, self._columns.values())) > KEPT_VALUES):
@@ -87,6 +107,7 @@ class FacetColumns:
 
     def of(self, db: sqlite3.Connection, key: str, ids: Iterable[str]) -> Column:
         """``key``'s values of the records ``ids`` only."""
+        self.current(db)
         wanted = frozenset(ids)
         if key in self._columns or len(wanted) > FEW_IDS:
             column = self.column(db, key)
@@ -102,9 +123,17 @@ class FacetColumns:
 
     def keys(self, db: sqlite3.Connection) -> list[str]:
         """Every detail key some record holds, sorted."""
+        self.current(db)
         if self._keys is None:
+            self._check(db)
             self._keys = _all_keys(db)
         return sorted(self._keys)
+
+    def _check(self, db: sqlite3.Connection) -> None:
+        """Every row's facets checked against their CRC, once until everything kept is dropped."""
+        if not self._checked:
+            _check_all(db)
+            self._checked = True
 
 
 def _plain(key: str) -> bool:
@@ -120,7 +149,8 @@ def _column(db: sqlite3.Connection, key: str) -> Column:
     with paused_gc():  # 100k small lists: collections would walk them again and again
         if not _plain(key):
             out: Column = {}
-            for rid, facets in db.execute("SELECT id, facets FROM details"):
+            for rid, facets, check in db.execute("SELECT id, facets, fcrc FROM details"):
+                _check(rid, facets, check)
                 value = json.loads(facets).get(key)
                 if value is not None:
                     out[rid] = (value[0], value[1])
@@ -145,7 +175,8 @@ def _all_keys(db: sqlite3.Connection) -> set[str]:
     ``\\u0000`` cuts the key short, and of a lone surrogate is no UTF-8); those few records are decoded by ``json``."""
     keys = {key for (key,) in db.execute("SELECT DISTINCT j.key FROM details, json_each(details.facets) j WHERE instr(details.facets, '\\u') = 0")}
     with paused_gc():
-        for (facets,) in db.execute("SELECT facets FROM details WHERE instr(facets, '\\u') > 0"):
+        for rid, facets, check in db.execute("SELECT id, facets, fcrc FROM details WHERE instr(facets, '\\u') > 0"):
+            _check(rid, facets, check)
             keys.update(json.loads(facets))
     return keys
 

@@ -112,3 +112,74 @@ def test_kept_columns_stay_within_their_bound_of_values(tmp_path: Path, monkeypa
             assert cat.facet(f"config.{key}") == {f"p/run-00{i}": (str(i), float(i)) for i in range(1, 4)}
         kept = cat._facets._columns
         assert list(kept) == ["config.a"]  # three values a key: one kept column within 5 values, the last one read
+
+
+def test_kept_columns_follow_what_another_process_wrote_to_the_cache(tmp_path: Path) -> None:
+    """A `runsift index` in a shell, or a second app, writes the same cache: the records it stored or dropped are
+    not ours to patch, so what was kept is read again (the cache's data_version moved)."""
+    root, cache = tmp_path / "r", tmp_path / "cache"
+    for i in range(1, 3):
+        make_run(root / "p" / f"run-00{i}", config=f"lr: 0.00{i}\n")
+    with Catalog.open(root, cache_dir=cache) as app:
+        assert cat_ids(app, "config.lr>0") == ["p/run-001", "p/run-002"]
+        assert "config.warmup" not in app.facet_keys()
+        rewrite_in_place(root / "p" / "run-001" / "config.yaml", "lr: 0.5\n")
+        shutil.rmtree(root / "p" / "run-002")
+        make_run(root / "p" / "run-003", config="lr: 0.003\nwarmup: 5\n")
+        with Catalog.open(root, cache_dir=cache, full=True) as shell:
+            assert shell.last_refresh.changed == 1 and shell.last_refresh.removed == 1
+        make_run(root / "p" / "run-004", config="lr: 0.004\n")
+        app.refresh()  # stores only run-004: the others are as the shell left them
+        assert cat_ids(app, "config.lr>0") == ["p/run-001", "p/run-003", "p/run-004"]
+        assert cat_ids(app, "config.lr=0.5") == ["p/run-001"]
+        assert "config.warmup" in app.facet_keys()
+
+
+def test_a_key_whose_only_record_went_is_no_longer_offered(tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    make_run(root / "p" / "run-001", config="lr: 0.1\n")
+    make_run(root / "p" / "run-002", config="lr: 0.2\nwarmup: 5\n")
+    with Catalog.open(root) as cat:
+        assert cat.facet("config.lr") and "config.warmup" in cat.facet_keys()
+        shutil.rmtree(root / "p" / "run-002")
+        cat.refresh()
+        assert "config.warmup" not in cat.facet_keys()
+        assert cat.facet("config.lr") == {"p/run-001": ("0.1", 0.1)}
+
+
+@pytest.mark.parametrize("damaged", ["0.1", "0.2"], ids=["escaped-row", "plain-row"])
+def test_damage_in_a_row_only_python_reads_is_caught_too(tmp_path: Path, damaged: str) -> None:
+    """Keys are listed by SQLite (rows without a \\u escape) or by json (rows with one), and keys no JSON path names
+    are found by json: a damaged row rebuilds the cache rather than ending in a JSONDecodeError or in a key that was
+    never written."""
+    root = tmp_path / "r"
+    make_run(root / "p" / "run-001", config="lr: 0.1\nnote: café\n")
+    make_run(root / "p" / "run-002", config="lr: 0.2\nnote: plain\n")
+    with Catalog.open(root) as cat:
+        truth = (cat.facet_keys(), cat.facet("config.note"), cat.facet('config.a"b'))
+        path = cat.cache_file
+    assert path is not None
+    data = path.read_bytes()
+    at = data.index(b'"config.lr":["' + damaged.encode() + b'"')
+    path.write_bytes(data[:at + 9] + b"X" + data[at + 10 :])  # the key config.lr becomes config.lX, the JSON still valid
+    with Catalog.open(root, refresh=False) as cat:
+        assert (cat.facet_keys(), cat.facet("config.note"), cat.facet('config.a"b')) == truth
+        assert any("damaged" in p.message for p in cat.cache_problems)
+
+
+def cat_ids(cat: Catalog, text: str) -> list[str]:
+    return [r.id for r in cat.list(filters=[parse_filter(text)])]
+
+
+def test_past_its_bound_of_patches_what_is_kept_is_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(facetcols, "PATCH_MAX", 1)
+    root = tmp_path / "r"
+    for i in range(1, 3):
+        make_run(root / "p" / f"run-00{i}", config=f"lr: 0.00{i}\n")
+    with Catalog.open(root) as cat:
+        cat.facet("config.lr")
+        for i in range(1, 3):
+            rewrite_in_place(root / "p" / f"run-00{i}" / "config.yaml", f"lr: 0.{i}\n")
+        cat.refresh(full=True)
+        assert not cat._facets._columns  # two records changed: dropped, not patched
+        assert cat.facet("config.lr") == {"p/run-001": ("0.1", 0.1), "p/run-002": ("0.2", 0.2)}

@@ -96,8 +96,10 @@ class RunsiftApp(App[None]):
     def on_load(self) -> None:
         # A cold index of many runs reads them in worker processes (runsift.core.rows), which need multiprocessing's
         # resource tracker. It can be started only while sys.stderr is a real file: once the app runs, Textual's
-        # capture stands in, whose fileno() is -1, and the index failed ("bad value(s) in fds_to_keep").
-        resource_tracker.ensure_running()
+        # capture stands in, whose fileno() is -1, and the index failed ("bad value(s) in fds_to_keep"). POSIX only:
+        # elsewhere multiprocessing keeps no such tracker.
+        if os.name == "posix":
+            resource_tracker.ensure_running()
 
     def on_mount(self) -> None:
         self.push_screen(RunsScreen())
