@@ -1,10 +1,11 @@
 """The embedded catalog's detail values (``config.*``, ``data.*``, ``seeds.*`` …), read from the cache one key at a time.
 
 Each record's facets are one JSON object in the cache (``details.facets``: ~57 keys, 2.7 KB a run). Decoding them
-all on the first detail filter took 10 s and 2 GB at 100k records (5.7M small lists, most for keys nobody asked
-about). SQLite's ``json_extract`` cuts one key out of every record instead (0.6 s at 100k), and a key's column
+all on the first detail filter took 8.4 s and 2 GB at 100k records (5.7M small lists, most for keys nobody asked
+about). SQLite's ``json_extract`` cuts one key out of every record instead (0.7 s at 100k), and a key's column
 holds ~10 MB. The columns last used are kept, and patched when this process stores or drops records, so a live
-app filtering on a config key does not read every record again after each refresh.
+app filtering on a config key does not read every record again after each refresh; what another process writes
+to the same cache (SQLite's ``data_version`` tells) drops them.
 """
 
 from __future__ import annotations
