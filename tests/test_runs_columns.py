@@ -162,3 +162,20 @@ def test_runs_screen_with_chosen_columns(snap_compare, snapshot_root: Path, tmp_
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+@pytest.mark.asyncio
+async def test_columns_gathered_after_a_record_was_opened_do_not_open_over_it(root: Path, tmp_path: Path) -> None:
+    """`c` gathers the columns in a worker; a record opened meanwhile stays on top, no picker over it."""
+    from runsift.tui.screens.record import RecordScreen
+
+    app = make_app(root, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        runs = app.screen
+        app.open_record(runs.query_one(RunTable).rows[1].id)
+        await wait(pilot)
+        assert isinstance(app.screen, RecordScreen)
+        runs._open_picker(["name"], ["name"], [])  # what the gathering worker hands back, through call_from_thread
+        await wait(pilot)
+        assert isinstance(app.screen, RecordScreen)

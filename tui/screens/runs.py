@@ -638,6 +638,9 @@ class RunsScreen(Screen[None]):
         self.app.call_from_thread(self._open_picker, offered, current, varying)
 
     def _open_picker(self, offered: list[str], current: list[str], varying: list[str]) -> None:
+        if self.app.screen is not self:  # a record or a diff opened while the columns were gathered: not over it
+            return
+
         def chosen(keys: list[str] | None) -> None:
             if keys is None:
                 return
