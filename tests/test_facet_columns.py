@@ -4,6 +4,7 @@ say, for any key; kept columns that follow the runs as they change; damage caugh
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -57,9 +58,7 @@ def test_a_key_gives_the_values_its_records_store_whatever_it_holds(tmp_path: Pa
 
 
 def test_a_kept_column_follows_runs_as_they_change_and_go(tmp_path: Path) -> None:
-    root = tmp_path / "r"
-    for i in range(1, 4):
-        make_run(root / "p" / f"run-00{i}", config=f"lr: 0.00{i}\n")
+    root = _runs(tmp_path, 3, lambda i: f"lr: 0.00{i}\n")
     with Catalog.open(root) as cat:
         assert cat.facet("config.lr") == {f"p/run-00{i}": (f"0.00{i}", 0.001 * i) for i in range(1, 4)}
         assert "config.batch" not in cat.facet_keys()
@@ -86,9 +85,7 @@ def test_columns_beyond_the_kept_ones_are_read_again_and_the_same(tmp_path: Path
 
 
 def test_a_flipped_byte_in_a_stored_detail_value_is_caught_and_the_cache_rebuilt(tmp_path: Path) -> None:
-    root = tmp_path / "r"
-    for i in range(1, 4):
-        make_run(root / "p" / f"run-00{i}", config=f"lr: 0.00{i}\nname: model-{i}\n")
+    root = _runs(tmp_path, 3, lambda i: f"lr: 0.00{i}\nname: model-{i}\n")
     with Catalog.open(root) as cat:
         truth = [r.id for r in cat.list(filters=[parse_filter("config.name=model-2")])]
         path = cat.cache_file
@@ -104,9 +101,7 @@ def test_a_flipped_byte_in_a_stored_detail_value_is_caught_and_the_cache_rebuilt
 
 def test_kept_columns_stay_within_their_bound_of_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(facetcols, "KEPT_VALUES", 5)
-    root = tmp_path / "r"
-    for i in range(1, 4):
-        make_run(root / "p" / f"run-00{i}", config=f"a: {i}\nb: {i}\nc: {i}\n")
+    root = _runs(tmp_path, 3, lambda i: f"a: {i}\nb: {i}\nc: {i}\n")
     with Catalog.open(root) as cat:
         for key in ("a", "b", "c", "a"):
             assert cat.facet(f"config.{key}") == {f"p/run-00{i}": (str(i), float(i)) for i in range(1, 4)}
@@ -117,9 +112,7 @@ def test_kept_columns_stay_within_their_bound_of_values(tmp_path: Path, monkeypa
 def test_kept_columns_follow_what_another_process_wrote_to_the_cache(tmp_path: Path) -> None:
     """A `runsift index` in a shell, or a second app, writes the same cache: the records it stored or dropped are
     not ours to patch, so what was kept is read again (the cache's data_version moved)."""
-    root, cache = tmp_path / "r", tmp_path / "cache"
-    for i in range(1, 3):
-        make_run(root / "p" / f"run-00{i}", config=f"lr: 0.00{i}\n")
+    root, cache = _runs(tmp_path, 2, lambda i: f"lr: 0.00{i}\n"), tmp_path / "cache"
     with Catalog.open(root, cache_dir=cache) as app:
         assert cat_ids(app, "config.lr>0") == ["p/run-001", "p/run-002"]
         assert "config.warmup" not in app.facet_keys()
@@ -173,9 +166,7 @@ def cat_ids(cat: Catalog, text: str) -> list[str]:
 
 def test_past_its_bound_of_patches_what_is_kept_is_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(facetcols, "PATCH_MAX", 1)
-    root = tmp_path / "r"
-    for i in range(1, 3):
-        make_run(root / "p" / f"run-00{i}", config=f"lr: 0.00{i}\n")
+    root = _runs(tmp_path, 2, lambda i: f"lr: 0.00{i}\n")
     with Catalog.open(root) as cat:
         cat.facet("config.lr")
         for i in range(1, 3):
@@ -183,3 +174,11 @@ def test_past_its_bound_of_patches_what_is_kept_is_read_again(tmp_path: Path, mo
         cat.refresh(full=True)
         assert not cat._facets._columns  # two records changed: dropped, not patched
         assert cat.facet("config.lr") == {"p/run-001": ("0.1", 0.1), "p/run-002": ("0.2", 0.2)}
+
+
+def _runs(tmp_path: Path, count: int, config: Callable[[int], str]) -> Path:
+    """A root of runs ``p/run-001`` .. ``p/run-00<count>``, run i's config being ``config(i)``."""
+    root = tmp_path / "r"
+    for i in range(1, count + 1):
+        make_run(root / "p" / f"run-00{i}", config=config(i))
+    return root
