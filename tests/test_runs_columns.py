@@ -179,3 +179,21 @@ async def test_columns_gathered_after_a_record_was_opened_do_not_open_over_it(ro
         runs._open_picker(["name"], ["name"], [])  # what the gathering worker hands back, through call_from_thread
         await wait(pilot)
         assert isinstance(app.screen, RecordScreen)
+
+
+@pytest.mark.asyncio
+async def test_a_config_filter_on_a_key_runs_hold_does_not_list_every_key_first(root: Path, tmp_path: Path) -> None:
+    """Listing every detail key of every record (2 s at 100k runs) is for a key no run holds: its "did you mean"."""
+    app = make_app(root, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        catalog = app.catalog
+        listed: list[int] = []
+        every_key = catalog.facet_keys
+        catalog.facet_keys = lambda: listed.append(1) or every_key()  # type: ignore[method-assign]
+        await pilot.press("slash", *"config.optimizer.lr>0.001")
+        table = await settle(pilot)
+        assert table.row_count > 0 and listed == []
+        await pilot.press(*("backspace",) * len("optimizer.lr>0.001"), *"optimiser.lr>0.001")
+        await settle(pilot)
+        assert listed and "did you mean config.optimizer.lr" in str(app.screen.query_one("#status-line", Static).render())
