@@ -42,8 +42,8 @@ class FacetColumns:
         self._keys: set[str] | None = None
         self._checked = False
         """True once every row's facets were checked against their CRC (since the last :meth:`forget`)."""
-        self._decoded: tuple[frozenset[str], dict[str, dict[str, Any]]] | None = None
-        """The last few records asked for, and their facets decoded."""
+        self._decoded: tuple[frozenset[str], dict[str, Column]] | None = None
+        """The last few records asked for, and their facets decoded, by key (the column picker asks ~40 keys of them)."""
         self._patched = 0
         """Records patched in since everything kept was dropped (:data:`PATCH_MAX`)."""
         self._version: int | None = None
@@ -114,13 +114,8 @@ class FacetColumns:
             column = self.column(db, key)
             return {rid: column[rid] for rid in wanted if rid in column}
         if self._decoded is None or self._decoded[0] != wanted:
-            self._decoded = wanted, _decoded_rows(db, sorted(wanted))
-        out: Column = {}
-        for rid, values in self._decoded[1].items():
-            value = values.get(key)
-            if value is not None:
-                out[rid] = (value[0], value[1])
-        return out
+            self._decoded = wanted, _by_key(_decoded_rows(db, sorted(wanted)))
+        return dict(self._decoded[1].get(key, {}))
 
     def keys(self, db: sqlite3.Connection) -> list[str]:
         """Every detail key some record holds, sorted."""
@@ -159,6 +154,16 @@ def _column(db: sqlite3.Connection, key: str) -> Column:
         rows = db.execute("SELECT id, json_extract(facets, ?) AS v FROM details WHERE v IS NOT NULL", (f'$."{key}"',)).fetchall()
         values = json.loads("[" + ",".join(text for _, text in rows) + "]")
         return {rid: (value[0], value[1]) for (rid, _), value in zip(rows, values)}
+
+
+def _by_key(rows: dict[str, dict[str, Any]]) -> dict[str, Column]:
+    """Decoded facets of some records turned into one column a key."""
+    columns: dict[str, Column] = {}
+    with paused_gc():  # ~300k tuples for the picker's 5,000 rows
+        for rid, values in rows.items():
+            for key, value in values.items():
+                columns.setdefault(key, {})[rid] = (value[0], value[1])
+    return columns
 
 
 def _decoded_rows(db: sqlite3.Connection, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
