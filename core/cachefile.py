@@ -68,9 +68,14 @@ def verified(rows: Iterable[Sequence[Any]]) -> list[Sequence[Any]]:
     """The rows (values then their CRC last), or CacheCorrupt when one does not match its CRC."""
     out = list(rows)
     for row in out:
-        if crc(row[:-1]) != row[-1]:
-            raise CacheCorrupt(f"a cached row does not match its checksum ({str(row[0])[:80]!r})")
+        check_row(row)
     return out
+
+
+def check_row(row: Sequence[Any]) -> None:
+    """Raise CacheCorrupt when a row (values then their CRC last) does not match its CRC: for rows read one at a time."""
+    if crc(row[:-1]) != row[-1]:
+        raise CacheCorrupt(f"a cached row does not match its checksum ({str(row[0])[:80]!r})")
 
 
 def is_corruption(exc: BaseException) -> bool:

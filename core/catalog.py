@@ -329,14 +329,12 @@ class Catalog:
                 with self._lock, self.db:
                     for ids in _chunks(removed, 500):
                         _delete(self.db, ids)
-                    self._summaries = None  # kept when nothing changed: a 100k list costs 1 s
-                    self._facets.changed(self.db, [*removed, *held])
+                    self._stored([*removed, *held])
             statuses = {rid: c.status if not c.fingerprint.startswith(RETRY) else RETRY for rid, c in cached.items()}
             for batch in reader.rows(progress):
                 with self._lock, self.db:  # short transactions: readers in other threads get turns
                     _store(self.db, batch)
-                    self._summaries = None
-                    self._facets.changed(self.db, [row[0] for row in batch])
+                    self._stored([row[0] for row in batch])
                 statuses.update((row[0], row[5] if not row[12].startswith(RETRY) else RETRY) for row in batch)
         if settling:  # the settled runs this walk kept whose memo still names live files
             kept = set(walk.kept)
@@ -351,6 +349,12 @@ class Catalog:
             seconds=time.perf_counter() - started,
         )
         return self.last_refresh
+
+    def _stored(self, ids: builtins.list[str]) -> None:
+        """These records were stored or deleted (the caller holds the lock): the list is read again when asked (kept
+        when nothing changed: a 100k list costs 1 s), their detail values patched into the kept columns."""
+        self._summaries = None
+        self._facets.changed(self.db, ids)
 
     def refresh_records(self, ids: Iterable[str]) -> tuple[list[str], list[str]]:
         """List these runs' folders again and re-read those whose files changed: ``(changed, gone)`` ids.
@@ -371,8 +375,7 @@ class Catalog:
                 fresh = read_row(found, self.root)
                 with self._lock, self.db:
                     _store(self.db, [fresh])
-                    self._summaries = None
-                    self._facets.changed(self.db, [fresh[0]])
+                    self._stored([fresh[0]])
                 changed.append(record_id)
         return changed, gone
 
@@ -653,8 +656,7 @@ class Catalog:
                 fresh = read_row(found, self.root)
                 with self._lock, self.db:
                     _store(self.db, [fresh])
-                    self._summaries = None
-                    self._facets.changed(self.db, [fresh[0]])
+                    self._stored([fresh[0]])
                 detail = fresh[-1]
         return from_dict(json.loads(detail))
 

@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .cachefile import CacheCorrupt, crc
+from .cachefile import check_row
 from .gcpause import paused_gc
 
 FacetValue = tuple[str | None, float | None]
@@ -77,11 +77,9 @@ class FacetColumns:
             else:
                 for values in found.values():  # a key an edited record no longer holds stays until then too
                     self._keys.update(values)
-        for rid, values in found.items():
-            for key, column in self._columns.items():
-                value = values.get(key)
-                if value is not None:
-                    column[rid] = (value[0], value[1])
+        patch = _by_key(found)
+        for key, column in self._columns.items():
+            column.update(patch.get(key, {}))
 
     def current(self, db: sqlite3.Connection) -> None:
         """Drop everything kept when another process wrote the cache since (an ``index`` in a shell, a second app):
@@ -128,7 +126,8 @@ class FacetColumns:
     def _check(self, db: sqlite3.Connection) -> None:
         """Every row's facets checked against their CRC, once until everything kept is dropped."""
         if not self._checked:
-            _check_all(db)
+            for row in db.execute("SELECT id, facets, fcrc FROM details"):  # one row at a time: they are not kept
+                check_row(row)
             self._checked = True
 
 
@@ -145,8 +144,9 @@ def _column(db: sqlite3.Connection, key: str) -> Column:
     with paused_gc():  # 100k small lists: collections would walk them again and again
         if not _plain(key):
             out: Column = {}
-            for rid, facets, check in db.execute("SELECT id, facets, fcrc FROM details"):
-                _check(rid, facets, check)
+            for row in db.execute("SELECT id, facets, fcrc FROM details"):
+                check_row(row)
+                rid, facets, _ = row
                 value = json.loads(facets).get(key)
                 if value is not None:
                     out[rid] = (value[0], value[1])
@@ -170,9 +170,9 @@ def _decoded_rows(db: sqlite3.Connection, ids: Sequence[str]) -> dict[str, dict[
     """The facets of these records that exist, decoded, each row checked against its CRC."""
     out: dict[str, dict[str, Any]] = {}
     with paused_gc():
-        for rid, facets, check in db.execute("SELECT id, facets, fcrc FROM details WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(list(ids)),)):
-            _check(rid, facets, check)
-            out[rid] = json.loads(facets)
+        for row in db.execute("SELECT id, facets, fcrc FROM details WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(list(ids)),)):
+            check_row(row)
+            out[row[0]] = json.loads(row[1])
     return out
 
 
@@ -181,18 +181,8 @@ def _all_keys(db: sqlite3.Connection) -> set[str]:
     ``\\u0000`` cuts the key short, and of a lone surrogate is no UTF-8); those few records are decoded by ``json``."""
     keys = {key for (key,) in db.execute("SELECT DISTINCT j.key FROM details, json_each(details.facets) j WHERE instr(details.facets, '\\u') = 0")}
     with paused_gc():
-        for rid, facets, check in db.execute("SELECT id, facets, fcrc FROM details WHERE instr(facets, '\\u') > 0"):
-            _check(rid, facets, check)
-            keys.update(json.loads(facets))
+        for row in db.execute("SELECT id, facets, fcrc FROM details WHERE instr(facets, '\\u') > 0"):
+            check_row(row)
+            keys.update(json.loads(row[1]))
     return keys
 
-
-def _check_all(db: sqlite3.Connection) -> None:
-    """Every row's facets checked against their CRC, one row at a time (they are not kept)."""
-    for rid, facets, check in db.execute("SELECT id, facets, fcrc FROM details"):
-        _check(rid, facets, check)
-
-
-def _check(rid: str, facets: str, check: int) -> None:
-    if crc((rid, facets)) != check:
-        raise CacheCorrupt(f"a cached row does not match its checksum ({str(rid)[:80]!r})")
